@@ -1,0 +1,67 @@
+/**
+ * Geometry and shared-memory layout of the radix IOTLB.
+ *
+ * The tree indexes 4 KiB page numbers (a 64-bit IOVA has a 52-bit page
+ * number, exact in a JS number). Levels count up from 0 (one slot = one page)
+ * to TOP_LEVEL (the root). Fan-outs are chosen so that the 2 MiB, 1 GiB and
+ * 512 GiB stretches of the x86 page tables are slot boundaries (levels 2, 3, 4),
+ * while the two lowest levels are split 4 + 5 bits: sparse guests then pay for
+ * 16- and 32-slot nodes instead of 512-slot ones.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+export const PAGE_OFFSET_MASK = PAGE_SIZE - 1;
+/** Largest page number of a 64-bit address space: (2^64 - 1) >> 12. */
+export const MAX_PAGE = 2 ** 52 - 1;
+
+/** Shift (in pages) of the stretch one slot covers, per level. */
+export const LEVEL_SHIFT = [0, 5, 9, 18, 27, 36, 45] as const;
+/** Index bits per level; they add up to 52. */
+export const LEVEL_BITS = [5, 4, 9, 9, 9, 9, 7] as const;
+export const TOP_LEVEL = 6;
+/** Pages one slot covers, per level. */
+export const LEVEL_SPAN = LEVEL_SHIFT.map((s) => 2 ** s);
+/** Slots per node, per level. */
+export const LEVEL_SLOTS = LEVEL_BITS.map((b) => 2 ** b);
+/** A node is one header word (its count of non-empty slots) plus its slots. */
+export const NODE_WORDS = LEVEL_SLOTS.map((n) => n + 1);
+/** Offset of the root node in the slot pool; it is never freed. */
+export const ROOT = 0;
+
+/**
+ * Control block fields (an Int32Array on a fixed SharedArrayBuffer).
+ * SEQ is the seqlock: odd while the writer is changing the tree.
+ */
+export const CTL = {
+  SEQ: 0,
+  COUNT: 1,
+  SLOTS_TOP: 2,
+  ENTRIES_TOP: 3,
+  BUCKETS_TOP: 4,
+  FREE_ENTRY: 5,
+  FREE_BUCKET: 6,
+  /** Free-list heads for node sizes 17, 33 and 513 words. */
+  FREE_NODE_17: 7,
+  FREE_NODE_33: 8,
+  FREE_NODE_513: 9,
+  /** Bumped whenever a buffer grows: readers rebuild their views. */
+  GROW_EPOCH: 10,
+  /** Entry limit, or -1 when unenforced (mainline). */
+  LIMIT: 11,
+  LENGTH: 16,
+} as const;
+
+/** Entry metadata word: start offset (12 bits) | last offset << 12 | perm << 24. */
+export const META_LAST_SHIFT = 12;
+export const META_PERM_SHIFT = 24;
+
+/** Bytes of shared memory one entry record takes (start, last, addr, meta). */
+export const ENTRY_BYTES = 8 + 8 + 8 + 4;
+/** Bytes of one bucket node (entry id, next). */
+export const BUCKET_BYTES = 8;
+
+/** Largest a growable SharedArrayBuffer may be on Node 20 (V8 refuses more). */
+export const MAX_GROWABLE_BYTES = 2 ** 32;
+/** Bucket chains never exceed one entry per byte of a page; readers give up past it. */
+export const MAX_BUCKET_CHAIN = PAGE_SIZE + 1;

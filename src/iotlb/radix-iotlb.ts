@@ -1,0 +1,511 @@
+/**
+ * RadixIotlb: the lab's replacement for the kernel's vhost_iotlb
+ * (drivers/vhost/iotlb.c), a radix tree over IOVA page numbers living in
+ * SharedArrayBuffers. One writer (this object); any number of readers in other
+ * workers (`IotlbReader.attach(iotlb.handle)`).
+ *
+ * Verbs follow iotlb.c: addRange, delRange, first, next, reset, plus translate.
+ * Ranges are inclusive [start, last] byte addresses.
+ *
+ * Differences from vhost_iotlb, on purpose:
+ * - Overlapping inserts are refused with EEXIST. vhost_iotlb does not check
+ *   (vhost-vdpa checks before calling it, vhost_vdpa_process_iotlb_update), so
+ *   the kernel never creates overlaps; refusing keeps "one entry per byte" an
+ *   invariant the tree can rely on.
+ * - [0, 2^64-1] is one entry here: entries store `last`, not `size`, so nothing
+ *   overflows. The kernel model splits it in two where the kernel does.
+ * - No FIFO list / VHOST_IOTLB_FLAG_RETIRE: vhost-vdpa never sets it.
+ *
+ * Concurrency: every mutation is bracketed by a seqlock (CTL.SEQ odd while
+ * writing). Readers retry a lookup whose sequence changed, so they see the old
+ * mapping or the new one, never half an insert.
+ */
+import { IotlbError } from '../errors.js';
+import { checkU64, fromLoHi, join, split, toLoHi } from './address.js';
+import { growableSab, growTo } from './growable.js';
+import {
+  BUCKET_BYTES,
+  CTL,
+  ENTRY_BYTES,
+  LEVEL_SLOTS,
+  LEVEL_SPAN,
+  MAX_PAGE,
+  META_LAST_SHIFT,
+  META_PERM_SHIFT,
+  NODE_WORDS,
+  PAGE_OFFSET_MASK,
+  TOP_LEVEL,
+} from './layout.js';
+import { RadixView, type IotlbHandle } from './radix-view.js';
+
+/** One mapping, as the bigint API returns it. */
+export interface IotlbEntry {
+  start: bigint;
+  last: bigint;
+  addr: bigint;
+  perm: number;
+}
+
+export interface RadixIotlbOptions {
+  /**
+   * Entry limit. Undefined: unenforced (mainline vhost-vdpa). A number: the
+   * distribution-kernel fix "vhost_iotlb: bound map allocation in add_range"
+   * (nmaps >= limit -> ENOSPC; limit 0 -> EINVAL). See MODEL.md.
+   */
+  limit?: number;
+  /** Initial entry capacity (the buffers grow by doubling). */
+  initialEntries?: number;
+}
+
+/** Default initial entry capacity; buffers double from here. */
+export const defaultInitialEntries = 1024;
+
+function freeListField(words: number): number {
+  return words === 17 ? CTL.FREE_NODE_17 : words === 33 ? CTL.FREE_NODE_33 : CTL.FREE_NODE_513;
+}
+
+export class RadixIotlb extends RadixView {
+  /** Creates an empty tree with fresh shared buffers. */
+  constructor(options: RadixIotlbOptions = {}) {
+    const n = Math.max(16, options.initialEntries ?? defaultInitialEntries);
+    const handle: IotlbHandle = {
+      ctl: new SharedArrayBuffer(CTL.LENGTH * 4),
+      slots: growableSab(Math.max(4096, n * 2) * 4),
+      eStart: growableSab(n * 8),
+      eLast: growableSab(n * 8),
+      eAddr: growableSab(n * 8),
+      eMeta: growableSab(n * 4),
+      bEntry: growableSab(256 * 4),
+      bNext: growableSab(256 * 4),
+    };
+    super(handle);
+    const limit = options.limit;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0 && limit < 2 ** 31)) {
+      throw new IotlbError('EINVAL', `limit must be an integer in [0, 2^31), got ${limit}`);
+    }
+    this.ctl[CTL.LIMIT] = limit === undefined ? -1 : limit;
+    this.initEmpty();
+  }
+
+  private initEmpty(): void {
+    const c = this.ctl;
+    this.slots.fill(0, 0, NODE_WORDS[TOP_LEVEL]);
+    c[CTL.SLOTS_TOP] = NODE_WORDS[TOP_LEVEL];
+    c[CTL.ENTRIES_TOP] = 1; // id 0 means "empty"
+    c[CTL.BUCKETS_TOP] = 1;
+    c[CTL.FREE_ENTRY] = 0;
+    c[CTL.FREE_BUCKET] = 0;
+    c[CTL.FREE_NODE_17] = 0;
+    c[CTL.FREE_NODE_33] = 0;
+    c[CTL.FREE_NODE_513] = 0;
+    c[CTL.COUNT] = 0;
+  }
+
+  /** The entry limit, or undefined when unenforced. */
+  get limit(): number | undefined {
+    const l = this.ctl[CTL.LIMIT];
+    return l < 0 ? undefined : l;
+  }
+
+  /** Shared memory in use (high-water of the pools), in bytes. */
+  get usedBytes(): number {
+    const c = this.ctl;
+    return CTL.LENGTH * 4 + c[CTL.SLOTS_TOP] * 4 + c[CTL.ENTRIES_TOP] * ENTRY_BYTES + c[CTL.BUCKETS_TOP] * BUCKET_BYTES;
+  }
+
+  // ======================= bigint API (validates) =======================
+
+  /**
+   * Maps [start, last] to addr with perm. Throws IotlbError: EINVAL for a bad
+   * argument or limit 0, EFAULT for last < start (as vhost_iotlb_add_range_ctx),
+   * EEXIST for an overlap, ENOSPC at the limit. On error the tree is unchanged.
+   */
+  addRange(start: bigint, last: bigint, addr: bigint, perm: number): void {
+    checkU64(start, 'start');
+    checkU64(last, 'last');
+    checkU64(addr, 'addr');
+    checkPerm(perm);
+    if (last < start) throw new IotlbError('EFAULT', `last ${last} < start ${start}`);
+    const s = split(start);
+    const l = split(last);
+    const [lo, hi] = toLoHi(addr);
+    this.insertParts(s.page, s.off, l.page, l.off, lo, hi, perm);
+  }
+
+  /** Removes every entry overlapping [start, last] (whole entries, no split). Returns how many. */
+  delRange(start: bigint, last: bigint): number {
+    checkU64(start, 'start');
+    checkU64(last, 'last');
+    if (last < start) throw new IotlbError('EFAULT', `last ${last} < start ${start}`);
+    const s = split(start);
+    const l = split(last);
+    return this.deleteParts(s.page, s.off, l.page, l.off);
+  }
+
+  /** First entry (lowest start) overlapping [start, last], as itree_first. */
+  first(start: bigint, last: bigint): IotlbEntry | undefined {
+    checkU64(start, 'start');
+    checkU64(last, 'last');
+    if (last < start) return undefined;
+    const s = split(start);
+    const l = split(last);
+    return this.entryAt(this.findFrom(s.page, s.off, l.page, l.off));
+  }
+
+  /** Next entry after `prev` overlapping [start, last], as itree_next. */
+  next(prev: IotlbEntry, start: bigint, last: bigint): IotlbEntry | undefined {
+    checkU64(last, 'last');
+    if (prev.last >= last) return undefined;
+    const from = prev.last + 1n > start ? prev.last + 1n : start;
+    return this.first(from, last);
+  }
+
+  /** Translates one IOVA: the target address and perm, or undefined. */
+  translate(iova: bigint): { addr: bigint; perm: number } | undefined {
+    checkU64(iova, 'iova');
+    const p = split(iova);
+    if (!this.lookup(p.page, p.off)) return undefined;
+    return { addr: join(this.outPage, this.outOff), perm: this.outPerm };
+  }
+
+  /** Every entry, in IOVA order. */
+  *entries(): IterableIterator<IotlbEntry> {
+    for (let id = this.firstId(0, 0, MAX_PAGE, PAGE_OFFSET_MASK); id; id = this.nextId(id, MAX_PAGE, PAGE_OFFSET_MASK)) {
+      yield this.entryAt(id)!;
+    }
+  }
+
+  /** Empties the tree (vhost_iotlb_reset). Buffers keep their capacity. */
+  reset(): void {
+    this.beginWrite();
+    this.initEmpty();
+    this.endWrite();
+  }
+
+  entryAt(id: number): IotlbEntry | undefined {
+    if (!id) return undefined;
+    return {
+      start: join(this.startPage(id), this.startOff(id)),
+      last: join(this.lastPage(id), this.lastOff(id)),
+      addr: fromLoHi(this.addrLo(id), this.addrHi(id)),
+      perm: this.perm(id),
+    };
+  }
+
+  // ============ number API for hot paths (page numbers < 2^52) ============
+
+  /**
+   * Maps `npages` whole pages from IOVA page `iovaPage` to target page
+   * `addrPage`: the shape of every PA-mode entry (vhost_vdpa_pa_map).
+   * Returns the new entry id.
+   */
+  addPages(iovaPage: number, npages: number, addrPage: number, perm: number): number {
+    const lastPage = iovaPage + npages - 1;
+    if (!(npages >= 1 && isPage(iovaPage) && isPage(lastPage) && isPage(addrPage))) {
+      throw new IotlbError('EINVAL', `bad page range: iovaPage ${iovaPage}, npages ${npages}, addrPage ${addrPage}`);
+    }
+    checkPerm(perm);
+    const lo = ((addrPage % 2 ** 20) * 4096) >>> 0;
+    const hi = Math.floor(addrPage / 2 ** 20);
+    return this.insertParts(iovaPage, 0, lastPage, PAGE_OFFSET_MASK, lo, hi, perm);
+  }
+
+  /** Point lookup without allocation; on a hit outPage/outOff/outPerm hold the result. */
+  translatePage(page: number, off: number): number {
+    return this.lookup(page, off);
+  }
+
+  /** First entry id overlapping [(sp,so), (lp,lo)], or 0. */
+  firstId(sp: number, so: number, lp: number, lo: number): number {
+    if (lp < sp || (lp === sp && lo < so)) return 0;
+    return this.findFrom(sp, so, lp, lo);
+  }
+
+  /** Next entry id after `id` overlapping up to (lp, lo), or 0. */
+  nextId(id: number, lp: number, lo: number): number {
+    return this.findAfter(id, lp, lo);
+  }
+
+  /** Removes one entry by id. */
+  removeId(id: number): void {
+    this.beginWrite();
+    this.removeFrom(0, TOP_LEVEL, 0, this.eStart[id], this.eLast[id], id);
+    this.freeEntry(id);
+    this.ctl[CTL.COUNT]--;
+    this.endWrite();
+  }
+
+  /**
+   * Removes every entry overlapping [(sp,so), (lp,lo)]; calls `each(id)` just
+   * before an entry goes, so callers can read it (e.g. to unpin its pages).
+   */
+  deleteParts(sp: number, so: number, lp: number, lo: number, each?: (id: number) => void): number {
+    let removed = 0;
+    let id = this.firstId(sp, so, lp, lo);
+    while (id) {
+      // Entries are disjoint and found in order: continue after this one.
+      const next = this.findAfter(id, lp, lo);
+      each?.(id);
+      this.removeId(id);
+      removed++;
+      // The id of `next` stays valid: removal frees only `id` (and tree nodes).
+      id = next;
+    }
+    return removed;
+  }
+
+  insertParts(sp: number, so: number, lp: number, lo: number, addrLo: number, addrHi: number, perm: number): number {
+    const limit = this.ctl[CTL.LIMIT];
+    if (limit === 0) throw new IotlbError('EINVAL', 'iotlb limit is 0');
+    if (limit > 0 && this.ctl[CTL.COUNT] >= limit) {
+      throw new IotlbError('ENOSPC', `iotlb holds ${this.ctl[CTL.COUNT]} entries, the limit`);
+    }
+    if (this.findFrom(sp, so, lp, lo)) {
+      throw new IotlbError('EEXIST', `range overlaps an existing entry`);
+    }
+    this.beginWrite();
+    const id = this.allocEntry();
+    this.eStart[id] = sp;
+    this.eLast[id] = lp;
+    this.eAddr[2 * id] = addrLo;
+    this.eAddr[2 * id + 1] = addrHi;
+    this.eMeta[id] = so | (lo << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT);
+    this.insertInto(0, TOP_LEVEL, 0, sp, lp, id);
+    this.ctl[CTL.COUNT]++;
+    this.endWrite();
+    return id;
+  }
+
+  // =========================== tree surgery ===========================
+
+  private beginWrite(): void {
+    Atomics.add(this.ctl, CTL.SEQ, 1);
+  }
+
+  private endWrite(): void {
+    Atomics.add(this.ctl, CTL.SEQ, 1);
+  }
+
+  /** Puts entry `e` in every slot of `node` its pages [ps, pl] touch. */
+  private insertInto(node: number, level: number, base: number, ps: number, pl: number, e: number): void {
+    const span = LEVEL_SPAN[level];
+    const i1 = Math.floor((pl - base) / span);
+    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
+      const at = node + 1 + i;
+      const v = this.slots[at];
+      if (v === 0) {
+        // Empty stretch: e becomes its only entry, whatever part of it e covers.
+        this.slots[at] = e;
+        this.slots[node]++;
+        continue;
+      }
+      if (level === 0) {
+        // Two byte-granular entries share this page.
+        this.bucketAdd(at, v, e);
+        continue;
+      }
+      const sb = base + i * span;
+      const se = sb + span - 1;
+      let child: number;
+      if (v > 0) {
+        // The stretch's only entry must move down a level to make room.
+        child = this.allocNode(level - 1);
+        this.insertInto(child, level - 1, sb, Math.max(this.eStart[v], sb), Math.min(this.eLast[v], se), v);
+        this.slots[node + 1 + i] = -child;
+      } else {
+        child = -v;
+      }
+      this.insertInto(child, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se, e);
+    }
+  }
+
+  /**
+   * Removes entry `e` from the slots its pages [ps, pl] touch. Returns true when
+   * this node's content changed in a way that may let its parent collapse it.
+   */
+  private removeFrom(node: number, level: number, base: number, ps: number, pl: number, e: number): boolean {
+    const span = LEVEL_SPAN[level];
+    const i1 = Math.floor((pl - base) / span);
+    let changed = false;
+    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
+      const at = node + 1 + i;
+      const v = this.slots[at];
+      if (v === e) {
+        this.slots[at] = 0;
+        this.slots[node]--;
+        changed = true;
+      } else if (v < 0) {
+        if (level === 0) {
+          if (this.bucketRemove(at, -v, e)) changed = true;
+          continue;
+        }
+        const sb = base + i * span;
+        const se = sb + span - 1;
+        const child = -v;
+        if (!this.removeFrom(child, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se, e)) continue;
+        const only = this.soleEntry(child, level - 1);
+        if (only === 0) {
+          this.freeNode(child, level - 1);
+          this.slots[at] = 0;
+          this.slots[node]--;
+          changed = true;
+        } else if (only > 0) {
+          // One entry left below: it becomes this stretch's only entry again.
+          this.freeNode(child, level - 1);
+          this.slots[at] = only;
+          changed = true;
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** 0 if the node is empty, the id if one entry (and no child) fills it, else -1. */
+  private soleEntry(node: number, level: number): number {
+    if (this.slots[node] === 0) return 0;
+    let only = 0;
+    const end = node + 1 + LEVEL_SLOTS[level];
+    for (let at = node + 1; at < end; at++) {
+      const v = this.slots[at];
+      if (v === 0) continue;
+      if (v < 0 || (only !== 0 && v !== only)) return -1;
+      only = v;
+    }
+    return only;
+  }
+
+  // ---- buckets: entries sharing one page, sorted by start ----
+
+  private startsBefore(a: number, b: number): boolean {
+    const pa = this.eStart[a];
+    const pb = this.eStart[b];
+    return pa < pb || (pa === pb && (this.eMeta[a] & PAGE_OFFSET_MASK) < (this.eMeta[b] & PAGE_OFFSET_MASK));
+  }
+
+  private bucketAdd(at: number, v: number, e: number): void {
+    if (v > 0) {
+      const [a, b] = this.startsBefore(v, e) ? [v, e] : [e, v];
+      const second = this.allocBucket(b, 0);
+      const head = this.allocBucket(a, second);
+      this.slots[at] = -head;
+      return;
+    }
+    const head = -v;
+    if (this.startsBefore(e, this.bEntry[head])) {
+      this.slots[at] = -this.allocBucket(e, head);
+      return;
+    }
+    let prev = head;
+    while (this.bNext[prev] && this.startsBefore(this.bEntry[this.bNext[prev]], e)) prev = this.bNext[prev];
+    this.bNext[prev] = this.allocBucket(e, this.bNext[prev]);
+  }
+
+  /** Unlinks `e`; with one entry left the slot holds it directly. Returns true if the slot changed kind. */
+  private bucketRemove(at: number, head: number, e: number): boolean {
+    let prev = 0;
+    let b = head;
+    while (b && this.bEntry[b] !== e) {
+      prev = b;
+      b = this.bNext[b];
+    }
+    if (!b) return false;
+    const after = this.bNext[b];
+    if (prev) this.bNext[prev] = after;
+    else head = after;
+    this.freeBucket(b);
+    if (this.bNext[head] === 0) {
+      this.slots[at] = this.bEntry[head];
+      this.freeBucket(head);
+      return true;
+    }
+    this.slots[at] = -head;
+    return false;
+  }
+
+  // ---- pools (bump allocation + free lists; links live in freed records) ----
+
+  private allocNode(level: number): number {
+    const words = NODE_WORDS[level];
+    const field = freeListField(words);
+    let off = this.ctl[field];
+    if (off) {
+      this.ctl[field] = this.slots[off + 1];
+    } else {
+      off = this.ctl[CTL.SLOTS_TOP];
+      this.ensure('slots', (off + words) * 4);
+      this.ctl[CTL.SLOTS_TOP] = off + words;
+    }
+    this.slots.fill(0, off, off + words);
+    return off;
+  }
+
+  private freeNode(off: number, level: number): void {
+    const field = freeListField(NODE_WORDS[level]);
+    this.slots[off] = 0;
+    this.slots[off + 1] = this.ctl[field];
+    this.ctl[field] = off;
+  }
+
+  private allocEntry(): number {
+    let id = this.ctl[CTL.FREE_ENTRY];
+    if (id) {
+      this.ctl[CTL.FREE_ENTRY] = this.eMeta[id];
+      return id;
+    }
+    id = this.ctl[CTL.ENTRIES_TOP];
+    if ((id + 1) * 8 > this.handle.eStart.byteLength) {
+      const bytes = (id + 1) * 8; // one Float64 (or two Uint32) per entry
+      this.ensure('eStart', bytes);
+      this.ensure('eLast', bytes);
+      this.ensure('eAddr', bytes);
+      this.ensure('eMeta', bytes / 2);
+    }
+    this.ctl[CTL.ENTRIES_TOP] = id + 1;
+    return id;
+  }
+
+  private freeEntry(id: number): void {
+    this.eMeta[id] = this.ctl[CTL.FREE_ENTRY];
+    this.eStart[id] = -1;
+    this.eLast[id] = -1;
+    this.ctl[CTL.FREE_ENTRY] = id;
+  }
+
+  private allocBucket(entry: number, next: number): number {
+    let b = this.ctl[CTL.FREE_BUCKET];
+    if (b) {
+      this.ctl[CTL.FREE_BUCKET] = this.bNext[b];
+    } else {
+      b = this.ctl[CTL.BUCKETS_TOP];
+      this.ensure('bEntry', (b + 1) * 4);
+      this.ensure('bNext', (b + 1) * 4);
+      this.ctl[CTL.BUCKETS_TOP] = b + 1;
+    }
+    this.bEntry[b] = entry;
+    this.bNext[b] = next;
+    return b;
+  }
+
+  private freeBucket(b: number): void {
+    this.bEntry[b] = 0;
+    this.bNext[b] = this.ctl[CTL.FREE_BUCKET];
+    this.ctl[CTL.FREE_BUCKET] = b;
+  }
+
+  private ensure(name: keyof IotlbHandle, bytes: number): void {
+    if (growTo(this.handle[name], bytes)) {
+      Atomics.add(this.ctl, CTL.GROW_EPOCH, 1);
+      this.refreshViews();
+    }
+  }
+}
+
+function isPage(p: number): boolean {
+  return Number.isInteger(p) && p >= 0 && p <= MAX_PAGE;
+}
+
+function checkPerm(perm: number): void {
+  if (!(Number.isInteger(perm) && perm >= 0 && perm <= 0xff)) {
+    throw new IotlbError('EINVAL', `perm must be an integer in [0, 255] (vhost uses RO=1 WO=2 RW=3), got ${perm}`);
+  }
+}

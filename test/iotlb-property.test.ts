@@ -1,0 +1,122 @@
+/**
+ * Property test: long random sequences of add/delete/query/translate on the
+ * radix tree and on the reference model must give identical answers.
+ * Addresses are drawn near the edges that break naive code: 0, 2^53 +- 1,
+ * 2^64 - 1, page boundaries, and a small window that forces shared pages.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RadixIotlb, ReferenceIotlb, U64_MAX } from '../src/iotlb/index.js';
+import { IotlbError } from '../src/errors.js';
+
+const EDGES = [0n, 0xfffn, 0x1000n, 1n << 21n, 1n << 30n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, 1n << 63n, U64_MAX - 0x1000n, U64_MAX];
+
+const addr = fc.oneof(
+  fc.constantFrom(...EDGES),
+  fc.tuple(fc.constantFrom(...EDGES), fc.bigInt({ min: -0x3000n, max: 0x3000n })).map(([b, d]) => clamp(b + d)),
+  fc.bigInt({ min: 0n, max: 0x40000n }), // a 256 KiB window: collisions
+  fc.bigInt({ min: 0n, max: 0x4000n }), // four pages: many entries share a page
+  fc.bigInt({ min: 0n, max: U64_MAX }),
+);
+const len = fc.oneof(
+  fc.bigInt({ min: 1n, max: 0x3000n }),
+  fc.bigInt({ min: 1n, max: 0x300n }),
+  fc.constantFrom(0x1000n, 2n << 20n, 1n << 30n, 1n << 39n),
+  fc.bigInt({ min: 1n, max: 1n << 45n }),
+);
+
+function clamp(v: bigint): bigint {
+  return v < 0n ? 0n : v > U64_MAX ? U64_MAX : v;
+}
+function lastOf(start: bigint, size: bigint): bigint {
+  return clamp(start + size - 1n);
+}
+
+type Cmd =
+  | { op: 'add'; start: bigint; size: bigint; addr: bigint; perm: number }
+  | { op: 'del'; start: bigint; size: bigint }
+  | { op: 'first'; start: bigint; size: bigint }
+  | { op: 'translate'; iova: bigint };
+
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('add' as const), start: addr, size: len, addr, perm: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('del' as const), start: addr, size: len }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('first' as const), start: addr, size: len }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('translate' as const), iova: addr }) },
+);
+
+function outcome(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof IotlbError) return `error ${e.code}`;
+    throw e;
+  }
+}
+
+test('radix tree and reference model agree on random operation sequences', () => {
+  fc.assert(
+    fc.property(fc.array(cmd, { maxLength: 120 }), fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }), (cmds, limit) => {
+      const radix = new RadixIotlb({ limit, initialEntries: 16 });
+      const ref = new ReferenceIotlb(limit);
+      for (const c of cmds) {
+        switch (c.op) {
+          case 'add': {
+            const last = lastOf(c.start, c.size);
+            assert.deepEqual(
+              outcome(() => radix.addRange(c.start, last, c.addr, c.perm)),
+              outcome(() => ref.addRange(c.start, last, c.addr, c.perm)),
+            );
+            break;
+          }
+          case 'del': {
+            const last = lastOf(c.start, c.size);
+            assert.equal(radix.delRange(c.start, last), ref.delRange(c.start, last));
+            break;
+          }
+          case 'first': {
+            const last = lastOf(c.start, c.size);
+            assert.deepEqual(radix.first(c.start, last), ref.first(c.start, last));
+            break;
+          }
+          case 'translate':
+            assert.deepEqual(radix.translate(c.iova), ref.translate(c.iova));
+            assert.deepEqual(radix.translate(clamp(c.iova + 0xfffn)), ref.translate(clamp(c.iova + 0xfffn)));
+            break;
+        }
+        assert.equal(radix.count, ref.count);
+      }
+      assert.deepEqual([...radix.entries()], ref.entries());
+      // Deleting everything must leave an empty, reusable tree.
+      radix.delRange(0n, U64_MAX);
+      assert.equal(radix.count, 0);
+      assert.deepEqual([...radix.entries()], []);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('page-granular inserts and deletes in random order agree with the reference', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 1, max: 600 }), fc.boolean()), { maxLength: 200 }), (ops) => {
+      const radix = new RadixIotlb({ initialEntries: 16 });
+      const ref = new ReferenceIotlb();
+      for (const [page, n, del] of ops) {
+        const start = BigInt(page) << 12n;
+        const last = start + (BigInt(n) << 12n) - 1n;
+        if (del) {
+          assert.equal(radix.delRange(start, last), ref.delRange(start, last));
+        } else {
+          const a = outcome(() => radix.addPages(page, n, page + 7, 3));
+          const b = outcome(() => ref.addRange(start, last, start + 0x7000n, 3));
+          assert.equal(typeof a === 'string' ? a : undefined, b);
+        }
+        const probe = BigInt((page * 31) % 4600) << 12n;
+        assert.deepEqual(radix.translate(probe), ref.translate(probe));
+      }
+      assert.deepEqual([...radix.entries()], ref.entries());
+    }),
+    { numRuns: 300 },
+  );
+});

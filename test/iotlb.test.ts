@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RadixIotlb, U64_MAX } from '../src/iotlb/index.js';
+import { IotlbError } from '../src/errors.js';
+
+const G = 1n << 30n;
+const T = 1n << 40n;
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof IotlbError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+test('translate returns addr + offset and perm inside an entry, undefined outside', () => {
+  const t = new RadixIotlb();
+  t.addRange(0x1000n, 0x2fffn, 0x80000n, 3);
+  assert.deepEqual(t.translate(0x1000n), { addr: 0x80000n, perm: 3 });
+  assert.deepEqual(t.translate(0x2fffn), { addr: 0x81fffn, perm: 3 });
+  assert.equal(t.translate(0xfffn), undefined);
+  assert.equal(t.translate(0x3000n), undefined);
+  assert.equal(t.count, 1);
+});
+
+test('addRange rejects last < start with EFAULT and leaves the tree unchanged', () => {
+  const t = new RadixIotlb();
+  t.addRange(0n, 0xfffn, 0n, 1);
+  assert.equal(code(() => t.addRange(0x2000n, 0x1fffn, 0n, 1)), 'EFAULT');
+  assert.equal(t.count, 1);
+  assert.deepEqual([...t.entries()].map((e) => e.start), [0n]);
+});
+
+test('addRange refuses overlapping inserts with EEXIST', () => {
+  const t = new RadixIotlb();
+  t.addRange(0x1000n, 0x1fffn, 0n, 1);
+  assert.equal(code(() => t.addRange(0x1fffn, 0x2fffn, 0n, 1)), 'EEXIST');
+  assert.equal(code(() => t.addRange(0n, U64_MAX, 0n, 1)), 'EEXIST');
+  assert.equal(t.count, 1);
+});
+
+test('bad addresses are typed EINVAL errors naming the argument', () => {
+  const t = new RadixIotlb();
+  assert.throws(() => t.addRange(-1n, 0n, 0n, 1), /start must be in \[0, 2\^64-1\]/);
+  assert.throws(() => t.addRange(0n, U64_MAX + 1n, 0n, 1), /last must be in/);
+  assert.throws(() => t.addRange(1 as unknown as bigint, 2n, 0n, 1), /start must be a bigint/);
+  assert.throws(() => t.addRange(0n, 1n, 0n, 256), /perm must be/);
+  assert.equal(code(() => t.addRange(0n, 1n, -5n, 1)), 'EINVAL');
+  assert.equal(t.count, 0);
+});
+
+test('the full [0, 2^64-1] range is one entry and translates at both ends', () => {
+  const t = new RadixIotlb();
+  t.addRange(0n, U64_MAX, 0n, 3);
+  assert.equal(t.count, 1);
+  assert.deepEqual(t.translate(U64_MAX), { addr: U64_MAX, perm: 3 });
+  assert.deepEqual(t.translate((1n << 53n) + 1n), { addr: (1n << 53n) + 1n, perm: 3 });
+  assert.equal(t.delRange(0n, 0n), 1);
+  assert.equal(t.count, 0);
+});
+
+test('translation wraps modulo 2^64 like the kernel u64 arithmetic', () => {
+  const t = new RadixIotlb();
+  t.addRange(0x1000n, 0x2fffn, U64_MAX - 0xfffn, 1);
+  assert.deepEqual(t.translate(0x2000n), { addr: 0n, perm: 1 });
+});
+
+test('two byte-granular entries may share one 4 KiB page', () => {
+  const t = new RadixIotlb();
+  t.addRange(0x1000n, 0x17ffn, 0xa000n, 1);
+  t.addRange(0x1800n, 0x1fffn, 0xb000n, 2);
+  t.addRange(0x1000n - 0x10n, 0xfffn, 0xc000n, 3); // ends just before, in the page before
+  assert.deepEqual(t.translate(0x17ffn), { addr: 0xa7ffn, perm: 1 });
+  assert.deepEqual(t.translate(0x1800n), { addr: 0xb000n, perm: 2 });
+  assert.deepEqual(t.translate(0xff0n), { addr: 0xc000n, perm: 3 });
+  assert.equal(t.first(0x1700n, 0x1900n)?.start, 0x1000n);
+  assert.equal(t.delRange(0x1800n, 0x1800n), 1);
+  assert.equal(t.translate(0x1800n), undefined);
+  assert.deepEqual(t.translate(0x1000n), { addr: 0xa000n, perm: 1 });
+});
+
+test('delRange removes every overlapping entry whole, never splitting', () => {
+  const t = new RadixIotlb();
+  for (let i = 0n; i < 8n; i++) t.addRange(i * 0x1000n, i * 0x1000n + 0xfffn, i << 20n, 3);
+  assert.equal(t.delRange(0x1fffn, 0x3000n), 3); // touches pages 1, 2, 3
+  assert.deepEqual([...t.entries()].map((e) => e.start), [0n, 0x4000n, 0x5000n, 0x6000n, 0x7000n]);
+});
+
+test('first and next walk the overlapping entries in IOVA order', () => {
+  const t = new RadixIotlb();
+  const starts = [5n * G, 0n, 3n * G, T, 2n * G];
+  for (const s of starts) t.addRange(s, s + G - 1n, s, 1);
+  const seen: bigint[] = [];
+  for (let e = t.first(G, 4n * G); e; e = t.next(e, G, 4n * G)) seen.push(e.start);
+  assert.deepEqual(seen, [2n * G, 3n * G]);
+});
+
+test('a 1 TiB guest mapped in 1 GiB entries costs well under 1 MiB of tree', () => {
+  const t = new RadixIotlb();
+  for (let i = 0n; i < 1024n; i++) t.addRange(i * G, i * G + G - 1n, (i + 7n) * G, 3);
+  assert.equal(t.count, 1024);
+  assert.ok(t.usedBytes < 1 << 20, `usedBytes ${t.usedBytes}`);
+  assert.deepEqual(t.translate(T - 1n), { addr: T + 7n * G - 1n, perm: 3 });
+});
+
+test('a 2 MiB-aligned stretch of one entry is a single slot (large leaf)', () => {
+  const small = new RadixIotlb();
+  small.addRange(0n, (2n << 20n) - 1n, 0n, 3);
+  const before = small.usedBytes;
+  // A neighbour forces the first entry down to the 2 MiB level, not to pages.
+  small.addRange(2n << 20n, (2n << 20n) + 0xfffn, 0n, 3);
+  assert.ok(small.usedBytes - before < 16 * 1024, `grew by ${small.usedBytes - before}`);
+});
+
+test('removing entries frees tree nodes for reuse', () => {
+  const t = new RadixIotlb();
+  for (let i = 0; i < 5000; i++) t.addPages(i * 7, 1, i, 3);
+  const high = t.usedBytes;
+  assert.equal(t.delRange(0n, U64_MAX), 5000);
+  for (let i = 0; i < 5000; i++) t.addPages(i * 7, 1, i, 3);
+  assert.equal(t.usedBytes, high);
+});
+
+test('reset empties the tree', () => {
+  const t = new RadixIotlb();
+  for (let i = 0; i < 100; i++) t.addPages(i, 1, i, 1);
+  t.reset();
+  assert.equal(t.count, 0);
+  assert.equal(t.translate(0n), undefined);
+  t.addPages(0, 1, 9, 1);
+  assert.deepEqual(t.translate(0x10n), { addr: 0x9010n, perm: 1 });
+});
+
+test('an enforced limit refuses with ENOSPC; limit 0 with EINVAL', () => {
+  const t = new RadixIotlb({ limit: 2 });
+  t.addPages(0, 1, 0, 1);
+  t.addPages(1, 1, 0, 1);
+  assert.equal(code(() => t.addPages(2, 1, 0, 1)), 'ENOSPC');
+  assert.equal(t.count, 2);
+  const z = new RadixIotlb({ limit: 0 });
+  assert.equal(code(() => z.addPages(0, 1, 0, 1)), 'EINVAL');
+});
+
+test('deleteParts reports each entry before removing it', () => {
+  const t = new RadixIotlb();
+  t.addPages(10, 4, 100, 3);
+  t.addPages(20, 2, 200, 1);
+  const seen: Array<[number, number, number]> = [];
+  t.deleteParts(0, 0, 2 ** 52 - 1, 4095, (id) => seen.push([t.startPage(id), t.lastPage(id) - t.startPage(id) + 1, t.addrPage(id)]));
+  assert.deepEqual(seen, [[10, 4, 100], [20, 2, 200]]);
+  assert.equal(t.count, 0);
+});
