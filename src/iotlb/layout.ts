@@ -52,12 +52,23 @@ export const CTL = {
   LENGTH: 16,
 } as const;
 
-/** Entry metadata word: start offset (12 bits) | last offset << 12 | perm << 24. */
+/**
+ * An entry is one record of four Float64 (32 bytes, half a cache line), so a
+ * lookup touches one line for it: [start page, last page, addr page, meta].
+ * meta = startOff | lastOff << 12 | perm << 24  (low 32 bits)
+ *        + addrOff * 2^32                          (bits 32..43; exact in a double)
+ */
+export const REC_WORDS = 4;
+export const REC_START = 0;
+export const REC_LAST = 1;
+export const REC_ADDR = 2;
+export const REC_META = 3;
 export const META_LAST_SHIFT = 12;
 export const META_PERM_SHIFT = 24;
+export const META_ADDR_OFF_SCALE = 2 ** 32;
 
-/** Bytes of shared memory one entry record takes (start, last, addr, meta). */
-export const ENTRY_BYTES = 8 + 8 + 8 + 4;
+/** Bytes of shared memory one entry record takes. */
+export const ENTRY_BYTES = REC_WORDS * 8;
 /** Bytes of one bucket node (entry id, next). */
 export const BUCKET_BYTES = 8;
 

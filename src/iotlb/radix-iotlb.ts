@@ -21,7 +21,7 @@
  * mapping or the new one, never half an insert.
  */
 import { IotlbError } from '../errors.js';
-import { checkU64, fromLoHi, join, split, toLoHi } from './address.js';
+import { checkU64, join, split } from './address.js';
 import { growableSab, growTo } from './growable.js';
 import {
   BUCKET_BYTES,
@@ -30,13 +30,19 @@ import {
   LEVEL_SLOTS,
   LEVEL_SPAN,
   MAX_PAGE,
+  META_ADDR_OFF_SCALE,
   META_LAST_SHIFT,
   META_PERM_SHIFT,
   NODE_WORDS,
   PAGE_OFFSET_MASK,
+  REC_ADDR,
+  REC_LAST,
+  REC_META,
+  REC_START,
+  REC_WORDS,
   TOP_LEVEL,
 } from './layout.js';
-import { RadixView, type IotlbHandle } from './radix-view.js';
+import { RadixView, slotOf, type IotlbHandle } from './radix-view.js';
 
 /** One mapping, as the bigint API returns it. */
 export interface IotlbEntry {
@@ -71,10 +77,7 @@ export class RadixIotlb extends RadixView {
     const handle: IotlbHandle = {
       ctl: new SharedArrayBuffer(CTL.LENGTH * 4),
       slots: growableSab(Math.max(4096, n * 2) * 4),
-      eStart: growableSab(n * 8),
-      eLast: growableSab(n * 8),
-      eAddr: growableSab(n * 8),
-      eMeta: growableSab(n * 4),
+      rec: growableSab(n * ENTRY_BYTES),
       bEntry: growableSab(256 * 4),
       bNext: growableSab(256 * 4),
     };
@@ -128,8 +131,8 @@ export class RadixIotlb extends RadixView {
     if (last < start) throw new IotlbError('EFAULT', `last ${last} < start ${start}`);
     const s = split(start);
     const l = split(last);
-    const [lo, hi] = toLoHi(addr);
-    this.insertParts(s.page, s.off, l.page, l.off, lo, hi, perm);
+    const a = split(addr);
+    this.insertParts(s.page, s.off, l.page, l.off, a.page, a.off, perm);
   }
 
   /** Removes every entry overlapping [start, last] (whole entries, no split). Returns how many. */
@@ -187,7 +190,7 @@ export class RadixIotlb extends RadixView {
     return {
       start: join(this.startPage(id), this.startOff(id)),
       last: join(this.lastPage(id), this.lastOff(id)),
-      addr: fromLoHi(this.addrLo(id), this.addrHi(id)),
+      addr: join(this.addrPage(id), this.addrOff(id)),
       perm: this.perm(id),
     };
   }
@@ -205,9 +208,7 @@ export class RadixIotlb extends RadixView {
       throw new IotlbError('EINVAL', `bad page range: iovaPage ${iovaPage}, npages ${npages}, addrPage ${addrPage}`);
     }
     checkPerm(perm);
-    const lo = ((addrPage % 2 ** 20) * 4096) >>> 0;
-    const hi = Math.floor(addrPage / 2 ** 20);
-    return this.insertParts(iovaPage, 0, lastPage, PAGE_OFFSET_MASK, lo, hi, perm);
+    return this.insertParts(iovaPage, 0, lastPage, PAGE_OFFSET_MASK, addrPage, 0, perm);
   }
 
   /** Point lookup without allocation; on a hit outPage/outOff/outPerm hold the result. */
@@ -229,7 +230,10 @@ export class RadixIotlb extends RadixView {
   /** Removes one entry by id. */
   removeId(id: number): void {
     this.beginWrite();
-    this.removeFrom(0, TOP_LEVEL, 0, this.eStart[id], this.eLast[id], id);
+    const sp = this.startPage(id);
+    const lp = this.lastPage(id);
+    if (sp === lp) this.removeOnePage(sp, id);
+    else this.removeFrom(0, TOP_LEVEL, 0, sp, lp, id);
     this.freeEntry(id);
     this.ctl[CTL.COUNT]--;
     this.endWrite();
@@ -240,21 +244,29 @@ export class RadixIotlb extends RadixView {
    * before an entry goes, so callers can read it (e.g. to unpin its pages).
    */
   deleteParts(sp: number, so: number, lp: number, lo: number, each?: (id: number) => void): number {
+    if (lp < sp || (lp === sp && lo < so)) return 0;
     let removed = 0;
-    let id = this.firstId(sp, so, lp, lo);
-    while (id) {
-      // Entries are disjoint and found in order: continue after this one.
-      const next = this.findAfter(id, lp, lo);
-      each?.(id);
-      this.removeId(id);
-      removed++;
-      // The id of `next` stays valid: removal frees only `id` (and tree nodes).
-      id = next;
+    const batch = this.idBatch;
+    for (;;) {
+      // Gather ids in one ordered walk, then remove them: no re-descent per entry.
+      let n = 0;
+      this.walkOverlapping(sp, so, lp, lo, (id) => {
+        batch[n++] = id;
+        return n < batch.length;
+      });
+      for (let i = 0; i < n; i++) {
+        each?.(batch[i]);
+        this.removeId(batch[i]);
+      }
+      removed += n;
+      if (n < batch.length) return removed;
     }
-    return removed;
   }
 
-  insertParts(sp: number, so: number, lp: number, lo: number, addrLo: number, addrHi: number, perm: number): number {
+  /** Scratch for deleteParts: ids gathered per walk. */
+  private readonly idBatch = new Int32Array(65536);
+
+  insertParts(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
     const limit = this.ctl[CTL.LIMIT];
     if (limit === 0) throw new IotlbError('EINVAL', 'iotlb limit is 0');
     if (limit > 0 && this.ctl[CTL.COUNT] >= limit) {
@@ -265,12 +277,14 @@ export class RadixIotlb extends RadixView {
     }
     this.beginWrite();
     const id = this.allocEntry();
-    this.eStart[id] = sp;
-    this.eLast[id] = lp;
-    this.eAddr[2 * id] = addrLo;
-    this.eAddr[2 * id + 1] = addrHi;
-    this.eMeta[id] = so | (lo << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT);
-    this.insertInto(0, TOP_LEVEL, 0, sp, lp, id);
+    const r = this.rec;
+    const i = REC_WORDS * id;
+    r[i + REC_START] = sp;
+    r[i + REC_LAST] = lp;
+    r[i + REC_ADDR] = addrPage;
+    r[i + REC_META] = ((so | (lo << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0) + addrOff * META_ADDR_OFF_SCALE;
+    if (sp === lp) this.insertOnePage(sp, id);
+    else this.insertInto(0, TOP_LEVEL, 0, sp, lp, id);
     this.ctl[CTL.COUNT]++;
     this.endWrite();
     return id;
@@ -310,7 +324,7 @@ export class RadixIotlb extends RadixView {
       if (v > 0) {
         // The stretch's only entry must move down a level to make room.
         child = this.allocNode(level - 1);
-        this.insertInto(child, level - 1, sb, Math.max(this.eStart[v], sb), Math.min(this.eLast[v], se), v);
+        this.insertInto(child, level - 1, sb, Math.max(this.startPage(v), sb), Math.min(this.lastPage(v), se), v);
         this.slots[node + 1 + i] = -child;
       } else {
         child = -v;
@@ -318,6 +332,74 @@ export class RadixIotlb extends RadixView {
       this.insertInto(child, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se, e);
     }
   }
+
+  /** insertInto for an entry within one page: one iterative descent. */
+  private insertOnePage(page: number, e: number): void {
+    let node = 0;
+    for (let level = TOP_LEVEL; ; level--) {
+      const at = node + 1 + slotOf(page, level);
+      const v = this.slots[at];
+      if (v === 0) {
+        this.slots[at] = e;
+        this.slots[node]++;
+        return;
+      }
+      if (level === 0) {
+        this.bucketAdd(at, v, e);
+        return;
+      }
+      if (v < 0) {
+        node = -v;
+        continue;
+      }
+      // Push the stretch's only entry down a level (allocNode may grow the pool).
+      const span = LEVEL_SPAN[level];
+      const sb = Math.floor(page / span) * span;
+      const child = this.allocNode(level - 1);
+      this.insertInto(child, level - 1, sb, Math.max(this.startPage(v), sb), Math.min(this.lastPage(v), sb + span - 1), v);
+      this.slots[at] = -child;
+      node = child;
+    }
+  }
+
+  /** removeFrom for an entry within one page: descend, clear, collapse upward. */
+  private removeOnePage(page: number, e: number): void {
+    const pathNode = this.pathNode;
+    const pathAt = this.pathAt;
+    let node = 0;
+    let level = TOP_LEVEL;
+    for (; ; level--) {
+      const at = node + 1 + slotOf(page, level);
+      pathNode[level] = node;
+      pathAt[level] = at;
+      const v = this.slots[at];
+      if (v === e) {
+        this.slots[at] = 0;
+        this.slots[node]--;
+        break;
+      }
+      if (!(v < 0)) return; // not in the tree: nothing to do
+      if (level === 0) {
+        if (!this.bucketRemove(at, -v, e)) return;
+        break;
+      }
+      node = -v;
+    }
+    // The node at `level` changed: collapse it into its parent while possible.
+    for (; level < TOP_LEVEL; level++) {
+      const child = pathNode[level];
+      const only = this.soleEntry(child, level);
+      if (only < 0) return;
+      this.freeNode(child, level);
+      const parentAt = pathAt[level + 1];
+      this.slots[parentAt] = only;
+      if (only === 0) this.slots[pathNode[level + 1]]--;
+    }
+  }
+
+  /** Scratch path for removeOnePage: node offset and slot index per level. */
+  private readonly pathNode = new Int32Array(TOP_LEVEL + 1);
+  private readonly pathAt = new Int32Array(TOP_LEVEL + 1);
 
   /**
    * Removes entry `e` from the slots its pages [ps, pl] touch. Returns true when
@@ -377,9 +459,9 @@ export class RadixIotlb extends RadixView {
   // ---- buckets: entries sharing one page, sorted by start ----
 
   private startsBefore(a: number, b: number): boolean {
-    const pa = this.eStart[a];
-    const pb = this.eStart[b];
-    return pa < pb || (pa === pb && (this.eMeta[a] & PAGE_OFFSET_MASK) < (this.eMeta[b] & PAGE_OFFSET_MASK));
+    const pa = this.startPage(a);
+    const pb = this.startPage(b);
+    return pa < pb || (pa === pb && this.startOff(a) < this.startOff(b));
   }
 
   private bucketAdd(at: number, v: number, e: number): void {
@@ -432,7 +514,7 @@ export class RadixIotlb extends RadixView {
       this.ctl[field] = this.slots[off + 1];
     } else {
       off = this.ctl[CTL.SLOTS_TOP];
-      this.ensure('slots', (off + words) * 4);
+      if (off + words > this.slots.length) this.ensure('slots', (off + words) * 4);
       this.ctl[CTL.SLOTS_TOP] = off + words;
     }
     this.slots.fill(0, off, off + words);
@@ -449,25 +531,21 @@ export class RadixIotlb extends RadixView {
   private allocEntry(): number {
     let id = this.ctl[CTL.FREE_ENTRY];
     if (id) {
-      this.ctl[CTL.FREE_ENTRY] = this.eMeta[id];
+      this.ctl[CTL.FREE_ENTRY] = this.rec[REC_WORDS * id + REC_ADDR];
       return id;
     }
     id = this.ctl[CTL.ENTRIES_TOP];
-    if ((id + 1) * 8 > this.handle.eStart.byteLength) {
-      const bytes = (id + 1) * 8; // one Float64 (or two Uint32) per entry
-      this.ensure('eStart', bytes);
-      this.ensure('eLast', bytes);
-      this.ensure('eAddr', bytes);
-      this.ensure('eMeta', bytes / 2);
-    }
+    // Compare with the view, not sab.byteLength: reading a growable SAB's length is slow.
+    if ((id + 1) * REC_WORDS > this.rec.length) this.ensure('rec', (id + 1) * ENTRY_BYTES);
     this.ctl[CTL.ENTRIES_TOP] = id + 1;
     return id;
   }
 
   private freeEntry(id: number): void {
-    this.eMeta[id] = this.ctl[CTL.FREE_ENTRY];
-    this.eStart[id] = -1;
-    this.eLast[id] = -1;
+    const i = REC_WORDS * id;
+    this.rec[i + REC_START] = -1;
+    this.rec[i + REC_LAST] = -1;
+    this.rec[i + REC_ADDR] = this.ctl[CTL.FREE_ENTRY]; // free-list link
     this.ctl[CTL.FREE_ENTRY] = id;
   }
 
@@ -477,8 +555,10 @@ export class RadixIotlb extends RadixView {
       this.ctl[CTL.FREE_BUCKET] = this.bNext[b];
     } else {
       b = this.ctl[CTL.BUCKETS_TOP];
-      this.ensure('bEntry', (b + 1) * 4);
-      this.ensure('bNext', (b + 1) * 4);
+      if (b + 1 > this.bEntry.length) {
+        this.ensure('bEntry', (b + 1) * 4);
+        this.ensure('bNext', (b + 1) * 4);
+      }
       this.ctl[CTL.BUCKETS_TOP] = b + 1;
     }
     this.bEntry[b] = entry;

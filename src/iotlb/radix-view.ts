@@ -14,14 +14,17 @@
  */
 import {
   CTL,
-  LEVEL_SHIFT,
-  LEVEL_SLOTS,
   LEVEL_SPAN,
   MAX_BUCKET_CHAIN,
+  META_ADDR_OFF_SCALE,
   META_LAST_SHIFT,
   META_PERM_SHIFT,
   PAGE_OFFSET_MASK,
   PAGE_SIZE,
+  REC_ADDR,
+  REC_LAST,
+  REC_META,
+  REC_START,
   TOP_LEVEL,
 } from './layout.js';
 
@@ -29,25 +32,41 @@ import {
 export interface IotlbHandle {
   ctl: SharedArrayBuffer;
   slots: SharedArrayBuffer;
-  eStart: SharedArrayBuffer;
-  eLast: SharedArrayBuffer;
-  eAddr: SharedArrayBuffer;
-  eMeta: SharedArrayBuffer;
+  rec: SharedArrayBuffer;
   bEntry: SharedArrayBuffer;
   bNext: SharedArrayBuffer;
 }
 
 const TWO_POW_52 = 2 ** 52;
 
+/**
+ * Index of `page` in a node of `level` (see LEVEL_BITS in layout.ts).
+ * Levels 0..3 use bits 0..26, which survive the 32-bit truncation of `>>>`.
+ */
+export function slotOf(page: number, level: number): number {
+  switch (level) {
+    case 6:
+      return Math.floor(page / 2 ** 45);
+    case 5:
+      return Math.floor(page / 2 ** 36) & 511;
+    case 4:
+      return Math.floor(page / 2 ** 27) & 511;
+    case 3:
+      return (page >>> 18) & 511;
+    case 2:
+      return (page >>> 9) & 511;
+    case 1:
+      return (page >>> 5) & 15;
+    default:
+      return page & 31;
+  }
+}
+
 export class RadixView {
   protected readonly ctl: Int32Array;
   protected slots!: Int32Array;
-  /** Entry start page, last page (inclusive). */
-  protected eStart!: Float64Array;
-  protected eLast!: Float64Array;
-  /** Entry target address as [lo, hi] u32 pairs. */
-  protected eAddr!: Uint32Array;
-  protected eMeta!: Int32Array;
+  /** Entry records, REC_WORDS doubles each (layout.ts). */
+  protected rec!: Float64Array;
   protected bEntry!: Int32Array;
   protected bNext!: Int32Array;
   protected epoch = -1;
@@ -56,6 +75,12 @@ export class RadixView {
   outPage = 0;
   outOff = 0;
   outPerm = 0;
+
+  // Lookup cache: the level-3 node of the last 512 GiB stretch, valid while
+  // the writer's sequence number is unchanged (SEQ is bumped by every write).
+  private cacheHi = -1;
+  private cacheSeq = -1;
+  private cacheLevel3 = 0;
 
   // The current overlap query [q, l] as (page, offset) pairs.
   private qp = 0;
@@ -73,10 +98,7 @@ export class RadixView {
     const h = this.handle;
     this.epoch = Atomics.load(this.ctl, CTL.GROW_EPOCH);
     this.slots = new Int32Array(h.slots, 0, h.slots.byteLength >> 2);
-    this.eStart = new Float64Array(h.eStart, 0, h.eStart.byteLength >> 3);
-    this.eLast = new Float64Array(h.eLast, 0, h.eLast.byteLength >> 3);
-    this.eAddr = new Uint32Array(h.eAddr, 0, h.eAddr.byteLength >> 2);
-    this.eMeta = new Int32Array(h.eMeta, 0, h.eMeta.byteLength >> 2);
+    this.rec = new Float64Array(h.rec, 0, h.rec.byteLength >> 3);
     this.bEntry = new Int32Array(h.bEntry, 0, h.bEntry.byteLength >> 2);
     this.bNext = new Int32Array(h.bNext, 0, h.bNext.byteLength >> 2);
   }
@@ -89,29 +111,26 @@ export class RadixView {
   // ---- entry fields, by id (ids are valid until the next mutation) ----
 
   startPage(id: number): number {
-    return this.eStart[id];
-  }
-  startOff(id: number): number {
-    return this.eMeta[id] & PAGE_OFFSET_MASK;
+    return this.rec[4 * id + REC_START];
   }
   lastPage(id: number): number {
-    return this.eLast[id];
-  }
-  lastOff(id: number): number {
-    return (this.eMeta[id] >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK;
-  }
-  perm(id: number): number {
-    return (this.eMeta[id] >>> META_PERM_SHIFT) & 0xff;
-  }
-  addrLo(id: number): number {
-    return this.eAddr[2 * id];
-  }
-  addrHi(id: number): number {
-    return this.eAddr[2 * id + 1];
+    return this.rec[4 * id + REC_LAST];
   }
   /** Target page of the entry's first byte (exact: < 2^52). */
   addrPage(id: number): number {
-    return this.eAddr[2 * id + 1] * 2 ** 20 + (this.eAddr[2 * id] >>> 12);
+    return this.rec[4 * id + REC_ADDR];
+  }
+  startOff(id: number): number {
+    return this.rec[4 * id + REC_META] & PAGE_OFFSET_MASK;
+  }
+  lastOff(id: number): number {
+    return (this.rec[4 * id + REC_META] >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK;
+  }
+  perm(id: number): number {
+    return (this.rec[4 * id + REC_META] >>> META_PERM_SHIFT) & 0xff;
+  }
+  addrOff(id: number): number {
+    return Math.floor(this.rec[4 * id + REC_META] / META_ADDR_OFF_SCALE);
   }
 
   // ---- point lookup ----
@@ -120,53 +139,64 @@ export class RadixView {
    * Finds the entry containing byte (page, off) and sets outPage/outOff/outPerm
    * to its translation. Returns the entry id, or 0 for a miss. No seqlock here:
    * the writer calls it directly, readers wrap it (IotlbReader).
+   * Unrolled over the seven levels: this is the hot path of every DMA.
    */
   protected lookup(page: number, off: number): number {
     const s = this.slots;
-    let node = 0;
-    for (let level = TOP_LEVEL; ; level--) {
-      // Levels 0..3 index bits 0..26: the low 32 bits of `page` suffice.
-      const idx =
-        level > 3
-          ? Math.floor(page / LEVEL_SPAN[level]) & (LEVEL_SLOTS[level] - 1)
-          : (page >>> LEVEL_SHIFT[level]) & (LEVEL_SLOTS[level] - 1);
-      const v = s[node + 1 + idx];
-      if (v > 0) return this.covers(v, page, off) ? this.translateIn(v, page, off) : 0;
-      if (!(v < 0)) return 0; // empty, or a torn read past a view (reader retries)
-      if (level === 0) return this.bucketLookup(-v, page, off);
-      node = -v;
+    const hi = Math.floor(page / 2 ** 27); // page bits 27..51: the 512 GiB stretch
+    let v: number;
+    const seq = this.ctl[CTL.SEQ];
+    if (hi === this.cacheHi && seq === this.cacheSeq) {
+      v = this.cacheLevel3; // no write since: the top three levels are as they were
+    } else {
+      v = s[1 + (hi >>> 18)];
+      if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0; // (undefined: torn read, reader retries)
+      v = s[1 - v + ((hi >>> 9) & 511)];
+      if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0;
+      v = s[1 - v + (hi & 511)];
+      if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0;
+      if ((seq & 1) === 0) {
+        this.cacheHi = hi;
+        this.cacheSeq = seq;
+        this.cacheLevel3 = v;
+      }
     }
+    v = s[1 - v + ((page >>> 18) & 511)];
+    if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0;
+    v = s[1 - v + ((page >>> 9) & 511)];
+    if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0;
+    v = s[1 - v + ((page >>> 5) & 15)];
+    if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0;
+    v = s[1 - v + (page & 31)];
+    if (v > 0) return this.hit(v, page, off);
+    return v < 0 ? this.bucketLookup(-v, page, off) : 0;
   }
 
-  private covers(e: number, page: number, off: number): boolean {
-    const sp = this.eStart[e];
-    if (page < sp) return false;
-    const meta = this.eMeta[e];
-    if (page === sp && off < (meta & PAGE_OFFSET_MASK)) return false;
-    const lp = this.eLast[e];
-    if (page > lp) return false;
-    if (page === lp && off > ((meta >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK)) return false;
-    return true;
-  }
-
-  private translateIn(e: number, page: number, off: number): number {
-    const meta = this.eMeta[e];
-    const lo = this.eAddr[2 * e];
+  /** If entry e contains (page, off), sets the out fields and returns e; else 0. */
+  private hit(e: number, page: number, off: number): number {
+    const r = this.rec;
+    const i = 4 * e;
+    const sp = r[i + REC_START];
+    const meta = r[i + REC_META];
+    const m32 = meta >>> 0;
+    if (page < sp || (page === sp && off < (m32 & PAGE_OFFSET_MASK))) return 0;
+    const lp = r[i + REC_LAST];
+    if (page > lp || (page === lp && off > ((m32 >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK))) return 0;
     // addr + (iova - start), in pages and offsets; u64 arithmetic wraps mod 2^64.
-    const o = (lo & PAGE_OFFSET_MASK) + off - (meta & PAGE_OFFSET_MASK);
-    const carry = Math.floor(o / PAGE_SIZE);
-    let p = this.eAddr[2 * e + 1] * 2 ** 20 + (lo >>> 12) + (page - this.eStart[e]) + carry;
+    const o = Math.floor(meta / META_ADDR_OFF_SCALE) + off - (m32 & PAGE_OFFSET_MASK);
+    const carry = o < 0 ? -1 : o >= PAGE_SIZE ? 1 : 0;
+    let p = r[i + REC_ADDR] + (page - sp) + carry;
     if (p >= TWO_POW_52) p -= TWO_POW_52;
     this.outPage = p;
     this.outOff = o - carry * PAGE_SIZE;
-    this.outPerm = (meta >>> META_PERM_SHIFT) & 0xff;
+    this.outPerm = (m32 >>> META_PERM_SHIFT) & 0xff;
     return e;
   }
 
   private bucketLookup(b: number, page: number, off: number): number {
     for (let n = 0; b > 0 && n < MAX_BUCKET_CHAIN; n++) {
       const e = this.bEntry[b];
-      if (e > 0 && this.covers(e, page, off)) return this.translateIn(e, page, off);
+      if (e > 0 && this.hit(e, page, off)) return e;
       b = this.bNext[b];
     }
     return 0;
@@ -183,13 +213,14 @@ export class RadixView {
     this.qo = qo;
     this.lp = lp;
     this.lo = lo;
+    if (qp === lp) return this.findInPage(qp);
     return this.findIn(0, TOP_LEVEL, 0, qp, lp);
   }
 
-  /** First entry after `id` that overlaps [q, l] (entries are disjoint). */
+  /** First entry after `id` that overlaps up to (lp, lo) (entries are disjoint). */
   protected findAfter(id: number, lp: number, lo: number): number {
-    let p = this.eLast[id];
-    let o = ((this.eMeta[id] >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK) + 1;
+    let p = this.lastPage(id);
+    let o = this.lastOff(id) + 1;
     if (o === PAGE_SIZE) {
       if (p === TWO_POW_52 - 1) return 0; // the entry ends at 2^64-1
       p += 1;
@@ -197,6 +228,19 @@ export class RadixView {
     }
     if (p > lp || (p === lp && o > lo)) return 0;
     return this.findFrom(p, o, lp, lo);
+  }
+
+  /** The query lies in one page: one descent, no scan. */
+  private findInPage(page: number): number {
+    const s = this.slots;
+    let node = 0;
+    for (let level = TOP_LEVEL; ; level--) {
+      const v = s[node + 1 + slotOf(page, level)];
+      if (v > 0) return this.overlapsQuery(v) ? v : 0;
+      if (!(v < 0)) return 0;
+      if (level === 0) return this.bucketFind(-v);
+      node = -v;
+    }
   }
 
   private findIn(node: number, level: number, base: number, ps: number, pl: number): number {
@@ -222,16 +266,62 @@ export class RadixView {
     return 0;
   }
 
+  /**
+   * Calls `visit(id)` for every entry overlapping [q, l], in IOVA order, each
+   * once, in one walk of the tree (no re-descent per entry). `visit` must not
+   * change the tree; it returns false to stop early.
+   */
+  protected walkOverlapping(qp: number, qo: number, lp: number, lo: number, visit: (id: number) => boolean): void {
+    this.qp = qp;
+    this.qo = qo;
+    this.lp = lp;
+    this.lo = lo;
+    this.lastVisited = 0;
+    this.walkIn(0, TOP_LEVEL, 0, qp, lp, visit);
+  }
+
+  private lastVisited = 0;
+
+  private walkIn(node: number, level: number, base: number, ps: number, pl: number, visit: (id: number) => boolean): boolean {
+    const span = LEVEL_SPAN[level];
+    const i1 = Math.floor((pl - base) / span);
+    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
+      const v = this.slots[node + 1 + i];
+      if (v > 0) {
+        // An entry's slots are contiguous in walk order, so "same as last" dedupes.
+        if (v !== this.lastVisited && this.overlapsQuery(v)) {
+          this.lastVisited = v;
+          if (!visit(v)) return false;
+        }
+      } else if (v < 0) {
+        if (level === 0) {
+          for (let b = -v, n = 0; b > 0 && n < MAX_BUCKET_CHAIN; n++, b = this.bNext[b]) {
+            const e = this.bEntry[b];
+            if (e !== this.lastVisited && this.overlapsQuery(e)) {
+              this.lastVisited = e;
+              if (!visit(e)) return false;
+            }
+          }
+        } else {
+          const sb = base + i * span;
+          const se = sb + span - 1;
+          if (!this.walkIn(-v, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se, visit)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
   private overlapsQuery(e: number): boolean {
+    const r = this.rec;
+    const i = 4 * e;
+    const m32 = r[i + REC_META] >>> 0;
     // e.last >= q
-    const elp = this.eLast[e];
-    if (elp < this.qp) return false;
-    const meta = this.eMeta[e];
-    if (elp === this.qp && ((meta >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK) < this.qo) return false;
+    const elp = r[i + REC_LAST];
+    if (elp < this.qp || (elp === this.qp && ((m32 >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK) < this.qo)) return false;
     // e.start <= l
-    const esp = this.eStart[e];
-    if (esp > this.lp) return false;
-    if (esp === this.lp && (meta & PAGE_OFFSET_MASK) > this.lo) return false;
+    const esp = r[i + REC_START];
+    if (esp > this.lp || (esp === this.lp && (m32 & PAGE_OFFSET_MASK) > this.lo)) return false;
     return true;
   }
 

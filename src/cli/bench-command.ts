@@ -1,0 +1,47 @@
+/** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
+import type { Command } from 'commander';
+import { defaultIotlbBatch, defaultIotlbSizes, defaultIotlbTimeMs, renderIotlbTable, runIotlbBench, type IotlbLayout } from '../bench/index.js';
+import { makeProgress } from './progress.js';
+import { action } from './run-action.js';
+import { choiceList, countList, nonNegativeInt, positiveInt } from './parse-options.js';
+
+const LAYOUTS: readonly IotlbLayout[] = ['dense', 'sparse'];
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmark the lab itself (measured wall-clock figures)');
+
+  bench
+    .command('iotlb')
+    .description('radix IOTLB vs @flatten-js/interval-tree: insert, translate, query, delete')
+    .option('--sizes <list>', 'entry counts, e.g. 1K,100K,1M,4M', countList('--sizes'), defaultIotlbSizes)
+    .option('--layouts <list>', 'dense (consecutive pages) and/or sparse (random pages over 1 TiB)', choiceList('--layouts', LAYOUTS), [...LAYOUTS])
+    .option('--time <ms>', 'time budget per task in ms', positiveInt('--time'), defaultIotlbTimeMs)
+    .option('--batch <n>', 'operations per timed sample', positiveInt('--batch'), defaultIotlbBatch)
+    .option('--seed <n>', 'seed for the inputs', nonNegativeInt('--seed'), 1)
+    .option('--no-peer', 'skip the flatten-js peer')
+    .option('--json', 'print rows as JSON: [{suite, op, impl, entries, opsPerSec, rme, bytesPerEntry}]')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vdpa-lab bench iotlb                          all sizes, both layouts, with the peer
+  vdpa-lab bench iotlb --sizes 1M --layouts dense --json > iotlb.json`,
+    )
+    .action(
+      action(async (o: { sizes: number[]; layouts: IotlbLayout[]; time: number; batch: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
+        const progress = makeProgress(o.quiet);
+        const rows = runIotlbBench({
+          sizes: o.sizes,
+          layouts: o.layouts,
+          timeMs: o.time,
+          batch: o.batch,
+          seed: o.seed,
+          peer: o.peer,
+          onProgress: (m) => progress.update(`bench iotlb: ${m}`),
+        });
+        progress.done();
+        process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderIotlbTable(rows));
+      }),
+    );
+}

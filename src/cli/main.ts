@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** The `vdpa-lab` command: parse, hand over to one command module, set the exit code. */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { registerBench } from './bench-command.js';
+import { EXIT_BAD_INPUT, reportError } from './run-action.js';
+
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('vdpa-lab')
+    .description('What does a vDPA device reset cost? Simulate guests through the remap-around-reset\nworkaround and the reset_map / VHOST_BACKEND_F_IOTLB_PERSIST flow, and report it.')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+  registerBench(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  for (const c of program.commands) c.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; usage errors are bad input.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      return;
+    }
+    process.exitCode = reportError(err);
+  }
+}
+
+await main(process.argv);

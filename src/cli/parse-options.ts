@@ -1,0 +1,44 @@
+/** Parsers for command-line option values; errors name the flag. */
+import { InputError } from '../errors.js';
+
+export function positiveInt(flag: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InputError(flag, `must be a positive integer, got '${text}'`);
+    }
+    return n;
+  };
+}
+
+export function nonNegativeInt(flag: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n)) {
+      throw new InputError(flag, `must be a non-negative integer, got '${text}'`);
+    }
+    return n;
+  };
+}
+
+/** A comma-separated list of positive integers, with K/M suffixes (1K = 1000). */
+export function countList(flag: string) {
+  return (text: string): number[] =>
+    text.split(',').map((part) => {
+      const m = /^([0-9]+)([KkMm]?)$/.exec(part.trim());
+      if (!m) throw new InputError(flag, `expected numbers like 1000,100K,1M; got '${part}'`);
+      const n = Number(m[1]) * (m[2] === '' ? 1 : /[Kk]/.test(m[2]) ? 1e3 : 1e6);
+      if (n < 1) throw new InputError(flag, `counts must be >= 1, got '${part}'`);
+      return n;
+    });
+}
+
+/** A comma-separated list drawn from `allowed`. */
+export function choiceList<T extends string>(flag: string, allowed: readonly T[]) {
+  return (text: string): T[] =>
+    text.split(',').map((part) => {
+      const v = part.trim() as T;
+      if (!allowed.includes(v)) throw new InputError(flag, `unknown value '${part}' (choose from ${allowed.join(', ')})`);
+      return v;
+    });
+}
