@@ -153,3 +153,17 @@ test('deleteParts reports each entry before removing it', () => {
   assert.deepEqual(seen, [[10, 4, 100], [20, 2, 200]]);
   assert.equal(t.count, 0);
 });
+
+test('copyFrom makes an exact, independent copy', () => {
+  const a = new RadixIotlb();
+  for (let i = 0; i < 3000; i++) a.addPages(i * 3, 2, i, 1 + (i % 3));
+  a.addRange(0x100000000n, 0x1000007ffn, 0x5n, 3);
+  a.addRange(0x100000800n, 0x100000fffn, 0x9n, 1);
+  const b = new RadixIotlb({ initialEntries: 16 });
+  b.addPages(99999, 1, 0, 1);
+  b.copyFrom(a);
+  assert.deepEqual([...b.entries()], [...a.entries()]);
+  b.delRange(0n, 0xfffn);
+  assert.equal(b.count, a.count - 1);
+  assert.deepEqual(a.translate(0n), { addr: 0n, perm: 1 });
+});

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
+import { registerExec } from './exec-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
+  registerExec(program);
   registerBench(program);
   return program;
 }

@@ -122,8 +122,9 @@ export class RadixIotlb extends RadixView {
    * Maps [start, last] to addr with perm. Throws IotlbError: EINVAL for a bad
    * argument or limit 0, EFAULT for last < start (as vhost_iotlb_add_range_ctx),
    * EEXIST for an overlap, ENOSPC at the limit. On error the tree is unchanged.
+   * Returns the new entry's id.
    */
-  addRange(start: bigint, last: bigint, addr: bigint, perm: number): void {
+  addRange(start: bigint, last: bigint, addr: bigint, perm: number): number {
     checkU64(start, 'start');
     checkU64(last, 'last');
     checkU64(addr, 'addr');
@@ -132,7 +133,7 @@ export class RadixIotlb extends RadixView {
     const s = split(start);
     const l = split(last);
     const a = split(addr);
-    this.insertParts(s.page, s.off, l.page, l.off, a.page, a.off, perm);
+    return this.insertParts(s.page, s.off, l.page, l.off, a.page, a.off, perm);
   }
 
   /** Removes every entry overlapping [start, last] (whole entries, no split). Returns how many. */
@@ -176,6 +177,42 @@ export class RadixIotlb extends RadixView {
     for (let id = this.firstId(0, 0, MAX_PAGE, PAGE_OFFSET_MASK); id; id = this.nextId(id, MAX_PAGE, PAGE_OFFSET_MASK)) {
       yield this.entryAt(id)!;
     }
+  }
+
+  /** Calls visit(id) for every entry in IOVA order (the tree must not change meanwhile). */
+  forEachId(visit: (id: number) => void): void {
+    this.walkOverlapping(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, (id) => {
+      visit(id);
+      return true;
+    });
+  }
+
+  /**
+   * Makes this tree an exact copy of `src` (limits aside): one memcpy per
+   * buffer, O(bytes). What a parent's set_map does entry by entry
+   * (vdpasim_set_map: reset, then add_range per entry); the caller counts
+   * the entries walked.
+   */
+  copyFrom(src: RadixIotlb): void {
+    this.beginWrite();
+    const c = src.ctl;
+    const slotsTop = c[CTL.SLOTS_TOP];
+    const entriesTop = c[CTL.ENTRIES_TOP];
+    const bucketsTop = c[CTL.BUCKETS_TOP];
+    if (slotsTop > this.slots.length) this.ensure('slots', slotsTop * 4);
+    if (entriesTop * REC_WORDS > this.rec.length) this.ensure('rec', entriesTop * ENTRY_BYTES);
+    if (bucketsTop > this.bEntry.length) {
+      this.ensure('bEntry', bucketsTop * 4);
+      this.ensure('bNext', bucketsTop * 4);
+    }
+    this.slots.set(src.slots.subarray(0, slotsTop));
+    this.rec.set(src.rec.subarray(0, entriesTop * REC_WORDS));
+    this.bEntry.set(src.bEntry.subarray(0, bucketsTop));
+    this.bNext.set(src.bNext.subarray(0, bucketsTop));
+    for (const f of [CTL.COUNT, CTL.SLOTS_TOP, CTL.ENTRIES_TOP, CTL.BUCKETS_TOP, CTL.FREE_ENTRY, CTL.FREE_BUCKET, CTL.FREE_NODE_17, CTL.FREE_NODE_33, CTL.FREE_NODE_513]) {
+      this.ctl[f] = c[f];
+    }
+    this.endWrite();
   }
 
   /** Empties the tree (vhost_iotlb_reset). Buffers keep their capacity. */

@@ -1,0 +1,146 @@
+/**
+ * Physical layout of host memory regions: which PFN backs each page, and so
+ * how pages coalesce into physically contiguous runs (what vhost_vdpa_pa_map
+ * turns into one IOTLB entry each).
+ *
+ * A region is cut into chunks (4k and thp: 2 MiB; hugetlb-1g: 1 GiB). Chunk c
+ * lives in PFN block (c * stride + offset) mod nChunks of the region's PFN
+ * range, with stride != 1, so neighbouring chunks are never physically
+ * adjacent. Inside a chunk:
+ *  - thp / hugetlb-1g: one folio, one run;
+ *  - 4k: runs of seeded geometric length (mean `meanRun` pages), laid out in
+ *    the block in REVERSE order, so consecutive runs are never adjacent.
+ * Deterministic for a seed, O(1) memory per region, no per-page tables.
+ */
+
+export type Backing = '4k' | 'thp' | 'hugetlb-1g';
+export const BACKINGS: readonly Backing[] = ['4k', 'thp', 'hugetlb-1g'];
+
+/** Pages per chunk (and folio) for each backing. */
+export const CHUNK_PAGES: Record<Backing, number> = { '4k': 512, thp: 512, 'hugetlb-1g': 262_144 };
+
+/** Default mean run of a fragmented 4k region, in pages. */
+export const defaultMeanRunPages = 1;
+
+export interface LayoutSpec {
+  pages: number;
+  backing: Backing;
+  seed: number;
+  /** 4k only: mean physically contiguous run, pages (>= 1, <= 512). */
+  meanRun?: number;
+}
+
+function mix32(a: number, b: number): number {
+  // A small integer hash (from MurmurHash3's finaliser) to seed per-chunk streams.
+  let h = (a ^ Math.imul(b, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+export class RegionLayout {
+  readonly chunkPages: number;
+  readonly nChunks: number;
+  private readonly stride: number;
+  private readonly offset: number;
+  private readonly meanRun: number;
+  // Cache of the last 4k chunk's runs: start offsets in HVA order (+ sentinel).
+  private cachedChunk = -1;
+  private runStarts = new Int32Array(CHUNK_PAGES['4k'] + 1);
+  private runCount = 0;
+
+  constructor(readonly spec: LayoutSpec) {
+    this.chunkPages = CHUNK_PAGES[spec.backing];
+    this.nChunks = Math.max(1, Math.ceil(spec.pages / this.chunkPages));
+    this.meanRun = Math.min(this.chunkPages, Math.max(1, spec.meanRun ?? defaultMeanRunPages));
+    const n = this.nChunks;
+    let stride = n > 2 ? 2 + (mix32(spec.seed, 1) % (n - 2)) : 1;
+    while (n > 2 && (gcd(stride, n) !== 1 || stride === 1 || stride === n - 1)) stride = stride + 1 >= n ? 2 : stride + 1;
+    this.stride = stride;
+    this.offset = mix32(spec.seed, 2) % n;
+  }
+
+  /** PFN-space size of the region (whole chunks). */
+  get framePages(): number {
+    return this.nChunks * this.chunkPages;
+  }
+
+  /** Block (in chunk units) that chunk c occupies in the region's PFN range. */
+  private block(c: number): number {
+    // (c * stride + offset) mod n, exact for n < 2^26 (1 TiB at 2 MiB chunks is 2^19).
+    return (c * this.stride + this.offset) % this.nChunks;
+  }
+
+  /**
+   * The frame (region-relative PFN) of page `idx`, and how many pages from
+   * idx on stay physically contiguous (to the end of its run).
+   * Returns frame; `runLeft` is set on the object to avoid allocation.
+   */
+  runLeft = 0;
+  frameOf(idx: number): number {
+    const cp = this.chunkPages;
+    const c = Math.floor(idx / cp);
+    const o = idx - c * cp;
+    const base = this.block(c) * cp;
+    if (this.spec.backing !== '4k' || this.meanRun >= cp) {
+      this.runLeft = cp - o;
+      return base + o;
+    }
+    if (c !== this.cachedChunk) this.computeRuns(c);
+    const starts = this.runStarts;
+    // Sequential walks (pinning) ask for the next run: O(1) without a search.
+    const r = this.lastRun;
+    if (r + 1 < this.runCount + 1 && starts[r] <= o && o < starts[r + 1]) return this.place(base, r, o);
+    if (r + 2 <= this.runCount && starts[r + 1] <= o && o < starts[r + 2]) return this.place(base, r + 1, o);
+    // Binary search the run containing o.
+    let lo = 0;
+    let hi = this.runCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.place(base, lo, o);
+  }
+
+  private lastRun = 0;
+
+  private place(base: number, run: number, o: number): number {
+    this.lastRun = run;
+    const h = this.runStarts[run];
+    const end = this.runStarts[run + 1];
+    this.runLeft = end - o;
+    // Reverse placement: the run [h, end) sits at block offset chunkPages - end.
+    return base + (this.chunkPages - end) + (o - h);
+  }
+
+  private computeRuns(c: number): void {
+    const cp = this.chunkPages;
+    let x = mix32(this.spec.seed, c + 3) || 1;
+    // Geometric run lengths with mean m: P(stop after each page) = 1/m.
+    const pStop = 1 / this.meanRun;
+    let n = 0;
+    let at = 0;
+    while (at < cp) {
+      this.runStarts[n++] = at;
+      let len = 1;
+      for (;;) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        if ((x >>> 0) / 2 ** 32 < pStop || at + len >= cp) break;
+        len++;
+      }
+      at += len;
+    }
+    this.runStarts[n] = cp;
+    this.runCount = n;
+    this.cachedChunk = c;
+    this.lastRun = 0;
+  }
+}

@@ -1,0 +1,8 @@
+/** Host side: guest RAM backing, page frames, pins, memlock. */
+export { BACKINGS, CHUNK_PAGES, RegionLayout, defaultMeanRunPages } from './backing.js';
+export type { Backing, LayoutSpec } from './backing.js';
+export { HostRegion } from './region.js';
+export type { RegionSpec } from './region.js';
+export { HostMm } from './mm.js';
+export { pinFrames, unpinFrames, newPinCounters } from './pin.js';
+export type { PinCounters } from './pin.js';

@@ -1,0 +1,64 @@
+/**
+ * The process's memory as vhost-vdpa sees it (struct mm_struct, in brief):
+ * VMAs, mm->pinned_vm and RLIMIT_MEMLOCK. Addresses are page numbers.
+ */
+import { InputError } from '../errors.js';
+import { newPinCounters, type PinCounters } from './pin.js';
+import { HostRegion, type RegionSpec } from './region.js';
+
+/** First PFN handed out: frames start above 4 GiB of physical space, never at PFN 0. */
+const FIRST_PFN = 2 ** 20;
+/** Regions start on 1 GiB physical boundaries, so 1 GiB folios are aligned. */
+const PFN_ALIGN = 2 ** 18;
+
+export class HostMm {
+  /** VMAs sorted by start page. */
+  private regions: HostRegion[] = [];
+  private nextPfn = FIRST_PFN;
+  /** mm->pinned_vm, in pages. */
+  pinnedVm = 0;
+  /** RLIMIT_MEMLOCK in pages (PFN_DOWN of the byte limit); Infinity = unlimited. */
+  memlockPages = Infinity;
+  readonly pinCounters: PinCounters = newPinCounters();
+
+  /** Adds a region; overlapping an existing one is a script error. */
+  mmap(spec: RegionSpec, where = 'mmap'): HostRegion {
+    if (!(spec.pages >= 1)) throw new InputError(`${where}.size`, 'must be at least one page');
+    for (const r of this.regions) {
+      if (spec.startPage < r.endPage && r.startPage < spec.startPage + spec.pages) {
+        throw new InputError(`${where}.uaddr`, `overlaps the region at page 0x${r.startPage.toString(16)}`);
+      }
+    }
+    const region = new HostRegion(spec, this.nextPfn);
+    this.nextPfn += Math.ceil(region.framePages / PFN_ALIGN) * PFN_ALIGN;
+    this.regions.push(region);
+    this.regions.sort((a, b) => a.startPage - b.startPage);
+    return region;
+  }
+
+  /** find_vma(): the first region ending above `page` (it may start above it). */
+  findVma(page: number): HostRegion | undefined {
+    for (const r of this.regions) if (r.endPage > page) return r;
+    return undefined;
+  }
+
+  /** The region that owns global PFN `pfn`. */
+  regionOfPfn(pfn: number): HostRegion | undefined {
+    for (const r of this.regions) if (pfn >= r.pfnBase && pfn < r.pfnBase + r.framePages) return r;
+    return undefined;
+  }
+
+  get allRegions(): readonly HostRegion[] {
+    return this.regions;
+  }
+
+  /** Sum of every frame's pin count (an invariant check: must equal pinnedVm). */
+  totalPins(): number {
+    let sum = 0;
+    for (const r of this.regions) {
+      const p = r.pins;
+      for (let i = 0; i < p.length; i++) sum += p[i];
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,29 @@
+/** Parent driver models and their factory. */
+import type { KernelCounters } from '../counters.js';
+import { Mlx5Parent } from './mlx5.js';
+import { PlatformIommuParent } from './platform-iommu.js';
+import { VdpaSimParent, type VdpaSimVariant } from './vdpa-sim.js';
+import { VduseParent } from './vduse.js';
+import type { KernelGeneration, Parent, ParentKind } from './types.js';
+
+export { PARENT_KINDS, KERNEL_GENERATIONS } from './types.js';
+export type { Parent, ParentKind, KernelGeneration, DeviceView, MapPath } from './types.js';
+export type { VdpaSimVariant } from './vdpa-sim.js';
+
+export function createParent(
+  kind: ParentKind,
+  generation: KernelGeneration,
+  counters: KernelCounters,
+  opts: { variant?: VdpaSimVariant; deviceLimit?: number },
+): Parent {
+  switch (kind) {
+    case 'vdpa_sim':
+      return new VdpaSimParent(counters, generation, opts.variant ?? 'set_map', opts.deviceLimit);
+    case 'mlx5':
+      return new Mlx5Parent(counters, generation);
+    case 'vduse':
+      return new VduseParent(counters);
+    case 'platform-iommu':
+      return new PlatformIommuParent(counters);
+  }
+}

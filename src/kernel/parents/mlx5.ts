@@ -1,0 +1,97 @@
+/**
+ * mlx5_vdpa (drivers/vdpa/mlx5/core/mr.c, net/mlx5_vnet.c): set_map only,
+ * and every set_map is a FULL memory-key rebuild (mlx5-mr.ts), swapped in
+ * with a VQ suspend/resume while the device runs. A (clean) reset destroys
+ * the MRs and builds the 1:1 DMA MR again; v6.7+ .reset_map does the same
+ * for one ASID.
+ */
+import type { ErrnoName } from '../../errors.js';
+import type { RadixIotlb } from '../../iotlb/index.js';
+import type { KernelCounters } from '../counters.js';
+import { MrBuilder } from '../mlx5-mr.js';
+import { DeviceMaps } from './device-maps.js';
+import type { DeviceView, KernelGeneration, Parent } from './types.js';
+
+export class Mlx5Parent implements Parent {
+  readonly kind = 'mlx5' as const;
+  readonly mapPath = 'set_map' as const;
+  readonly hasResetMap: boolean;
+  readonly hasSetGroupAsid = true;
+  readonly advertisesPersist = false;
+  private readonly maps: DeviceMaps;
+  /** Live mkeys per ASID (a DMA MR is one). */
+  private readonly liveMkeys = new Map<number, number>();
+
+  constructor(
+    private readonly counters: KernelCounters,
+    generation: KernelGeneration,
+  ) {
+    this.hasResetMap = generation === 'reset-map';
+    // The device starts with the 1:1 DMA MR.
+    this.maps = new DeviceMaps(counters, true, undefined);
+  }
+
+  setMap(asid: number, src: RadixIotlb, running: boolean): ErrnoName | null {
+    const c = this.counters;
+    c.setMaps++;
+    const b = new MrBuilder();
+    src.forEachId((id) => b.add(src.startPage(id), src.lastPage(id) - src.startPage(id) + 1, src.perm(id)));
+    const shape = b.finish();
+    c.mrBuilds++;
+    c.directMrs += shape.directMrs;
+    c.mtts += shape.mtts;
+    c.nullKlms += shape.nullKlms;
+    c.mkeysCreated += shape.mkeys;
+    this.destroy(asid);
+    this.liveMkeys.set(asid, shape.mkeys);
+    if (running) {
+      c.vqSuspends++;
+      c.vqResumes++;
+    }
+    return this.maps.copy(asid, src);
+  }
+
+  private destroy(asid: number): void {
+    this.counters.mkeysDestroyed += this.liveMkeys.get(asid) ?? 0;
+    this.liveMkeys.delete(asid);
+  }
+
+  private dmaMr(asid: number): void {
+    this.destroy(asid);
+    this.counters.dmaMrBuilds++;
+    this.counters.mkeysCreated++;
+    this.liveMkeys.set(asid, 1);
+    this.maps.clear(asid, true);
+  }
+
+  reset(cleanMap: boolean): boolean {
+    if (!cleanMap) return false;
+    const asids = new Set([...this.maps.asids(), ...this.liveMkeys.keys()]);
+    for (const asid of asids) this.destroy(asid);
+    // The 1:1 DMA MR serves ASID 0 (the data path) again.
+    this.dmaMr(0);
+    for (const asid of asids) if (asid !== 0) this.maps.clear(asid, true);
+    return true;
+  }
+
+  resetMap(asid: number): void {
+    this.counters.resetMaps++;
+    this.dmaMr(asid);
+  }
+
+  dmaMap(): ErrnoName | null {
+    return 'EOPNOTSUPP';
+  }
+  dmaUnmap(): void {}
+  iommuMap(): ErrnoName | null {
+    return 'EOPNOTSUPP';
+  }
+  iommuUnmap(): void {}
+
+  view(asid: number): DeviceView {
+    return this.maps.view(asid);
+  }
+  asids(): number[] {
+    return this.maps.asids();
+  }
+}

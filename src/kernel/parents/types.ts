@@ -1,0 +1,46 @@
+/** What vhost-vdpa needs from a parent driver (struct vdpa_config_ops, the parts the lab models). */
+import type { ErrnoName } from '../../errors.js';
+import type { RadixIotlb } from '../../iotlb/index.js';
+
+export type ParentKind = 'vdpa_sim' | 'mlx5' | 'vduse' | 'platform-iommu';
+export const PARENT_KINDS: readonly ParentKind[] = ['vdpa_sim', 'mlx5', 'vduse', 'platform-iommu'];
+export type KernelGeneration = 'legacy' | 'reset-map';
+export const KERNEL_GENERATIONS: readonly KernelGeneration[] = ['legacy', 'reset-map'];
+
+/** How vhost_vdpa_map reaches the device for each run. */
+export type MapPath = 'dma_map' | 'set_map' | 'iommu';
+
+/** The parent's own picture of one address space. */
+export interface DeviceView {
+  /** Identity / 1:1 DMA translation (vdpa_sim identity map, mlx5 DMA MR). */
+  passthrough: boolean;
+  /** Explicit mappings (empty when passthrough). */
+  tree: RadixIotlb;
+}
+
+export interface Parent {
+  readonly kind: ParentKind;
+  readonly mapPath: MapPath;
+  /** .reset_map exists (v6.7+ vdpa_sim and mlx5). */
+  readonly hasResetMap: boolean;
+  readonly hasSetGroupAsid: boolean;
+  /** Parent advertises VHOST_BACKEND_F_IOTLB_PERSIST itself. */
+  readonly advertisesPersist: boolean;
+  /** dma_map of one vhost entry (dma_map parents). */
+  dmaMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null;
+  /** dma_unmap of one vhost entry, before vhost frees it. */
+  dmaUnmap(asid: number, src: RadixIotlb, id: number): void;
+  /** set_map: the whole table. */
+  setMap(asid: number, src: RadixIotlb, running: boolean): ErrnoName | null;
+  /** iommu_map / iommu_unmap into the platform IOMMU domain. */
+  iommuMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null;
+  iommuUnmap(asid: number, src: RadixIotlb, id: number): void;
+  /** Device reset; cleanMap: VDPA_RESET_F_CLEAN_MAP (always true on legacy kernels). */
+  /** Returns true when the parent wiped its maps. */
+  reset(cleanMap: boolean): boolean;
+  /** .reset_map(asid): back to the initial state. */
+  resetMap(asid: number): void;
+  view(asid: number): DeviceView;
+  /** ASIDs the device has state for. */
+  asids(): number[];
+}

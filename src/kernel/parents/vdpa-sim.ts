@@ -1,0 +1,76 @@
+/**
+ * vdpa_sim (drivers/vdpa/vdpa_sim/vdpa_sim.c). Module parameter
+ * batch_mapping=1 (default) gives set_map; 0 gives dma_map/dma_unmap.
+ * v6.7+ (reset-map): each AS starts as identity [0, U64_MAX] (passthrough),
+ * compat_reset restores identity only with CLEAN_MAP, .reset_map restores it.
+ * legacy (v6.1): each AS starts empty and every reset empties it.
+ */
+import type { ErrnoName } from '../../errors.js';
+import type { RadixIotlb } from '../../iotlb/index.js';
+import type { KernelCounters } from '../counters.js';
+import { DeviceMaps } from './device-maps.js';
+import type { DeviceView, KernelGeneration, MapPath, Parent } from './types.js';
+
+export type VdpaSimVariant = 'set_map' | 'dma_map';
+
+export class VdpaSimParent implements Parent {
+  readonly kind = 'vdpa_sim' as const;
+  readonly mapPath: MapPath;
+  readonly hasResetMap: boolean;
+  readonly hasSetGroupAsid = true;
+  readonly advertisesPersist = false;
+  private readonly maps: DeviceMaps;
+
+  constructor(
+    private readonly counters: KernelCounters,
+    private readonly generation: KernelGeneration,
+    variant: VdpaSimVariant,
+    deviceLimit: number | undefined,
+  ) {
+    this.mapPath = variant;
+    this.hasResetMap = generation === 'reset-map';
+    this.maps = new DeviceMaps(counters, generation === 'reset-map', deviceLimit);
+  }
+
+  /** vdpasim_dma_map: drops the identity map first, then adds. */
+  dmaMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null {
+    this.counters.dmaMaps++;
+    const v = this.maps.view(asid);
+    if (v.passthrough) this.maps.clear(asid, false);
+    return this.maps.add(asid, src, id);
+  }
+
+  dmaUnmap(asid: number, src: RadixIotlb, id: number): void {
+    this.counters.dmaUnmaps++;
+    this.maps.remove(asid, src, id);
+  }
+
+  /** vdpasim_set_map: reset, then copy every entry (O(n)). */
+  setMap(asid: number, src: RadixIotlb): ErrnoName | null {
+    this.counters.setMaps++;
+    return this.maps.copy(asid, src);
+  }
+
+  iommuMap(): ErrnoName | null {
+    return 'EOPNOTSUPP';
+  }
+  iommuUnmap(): void {}
+
+  reset(cleanMap: boolean): boolean {
+    if (!cleanMap) return false;
+    this.maps.clearAll(this.generation === 'reset-map');
+    return true;
+  }
+
+  resetMap(asid: number): void {
+    this.counters.resetMaps++;
+    this.maps.clear(asid, true);
+  }
+
+  view(asid: number): DeviceView {
+    return this.maps.view(asid);
+  }
+  asids(): number[] {
+    return this.maps.asids();
+  }
+}

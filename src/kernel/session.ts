@@ -1,0 +1,205 @@
+/**
+ * A scripted device session: the lab's black-box interface to the kernel
+ * model (`vdpa-lab exec`). One JSON object per line in, one answer per line
+ * out. Malformed lines throw InputError (the CLI exits 2); kernel failures
+ * are answers (ret -1, errno, cause).
+ */
+import { InputError } from '../errors.js';
+import { hex, U64_MAX } from '../iotlb/index.js';
+import { BACKINGS, HostMm, type Backing } from '../host/index.js';
+import { dumpDevice } from './dump.js';
+import { checkInvariants } from './invariants.js';
+import { KERNEL_GENERATIONS, PARENT_KINDS, type KernelGeneration, type ParentKind } from './parents/index.js';
+import { FieldReader, type Line } from './script-fields.js';
+import { BACKEND_FEATURES, featureBit, featureNames, STATUS, VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_MSG_V2, VHOST_IOTLB_UPDATE, type BackendFeature } from './uapi.js';
+import { VhostVdpa, type OpResult } from './vhost-vdpa.js';
+
+export const SCRIPT_OPS = [
+  'open', 'mmap', 'setrlimit', 'set_owner', 'get_backend_features', 'set_backend_features',
+  'update', 'invalidate', 'batch_begin', 'batch_end', 'iotlb', 'set_status', 'set_group_asid',
+  'get_iova_range', 'close', 'dump', 'check',
+] as const;
+export type ScriptOp = (typeof SCRIPT_OPS)[number];
+
+export interface SessionOverrides {
+  kernel?: KernelGeneration;
+  parent?: ParentKind;
+}
+
+export type Answer = Record<string, unknown> & { line: number; op: string; ret: 0 | -1; errno: string | null; cause: string | null };
+
+const FEATURE_NAMES = Object.keys(BACKEND_FEATURES) as BackendFeature[];
+const STATUS_NAMES = Object.keys(STATUS) as (keyof typeof STATUS)[];
+const DEFAULT_DEVICE = 'vdpa0';
+
+export class Session {
+  readonly mm = new HostMm();
+  private readonly devices = new Map<string, VhostVdpa>();
+  private current: string | undefined;
+
+  constructor(private readonly overrides: SessionOverrides = {}) {}
+
+  /** Parses and runs one script line. Blank lines and `#` comments answer nothing. */
+  runLine(text: string, lineNo: number): Answer | undefined {
+    const trimmed = text.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return undefined;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(trimmed);
+    } catch (e) {
+      throw new InputError(`line ${lineNo}`, `not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new InputError(`line ${lineNo}`, 'must be a JSON object');
+    const r = new FieldReader(lineNo, obj as Line);
+    const op = (obj as Line).op;
+    if (typeof op !== 'string' || !(SCRIPT_OPS as readonly string[]).includes(op)) {
+      throw new InputError(`line ${lineNo}: op`, `unknown op ${JSON.stringify(op)} (one of ${SCRIPT_OPS.join(', ')})`);
+    }
+    return this.run(op as ScriptOp, r);
+  }
+
+  private answer(r: FieldReader, op: string, res: OpResult, extra: Record<string, unknown> = {}): Answer {
+    return { line: r.lineNo, op, ret: res.ret, errno: res.errno, cause: res.cause, ...extra };
+  }
+
+  private ok(r: FieldReader, op: string, extra: Record<string, unknown> = {}): Answer {
+    return { line: r.lineNo, op, ret: 0, errno: null, cause: null, ...extra };
+  }
+
+  private device(r: FieldReader): VhostVdpa {
+    const name = r.has('device') ? String(r.obj.device) : this.current;
+    const dev = name === undefined ? undefined : this.devices.get(name);
+    if (!dev || dev.closed) r.fail('device', name === undefined ? 'no device is open (add an open line first)' : `device ${name} is not open`);
+    return dev!;
+  }
+
+  private run(op: ScriptOp, r: FieldReader): Answer {
+    switch (op) {
+      case 'open':
+        return this.open(r);
+      case 'mmap': {
+        const uaddr = r.u64('uaddr');
+        const size = r.u64('size');
+        if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
+        if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
+        if (uaddr + size - 1n > U64_MAX) r.fail('size', 'the region would end past 2^64-1');
+        if (size > 1n << 46n) r.fail('size', 'larger than the 64 TiB the lab models per region');
+        const backing = r.oneOf<Backing>('backing', BACKINGS, '4k');
+        this.mm.mmap(
+          {
+            startPage: Number(uaddr >> 12n),
+            pages: Number(size >> 12n),
+            backing,
+            seed: r.int('seed', 0, 2 ** 32 - 1, 1),
+            shared: r.bool('shared', false),
+            meanRun: r.has('meanRun') ? r.int('meanRun', 1, 512) : undefined,
+          },
+          `line ${r.lineNo}`,
+        );
+        return this.ok(r, op);
+      }
+      case 'setrlimit': {
+        const v = r.obj.memlock;
+        if (v === 'unlimited') this.mm.memlockPages = Infinity;
+        else this.mm.memlockPages = Number(r.u64('memlock') >> 12n); // PFN_DOWN(rlimit)
+        return this.ok(r, op);
+      }
+      case 'set_owner':
+        return this.answer(r, op, this.device(r).setOwner());
+      case 'get_backend_features': {
+        const bits = this.device(r).getBackendFeatures();
+        return this.ok(r, op, { features: featureNames(bits), bits: hex(bits) });
+      }
+      case 'set_backend_features': {
+        const names = r.stringList<BackendFeature>('features', FEATURE_NAMES);
+        const bits = names.reduce((b, n) => b | featureBit(n), 0n);
+        return this.answer(r, op, this.device(r).setBackendFeatures(bits));
+      }
+      case 'update':
+        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_UPDATE, true)));
+      case 'invalidate':
+        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_INVALIDATE, false)));
+      case 'batch_begin':
+        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_BATCH_BEGIN, false)));
+      case 'batch_end':
+        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_BATCH_END, false)));
+      case 'iotlb':
+        // A raw message: any iotlb type number, for the error paths.
+        return this.answer(r, op, this.device(r).write(this.msg(r, r.int('type', 0, 255), r.has('uaddr'))));
+      case 'set_status': {
+        const v = r.obj.status;
+        const status = Array.isArray(v) ? r.stringList('status', STATUS_NAMES).reduce((s, n) => s | STATUS[n], 0) : r.int('status', 0, 255);
+        return this.answer(r, op, this.device(r).setStatus(status));
+      }
+      case 'set_group_asid':
+        return this.answer(r, op, this.device(r).setGroupAsid(r.int('group', 0, 2 ** 32 - 1), r.int('asid', 0, 2 ** 32 - 1)));
+      case 'get_iova_range': {
+        const range = this.device(r).getIovaRange();
+        return this.ok(r, op, { first: hex(range.first), last: hex(range.last) });
+      }
+      case 'close': {
+        const dev = this.device(r);
+        const res = dev.close();
+        return this.answer(r, op, res, { pinnedVm: this.mm.pinnedVm });
+      }
+      case 'dump':
+        return this.ok(r, op, dumpDevice(this.device(r), this.mm));
+      case 'check': {
+        const report = checkInvariants(this.mm, [...this.devices.values()], { perPage: r.bool('perPage', true) });
+        return this.ok(r, op, { ...report });
+      }
+    }
+  }
+
+  private msg(r: FieldReader, type: number, withMap: boolean) {
+    return {
+      msgType: r.int('msgType', 0, 255, VHOST_IOTLB_MSG_V2),
+      type,
+      asid: r.int('asid', 0, 2 ** 32 - 1, 0),
+      iova: r.u64('iova', 0n),
+      size: r.u64('size', 0n),
+      uaddr: withMap ? r.u64('uaddr') : r.u64('uaddr', 0n),
+      perm: withMap ? r.perm() : r.has('perm') ? r.perm() : 0,
+    };
+  }
+
+  private open(r: FieldReader): Answer {
+    const name = r.has('device') ? String(r.obj.device) : DEFAULT_DEVICE;
+    const existing = this.devices.get(name);
+    if (existing && !existing.closed) return this.answer(r, 'open', { ret: -1, errno: 'EBUSY', cause: 'EBUSY' });
+    const parent = this.overrides.parent ?? r.oneOf<ParentKind>('parent', PARENT_KINDS);
+    const kernel = this.overrides.kernel ?? r.oneOf<KernelGeneration>('kernel', KERNEL_GENERATIONS);
+    const vaDefault = parent === 'vduse' || (parent === 'vdpa_sim' && kernel === 'reset-map');
+    const useVa = r.bool('useVa', vaDefault);
+    if (useVa && (parent === 'mlx5' || parent === 'platform-iommu')) r.fail('useVa', `${parent} maps physical addresses only (use_va=false)`);
+    if (useVa && parent === 'vdpa_sim' && kernel === 'legacy') r.fail('useVa', 'vdpa_sim on legacy kernels (v6.1) has no use_va');
+    if (!useVa && parent === 'vduse') r.fail('useVa', 'VDUSE always maps user virtual addresses (use_va=true)');
+    const variant = r.has('variant') ? r.oneOf('variant', ['set_map', 'dma_map'] as const) : undefined;
+    if (variant && parent !== 'vdpa_sim') r.fail('variant', 'only vdpa_sim has the batch_mapping variants');
+    const range = r.obj.iovaRange as Line | undefined;
+    let first = 0n;
+    let last = U64_MAX;
+    if (range !== undefined) {
+      const rr = new FieldReader(r.lineNo, range);
+      first = rr.u64('first', 0n);
+      last = rr.u64('last', U64_MAX);
+      if (last < first) r.fail('iovaRange', 'last must be >= first');
+    }
+    const dev = new VhostVdpa(
+      {
+        parent,
+        variant,
+        kernel,
+        useVa,
+        nas: r.int('nas', 1, 64, 2),
+        ngroups: r.int('ngroups', 1, 64, 2),
+        iovaRange: { first, last },
+        iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : undefined,
+      },
+      this.mm,
+    );
+    this.devices.set(name, dev);
+    this.current = name;
+    return this.ok(r, 'open', { device: name, parent, kernel, useVa, persistOffered: dev.persistOffered });
+  }
+}

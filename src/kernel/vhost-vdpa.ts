@@ -1,0 +1,486 @@
+/**
+ * The vhost-vdpa character device (drivers/vhost/vdpa.c), one open fd.
+ *
+ * Every operation returns an OpResult rather than throwing: a failing ioctl
+ * or write() is a normal outcome the lab reports. `errno` is what userspace
+ * sees; `cause` is what the handler returned (vhost_chr_write_iter turns every
+ * IOTLB handler error into EFAULT). A failing message leaves the tables as
+ * the kernel leaves them (which, on some paths, is not "as before": see
+ * paMap's error path).
+ */
+import type { ErrnoName } from '../errors.js';
+import { U64_MAX, type RadixIotlb } from '../iotlb/index.js';
+import { RadixIotlb as Iotlb } from '../iotlb/index.js';
+import { pinFrames, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
+import { newCounters, type KernelCounters } from './counters.js';
+import { createParent, type KernelGeneration, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
+import {
+  featureBit,
+  STATUS,
+  VHOST_ACCESS_WO,
+  VHOST_IOTLB_BATCH_BEGIN,
+  VHOST_IOTLB_BATCH_END,
+  VHOST_IOTLB_INVALIDATE,
+  VHOST_IOTLB_MSG,
+  VHOST_IOTLB_MSG_V2,
+  VHOST_IOTLB_UPDATE,
+} from './uapi.js';
+
+export interface OpResult {
+  ret: 0 | -1;
+  errno: ErrnoName | null;
+  cause: ErrnoName | null;
+}
+
+const OK: OpResult = Object.freeze({ ret: 0, errno: null, cause: null });
+function fail(errno: ErrnoName, cause: ErrnoName = errno): OpResult {
+  return { ret: -1, errno, cause };
+}
+
+export interface DeviceConfig {
+  parent: ParentKind;
+  /** vdpa_sim only: batch_mapping=1 (set_map, default) or 0 (dma_map). */
+  variant?: VdpaSimVariant;
+  kernel: KernelGeneration;
+  useVa: boolean;
+  /** Address spaces (vdpa->nas) and virtqueue groups (vdpa->ngroups). */
+  nas: number;
+  ngroups: number;
+  iovaRange: { first: bigint; last: bigint };
+  /** vhost_vdpa.max_iotlb_entries when enforced (distribution fix); undefined: mainline. */
+  iotlbLimit?: number;
+}
+
+/** One struct vhost_msg_v2 (or v1) as written to the fd. */
+export interface IotlbMsg {
+  msgType: number;
+  type: number;
+  asid: number;
+  iova: bigint;
+  size: bigint;
+  uaddr: bigint;
+  perm: number;
+}
+
+/** pin_user_pages calls take at most one page of struct page pointers. */
+export const PIN_BATCH_PAGES = 512;
+
+/** Backend features vhost-vdpa always offers (VHOST_VDPA_BACKEND_FEATURES). */
+const BASE_FEATURES = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
+
+export class VhostVdpa {
+  readonly parent: Parent;
+  readonly counters: KernelCounters;
+  /** Per-ASID vhost iotlbs (vhost_vdpa_as), created lazily. */
+  readonly spaces = new Map<number, RadixIotlb>();
+  readonly groupAsid: number[];
+  owner = false;
+  backendFeatures = 0n;
+  status = 0;
+  inBatch = false;
+  batchAsid = 0;
+  closed = false;
+
+  constructor(
+    readonly config: DeviceConfig,
+    readonly mm: HostMm,
+  ) {
+    this.counters = newCounters(mm.pinCounters);
+    this.parent = createParent(config.parent, config.kernel, this.counters, {
+      variant: config.variant,
+      deviceLimit: config.iotlbLimit,
+    });
+    this.groupAsid = new Array(config.ngroups).fill(0);
+  }
+
+  // ---------------------------------------------------------------- ioctls
+
+  /** VHOST_SET_OWNER (vhost_dev_set_owner): a second call is EBUSY. */
+  setOwner(): OpResult {
+    this.counters.ioctls++;
+    if (this.owner) return fail('EBUSY');
+    this.owner = true;
+    return OK;
+  }
+
+  /** IOTLB_PERSIST is offered iff no on-chip IOMMU, or .reset_map, or the parent advertises it (v6.7+). */
+  get persistOffered(): boolean {
+    const p = this.parent;
+    return this.config.kernel === 'reset-map' && (p.mapPath === 'iommu' || p.hasResetMap || p.advertisesPersist);
+  }
+
+  /** VHOST_GET_BACKEND_FEATURES. */
+  getBackendFeatures(): bigint {
+    this.counters.ioctls++;
+    return BASE_FEATURES | (this.persistOffered ? featureBit('IOTLB_PERSIST') : 0n);
+  }
+
+  /** VHOST_SET_BACKEND_FEATURES: handled before the owner check; unknown or unoffered bits are EOPNOTSUPP. */
+  setBackendFeatures(bits: bigint): OpResult {
+    this.counters.ioctls++;
+    const offered = BASE_FEATURES | (this.persistOffered ? featureBit('IOTLB_PERSIST') : 0n);
+    if (bits & ~offered) return fail('EOPNOTSUPP');
+    this.backendFeatures = bits;
+    return OK;
+  }
+
+  private acked(name: 'IOTLB_ASID' | 'IOTLB_PERSIST'): boolean {
+    return (this.backendFeatures & featureBit(name)) !== 0n;
+  }
+
+  /** VHOST_VDPA_GET_IOVA_RANGE. */
+  getIovaRange(): { first: bigint; last: bigint } {
+    this.counters.ioctls++;
+    return this.config.iovaRange;
+  }
+
+  /** VHOST_VDPA_SET_GROUP_ASID: group or asid out of range EINVAL; no op EOPNOTSUPP. */
+  setGroupAsid(group: number, asid: number): OpResult {
+    this.counters.ioctls++;
+    if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
+    if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
+    this.groupAsid[group] = asid;
+    return OK;
+  }
+
+  /**
+   * VHOST_VDPA_SET_STATUS. 0 resets the device: with CLEAN_MAP unless PERSIST
+   * was acked (v6.7+ compat_reset); legacy kernels always wipe. Clearing a
+   * status bit other than by reset is EINVAL.
+   */
+  setStatus(status: number): OpResult {
+    this.counters.ioctls++;
+    if (status === 0) {
+      this.reset();
+      return OK;
+    }
+    if ((this.status & ~status) !== 0) return fail('EINVAL');
+    this.status = status;
+    return OK;
+  }
+
+  /** vhost_vdpa_reset: in_batch cleared, then (compat_)reset. */
+  private reset(): void {
+    this.inBatch = false;
+    const cleanMap = this.config.kernel === 'legacy' ? true : !this.acked('IOTLB_PERSIST');
+    const wiped = this.parent.reset(cleanMap);
+    this.counters.resets++;
+    if (wiped) this.counters.resetsCleanMap++;
+    else this.counters.resetsKeepMap++;
+    this.status = 0;
+  }
+
+  /**
+   * close(): vhost_vdpa_release. Reset, then per AS unmap everything (per-entry
+   * unmap, no set_map) and .reset_map.
+   */
+  close(): OpResult {
+    this.reset();
+    for (const [asid, iotlb] of [...this.spaces].sort((a, b) => a[0] - b[0])) {
+      this.iotlbUnmap(asid, iotlb, 0n, U64_MAX);
+      if (this.parent.hasResetMap) this.parent.resetMap(asid);
+    }
+    this.spaces.clear();
+    this.owner = false;
+    this.closed = true;
+    return OK;
+  }
+
+  // ------------------------------------------------- write(): IOTLB messages
+
+  /** vhost_chr_write_iter -> vhost_vdpa_process_iotlb_msg. */
+  write(msg: IotlbMsg): OpResult {
+    this.counters.messages++;
+    if (msg.msgType !== VHOST_IOTLB_MSG && msg.msgType !== VHOST_IOTLB_MSG_V2) return fail('EINVAL');
+    if (msg.type === VHOST_IOTLB_UPDATE && msg.size === 0n) return fail('EINVAL');
+    const asid = msg.msgType === VHOST_IOTLB_MSG_V2 && this.acked('IOTLB_ASID') ? msg.asid : 0;
+    const cause = this.processIotlbMsg(asid, msg);
+    return cause ? fail('EFAULT', cause) : OK;
+  }
+
+  private processIotlbMsg(asid: number, msg: IotlbMsg): ErrnoName | null {
+    if (!this.owner) return 'EPERM';
+    let iotlb: RadixIotlb | undefined;
+    if (msg.type === VHOST_IOTLB_UPDATE || msg.type === VHOST_IOTLB_BATCH_BEGIN) {
+      iotlb = this.findAllocAs(asid);
+      if (!iotlb) return 'EINVAL';
+    } else {
+      iotlb = this.spaces.get(asid);
+    }
+    if ((this.inBatch && this.batchAsid !== asid) || !iotlb) return 'EINVAL';
+    switch (msg.type) {
+      case VHOST_IOTLB_UPDATE:
+        this.counters.iotlbUpdates++;
+        return this.processUpdate(asid, iotlb, msg);
+      case VHOST_IOTLB_INVALIDATE:
+        this.counters.iotlbInvalidates++;
+        this.unmap(asid, iotlb, msg.iova, msg.size);
+        return null;
+      case VHOST_IOTLB_BATCH_BEGIN:
+        this.batchAsid = asid;
+        this.inBatch = true;
+        this.counters.batches++;
+        return null;
+      case VHOST_IOTLB_BATCH_END:
+        // The set_map error is ignored here: a device-side failure is silent.
+        if (this.inBatch && this.parent.mapPath === 'set_map') this.parent.setMap(asid, iotlb, this.running);
+        this.inBatch = false;
+        return null;
+      default:
+        return 'EINVAL';
+    }
+  }
+
+  private findAllocAs(asid: number): RadixIotlb | undefined {
+    if (asid >= this.config.nas) return undefined;
+    let t = this.spaces.get(asid);
+    if (!t) {
+      t = new Iotlb({ limit: this.config.iotlbLimit, initialEntries: 256 });
+      this.spaces.set(asid, t);
+    }
+    return t;
+  }
+
+  private get running(): boolean {
+    return (this.status & STATUS.DRIVER_OK) !== 0;
+  }
+
+  /** vhost_vdpa_process_iotlb_update: range check, overlap check, then VA or PA map. */
+  private processUpdate(asid: number, iotlb: RadixIotlb, msg: IotlbMsg): ErrnoName | null {
+    const { iova, size } = msg;
+    const r = this.config.iovaRange;
+    if (iova < r.first || size === 0n || iova > U64_MAX - size + 1n || iova + size - 1n > r.last) return 'EINVAL';
+    if (iotlb.first(iova, iova + size - 1n)) return 'EEXIST';
+    return this.config.useVa ? this.vaMap(asid, iotlb, iova, size, msg.uaddr, msg.perm) : this.paMap(asid, iotlb, iova, size, msg.uaddr, msg.perm);
+  }
+
+  /**
+   * vhost_vdpa_map: add the vhost entry, then the device op; undo the entry if
+   * the device op fails; account pinned_vm in PA mode.
+   */
+  private map(asid: number, iotlb: RadixIotlb, insert: () => number, pages: number): ErrnoName | null {
+    let id: number;
+    try {
+      id = insert();
+    } catch (e) {
+      const code = (e as { code?: ErrnoName }).code;
+      if (code) return code;
+      throw e;
+    }
+    this.counters.iotlbInserts++;
+    let r: ErrnoName | null = null;
+    switch (this.parent.mapPath) {
+      case 'dma_map':
+        r = this.parent.dmaMap(asid, iotlb, id);
+        break;
+      case 'set_map':
+        if (!this.inBatch) r = this.parent.setMap(asid, iotlb, this.running);
+        break;
+      case 'iommu':
+        r = this.parent.iommuMap(asid, iotlb, id);
+        break;
+    }
+    if (r) {
+      iotlb.removeId(id);
+      this.counters.iotlbRemoves++;
+      return r;
+    }
+    if (!this.config.useVa) this.mm.pinnedVm += pages;
+    return null;
+  }
+
+  /**
+   * vhost_vdpa_pa_map, with the kernel's own variables (nchunks, map_pfn,
+   * last_pfn) so its error path behaves as the kernel's does. Pins in calls of
+   * PIN_BATCH_PAGES; each physically contiguous run becomes one entry.
+   */
+  private paMap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint, uaddr: bigint, perm: number): ErrnoName | null {
+    const mm = this.mm;
+    const c = this.counters;
+    let npages = Number((size + (iova & 0xfffn) + 0xfffn) >> 12n);
+    if (npages + mm.pinnedVm > mm.memlockPages) return 'ENOMEM';
+    let curPage = Number(uaddr >> 12n);
+    let iovaPage = Number(iova >> 12n);
+    let nchunks = 0;
+    let mapPfn = 0;
+    let lastPfn = 0;
+    let ret: ErrnoName | null = null;
+    const seg = this.segments;
+    out: {
+      while (npages) {
+        const sz2pin = Math.min(npages, PIN_BATCH_PAGES);
+        c.pinCalls++;
+        const n = this.pinUserPages(curPage, sz2pin, seg);
+        const pinned = seg.pages;
+        if (pinned !== sz2pin) {
+          // pin_user_pages stopped at a hole: nothing pinned is -EFAULT,
+          // a short pin is undone and reported as ENOMEM.
+          this.unpinSegments(seg, 0, n, false);
+          ret = pinned === 0 ? 'EFAULT' : 'ENOMEM';
+          break out;
+        }
+        nchunks++;
+        if (!lastPfn) mapPfn = seg.pfn[0];
+        for (let i = 0; i < n; i++) {
+          const thisPfn = seg.pfn[i];
+          if (lastPfn && thisPfn !== lastPfn + 1) {
+            const csize = lastPfn - mapPfn + 1;
+            ret = this.map(asid, iotlb, () => iotlb.addPages(iovaPage, csize, mapPfn, perm), csize);
+            if (ret) {
+              // Unpin what is left unmapped in this page_list.
+              this.unpinSegments(seg, i, n, false);
+              break out;
+            }
+            mapPfn = thisPfn;
+            iovaPage += csize;
+            nchunks = 0;
+          }
+          lastPfn = thisPfn + seg.len[i] - 1;
+        }
+        curPage += pinned;
+        npages -= pinned;
+      }
+      const csize = lastPfn - mapPfn + 1;
+      ret = this.map(asid, iotlb, () => iotlb.addPages(iovaPage, csize, mapPfn, perm), csize);
+    }
+    if (ret) {
+      // Kernel: only `if (nchunks)` are the pinned-but-unmapped pages released.
+      // After a successful map inside the same page_list nchunks is 0 and the
+      // pages of the failed run stay pinned: the invariant checker reports it.
+      if (nchunks) this.unpinPfnRange(mapPfn, lastPfn - mapPfn + 1, false);
+      this.unmap(asid, iotlb, iova, size);
+    }
+    return ret;
+  }
+
+  /** Scratch list of pinned segments for one pin_user_pages call. */
+  private readonly segments = {
+    pfn: new Float64Array(PIN_BATCH_PAGES),
+    len: new Int32Array(PIN_BATCH_PAGES),
+    region: new Array<HostRegion>(PIN_BATCH_PAGES),
+    frame: new Float64Array(PIN_BATCH_PAGES),
+    pages: 0,
+  };
+
+  /**
+   * pin_user_pages(FOLL_LONGTERM) over [page, page + count): pins frame by
+   * frame, stopping at the first page no VMA covers. Fills `seg` with the
+   * physically contiguous segments; returns how many, seg.pages = pages pinned.
+   */
+  private pinUserPages(page: number, count: number, seg: VhostVdpa['segments']): number {
+    let n = 0;
+    let done = 0;
+    while (done < count) {
+      const vma = this.mm.findVma(page + done);
+      if (!vma || vma.startPage > page + done) break;
+      const layout = vma.layout;
+      let idx = page + done - vma.startPage;
+      const end = Math.min(vma.pages, idx + (count - done));
+      while (idx < end) {
+        const frame = layout.frameOf(idx);
+        const len = Math.min(layout.runLeft, end - idx);
+        pinFrames(vma, frame, len, this.counters);
+        seg.region[n] = vma;
+        seg.frame[n] = frame;
+        seg.pfn[n] = vma.pfnBase + frame;
+        seg.len[n] = len;
+        n++;
+        idx += len;
+        done += len;
+      }
+    }
+    seg.pages = done;
+    return n;
+  }
+
+  private unpinSegments(seg: VhostVdpa['segments'], from: number, to: number, dirty: boolean): void {
+    for (let i = from; i < to; i++) unpinFrames(seg.region[i], seg.frame[i], seg.len[i], dirty, this.counters);
+  }
+
+  private unpinPfnRange(pfn: number, pages: number, dirty: boolean): void {
+    while (pages > 0) {
+      const region = this.mm.regionOfPfn(pfn);
+      if (!region) return;
+      const frame = pfn - region.pfnBase;
+      const n = Math.min(pages, region.framePages - frame);
+      unpinFrames(region, frame, n, dirty, this.counters);
+      pfn += n;
+      pages -= n;
+    }
+  }
+
+  /**
+   * vhost_vdpa_va_map: one entry per shared-file VMA piece; private or
+   * anonymous pieces are skipped; no VMA at all is EINVAL. On failure the
+   * pieces mapped so far are unmapped with size (map_iova - iova), which is 0
+   * when nothing was mapped: at iova 0 that unmaps the whole address space.
+   */
+  private vaMap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint, uaddr: bigint, perm: number): ErrnoName | null {
+    let mapIova = iova;
+    let ret: ErrnoName | null = null;
+    while (size) {
+      const vma = this.mm.findVma(Number(uaddr >> 12n));
+      if (!vma) {
+        ret = 'EINVAL';
+        break;
+      }
+      const vmEnd = BigInt(vma.endPage) << 12n;
+      const mapSize = size < vmEnd - uaddr ? size : vmEnd - uaddr;
+      if (vma.spec.shared) {
+        const from = mapIova;
+        const at = uaddr;
+        ret = this.map(asid, iotlb, () => iotlb.addRange(from, from + mapSize - 1n, at, perm), 0);
+        if (ret) break;
+      }
+      size -= mapSize;
+      uaddr += mapSize;
+      mapIova += mapSize;
+    }
+    if (ret) this.unmap(asid, iotlb, iova, mapIova - iova);
+    return ret;
+  }
+
+  /** vhost_vdpa_unmap: per-entry unmap, then one set_map (set_map parents, outside a batch). */
+  private unmap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint): void {
+    // last = iova + size - 1, computed mod 2^64 (size 0 at iova 0: everything).
+    const last = (iova + size - 1n) & U64_MAX;
+    this.iotlbUnmap(asid, iotlb, iova, last);
+    if (this.parent.mapPath === 'set_map' && !this.inBatch) this.parent.setMap(asid, iotlb, this.running);
+  }
+
+  /**
+   * vhost_vdpa_iotlb_unmap: remove every entry overlapping [first, last] as the
+   * interval tree matches it (e.start <= last && first <= e.last, even when
+   * last < first after wrap-around); unpin (dirtying writable pages) in PA
+   * mode; one dma_unmap / iommu_unmap per entry.
+   */
+  private iotlbUnmap(asid: number, iotlb: RadixIotlb, first: bigint, last: bigint): void {
+    const each = (id: number) => this.unmapEntry(asid, iotlb, id);
+    if (last >= first) {
+      const f = { page: Number(first >> 12n), off: Number(first & 0xfffn) };
+      const l = { page: Number(last >> 12n), off: Number(last & 0xfffn) };
+      iotlb.deleteParts(f.page, f.off, l.page, l.off, each);
+      return;
+    }
+    // Wrapped query: only an entry containing both `last` and `first` matches.
+    const lp = Number(last >> 12n);
+    const lo = Number(last & 0xfffn);
+    const id = iotlb.firstId(lp, lo, lp, lo);
+    if (!id) return;
+    const end = (BigInt(iotlb.lastPage(id)) << 12n) | BigInt(iotlb.lastOff(id));
+    if (end < first) return;
+    each(id);
+    iotlb.removeId(id);
+  }
+
+  private unmapEntry(asid: number, iotlb: RadixIotlb, id: number): void {
+    if (!this.config.useVa) {
+      const pages = iotlb.lastPage(id) - iotlb.startPage(id) + 1;
+      this.unpinPfnRange(iotlb.addrPage(id), pages, (iotlb.perm(id) & VHOST_ACCESS_WO) !== 0);
+      this.mm.pinnedVm -= pages;
+    }
+    if (this.parent.mapPath === 'dma_map') this.parent.dmaUnmap(asid, iotlb, id);
+    else if (this.parent.mapPath === 'iommu') this.parent.iommuUnmap(asid, iotlb, id);
+    this.counters.iotlbRemoves++;
+  }
+}
