@@ -65,7 +65,7 @@ test('radix tree and reference model agree on random operation sequences', () =>
           case 'add': {
             const last = lastOf(c.start, c.size);
             assert.deepEqual(
-              outcome(() => radix.addRange(c.start, last, c.addr, c.perm)),
+              outcome(() => void radix.addRange(c.start, last, c.addr, c.perm)),
               outcome(() => ref.addRange(c.start, last, c.addr, c.perm)),
             );
             break;

@@ -49,6 +49,7 @@ export class RegionLayout {
   private readonly stride: number;
   private readonly offset: number;
   private readonly meanRun: number;
+  private readonly descending: boolean = false;
   // Cache of the last 4k chunk's runs: start offsets in HVA order (+ sentinel).
   private cachedChunk = -1;
   private runStarts = new Int32Array(CHUNK_PAGES['4k'] + 1);
@@ -59,10 +60,19 @@ export class RegionLayout {
     this.nChunks = Math.max(1, Math.ceil(spec.pages / this.chunkPages));
     this.meanRun = Math.min(this.chunkPages, Math.max(1, spec.meanRun ?? defaultMeanRunPages));
     const n = this.nChunks;
-    let stride = n > 2 ? 2 + (mix32(spec.seed, 1) % (n - 2)) : 1;
-    while (n > 2 && (gcd(stride, n) !== 1 || stride === 1 || stride === n - 1)) stride = stride + 1 >= n ? 2 : stride + 1;
-    this.stride = stride;
-    this.offset = mix32(spec.seed, 2) % n;
+    if (n <= 2) {
+      // Descending: chunk 0 above chunk 1, never physically ascending-adjacent.
+      this.stride = 1;
+      this.offset = n - 1;
+      this.descending = true;
+    } else {
+      // Any stride in [2, n-1] coprime with n is a permutation; n-1 always is,
+      // so the search ends. Stride 1 would make neighbours contiguous.
+      let stride = 2 + (mix32(spec.seed, 1) % (n - 2));
+      while (gcd(stride, n) !== 1) stride = stride + 1 >= n ? n - 1 : stride + 1;
+      this.stride = stride;
+      this.offset = mix32(spec.seed, 2) % n;
+    }
   }
 
   /** PFN-space size of the region (whole chunks). */
@@ -72,6 +82,7 @@ export class RegionLayout {
 
   /** Block (in chunk units) that chunk c occupies in the region's PFN range. */
   private block(c: number): number {
+    if (this.descending) return this.offset - c;
     // (c * stride + offset) mod n, exact for n < 2^26 (1 TiB at 2 MiB chunks is 2^19).
     return (c * this.stride + this.offset) % this.nChunks;
   }
