@@ -3,3 +3,6 @@ export { runIotlbBench, defaultIotlbSizes, defaultIotlbTimeMs, defaultIotlbBatch
 export type { IotlbBenchRow, IotlbBenchOptions, IotlbLayout } from './iotlb-bench.js';
 export { renderIotlbTable } from './iotlb-table.js';
 export { checkIotlbTargets } from './iotlb-targets.js';
+export { runPinBench, defaultPinRegionBytes } from './pin-bench.js';
+export type { PinBenchRow, PinBenchOptions } from './pin-bench.js';
+export { renderPinTable } from './pin-table.js';

@@ -1,6 +1,7 @@
 /** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
 import type { Command } from 'commander';
-import { defaultIotlbBatch, defaultIotlbSizes, defaultIotlbTimeMs, renderIotlbTable, runIotlbBench, type IotlbLayout } from '../bench/index.js';
+import { defaultIotlbBatch, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
+import { BACKINGS, type Backing } from '../host/index.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
 import { choiceList, countList, nonNegativeInt, positiveInt } from './parse-options.js';
@@ -42,6 +43,25 @@ Examples:
         });
         progress.done();
         process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderIotlbTable(rows));
+      }),
+    );
+
+  bench
+    .command('pin')
+    .description('pages pinned+unpinned per second per backing, beside a bare per-page Int32 loop (the floor)')
+    .option('--gib <n>', 'region size in GiB', positiveInt('--gib'), defaultPinRegionBytes / 2 ** 30)
+    .option('--backings <list>', `backings to time (${BACKINGS.join(', ')})`, choiceList('--backings', BACKINGS), [...BACKINGS])
+    .option('--mean-run <pages>', '4k backing: mean physically contiguous run', positiveInt('--mean-run'), 1)
+    .option('--time <ms>', 'time budget per task in ms', positiveInt('--time'), 2000)
+    .option('--json', 'print rows as JSON: [{impl, pages, pagesPerSec, rme, ofFloor}]')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText('after', '\nExamples:\n  vdpa-lab bench pin\n  vdpa-lab bench pin --gib 8 --backings 4k --mean-run 1 --json')
+    .action(
+      action((o: { gib: number; backings: Backing[]; meanRun: number; time: number; json?: boolean; quiet?: boolean }) => {
+        const progress = makeProgress(o.quiet);
+        const rows = runPinBench({ regionBytes: o.gib * 2 ** 30, backings: o.backings, timeMs: o.time, meanRun: o.meanRun, onProgress: (m) => progress.update(`bench pin: ${m}`) });
+        progress.done();
+        process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderPinTable(rows));
       }),
     );
 }

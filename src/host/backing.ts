@@ -102,6 +102,11 @@ export class RegionLayout {
       this.runLeft = cp - o;
       return base + o;
     }
+    if (this.meanRun === 1) {
+      // Every page is its own run, laid out in reverse (what computeRuns gives for mean 1).
+      this.runLeft = 1;
+      return base + cp - 1 - o;
+    }
     if (c !== this.cachedChunk) this.computeRuns(c);
     const starts = this.runStarts;
     // Sequential walks (pinning) ask for the next run: O(1) without a search.
