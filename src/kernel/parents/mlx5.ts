@@ -10,28 +10,24 @@ import type { RadixIotlb } from '../../iotlb/index.js';
 import type { KernelCounters } from '../counters.js';
 import { MrBuilder } from '../mlx5-mr.js';
 import { DeviceMaps } from './device-maps.js';
-import type { DeviceView, KernelGeneration, Parent } from './types.js';
+import { ParentBase } from './parent-base.js';
+import type { KernelGeneration } from './types.js';
 
-export class Mlx5Parent implements Parent {
+export class Mlx5Parent extends ParentBase {
   readonly kind = 'mlx5' as const;
   readonly mapPath = 'set_map' as const;
-  readonly hasResetMap: boolean;
-  readonly hasSetGroupAsid = true;
-  readonly advertisesPersist = false;
-  private readonly maps: DeviceMaps;
+  override readonly hasResetMap: boolean;
+  override readonly hasSetGroupAsid = true;
   /** Live mkeys per ASID (a DMA MR is one). */
   private readonly liveMkeys = new Map<number, number>();
 
-  constructor(
-    private readonly counters: KernelCounters,
-    generation: KernelGeneration,
-  ) {
-    this.hasResetMap = generation === 'reset-map';
+  constructor(counters: KernelCounters, generation: KernelGeneration) {
     // The device starts with the 1:1 DMA MR.
-    this.maps = new DeviceMaps(counters, true, undefined);
+    super(counters, new DeviceMaps(counters, true, undefined));
+    this.hasResetMap = generation === 'reset-map';
   }
 
-  setMap(asid: number, src: RadixIotlb, running: boolean): ErrnoName | null {
+  override setMap(asid: number, src: RadixIotlb, running: boolean): ErrnoName | null {
     const c = this.counters;
     c.setMaps++;
     const b = new MrBuilder();
@@ -64,7 +60,7 @@ export class Mlx5Parent implements Parent {
     this.maps.clear(asid, true);
   }
 
-  reset(cleanMap: boolean): boolean {
+  override reset(cleanMap: boolean): boolean {
     if (!cleanMap) return false;
     const asids = new Set([...this.maps.asids(), ...this.liveMkeys.keys()]);
     for (const asid of asids) this.destroy(asid);
@@ -74,24 +70,8 @@ export class Mlx5Parent implements Parent {
     return true;
   }
 
-  resetMap(asid: number): void {
+  override resetMap(asid: number): void {
     this.counters.resetMaps++;
     this.dmaMr(asid);
-  }
-
-  dmaMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  dmaUnmap(): void {}
-  iommuMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  iommuUnmap(): void {}
-
-  view(asid: number): DeviceView {
-    return this.maps.view(asid);
-  }
-  asids(): number[] {
-    return this.maps.asids();
   }
 }

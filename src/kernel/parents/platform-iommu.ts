@@ -7,43 +7,22 @@ import type { ErrnoName } from '../../errors.js';
 import type { RadixIotlb } from '../../iotlb/index.js';
 import type { KernelCounters } from '../counters.js';
 import { DeviceMaps } from './device-maps.js';
-import type { DeviceView, Parent } from './types.js';
+import { ParentBase } from './parent-base.js';
 
-export class PlatformIommuParent implements Parent {
+export class PlatformIommuParent extends ParentBase {
   readonly kind = 'platform-iommu' as const;
   readonly mapPath = 'iommu' as const;
-  readonly hasResetMap = false;
-  readonly hasSetGroupAsid = false;
-  readonly advertisesPersist = false;
-  private readonly maps: DeviceMaps;
 
-  constructor(private readonly counters: KernelCounters) {
-    this.maps = new DeviceMaps(counters, false, undefined);
+  constructor(counters: KernelCounters) {
+    super(counters, new DeviceMaps(counters, false, undefined));
   }
 
-  iommuMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null {
+  override iommuMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null {
     this.counters.iommuMaps++;
     return this.maps.add(asid, src, id);
   }
-  iommuUnmap(asid: number, src: RadixIotlb, id: number): void {
+  override iommuUnmap(asid: number, src: RadixIotlb, id: number): void {
     this.counters.iommuUnmaps++;
     this.maps.remove(asid, src, id);
-  }
-  reset(): boolean {
-    return false;
-  }
-  resetMap(): void {}
-  setMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  dmaMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  dmaUnmap(): void {}
-  view(asid: number): DeviceView {
-    return this.maps.view(asid);
-  }
-  asids(): number[] {
-    return this.maps.asids();
   }
 }

@@ -9,68 +9,55 @@ import type { ErrnoName } from '../../errors.js';
 import type { RadixIotlb } from '../../iotlb/index.js';
 import type { KernelCounters } from '../counters.js';
 import { DeviceMaps } from './device-maps.js';
-import type { DeviceView, KernelGeneration, MapPath, Parent } from './types.js';
+import { ParentBase } from './parent-base.js';
+import type { KernelGeneration, MapPath } from './types.js';
 
 export type VdpaSimVariant = 'set_map' | 'dma_map';
 
-export class VdpaSimParent implements Parent {
+export class VdpaSimParent extends ParentBase {
   readonly kind = 'vdpa_sim' as const;
   readonly mapPath: MapPath;
-  readonly hasResetMap: boolean;
-  readonly hasSetGroupAsid = true;
-  readonly advertisesPersist = false;
-  private readonly maps: DeviceMaps;
+  override readonly hasResetMap: boolean;
+  override readonly hasSetGroupAsid = true;
 
   constructor(
-    private readonly counters: KernelCounters,
+    counters: KernelCounters,
     private readonly generation: KernelGeneration,
     variant: VdpaSimVariant,
     deviceLimit: number | undefined,
   ) {
+    super(counters, new DeviceMaps(counters, generation === 'reset-map', deviceLimit));
     this.mapPath = variant;
     this.hasResetMap = generation === 'reset-map';
-    this.maps = new DeviceMaps(counters, generation === 'reset-map', deviceLimit);
   }
 
   /** vdpasim_dma_map: drops the identity map first, then adds. */
-  dmaMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null {
+  override dmaMap(asid: number, src: RadixIotlb, id: number): ErrnoName | null {
     this.counters.dmaMaps++;
     const v = this.maps.view(asid);
     if (v.passthrough) this.maps.clear(asid, false);
     return this.maps.add(asid, src, id);
   }
 
-  dmaUnmap(asid: number, src: RadixIotlb, id: number): void {
+  override dmaUnmap(asid: number, src: RadixIotlb, id: number): void {
     this.counters.dmaUnmaps++;
     this.maps.remove(asid, src, id);
   }
 
   /** vdpasim_set_map: reset, then copy every entry (O(n)). */
-  setMap(asid: number, src: RadixIotlb): ErrnoName | null {
+  override setMap(asid: number, src: RadixIotlb): ErrnoName | null {
     this.counters.setMaps++;
     return this.maps.copy(asid, src);
   }
 
-  iommuMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  iommuUnmap(): void {}
-
-  reset(cleanMap: boolean): boolean {
+  override reset(cleanMap: boolean): boolean {
     if (!cleanMap) return false;
     this.maps.clearAll(this.generation === 'reset-map');
     return true;
   }
 
-  resetMap(asid: number): void {
+  override resetMap(asid: number): void {
     this.counters.resetMaps++;
     this.maps.clear(asid, true);
-  }
-
-  view(asid: number): DeviceView {
-    return this.maps.view(asid);
-  }
-  asids(): number[] {
-    return this.maps.asids();
   }
 }

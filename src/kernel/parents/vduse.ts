@@ -8,40 +8,18 @@ import type { ErrnoName } from '../../errors.js';
 import type { RadixIotlb } from '../../iotlb/index.js';
 import type { KernelCounters } from '../counters.js';
 import { DeviceMaps } from './device-maps.js';
-import type { DeviceView, Parent } from './types.js';
+import { ParentBase } from './parent-base.js';
 
-export class VduseParent implements Parent {
+export class VduseParent extends ParentBase {
   readonly kind = 'vduse' as const;
   readonly mapPath = 'set_map' as const;
-  readonly hasResetMap = false;
-  readonly hasSetGroupAsid = false;
-  readonly advertisesPersist = false;
-  private readonly maps: DeviceMaps;
 
-  constructor(private readonly counters: KernelCounters) {
-    this.maps = new DeviceMaps(counters, false, undefined);
+  constructor(counters: KernelCounters) {
+    super(counters, new DeviceMaps(counters, false, undefined));
   }
 
-  setMap(asid: number, src: RadixIotlb): ErrnoName | null {
+  override setMap(asid: number, src: RadixIotlb): ErrnoName | null {
     this.counters.setMaps++;
     return this.maps.copy(asid, src);
-  }
-  reset(): boolean {
-    return false;
-  }
-  resetMap(): void {}
-  dmaMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  dmaUnmap(): void {}
-  iommuMap(): ErrnoName | null {
-    return 'EOPNOTSUPP';
-  }
-  iommuUnmap(): void {}
-  view(asid: number): DeviceView {
-    return this.maps.view(asid);
-  }
-  asids(): number[] {
-    return this.maps.asids();
   }
 }
