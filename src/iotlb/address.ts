@@ -32,15 +32,6 @@ export function join(page: number, off: number): bigint {
   return (BigInt(page) << BigInt(PAGE_SHIFT)) | BigInt(off);
 }
 
-/** Low and high 32-bit halves of a u64, as stored in the tree. */
-export function toLoHi(addr: bigint): [number, number] {
-  return [Number(addr & 0xffffffffn), Number(addr >> 32n)];
-}
-
-export function fromLoHi(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
 /** Parses `0x...` or decimal text into a u64; returns undefined if it is not one. */
 export function parseU64(text: string): bigint | undefined {
   if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text)) return undefined;

@@ -9,8 +9,7 @@
  * paMap's error path).
  */
 import type { ErrnoName } from '../errors.js';
-import { U64_MAX, type RadixIotlb } from '../iotlb/index.js';
-import { RadixIotlb as Iotlb } from '../iotlb/index.js';
+import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
 import { pinFrames, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
 import { newCounters, type KernelCounters } from './counters.js';
 import { createParent, type KernelGeneration, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
@@ -235,7 +234,7 @@ export class VhostVdpa {
     if (asid >= this.config.nas) return undefined;
     let t = this.spaces.get(asid);
     if (!t) {
-      t = new Iotlb({ limit: this.config.iotlbLimit, initialEntries: 256 });
+      t = new RadixIotlb({ limit: this.config.iotlbLimit, initialEntries: 256 });
       this.spaces.set(asid, t);
     }
     return t;
