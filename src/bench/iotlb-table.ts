@@ -1,7 +1,7 @@
 /** Plain-text rendering of `bench iotlb` rows: radix beside the peer, with the ratio. */
 import type { IotlbBenchRow } from './iotlb-bench.js';
 import { checkIotlbTargets } from './iotlb-targets.js';
-import { fmtCount, fmtRate, textTable } from './stats-format.js';
+import { fmtCount, fmtRate, textTable } from '../text-format.js';
 
 function rate(r: IotlbBenchRow | undefined): string {
   if (!r || r.opsPerSec === null) return '-';

@@ -1,6 +1,6 @@
 /** Plain-text rendering of `bench pin`, with the issue #3 targets. */
 import type { PinBenchRow } from './pin-bench.js';
-import { fmtRate, textTable } from './stats-format.js';
+import { fmtRate, textTable } from '../text-format.js';
 
 /** Targets of issue #3: share of the floor, and absolute pages/s on one core. */
 export const pinTargetOfFloor = 0.3;

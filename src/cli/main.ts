@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
 import { registerExec } from './exec-command.js';
+import { registerRun } from './run-command.js';
+import { registerCalibrate } from './calibrate-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -14,10 +16,18 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
+  registerRun(program);
   registerExec(program);
+  registerCalibrate(program);
   registerBench(program);
   return program;
 }
+
+// `vdpa-lab run | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();

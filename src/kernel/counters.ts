@@ -53,10 +53,15 @@ export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
   'vqSuspends', 'vqResumes', 'resets', 'resetsCleanMap', 'resetsKeepMap', 'resetMaps',
 ];
 
-/** Extends the host's pin counters in place, so both layers count into one object. */
+/**
+ * Extends the host's pin counters in place, so both layers count into one
+ * object. Every device on one mm shares it: a second device must not zero
+ * what the first one counted, so only missing fields are added.
+ */
 export function newCounters(pin: PinCounters): KernelCounters {
-  const rest = Object.fromEntries(COUNTER_NAMES.filter((n) => !(n in pin)).map((n) => [n, 0]));
-  return Object.assign(pin, rest) as unknown as KernelCounters;
+  const c = pin as unknown as Record<string, number>;
+  for (const n of COUNTER_NAMES) if (!(n in c)) c[n] = 0;
+  return c as unknown as KernelCounters;
 }
 
 /** A plain snapshot (for results and dumps). */

@@ -1,0 +1,82 @@
+/** `vdpa-lab run [WORKLOAD]`: the lab's main job. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { defaultThreads, runWorkload, summaryRows, summaryText, type CellResult } from '../runner/index.js';
+import { fmtDuration } from '../text-format.js';
+import { loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
+import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
+import { nonNegativeInt, positiveInt } from './parse-options.js';
+import { makeProgress } from './progress.js';
+import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
+
+export const DEFAULT_WORKLOAD = resolve(PACKAGE_ROOT, 'workloads/default.json');
+
+interface RunFlags {
+  out: string;
+  threads?: number;
+  resume?: boolean;
+  samples?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function progressLine(r: CellResult, done: number, total: number, startMs: number): string {
+  const elapsed = (Date.now() - startMs) / 1000;
+  const eta = done < total ? ` eta ${Math.ceil((elapsed / done) * (total - done))} s` : '';
+  const what = r.status === 'ok' || r.status === 'incorrect' ? `${fmtDuration(r.modeled?.perResetNs ?? r.modeled?.totalNs ?? null)}/reset (modeled)` : (r.reason ?? '');
+  return `[${done}/${total}]${eta} ${r.label}: ${r.status} ${what}`;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a workload matrix: every cell boots a synthetic guest, resets its devices and closes; writes results.json')
+    .argument('[workload]', 'a workload JSON file', DEFAULT_WORKLOAD)
+    .option('-o, --out <dir>', 'results directory (cells.jsonl as cells finish, results.json at the end)', 'reports/latest')
+    .option('-t, --threads <n>', `worker threads (default: cores, here ${defaultThreads()})`, positiveInt('--threads'))
+    .option('--resume', 'skip cells the results directory already holds for this workload')
+    .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
+    .option('--json', 'print results.json to stdout instead of the summary table')
+    .option('-q, --quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Events: ${EVENT_NAMES.map((e) => `\n  ${e.padEnd(14)} ${EVENT_HELP[e]}`).join('')}
+
+Figures: "modeled" = counters x cost-profile prices (deterministic for the same
+workload and seed); "measured" = wall clock of this simulator (tinybench samples).
+Exit codes: 0 every cell ran (n/a and incorrect are findings, not failures),
+1 a cell failed, 2 bad input (named by its JSON path; nothing is written).
+
+Examples:
+  vdpa-lab run                                   # workloads/default.json
+  vdpa-lab run workloads/guest-size-sweep.json --threads 2 --out reports/sweep
+  vdpa-lab run workloads/parent-comparison.json --resume --out reports/parents
+  vdpa-lab run --json --quiet > results.json`,
+    )
+    .action(
+      action(async (workloadPath: string, o: RunFlags) => {
+        const w = loadWorkload(workloadPath);
+        const progress = makeProgress(o.quiet);
+        const start = Date.now();
+        progress.update(`${w.workload.name}: ${w.cells.length} cells on ${o.threads ?? defaultThreads()} threads`);
+        const file = await runWorkload(w, {
+          out: o.out,
+          threads: o.threads,
+          resume: o.resume,
+          samples: o.samples,
+          onResult: (r, done, total) => progress.update(progressLine(r, done, total, start)),
+        });
+        progress.done();
+        if (o.json) process.stdout.write(`${JSON.stringify(file, null, 1)}\n`);
+        else {
+          const count = (s: string) => file.cells.filter((c) => c.status === s).length;
+          process.stdout.write(`${summaryText(summaryRows(file.cells))}\n\n`);
+          process.stdout.write(`${file.cells.length} cells: ${count('ok')} ok, ${count('incorrect')} incorrect, ${count('n/a')} n/a, ${count('failed')} failed in ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
+          for (const c of file.cells.filter((x) => x.status === 'incorrect' || x.status === 'failed')) process.stdout.write(`  ${c.status}: ${c.label}: ${c.reason}\n`);
+          process.stdout.write(`results: ${resolve(o.out, 'results.json')}\n`);
+        }
+        return file.cells.some((c) => c.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
+      }),
+    );
+}

@@ -1,0 +1,85 @@
+/**
+ * `vdpa-lab calibrate`: fit prices from published observations. Each
+ * observation names a setup (one cell, in workload syntax), which steps of
+ * which event were observed, and how long they took. The lab runs the setup,
+ * takes the counters of exactly those steps, and solves for the free prices
+ * with every other price held at the base profile's value.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { fitPrices, loadProfile, zodIssues, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
+import { addCounters, EVENT_NAMES, VirtualMachine, type EventName, type StepKind } from '../vmm/index.js';
+import { parseWorkload, problemsError, resolveProfilePath, toVmSpec } from '../workload/index.js';
+
+const STEP_KINDS = ['open', 'map', 'unmap', 'reset', 'start', 'close'] as const;
+
+const calibrationSchema = z
+  .object({
+    schema: z.literal(1),
+    base: z.string().min(1),
+    fit: z.array(z.string()).min(1),
+    observations: z
+      .array(
+        z
+          .object({
+            label: z.string().min(1),
+            source: z.string().min(1),
+            cell: z.record(z.string(), z.unknown()),
+            event: z.enum(EVENT_NAMES as unknown as [string, ...string[]]),
+            steps: z.array(z.enum(STEP_KINDS)).min(1),
+            seconds: z.number().positive(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export interface CalibrationOutcome {
+  profile: CostProfile;
+  fit: FitResult;
+  observations: (Observation & { source: string })[];
+}
+
+export function calibrate(path: string): CalibrationOutcome {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(path, `cannot read calibration observations (${(e as Error).message})`);
+  }
+  const parsed = calibrationSchema.safeParse(raw);
+  if (!parsed.success) throw problemsError(zodIssues(path, parsed.error));
+  const c = parsed.data;
+  const base = loadProfile(resolveProfilePath(c.base, path)).profile;
+  const observations = c.observations.map((o, i) => {
+    const where = `${path}.observations[${i}].cell`;
+    const { cells } = parseWorkload({ schema: 1, name: 'calibration', matrix: o.cell }, where);
+    if (cells.length !== 1) throw new InputError(where, `must describe exactly one cell (it expands to ${cells.length})`);
+    const counters = observedCounters(toVmSpec(cells[0].params), cells[0].params.events, o.event as EventName, o.steps);
+    if (counters === null) throw new InputError(`${path}.observations[${i}].event`, `the cell's events never run ${o.event}`);
+    return { label: o.label, source: o.source, parent: cells[0].params.parent, counters, seconds: o.seconds };
+  });
+  const fit = fitPrices(base, c.fit, observations, path);
+  const sources = observations.map((o) => `${o.label} (${o.source}): ${o.seconds} s`).join('; ');
+  const prices = { ...base.prices };
+  for (const [k, ns] of Object.entries(fit.prices)) {
+    prices[k] = { ns: Number(ns.toFixed(3)), source: `FITTED by \`vdpa-lab calibrate ${path}\` from ${sources}; every other price held` };
+  }
+  return { profile: { ...base, prices }, fit, observations };
+}
+
+/** Counters of the given steps of the first `event` in a run of the cell's events. */
+function observedCounters(spec: ReturnType<typeof toVmSpec>, events: EventName[], event: EventName, steps: readonly StepKind[]): Record<string, number> | null {
+  const vm = new VirtualMachine(spec);
+  let out: Record<string, number> | null = null;
+  for (const name of events) {
+    const rec = vm.runEvent(name);
+    if (name === event && out === null) {
+      out = {};
+      for (const s of rec.steps) if (steps.includes(s.kind)) addCounters(out, s.counters);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+/** Runner layer: one cell in a thread, the piscina pool, streamed results, the summary. */
+export { runCell } from './run-cell.js';
+export type { RunCellOptions } from './run-cell.js';
+export { runPool, defaultThreads } from './pool.js';
+export { runWorkload } from './run-workload.js';
+export type { RunOptions } from './run-workload.js';
+export { readResults, ResultsStream, RESULTS_SCHEMA } from './results-file.js';
+export type { ResultsFile } from './results-file.js';
+export type { Provenance } from './provenance.js';
+export { summaryRows, summaryText, summaryMarkdown } from './summary.js';
+export type { SummaryRow } from './summary.js';
+export type { CellResult, CellStatus, Modeled, Measured, WallStats, EventCost } from './cell-result.js';
+export type { CellTask } from './cell-worker.js';
+export { calibrate } from './calibrate.js';
+export type { CalibrationOutcome } from './calibrate.js';

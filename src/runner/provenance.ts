@@ -1,0 +1,39 @@
+/** Where a results file came from: enough to refuse comparing unlike runs. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../workload/index.js';
+
+export interface Provenance {
+  labVersion: string;
+  gitCommit: string | null;
+  node: string;
+  platform: string;
+  cpu: string;
+  cpus: number;
+  workload: { name: string; path: string; hash: string };
+  /** Profile name or path -> sha256 of the file. */
+  profiles: Record<string, string>;
+  seed: number;
+  threads: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function labVersion(): string {
+  return (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function hostFacts(): Pick<Provenance, 'node' | 'platform' | 'cpu' | 'cpus'> {
+  const c = cpus();
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: c[0]?.model ?? 'unknown', cpus: c.length };
+}

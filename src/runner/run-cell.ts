@@ -1,0 +1,121 @@
+/**
+ * Runs one cell in the current thread: the modeled pass (every event, with
+ * counters and invariants), then, on the same host memory, a fresh VM whose
+ * reset cycles tinybench times (the measured pass). The measured pass never
+ * touches the modeled figures.
+ */
+import { Bench } from 'tinybench';
+import { addPhases, VirtualClock, zeroPhases, type CostProfile, type PhaseNs } from '../cost/index.js';
+import { RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
+import { toVmSpec, type CellSpec } from '../workload/index.js';
+import type { CellResult, EventCost, Measured, Modeled, WallStats } from './cell-result.js';
+
+export interface RunCellOptions {
+  profile: CostProfile;
+  profileHash: string;
+  /** tinybench samples of the reset cycle; 0 skips the measured pass. */
+  samples: number;
+}
+
+/** Cells up to this many frames get the exact per-frame pin check. */
+const PER_PAGE_CHECK_FRAMES = 2 ** 22;
+
+export async function runCell(cell: CellSpec, opts: RunCellOptions): Promise<CellResult> {
+  const spec = toVmSpec(cell.params);
+  const base = { id: cell.id, label: cell.label, params: cell.params, profileHash: opts.profileHash };
+  const vm = new VirtualMachine(spec);
+  const na = vm.notApplicable();
+  if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, measured: null, invariants: null };
+
+  const t0 = process.hrtime.bigint();
+  const { modeled, violations } = runModeled(vm, cell.params.events, opts.profile);
+  const runWallNs = Number(process.hrtime.bigint() - t0);
+  const counters = vm.recorder.totals();
+  const final = vm.invariants();
+  const allViolations = [...violations, ...final.violations.map((v) => `after close: ${v}`)];
+  const viewProblems = modeled.events.flatMap((e, i) => e.viewProblems.map((p) => `${e.name} (event ${i}): ${p}`));
+  const problems = [...viewProblems, ...allViolations];
+  const measured: Measured = { wallNs: opts.samples > 0 ? await measureResetCycle(vm, opts.samples) : null, runWallNs };
+  return {
+    ...base,
+    status: problems.length ? 'incorrect' : 'ok',
+    reason: problems.length ? `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}` : null,
+    counters,
+    modeled,
+    measured,
+    invariants: { ok: allViolations.length === 0, violations: allViolations, views: { ...final.views } },
+  };
+}
+
+function runModeled(vm: VirtualMachine, events: EventName[], profile: CostProfile): { modeled: Modeled; violations: string[] } {
+  const clock = new VirtualClock(profile, vm.spec.devices.parent);
+  const perPage = vm.mm.allRegions.reduce((s, r) => s + r.framePages, 0) <= PER_PAGE_CHECK_FRAMES;
+  const costs: EventCost[] = [];
+  const violations: string[] = [];
+  let translating = false;
+  for (const name of events) {
+    const rec = vm.runEvent(name);
+    const phases = zeroPhases();
+    let totalNs = 0;
+    let blackoutNs = 0;
+    let pagesPinned = 0;
+    for (const step of rec.steps) {
+      const p = clock.price(step.counters);
+      addPhases(phases, p.phases);
+      totalNs += p.totalNs;
+      pagesPinned += step.counters.pagesPinned ?? 0;
+      // A step counts as blackout when device 0 lost translations before or by its end.
+      if (name !== 'boot' && name !== 'close' && !(translating && step.translating)) blackoutNs += p.totalNs;
+      translating = step.translating;
+    }
+    costs.push({ name, totalNs, phases, blackoutNs, pagesPinned, viewProblems: rec.viewProblems });
+    if (name === 'boot') violations.push(...vm.invariants(perPage).violations.map((v) => `after boot: ${v}`));
+  }
+  return { modeled: summarise(costs), violations };
+}
+
+function summarise(events: EventCost[]): Modeled {
+  const phases = zeroPhases();
+  for (const e of events) addPhases(phases, e.phases);
+  const resets = events.filter((e) => RESET_EVENTS.includes(e.name as EventName));
+  const n = resets.length;
+  const mean = (f: (e: EventCost) => number) => (n ? Math.round(resets.reduce((s, e) => s + f(e), 0) / n) : null);
+  let perResetPhases: PhaseNs | null = null;
+  if (n) {
+    perResetPhases = zeroPhases();
+    for (const e of resets) addPhases(perResetPhases, e.phases);
+    for (const k of Object.keys(perResetPhases) as (keyof PhaseNs)[]) perResetPhases[k] = Math.round(perResetPhases[k] / n);
+  }
+  return {
+    totalNs: events.reduce((s, e) => s + e.totalNs, 0),
+    phases,
+    resets: n,
+    perResetNs: mean((e) => e.totalNs),
+    perResetPhases,
+    perResetBlackoutNs: mean((e) => e.blackoutNs),
+    perResetPagesPinned: mean((e) => e.pagesPinned),
+    events,
+  };
+}
+
+/** A fresh VM on the same host memory: boot, time `samples` reset cycles, close. */
+async function measureResetCycle(modeledVm: VirtualMachine, samples: number): Promise<WallStats> {
+  const vm = new VirtualMachine(modeledVm.spec, modeledVm.mm);
+  vm.runEvent('boot');
+  const bench = new Bench({ iterations: samples, time: 0, warmup: false, retainSamples: true });
+  bench.add('reset-cycle', () => vm.resetCycle());
+  await bench.run();
+  vm.runEvent('close');
+  const r = bench.tasks[0].result as unknown as { latency?: { samples?: number[]; p50: number; mean: number; p99: number; min: number; max: number; rme: number }; error?: Error };
+  if (!r.latency) throw r.error ?? new Error('tinybench produced no latency statistics');
+  const ms = (x: number) => Math.round(x * 1e6);
+  return {
+    median: ms(r.latency.p50),
+    mean: ms(r.latency.mean),
+    p99: ms(r.latency.p99),
+    min: ms(r.latency.min),
+    max: ms(r.latency.max),
+    rme: Number(r.latency.rme.toFixed(2)),
+    samples: (r.latency.samples ?? []).map(ms),
+  };
+}

@@ -1,0 +1,59 @@
+/** One cell of a workload matrix: flat parameters, a stable id and a label. */
+import { createHash } from 'node:crypto';
+import type { Backing } from '../host/index.js';
+import type { KernelGeneration, ParentKind, VdpaSimVariant } from '../kernel/index.js';
+import type { EventName, FlowName, VmSpec } from '../vmm/index.js';
+import { formatBytes } from './sizes.js';
+
+export interface CellParams {
+  flow: FlowName;
+  parent: ParentKind;
+  /** vdpa_sim's batch_mapping choice; null for other parents. */
+  variant: VdpaSimVariant | null;
+  kernel: KernelGeneration;
+  useVa: boolean;
+  devices: number;
+  queuePairs: number;
+  nas: number;
+  guestBytes: number;
+  backing: Backing;
+  meanRun: number;
+  dimms: number[];
+  seed: number;
+  /** Events in order, always starting with boot and ending with close. */
+  events: EventName[];
+  memlockBytes: number | null;
+  iotlbLimit: number | null;
+  /** Cost profile name or path, as the workload gave it. */
+  profile: string;
+}
+
+export interface CellSpec {
+  id: string;
+  label: string;
+  params: CellParams;
+}
+
+/** Parameters in a fixed key order, so equal cells hash equally. */
+function canonical(p: CellParams): string {
+  return JSON.stringify(Object.fromEntries(Object.keys(p).sort().map((k) => [k, p[k as keyof CellParams]])));
+}
+
+export function makeCell(params: CellParams): CellSpec {
+  const id = createHash('sha256').update(canonical(params)).digest('hex').slice(0, 12);
+  const variant = params.variant && params.variant !== 'set_map' ? `/${params.variant}` : '';
+  const dimms = params.dimms.length ? `+${params.dimms.length}dimm` : '';
+  const label = `${params.parent}${variant} ${params.kernel} ${params.flow} ${formatBytes(params.guestBytes)}${dimms} ${params.backing}${params.devices > 1 ? ` x${params.devices}` : ''}`;
+  return { id, label, params };
+}
+
+export function toVmSpec(p: CellParams): VmSpec {
+  return {
+    guest: { ramBytes: p.guestBytes, backing: p.backing, meanRun: p.meanRun, seed: p.seed, dimms: p.dimms, shared: p.useVa },
+    devices: { parent: p.parent, variant: p.variant ?? undefined, useVa: p.useVa, count: p.devices, queuePairs: p.queuePairs, nas: p.nas },
+    kernel: p.kernel,
+    flow: p.flow,
+    memlockBytes: p.memlockBytes,
+    iotlbLimit: p.iotlbLimit,
+  };
+}

@@ -1,0 +1,9 @@
+/** Workload layer: the file format, matrix expansion into cells, loading. */
+export { WORKLOAD_SCHEMA_VERSION, workloadSchema } from './schema.js';
+export type { RawWorkload, RawMatrix } from './schema.js';
+export { parseSize, formatBytes } from './sizes.js';
+export { makeCell, toVmSpec } from './cell.js';
+export type { CellParams, CellSpec } from './cell.js';
+export { expandWorkload, MAX_GUEST_BYTES } from './expand.js';
+export { loadWorkload, parseWorkload, resolveProfilePath, problemsError, PACKAGE_ROOT, PROFILES_DIR } from './load.js';
+export type { LoadedWorkload } from './load.js';

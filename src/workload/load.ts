@@ -1,0 +1,63 @@
+/**
+ * Reading a workload file: JSON, then the schema (zod), then the semantic
+ * checks of expansion. Every problem is reported with its JSON path, all on
+ * one line, before any cell runs.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
+import { sha256, zodIssues } from '../cost/index.js';
+import type { CellSpec } from './cell.js';
+import { expandWorkload } from './expand.js';
+import { workloadSchema, type RawWorkload } from './schema.js';
+
+/** The package root (dist/src/workload/ -> ../../..), where shipped workloads and profiles live. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const PROFILES_DIR = resolve(PACKAGE_ROOT, 'workloads/profiles');
+
+export interface LoadedWorkload {
+  path: string;
+  hash: string;
+  workload: RawWorkload;
+  cells: CellSpec[];
+}
+
+export function problemsError(problems: string[]): InputError {
+  const [first, ...rest] = problems;
+  const at = first.indexOf(': ');
+  const more = rest.length ? ` (and ${rest.length} more: ${rest.join('; ')})` : '';
+  return new InputError(first.slice(0, at), first.slice(at + 2) + more);
+}
+
+export function parseWorkload(raw: unknown, where: string): { workload: RawWorkload; cells: CellSpec[] } {
+  const r = workloadSchema.safeParse(raw);
+  if (!r.success) throw problemsError(zodIssues(where, r.error).map((l) => l.replace(/\.(\d+)(?=[.:])/g, '[$1]')));
+  const { cells, problems } = expandWorkload(r.data);
+  if (problems.length) throw problemsError(problems.map((p) => `${where}.${p}`));
+  if (cells.length === 0) throw new InputError(`${where}.matrix`, 'expands to no cells');
+  return { workload: r.data, cells };
+}
+
+export function loadWorkload(path: string): LoadedWorkload {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(path, `cannot read the workload (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(path, `not valid JSON (${(e as Error).message})`);
+  }
+  const { workload, cells } = parseWorkload(raw, path);
+  return { path, hash: sha256(text), workload, cells };
+}
+
+/** A profile given by name (`default`) lives in workloads/profiles; a path is relative to the workload file. */
+export function resolveProfilePath(profile: string, workloadPath: string): string {
+  if (!profile.includes('/') && !profile.endsWith('.json')) return resolve(PROFILES_DIR, `${profile}.json`);
+  return isAbsolute(profile) ? profile : resolve(dirname(workloadPath), profile);
+}
