@@ -5,10 +5,12 @@
  * touches the modeled figures.
  */
 import { Bench } from 'tinybench';
+import { KernelError } from '../errors.js';
 import { addPhases, VirtualClock, zeroPhases, type CostProfile, type PhaseNs } from '../cost/index.js';
 import { RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
 import type { CellResult, EventCost, Measured, Modeled, WallStats } from './cell-result.js';
+import { failedResult } from './failed.js';
 
 export interface RunCellOptions {
   profile: CostProfile;
@@ -28,7 +30,16 @@ export async function runCell(cell: CellSpec, opts: RunCellOptions): Promise<Cel
   if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, measured: null, invariants: null };
 
   const t0 = process.hrtime.bigint();
-  const { modeled, violations } = runModeled(vm, cell.params.events, opts.profile);
+  let run: ReturnType<typeof runModeled>;
+  try {
+    run = runModeled(vm, cell.params.events, opts.profile);
+  } catch (e) {
+    // A message the VMM cannot live with (ENOMEM from RLIMIT_MEMLOCK, an enforced
+    // iotlb limit) ends the cell: that is a finding about the setup, reported as such.
+    if (e instanceof KernelError) return failedResult(cell, opts.profileHash, e.message);
+    throw e;
+  }
+  const { modeled, violations } = run;
   const runWallNs = Number(process.hrtime.bigint() - t0);
   const counters = vm.recorder.totals();
   const final = vm.invariants();

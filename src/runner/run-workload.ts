@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Overrides the workload's measure.samples. */
   samples?: number;
   onResult?: (r: CellResult, done: number, total: number) => void;
+  /** Heap limit per worker in MiB (a cell beyond it fails alone). */
+  maxOldGenerationSizeMb?: number;
   /** Tests only: sabotage chosen cells. */
   sabotage?: (cell: CellSpec) => CellTask['sabotage'];
 }
@@ -47,6 +49,7 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
   let done = results.size;
   await runPool(tasks, {
     threads,
+    maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb,
     onResult: (r) => {
       results.set(r.id, r);
       stream.append(r);

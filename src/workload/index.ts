@@ -1,5 +1,5 @@
 /** Workload layer: the file format, matrix expansion into cells, loading. */
-export { WORKLOAD_SCHEMA_VERSION, workloadSchema } from './schema.js';
+export { WORKLOAD_SCHEMA_VERSION, workloadSchema, workloadManySchema, schemaFor } from './schema.js';
 export type { RawWorkload, RawMatrix } from './schema.js';
 export { parseSize, formatBytes } from './sizes.js';
 export { makeCell, toVmSpec } from './cell.js';

@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import { sha256, zodIssues } from '../cost/index.js';
 import type { CellSpec } from './cell.js';
 import { expandWorkload } from './expand.js';
-import { workloadSchema, type RawWorkload } from './schema.js';
+import { schemaFor, type RawWorkload } from './schema.js';
 
 /** The package root (dist/src/workload/ -> ../../..), where shipped workloads and profiles live. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,7 +31,7 @@ export function problemsError(problems: string[]): InputError {
 }
 
 export function parseWorkload(raw: unknown, where: string): { workload: RawWorkload; cells: CellSpec[] } {
-  const r = workloadSchema.safeParse(raw);
+  const r = schemaFor(raw).safeParse(raw);
   if (!r.success) throw problemsError(zodIssues(where, r.error).map((l) => l.replace(/\.(\d+)(?=[.:])/g, '[$1]')));
   const { cells, problems } = expandWorkload(r.data);
   if (problems.length) throw problemsError(problems.map((p) => `${where}.${p}`));

@@ -11,7 +11,32 @@ import { EVENT_NAMES, FLOW_NAMES } from '../vmm/index.js';
 
 export const WORKLOAD_SCHEMA_VERSION = 1;
 
-const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1, 'an empty list expands to no cells')]);
+/**
+ * One value or a list of them. Hand-rolled rather than z.union so an error
+ * inside a list names the element (`flow[1]`), not just "invalid input".
+ */
+function oneOrMany<T extends z.ZodTypeAny>(t: T) {
+  return z.custom<z.infer<T> | z.infer<T>[]>(() => true).superRefine((v, ctx) => {
+    if (Array.isArray(v) && v.length === 0) ctx.addIssue({ code: 'custom', message: 'an empty list expands to no cells' });
+    const items: unknown[] = Array.isArray(v) ? v : [v];
+    items.forEach((x, i) => {
+      const r = t.safeParse(x);
+      if (!r.success) for (const iss of r.error.issues) ctx.addIssue({ code: 'custom', message: iss.message, path: Array.isArray(v) ? [i, ...iss.path] : iss.path });
+    });
+  });
+}
+
+/** A list (one value of a list-valued leaf) or a list of such lists (expands). */
+function listOrLists<T extends z.ZodTypeAny>(list: T) {
+  return z.custom<z.infer<T> | z.infer<T>[]>(() => true).superRefine((v, ctx) => {
+    const many = Array.isArray(v) && v.length > 0 && Array.isArray(v[0]);
+    const items: unknown[] = many ? (v as unknown[]) : [v];
+    items.forEach((x, i) => {
+      const r = list.safeParse(x);
+      if (!r.success) for (const iss of r.error.issues) ctx.addIssue({ code: 'custom', message: iss.message, path: many ? [i, ...iss.path] : iss.path });
+    });
+  });
+}
 const size = z.union([z.number(), z.string()]);
 const sizeList = z.array(size);
 /** `name` or `name*N` (N repeats). */
@@ -24,7 +49,7 @@ export const guestSchema = z
     ram: oneOrMany(size),
     backing: oneOrMany(z.enum(BACKINGS as unknown as [string, ...string[]])).default('thp'),
     meanRun: oneOrMany(z.number().int().min(1).max(512)).default(8),
-    dimms: z.union([sizeList, z.array(sizeList).min(1)]).default([]),
+    dimms: listOrLists(sizeList).default([]),
     seed: oneOrMany(z.number().int().min(0).max(0xffff_ffff)).optional(),
   })
   .strict();
@@ -46,14 +71,14 @@ export const matrixSchema = z
     devices: devicesSchema,
     kernel: oneOrMany(z.enum(KERNEL_GENERATIONS as unknown as [string, ...string[]])),
     flow: oneOrMany(z.enum(FLOW_NAMES as unknown as [string, ...string[]])),
-    events: z.union([eventList, z.array(eventList).min(1)]).default(['boot', 'guest-reset*3', 'close']),
+    events: listOrLists(eventList).default(['boot', 'guest-reset*3', 'close']),
     memlock: oneOrMany(z.union([z.literal('unlimited'), size])).default('unlimited'),
     iotlbLimit: oneOrMany(z.union([z.null(), z.number().int().min(0)])).default(null),
     profile: oneOrMany(z.string().min(1)).optional(),
   })
   .strict();
 
-export const workloadSchema = z
+const workloadBase = z
   .object({
     schema: z.literal(WORKLOAD_SCHEMA_VERSION),
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"'),
@@ -64,9 +89,16 @@ export const workloadSchema = z
       .object({ samples: z.number().int().min(0).max(1000).default(5) })
       .strict()
       .default({ samples: 5 }),
-    matrix: z.union([matrixSchema, z.array(matrixSchema).min(1)]),
   })
   .strict();
 
-export type RawWorkload = z.infer<typeof workloadSchema>;
+/** `matrix` is one matrix or a list of them (cells are their union); two schemas keep error paths exact. */
+export const workloadSchema = workloadBase.extend({ matrix: matrixSchema });
+export const workloadManySchema = workloadBase.extend({ matrix: z.array(matrixSchema).min(1) });
+
+export function schemaFor(raw: unknown) {
+  return Array.isArray((raw as { matrix?: unknown } | null)?.matrix) ? workloadManySchema : workloadSchema;
+}
+
+export type RawWorkload = z.infer<typeof workloadSchema> | z.infer<typeof workloadManySchema>;
 export type RawMatrix = z.infer<typeof matrixSchema>;

@@ -1,0 +1,120 @@
+/**
+ * The VMM flows on every kernel generation x parent: which cells run, which
+ * are not applicable (and why), which leave a device translating nothing,
+ * and what a reset re-pins. Expectations come from MODEL.md's tables.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCell } from '../src/runner/index.js';
+import type { CellParams } from '../src/workload/index.js';
+import { cell, defaultProfile } from './support/cells.js';
+
+const { profile, hash } = defaultProfile();
+const run = (over: Partial<CellParams>) => runCell(cell(over), { profile, profileHash: hash, samples: 0 });
+/** RAM the listener maps: 64 MiB minus the VGA/ROM window 0xa0000-0x100000. */
+const GUEST_PAGES = (64 * 2 ** 20) / 4096 - (0x100000 - 0xa0000) / 4096;
+/** With nas >= 2 and SET_GROUP_ASID (vdpa_sim, mlx5) the shadow CVQ's two buffers are mapped in ASID 1 and unmapped at every stop. */
+const CVQ_PAGES = 2;
+
+type Parent = CellParams['parent'];
+const SETUPS: { parent: Parent; variant: CellParams['variant']; useVa: boolean; wipes: boolean; persistOnResetMap: boolean; cvq: number }[] = [
+  { parent: 'vdpa_sim', variant: 'set_map', useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES },
+  { parent: 'vdpa_sim', variant: 'dma_map', useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES },
+  { parent: 'mlx5', variant: null, useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES },
+  { parent: 'vduse', variant: null, useVa: true, wipes: false, persistOnResetMap: false, cvq: 0 },
+  { parent: 'platform-iommu', variant: null, useVa: false, wipes: false, persistOnResetMap: true, cvq: 0 },
+];
+
+for (const s of SETUPS) {
+  for (const kernel of ['legacy', 'reset-map'] as const) {
+    const name = `${s.parent}${s.variant ? `/${s.variant}` : ''} on ${kernel}`;
+    const base = { parent: s.parent, variant: s.variant, useVa: s.useVa, kernel };
+
+    test(`workaround, ${name}: ok, every reset unpins and re-pins the whole guest (PA) or nothing (VA)`, async () => {
+      const r = await run({ ...base, flow: 'workaround' });
+      assert.equal(r.status, 'ok', r.reason ?? '');
+      assert.equal(r.modeled!.resets, 2);
+      const reset = r.modeled!.events[1];
+      assert.equal(reset.pagesPinned, s.useVa ? 0 : GUEST_PAGES + s.cvq);
+      assert.ok(reset.blackoutNs > 0, 'the device cannot translate between INVALIDATE and UPDATE');
+      assert.ok(r.invariants!.ok, r.invariants!.violations.join('; '));
+      assert.equal(r.counters.pagesPinned, r.counters.pagesUnpinned, 'pins balanced');
+    });
+
+    test(`persist, ${name}: ${kernel === 'reset-map' && s.persistOnResetMap ? 'ok with no re-pin' : 'not applicable'}`, async () => {
+      const r = await run({ ...base, flow: 'persist' });
+      if (kernel === 'legacy' || !s.persistOnResetMap) {
+        assert.equal(r.status, 'n/a');
+        assert.match(r.reason!, /IOTLB_PERSIST is not offered/);
+        assert.equal(r.modeled, null);
+        return;
+      }
+      assert.equal(r.status, 'ok', r.reason ?? '');
+      const reset = r.modeled!.events[1];
+      assert.equal(reset.pagesPinned, s.useVa ? 0 : s.cvq, 'only the shadow CVQ buffers are re-pinned');
+      assert.equal(reset.blackoutNs, 0);
+      assert.equal(r.counters.resetsKeepMap, 3, 'two guest resets and the reset inside close');
+      assert.ok(r.invariants!.ok);
+    });
+
+    test(`naive, ${name}: ${s.wipes ? 'flagged incorrect (device view lost)' : 'ok (the parent keeps its maps)'}`, async () => {
+      const r = await run({ ...base, flow: 'naive' });
+      if (s.wipes) {
+        assert.equal(r.status, 'incorrect');
+        assert.match(r.reason!, /guest-reset \(event 1\): vdpa0 ASID 0: device view wiped/);
+        // The model itself stays sound: pins and pinned_vm balance.
+        assert.ok(r.invariants!.ok, r.invariants!.violations.join('; '));
+      } else {
+        assert.equal(r.status, 'ok', r.reason ?? '');
+      }
+    });
+  }
+}
+
+test('migrate-svq: new IOVAs force a full remap even under persist', async () => {
+  const r = await run({ flow: 'persist', events: ['boot', 'migrate-svq', 'close'] });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  const migrate = r.modeled!.events[1];
+  // Into SVQ: all RAM at tree IOVAs plus 2 shadow vring areas (3 pages) per data VQ; back: all RAM at GPAs.
+  assert.equal(migrate.pagesPinned, 2 * GUEST_PAGES + 2 * 2 * 3 + 2 * CVQ_PAGES);
+  assert.equal(r.counters.svqSwitches, 2);
+});
+
+test('stop-and-copy stops every device; the next event starts them again', async () => {
+  const r = await run({ devices: 2, events: ['boot', 'stop-and-copy', 'guest-reset', 'close'] });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  const [, stop, next] = r.modeled!.events;
+  assert.equal(stop.pagesPinned, 0);
+  assert.equal(next.pagesPinned, 2 * (GUEST_PAGES + CVQ_PAGES), 'both stopped devices map everything again');
+});
+
+test('reboot resets every device; two devices pin the guest twice', async () => {
+  const r = await run({ devices: 2, events: ['boot', 'reboot', 'close'] });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  assert.equal(r.modeled!.events[0].pagesPinned, 2 * (GUEST_PAGES + CVQ_PAGES));
+  assert.equal(r.modeled!.events[1].pagesPinned, 2 * (GUEST_PAGES + CVQ_PAGES));
+  assert.equal(r.counters.resets, 2 /* reboot */ + 2 /* close */);
+});
+
+test('DIMMs are mapped as sections of their own', async () => {
+  const r = await run({ dimms: [128 * 2 ** 20], events: ['boot', 'guest-reset', 'close'] });
+  assert.equal(r.status, 'ok', r.reason ?? '');
+  assert.equal(r.modeled!.events[1].pagesPinned, GUEST_PAGES + CVQ_PAGES + (128 * 2 ** 20) / 4096);
+});
+
+test('memlock exhausted by a second device fails the cell with the kernel error', async () => {
+  const r = await run({ devices: 2, memlockBytes: 80 * 2 ** 20 });
+  assert.equal(r.status, 'failed');
+  assert.match(r.reason!, /vdpa1: UPDATE of .* failed: EFAULT \(handler: ENOMEM\)/);
+});
+
+test('same cell, same seed: identical counters and modeled ns; measured figures are kept apart', async () => {
+  const a = await runCell(cell({ backing: '4k', meanRun: 3 }), { profile, profileHash: hash, samples: 3 });
+  const b = await runCell(cell({ backing: '4k', meanRun: 3 }), { profile, profileHash: hash, samples: 0 });
+  assert.deepEqual(a.counters, b.counters);
+  assert.deepEqual(a.modeled, b.modeled);
+  assert.equal(a.measured!.wallNs!.samples.length, 3);
+  assert.equal(b.measured!.wallNs, null);
+  const c = await run({ backing: '4k', meanRun: 3, seed: 8 });
+  assert.notDeepEqual(c.counters.iotlbInserts, a.counters.iotlbInserts, 'another seed lays out other runs');
+});
