@@ -1,9 +1,11 @@
 /** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
 import type { Command } from 'commander';
-import { defaultIotlbBatch, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
+import { RUN_SCENARIOS, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
+import { defaultThreads } from '../runner/index.js';
+import { textTable } from '../text-format.js';
 import { choiceList, countList, nonNegativeInt, positiveInt } from './parse-options.js';
 
 const LAYOUTS: readonly IotlbLayout[] = ['dense', 'sparse'];
@@ -62,6 +64,27 @@ Examples:
         const rows = runPinBench({ regionBytes: o.gib * 2 ** 30, backings: o.backings, timeMs: o.time, meanRun: o.meanRun, onProgress: (m) => progress.update(`bench pin: ${m}`) });
         progress.done();
         process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderPinTable(rows));
+      }),
+    );
+
+  bench
+    .command('run')
+    .description('the run targets: default workload, 1 TiB THP guest, 128 GiB 4k guest (wall, peak RSS), 16 cells on 1 vs 2 threads')
+    .option('--scenarios <list>', `which (${RUN_SCENARIOS.join(', ')})`, choiceList('--scenarios', RUN_SCENARIOS), [...RUN_SCENARIOS])
+    .option('-t, --threads <n>', 'threads for the single-setting scenarios (default: cores)', positiveInt('--threads'))
+    .option('--json', 'print rows as JSON: [{scenario, threads, wallSeconds, maxRssMiB, target, met}]')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText('after', '\nEach scenario is a shipped workload (workloads/default.json, workloads/bench/*.json) run in a child process.\n\nExamples:\n  vdpa-lab bench run\n  vdpa-lab bench run --scenarios tib-thp,128g-4k --json')
+    .action(
+      action((o: { scenarios: RunScenario[]; threads?: number; json?: boolean; quiet?: boolean }) => {
+        const progress = makeProgress(o.quiet);
+        const rows = runRunBench(o.scenarios, o.threads ?? defaultThreads(), (m) => progress.update(`bench run: ${m}`));
+        progress.done();
+        if (o.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        else {
+          const table = rows.map((r) => [r.scenario, String(r.threads), `${r.wallSeconds.toFixed(1)} s`, `${r.maxRssMiB} MiB`, r.target, r.met === null ? '' : r.met ? 'met' : 'MISSED']);
+          process.stdout.write(`Measured: wall clock and peak RSS of vdpa-lab itself\n${textTable(['scenario', 'threads', 'wall', 'peak RSS', 'target', ''], table)}\n`);
+        }
       }),
     );
 }

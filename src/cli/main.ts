@@ -6,6 +6,9 @@ import { registerBench } from './bench-command.js';
 import { registerExec } from './exec-command.js';
 import { registerRun } from './run-command.js';
 import { registerCalibrate } from './calibrate-command.js';
+import { registerReport } from './report-command.js';
+import { registerGate } from './gate-command.js';
+import { registerProfile } from './profile-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRun(program);
+  registerReport(program);
+  registerGate(program);
+  registerProfile(program);
   registerExec(program);
   registerCalibrate(program);
   registerBench(program);

@@ -3,6 +3,7 @@
  * run the rest on the pool, stream each result to disk, then write
  * results.json atomically with the provenance.
  */
+import { relative } from 'node:path';
 import { loadProfile, type CostProfile } from '../cost/index.js';
 import { resolveProfilePath, type CellSpec, type LoadedWorkload } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
@@ -62,7 +63,7 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
       labVersion: labVersion(),
       gitCommit: gitCommit(),
       ...hostFacts(),
-      workload: { name: w.workload.name, path: w.path, hash: w.hash },
+      workload: { name: w.workload.name, path: relative(process.cwd(), w.path) || w.path, hash: w.hash },
       profiles: Object.fromEntries([...profiles].map(([k, v]) => [k, v.hash])),
       seed: w.workload.seed,
       threads,

@@ -1,0 +1,124 @@
+/**
+ * Baseline vs current. Deterministic figures (status, counters, modeled ns)
+ * must match exactly unless the config tolerates a change; measured figures
+ * change only when Mann-Whitney says so (p < alpha) AND the median moved by
+ * at least minEffect. Each verdict says which rule fired.
+ */
+import { InputError } from '../errors.js';
+import { PHASES } from '../cost/index.js';
+import type { CellResult, ResultsFile } from '../runner/index.js';
+import { toleranceFor, type GateConfig } from './config.js';
+import { mannWhitney } from './mann-whitney.js';
+
+export type Verdict = 'regressed' | 'improved' | 'noise';
+
+export interface GateRow {
+  cell: string;
+  metric: string;
+  kind: 'modeled' | 'measured';
+  baseline: number | string | null;
+  current: number | string | null;
+  change: number | null;
+  verdict: Verdict;
+  rule: string;
+}
+
+export interface GateOutcome {
+  rows: GateRow[];
+  cellsCompared: number;
+  /** Deterministic changes beyond tolerance (regressed or improved): any fails the gate. */
+  modeledChanges: number;
+  measuredRegressions: number;
+  measuredImprovements: number;
+}
+
+const STATUS_RANK: Record<string, number> = { ok: 0, 'n/a': 0, incorrect: 1, failed: 2 };
+
+function deterministic(c: CellResult): Record<string, number | null> {
+  const m = c.modeled;
+  const out: Record<string, number | null> = {
+    'modeled.totalNs': m?.totalNs ?? null,
+    'modeled.perResetNs': m?.perResetNs ?? null,
+    'modeled.perResetBlackoutNs': m?.perResetBlackoutNs ?? null,
+    'modeled.perResetPagesPinned': m?.perResetPagesPinned ?? null,
+  };
+  for (const p of PHASES) out[`modeled.phases.${p}`] = m?.phases[p] ?? null;
+  for (const [k, v] of Object.entries(c.counters)) out[`counters.${k}`] = v;
+  return out;
+}
+
+export function checkComparable(baseline: ResultsFile, current: ResultsFile, paths: { baseline: string; current: string }): void {
+  const b = baseline.provenance;
+  const c = current.provenance;
+  if (b.workload.hash !== c.workload.hash) {
+    throw new InputError(paths.current, `was run from another workload than the baseline (${c.workload.name} sha256 ${c.workload.hash.slice(0, 12)} vs ${b.workload.name} sha256 ${b.workload.hash.slice(0, 12)}): compare like with like, or refresh the baseline with --update`);
+  }
+  const names = new Set([...Object.keys(b.profiles), ...Object.keys(c.profiles)]);
+  for (const n of names) {
+    if (b.profiles[n] !== c.profiles[n]) throw new InputError(paths.current, `cost profile "${n}" differs from the baseline's (sha256 ${c.profiles[n]?.slice(0, 12) ?? 'none'} vs ${b.profiles[n]?.slice(0, 12) ?? 'none'}): modeled figures would not be comparable; refresh the baseline with --update`);
+  }
+  const ids = new Set(current.cells.map((x) => x.id));
+  const missing = baseline.cells.filter((x) => !ids.has(x.id));
+  if (missing.length) throw new InputError(`${paths.current}: cells`, `misses ${missing.length} baseline cell(s): ${missing.slice(0, 3).map((x) => x.label).join(', ')}${missing.length > 3 ? ', ...' : ''}`);
+}
+
+export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg: GateConfig): GateOutcome {
+  const rows: GateRow[] = [];
+  const cur = new Map(current.cells.map((c) => [c.id, c]));
+  for (const b of baseline.cells) {
+    const c = cur.get(b.id)!;
+    if (b.status !== c.status) {
+      const worse = STATUS_RANK[c.status] > STATUS_RANK[b.status] || (b.status === 'ok' && c.status === 'n/a');
+      rows.push({ cell: b.label, metric: 'status', kind: 'modeled', baseline: b.status, current: c.status, change: null, verdict: worse ? 'regressed' : 'improved', rule: 'status changed (exact)' });
+    }
+    const bd = deterministic(b);
+    const cd = deterministic(c);
+    for (const metric of new Set([...Object.keys(bd), ...Object.keys(cd)])) {
+      const x = bd[metric] ?? null;
+      const y = cd[metric] ?? null;
+      if (x === y) continue;
+      const change = x !== null && y !== null && x !== 0 ? (y - x) / x : null;
+      const tol = toleranceFor(cfg, metric);
+      if (change !== null && Math.abs(change) <= tol.tolerance) continue;
+      const rule = tol.pattern ? `beyond tolerance ${(tol.tolerance * 100).toFixed(2)}% (${tol.pattern})` : 'exact (deterministic)';
+      const higher = (y ?? 0) > (x ?? 0);
+      // Every figure here is a cost: higher is worse.
+      rows.push({ cell: b.label, metric, kind: 'modeled', baseline: x, current: y, change, verdict: higher ? 'regressed' : 'improved', rule });
+    }
+    const bs = b.measured?.wallNs?.samples ?? [];
+    const cs = c.measured?.wallNs?.samples ?? [];
+    if (bs.length && cs.length) rows.push(measuredRow(b.label, bs, cs, cfg));
+  }
+  const modeledChanges = rows.filter((r) => r.kind === 'modeled').length;
+  return {
+    rows,
+    cellsCompared: baseline.cells.length,
+    modeledChanges,
+    measuredRegressions: rows.filter((r) => r.kind === 'measured' && r.verdict === 'regressed').length,
+    measuredImprovements: rows.filter((r) => r.kind === 'measured' && r.verdict === 'improved').length,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+function measuredRow(cell: string, b: number[], c: number[], cfg: GateConfig): GateRow {
+  const mb = median(b);
+  const mc = median(c);
+  const change = mb ? (mc - mb) / mb : null;
+  const mw = mannWhitney(b, c);
+  const p = `p=${mw.p.toPrecision(2)} (${mw.method}, n=${b.length}+${c.length})`;
+  const effect = `median ${change === null ? '-' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%`}`;
+  let verdict: Verdict = 'noise';
+  let rule: string;
+  if (mw.p >= cfg.alpha) rule = `noise: Mann-Whitney ${p} >= ${cfg.alpha}`;
+  else if (change === null || Math.abs(change) < cfg.minEffect) rule = `noise: ${effect} is below the ${(cfg.minEffect * 100).toFixed(0)}% minimum effect (${p})`;
+  else {
+    verdict = change > 0 ? 'regressed' : 'improved';
+    rule = `Mann-Whitney ${p} < ${cfg.alpha} and ${effect} >= ${(cfg.minEffect * 100).toFixed(0)}%`;
+  }
+  return { cell, metric: 'measured.wallNs (reset cycle)', kind: 'measured', baseline: mb, current: mc, change, verdict, rule };
+}

@@ -1,0 +1,82 @@
+/**
+ * index.html: one self-contained, offline page. vega, vega-lite and
+ * vega-embed are inlined; specs are inlined as JSON. When every chart has
+ * rendered the page sets data-charts-rendered on <body> (the browser test
+ * waits for it); embed failures go to console.error.
+ */
+import { fmtDuration } from '../text-format.js';
+import { summaryRows } from '../runner/index.js';
+import { browserBundles } from './bundles.js';
+import type { Chart } from './charts.js';
+import { deltaRows, fmtChange } from './deltas.js';
+import type { LabelledResults } from './rows.js';
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** JSON safe inside <script>: no "</script>" can close the element early. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+
+function table(header: string[], rows: string[][]): string {
+  return `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function provenance(r: LabelledResults): string {
+  const p = r.file.provenance;
+  const rows: [string, string][] = [
+    ['results file', r.path],
+    ['workload', `${p.workload.name} (sha256 ${p.workload.hash})`],
+    ['cost profiles', Object.entries(p.profiles).map(([k, v]) => `${k} (sha256 ${v.slice(0, 16)})`).join(', ')],
+    ['lab', `${p.labVersion}${p.gitCommit ? ` @ ${p.gitCommit}` : ''}`],
+    ['host', `Node ${p.node}, ${p.platform}, ${p.cpus} x ${p.cpu}, ${p.threads} threads`],
+    ['run', `${p.startedAt} to ${p.finishedAt}`],
+  ];
+  return table(['', ''], rows);
+}
+
+export function indexHtml(runs: LabelledResults[], charts: Chart[]): string {
+  const b = browserBundles();
+  const sections = runs
+    .map((r) => {
+      const rows = summaryRows(r.file.cells).map((s) => [s.setup, s.kernel, s.guest, fmtDuration(s.workaroundNs), s.notes.some((n) => n.startsWith('persist n/a')) ? 'n/a' : fmtDuration(s.persistNs), s.ratio === null ? '-' : `${s.ratio.toFixed(1)}x`, s.naive]);
+      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive'], rows)}`;
+    })
+    .join('\n');
+  let deltas = '';
+  if (runs.length > 1) {
+    const { rows } = deltaRows(runs);
+    deltas = `<h2>Changes against ${esc(runs[0].run)} (modeled cost per reset)</h2>${table(['cell', 'run', runs[0].run, 'this run', 'change'], rows.map((d) => [d.cell, d.run, fmtDuration(d.referenceNs), fmtDuration(d.otherNs), fmtChange(d.change)]))}`;
+  }
+  const divs = charts.map((c, i) => `<section><h3>${esc(c.title)}</h3><div id="chart-${i}" class="chart"></div><p class="files">${esc(c.name)}.vl.json · ${esc(c.name)}.svg · ${esc(c.name)}.png</p></section>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>vdpa-lab report: ${esc(runs.map((r) => r.run).join(' vs '))}</title>
+<style>
+body { font-family: 'DejaVu Sans', sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.note { background: #f4f4f4; padding: 0.6em 1em; border-left: 4px solid #888; }
+.files { color: #777; font-size: 0.8em; }
+</style>
+<script>${b.vega}</script>
+<script>${b.vegaLite}</script>
+<script>${b.vegaEmbed}</script>
+</head>
+<body>
+<h1>vdpa-lab: what a vDPA device reset costs</h1>
+<p class="note"><b>Modeled</b> figures are counters from the kernel model times the prices of a sourced cost profile: deterministic, identical on any machine. <b>Measured</b> figures are the wall clock of this simulator itself. No chart mixes the two.</p>
+${sections}
+${deltas}
+<h2>Charts</h2>
+${divs}
+<script>
+const specs = ${scriptJson(charts.map((c) => c.spec))};
+Promise.all(specs.map((s, i) => vegaEmbed('#chart-' + i, s, { actions: false, renderer: 'svg' })))
+  .then(() => { document.body.dataset.chartsRendered = String(specs.length); })
+  .catch((e) => { console.error('chart failed: ' + (e && e.message ? e.message : e)); document.body.dataset.chartsFailed = '1'; });
+</script>
+</body>
+</html>
+`;
+}

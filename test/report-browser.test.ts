@@ -1,0 +1,54 @@
+/**
+ * index.html in a real browser: Debian's chromium driven by playwright-core,
+ * offline (every network request is refused), no console errors, every chart
+ * rendered. The screenshot is kept under reports/latest/browser-test/.
+ * CI (.ci/run sets CI=1) installs chromium; elsewhere a missing browser skips.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { writeReport } from '../src/report/index.js';
+import { PACKAGE_ROOT } from '../src/workload/index.js';
+import { smallRun } from './support/results.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(CHROMIUM);
+
+test('index.html renders every chart offline in headless Chromium, without console errors', { skip: !haveBrowser && !process.env.CI ? `no browser at ${CHROMIUM}` : false }, async () => {
+  const run = await smallRun('browser', 3);
+  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-browser-')), 'report');
+  const { charts } = await writeReport([run.path], { out, noPng: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    const network: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      network.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(join(out, 'index.html')).href);
+    await page.waitForSelector('body[data-charts-rendered], body[data-charts-failed]', { timeout: 30_000 });
+    assert.equal(await page.getAttribute('body', 'data-charts-rendered'), String(charts.length));
+    const drawn = await page.$$eval('.chart', (els) => els.map((e) => e.querySelectorAll('svg path, svg rect, svg line').length));
+    assert.equal(drawn.length, charts.length);
+    drawn.forEach((marks, i) => assert.ok(marks > 10, `chart ${charts[i]} drew ${marks} marks`));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(network, [], 'the page fetched nothing from the network');
+    const shots = join(PACKAGE_ROOT, 'reports/latest/browser-test');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'index.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
