@@ -19,6 +19,9 @@ export const BACKINGS: readonly Backing[] = ['4k', 'thp', 'hugetlb-1g'];
 /** Pages per chunk (and folio) for each backing. */
 export const CHUNK_PAGES: Record<Backing, number> = { '4k': 512, thp: 512, 'hugetlb-1g': 262_144 };
 
+/** log2 of the pages in one folio: what a pin count and a dirty flag cover. */
+export const FOLIO_SHIFT: Record<Backing, number> = { '4k': 0, thp: 9, 'hugetlb-1g': 18 };
+
 /** Default mean run of a fragmented 4k region, in pages. */
 export const defaultMeanRunPages = 1;
 

@@ -52,7 +52,7 @@ export class HostMm {
     return this.regions;
   }
 
-  /** Sum of every frame's pin count (an invariant check: must equal pinnedVm). */
+  /** Sum of every folio's pin count in pages (an invariant check: must equal pinnedVm). */
   totalPins(): number {
     let sum = 0;
     for (const r of this.regions) {

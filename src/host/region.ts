@@ -1,9 +1,14 @@
 /**
  * A host virtual memory region (what mmap gives QEMU for guest RAM), with its
- * page frames: a pin count and a dirty flag per 4 KiB frame, in
- * SharedArrayBuffers so worker threads can shard pinning over one table.
+ * page frames. Pin counts and dirty flags live per FOLIO, as in the kernel:
+ * a 4k region has one-page folios (a count per frame); a THP region 2 MiB
+ * folios and a hugetlb-1g region 1 GiB folios, whose count is the sum of the
+ * pins of their pages (folio refcount in pin units) and whose dirty flag is
+ * the folio's. Per-page semantics hold: every pinned or unpinned page still
+ * costs a step (pin.ts). Tables are SharedArrayBuffers so other workers can
+ * read them.
  */
-import { RegionLayout, type Backing } from './backing.js';
+import { FOLIO_SHIFT, RegionLayout, type Backing } from './backing.js';
 
 export interface RegionSpec {
   /** First page of the region in the process address space (uaddr >> 12). */
@@ -19,9 +24,11 @@ export interface RegionSpec {
 
 export class HostRegion {
   readonly layout: RegionLayout;
-  /** pin_user_pages count per frame (FOLL_PIN: one per pin). */
+  /** log2(pages per folio): 0 (4k), 9 (thp), 18 (hugetlb-1g). */
+  readonly folioShift: number;
+  /** Pins per folio, counted in pages (FOLL_PIN: one per page per pin). */
   readonly pins: Int32Array;
-  /** set_page_dirty_lock marks. */
+  /** Folio dirty flags (set_page_dirty_lock dirties the whole folio). */
   readonly dirty: Uint8Array;
 
   constructor(
@@ -30,11 +37,12 @@ export class HostRegion {
     readonly pfnBase: number,
   ) {
     this.layout = new RegionLayout({ pages: spec.pages, backing: spec.backing, seed: spec.seed, meanRun: spec.meanRun });
-    const frames = this.layout.framePages;
-    // Zero-filled SABs are not committed until touched: a 1 TiB guest costs
-    // RSS only for the frames it pins.
-    this.pins = new Int32Array(new SharedArrayBuffer(frames * 4));
-    this.dirty = new Uint8Array(new SharedArrayBuffer(frames));
+    this.folioShift = FOLIO_SHIFT[spec.backing];
+    const folios = this.layout.framePages / 2 ** this.folioShift;
+    // Zero-filled SABs are not committed until touched: a 4k guest costs RSS
+    // only for the frames it pins; a 1 TiB THP guest needs 2 MiB of table.
+    this.pins = new Int32Array(new SharedArrayBuffer(folios * 4));
+    this.dirty = new Uint8Array(new SharedArrayBuffer(folios));
   }
 
   get startPage(): number {
@@ -49,5 +57,12 @@ export class HostRegion {
   }
   get framePages(): number {
     return this.layout.framePages;
+  }
+  get folios(): number {
+    return this.pins.length;
+  }
+  /** Pins held on frame `f`'s folio (in pages). */
+  folioPins(frame: number): number {
+    return this.pins[frame >>> this.folioShift];
   }
 }

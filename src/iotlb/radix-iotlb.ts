@@ -44,6 +44,11 @@ import {
 } from './layout.js';
 import { RadixView, slotOf, type IotlbHandle } from './radix-view.js';
 
+/** Last byte offset of a page: a whole-page entry runs from offset 0 to this. */
+const PAGE_LAST_OFF = 4095;
+/** Pages under one level-0 node (what the writer's leaf cache covers). */
+const LEAF_NODE_PAGES = LEVEL_SPAN[1];
+
 /** One mapping, as the bigint API returns it. */
 export interface IotlbEntry {
   start: bigint;
@@ -91,6 +96,7 @@ export class RadixIotlb extends RadixView {
   }
 
   private initEmpty(): void {
+    this.leafBlock = -1;
     const c = this.ctl;
     this.slots.fill(0, 0, NODE_WORDS[TOP_LEVEL]);
     c[CTL.SLOTS_TOP] = NODE_WORDS[TOP_LEVEL];
@@ -194,6 +200,7 @@ export class RadixIotlb extends RadixView {
    * the entries walked.
    */
   copyFrom(src: RadixIotlb): void {
+    this.leafBlock = -1;
     this.beginWrite();
     const c = src.ctl;
     const slotsTop = c[CTL.SLOTS_TOP];
@@ -309,6 +316,7 @@ export class RadixIotlb extends RadixView {
     if (limit > 0 && this.ctl[CTL.COUNT] >= limit) {
       throw new IotlbError('ENOSPC', `iotlb holds ${this.ctl[CTL.COUNT]} entries, the limit`);
     }
+    if (sp === lp && so === 0 && lo === PAGE_LAST_OFF) return this.insertWholePage(sp, addrPage, addrOff, perm);
     if (this.findFrom(sp, so, lp, lo)) {
       throw new IotlbError('EEXIST', `range overlaps an existing entry`);
     }
@@ -326,6 +334,78 @@ export class RadixIotlb extends RadixView {
     this.endWrite();
     return id;
   }
+
+  /**
+   * The common entry of a 4 KiB-fragmented guest: exactly one whole page.
+   * One descent both checks for overlap and finds where to insert; nothing
+   * is written before the check passes (a push-down only happens below a
+   * stretch whose only entry misses the page, so nothing below it can
+   * overlap). The level-0 node of the last insert is cached: consecutive
+   * pages skip the descent. Removals, resets and copies drop the cache.
+   */
+  private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
+    const slots = this.slots;
+    let node = 0;
+    let level = TOP_LEVEL;
+    const block = Math.floor(page / LEAF_NODE_PAGES);
+    if (block === this.leafBlock) {
+      node = this.leafNode;
+      level = 0;
+    }
+    let at: number;
+    let v: number;
+    for (; ; level--) {
+      at = node + 1 + slotOf(page, level);
+      v = slots[at];
+      if (v === 0) break;
+      if (level === 0 || (v > 0 && this.startPage(v) <= page && page <= this.lastPage(v))) {
+        throw new IotlbError('EEXIST', `range overlaps an existing entry`);
+      }
+      if (v > 0) break;
+      node = -v;
+    }
+    this.beginWrite();
+    const id = this.allocEntry();
+    const r = this.rec;
+    const i = REC_WORDS * id;
+    r[i + REC_START] = page;
+    r[i + REC_LAST] = page;
+    r[i + REC_ADDR] = addrPage;
+    r[i + REC_META] = (((PAGE_LAST_OFF << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0) + addrOff * META_ADDR_OFF_SCALE;
+    if (v === 0) {
+      this.slots[at] = id;
+      this.slots[node]++;
+    } else {
+      // Push the stretch's only entry down until the page has a slot of its own.
+      for (; ; level--) {
+        const span = LEVEL_SPAN[level];
+        const sb = Math.floor(page / span) * span;
+        const child = this.allocNode(level - 1);
+        this.insertInto(child, level - 1, sb, Math.max(this.startPage(v), sb), Math.min(this.lastPage(v), sb + span - 1), v);
+        this.slots[at] = -child;
+        node = child;
+        at = node + 1 + slotOf(page, level - 1);
+        v = this.slots[at];
+        if (v === 0) {
+          this.slots[at] = id;
+          this.slots[node]++;
+          level--;
+          break;
+        }
+      }
+    }
+    if (level === 0) {
+      this.leafBlock = block;
+      this.leafNode = node;
+    }
+    this.ctl[CTL.COUNT]++;
+    this.endWrite();
+    return id;
+  }
+
+  /** Writer-side cache of the level-0 node holding the last whole-page insert. */
+  private leafBlock = -1;
+  private leafNode = 0;
 
   // =========================== tree surgery ===========================
 
@@ -479,16 +559,29 @@ export class RadixIotlb extends RadixView {
     return changed;
   }
 
-  /** 0 if the node is empty, the id if one entry (and no child) fills it, else -1. */
+  /**
+   * 0 if the node is empty, the id if one entry (and no child) fills it, else
+   * -1. Scans from both ends at once: deleting a mapping in address order
+   * empties one end, and the other end answers "two entries left" at once,
+   * which keeps an ordered unmap O(1) per entry instead of O(slots).
+   */
   private soleEntry(node: number, level: number): number {
     if (this.slots[node] === 0) return 0;
     let only = 0;
-    const end = node + 1 + LEVEL_SLOTS[level];
-    for (let at = node + 1; at < end; at++) {
-      const v = this.slots[at];
-      if (v === 0) continue;
-      if (v < 0 || (only !== 0 && v !== only)) return -1;
-      only = v;
+    let lo = node + 1;
+    let hi = node + LEVEL_SLOTS[level];
+    while (lo <= hi) {
+      const a = this.slots[lo++];
+      if (a !== 0) {
+        if (a < 0 || (only !== 0 && a !== only)) return -1;
+        only = a;
+      }
+      if (lo > hi) break;
+      const b = this.slots[hi--];
+      if (b !== 0) {
+        if (b < 0 || (only !== 0 && b !== only)) return -1;
+        only = b;
+      }
     }
     return only;
   }
@@ -559,6 +652,7 @@ export class RadixIotlb extends RadixView {
   }
 
   private freeNode(off: number, level: number): void {
+    if (level === 0 && off === this.leafNode) this.leafBlock = -1;
     const field = freeListField(NODE_WORDS[level]);
     this.slots[off] = 0;
     this.slots[off + 1] = this.ctl[field];

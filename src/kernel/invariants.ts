@@ -1,8 +1,9 @@
 /**
  * Invariants of the kernel model, checked from the outside:
  *  - mm->pinned_vm equals the pages of all PA entries of all devices on the mm;
- *  - every frame's pin count equals the number of PA entries covering it
- *    (`perPage`: exact, O(pages); otherwise the sums must agree);
+ *  - every folio's pin count (pages x pins; per frame on 4k) equals what the
+ *    PA entries covering it explain (`perPage`: exact, O(pages); otherwise
+ *    the sums must agree);
  *  - after close, nothing is pinned and no address space is left;
  *  - per ASID, whether the parent's view agrees with vhost's. A disagreement
  *    is not a model bug: it is the legacy-reset "inconsistent view" the lab
@@ -86,9 +87,9 @@ export function checkInvariants(mm: HostMm, devices: VhostVdpa[], opts: { perPag
   return { ok: violations.length === 0, violations, views };
 }
 
-/** Exact per-frame check: recount pins from the entries. */
+/** Exact per-folio check (per frame on 4k): recount pins from the entries. */
 function perPageMismatches(mm: HostMm, devices: VhostVdpa[]): string[] {
-  const expected = new Map(mm.allRegions.map((r) => [r, new Int32Array(r.framePages)]));
+  const expected = new Map(mm.allRegions.map((r) => [r, new Int32Array(r.folios)]));
   for (const dev of devices) {
     if (dev.config.useVa) continue;
     for (const t of dev.spaces.values()) {
@@ -101,7 +102,7 @@ function perPageMismatches(mm: HostMm, devices: VhostVdpa[]): string[] {
           const e = expected.get(r)!;
           const f = pfn - r.pfnBase;
           const n = Math.min(left, r.framePages - f);
-          for (let i = f; i < f + n; i++) e[i]++;
+          for (let i = f; i < f + n; i++) e[i >>> r.folioShift]++;
           pfn += n;
           left -= n;
         }
@@ -118,7 +119,7 @@ function perPageMismatches(mm: HostMm, devices: VhostVdpa[]): string[] {
         if (first < 0) first = i;
       }
     }
-    if (bad) out.push(`${bad} frames of the region at page 0x${r.startPage.toString(16)} have pin counts that no entry explains (first: pfn 0x${(r.pfnBase + first).toString(16)}, ${r.pins[first]} pins, expected ${e[first]})`);
+    if (bad) out.push(`${bad} ${r.folioShift ? 'folios' : 'frames'} of the region at page 0x${r.startPage.toString(16)} have pin counts that no entry explains (first: pfn 0x${(r.pfnBase + first * 2 ** r.folioShift).toString(16)}, ${r.pins[first]} pins, expected ${e[first]})`);
   }
   return out;
 }
