@@ -118,3 +118,16 @@ test('same cell, same seed: identical counters and modeled ns; measured figures 
   const c = await run({ backing: '4k', meanRun: 3, seed: 8 });
   assert.notDeepEqual(c.counters.iotlbInserts, a.counters.iotlbInserts, 'another seed lays out other runs');
 });
+
+test('DMA readers: translations fail while the workaround remaps, never under persist (measured counts)', async () => {
+  const guest = { guestBytes: 256 * 2 ** 20, dmaReaders: 1 };
+  const w = await runCell(cell({ ...guest, flow: 'workaround', kernel: 'legacy' }), { profile, profileHash: hash, samples: 5 });
+  const p = await runCell(cell({ ...guest, flow: 'persist' }), { profile, profileHash: hash, samples: 5 });
+  assert.equal(w.measured!.dma!.readers, 1);
+  assert.ok(w.measured!.dma!.translations > 0 && p.measured!.dma!.translations > 0);
+  assert.ok(w.measured!.dma!.failures > 0, `workaround: ${JSON.stringify(w.measured!.dma)}`);
+  assert.equal(p.measured!.dma!.failures, 0, 'the persist flow never touches ASID 0');
+  // Readers are a measured-pass add-on: the modeled figures are the same without them.
+  const plain = await run({ guestBytes: 256 * 2 ** 20, flow: 'persist' });
+  assert.deepEqual(p.modeled, plain.modeled);
+});

@@ -94,6 +94,11 @@ export function buildCharts(rows: CellRow[], runs: string[]): Chart[] {
   const blackout = ran.filter((r) => r.modeledBlackoutMs !== null);
   if (blackout.length) charts.push(barsPerCell('dma-blackout', 'DMA blackout per reset', [...modeled, 'time during which device 0 cannot translate all of guest RAM'], blackout, 'modeledBlackoutMs', 'modeled ms of DMA blackout per reset', multi));
 
+  const dma = rows.filter((r) => r.measuredDmaFailedShare !== null);
+  if (dma.length) {
+    charts.push(barsPerCell('dma-failures', 'Failed DMA translations during resets', ['MEASURED: share of reader-thread translations of mapped guest RAM that the device view could not answer', 'depends on thread timing on the machine that ran it'], dma, 'measuredDmaFailedShare', 'measured share of failed translations', multi));
+  }
+
   const wall = rows.flatMap((r) => r.measuredWallMs.map((ms) => ({ run: r.run, cell: r.cell, ms })));
   if (wall.length) {
     charts.push({

@@ -30,6 +30,8 @@ export interface CellRow {
   modeledPagesPinnedPerReset: number | null;
   modeledPhasesMs: Record<Phase, number> | null;
   measuredWallMs: number[];
+  /** Share of DMA reader translations that failed during the timed reset cycles, or null. */
+  measuredDmaFailedShare: number | null;
 }
 
 const ms = (ns: number | null | undefined) => (ns === null || ns === undefined ? null : ns / 1e6);
@@ -58,6 +60,7 @@ export function cellRows(runs: LabelledResults[]): CellRow[] {
         modeledPagesPinnedPerReset: c.modeled?.perResetPagesPinned ?? null,
         modeledPhasesMs: phases ? (Object.fromEntries(PHASES.map((k) => [k, phases[k] / 1e6])) as Record<Phase, number>) : null,
         measuredWallMs: c.measured?.wallNs?.samples.map((s) => s / 1e6) ?? [],
+        measuredDmaFailedShare: c.measured?.dma?.translations ? c.measured.dma.failures / c.measured.dma.translations : null,
       };
     }),
   );

@@ -56,6 +56,15 @@ export interface Measured {
   wallNs: WallStats | null;
   /** Wall time of the whole modeled run of the cell (one run, not a statistic). */
   runWallNs: number;
+  /** DMA reader threads translating through device 0's view during the timed reset cycles. */
+  dma?: DmaReadings;
+}
+
+export interface DmaReadings {
+  readers: number;
+  translations: number;
+  /** Translations of mapped guest RAM the device view could not answer. */
+  failures: number;
 }
 
 export interface CellResult {

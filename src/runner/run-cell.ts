@@ -4,12 +4,13 @@
  * reset cycles tinybench times (the measured pass). The measured pass never
  * touches the modeled figures.
  */
+import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { KernelError } from '../errors.js';
 import { addPhases, VirtualClock, zeroPhases, type CostProfile, type PhaseNs } from '../cost/index.js';
-import { RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
+import { PAGE, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
-import type { CellResult, EventCost, Measured, Modeled, WallStats } from './cell-result.js';
+import type { CellResult, DmaReadings, EventCost, Measured, Modeled, WallStats } from './cell-result.js';
 import { failedResult } from './failed.js';
 
 export interface RunCellOptions {
@@ -46,7 +47,7 @@ export async function runCell(cell: CellSpec, opts: RunCellOptions): Promise<Cel
   const allViolations = [...violations, ...final.violations.map((v) => `after close: ${v}`)];
   const viewProblems = modeled.events.flatMap((e, i) => e.viewProblems.map((p) => `${e.name} (event ${i}): ${p}`));
   const problems = [...viewProblems, ...allViolations];
-  const measured: Measured = { wallNs: opts.samples > 0 ? await measureResetCycle(vm, opts.samples) : null, runWallNs };
+  const measured: Measured = opts.samples > 0 ? { ...(await measureResetCycle(vm, opts.samples, cell.params.dmaReaders ?? 0)), runWallNs } : { wallNs: null, runWallNs };
   return {
     ...base,
     status: problems.length ? 'incorrect' : 'ok',
@@ -109,18 +110,27 @@ function summarise(events: EventCost[]): Modeled {
   };
 }
 
-/** A fresh VM on the same host memory: boot, time `samples` reset cycles, close. */
-async function measureResetCycle(modeledVm: VirtualMachine, samples: number): Promise<WallStats> {
+/**
+ * A fresh VM on the same host memory: boot, time `samples` reset cycles
+ * (with DMA readers translating through device 0's view meanwhile), close.
+ */
+async function measureResetCycle(modeledVm: VirtualMachine, samples: number, readers: number): Promise<Omit<Measured, 'runWallNs'>> {
   const vm = new VirtualMachine(modeledVm.spec, modeledVm.mm);
   vm.runEvent('boot');
+  const dma = readers > 0 ? await startDmaReaders(vm, readers) : null;
   const bench = new Bench({ iterations: samples, time: 0, warmup: false, retainSamples: true });
   bench.add('reset-cycle', () => vm.resetCycle());
-  await bench.run();
+  let readings: DmaReadings | undefined;
+  try {
+    await bench.run();
+  } finally {
+    readings = await dma?.stop();
+  }
   vm.runEvent('close');
   const r = bench.tasks[0].result as unknown as { latency?: { samples?: number[]; p50: number; mean: number; p99: number; min: number; max: number; rme: number }; error?: Error };
   if (!r.latency) throw r.error ?? new Error('tinybench produced no latency statistics');
   const ms = (x: number) => Math.round(x * 1e6);
-  return {
+  const wallNs: WallStats = {
     median: ms(r.latency.p50),
     mean: ms(r.latency.mean),
     p99: ms(r.latency.p99),
@@ -128,5 +138,32 @@ async function measureResetCycle(modeledVm: VirtualMachine, samples: number): Pr
     max: ms(r.latency.max),
     rme: Number(r.latency.rme.toFixed(2)),
     samples: (r.latency.samples ?? []).map(ms),
+  };
+  return readings ? { wallNs, dma: readings } : { wallNs };
+}
+
+/** Starts `n` reader threads on device 0's ASID 0 view; resolves once all are translating. */
+async function startDmaReaders(vm: VirtualMachine, n: number): Promise<{ stop: () => Promise<DmaReadings> }> {
+  const control = new SharedArrayBuffer(8);
+  const out = new SharedArrayBuffer(16 * n);
+  const ranges = vm.memory.sections.flatMap((s) => [s.gpa / PAGE, s.bytes / PAGE]);
+  const handle = vm.backends[0].dev.parent.view(0).tree.handle;
+  const workers = Array.from({ length: n }, (_, index) => new Worker(new URL('./dma-reader.js', import.meta.url), { workerData: { handle, ranges, control, out, index, seed: 0x9e3779b1 + index } }));
+  const exited = workers.map((w) => new Promise<void>((resolve, reject) => w.once('exit', () => resolve()).once('error', reject)));
+  const flags = new Int32Array(control);
+  while (Atomics.load(flags, 1) < n) await new Promise((r) => setTimeout(r, 1));
+  return {
+    stop: async () => {
+      Atomics.store(flags, 0, 1);
+      await Promise.all(exited);
+      const o = new Float64Array(out);
+      let translations = 0;
+      let failures = 0;
+      for (let i = 0; i < n; i++) {
+        translations += o[2 * i];
+        failures += o[2 * i + 1];
+      }
+      return { readers: n, translations, failures };
+    },
   };
 }

@@ -26,6 +26,8 @@ export interface CellParams {
   iotlbLimit: number | null;
   /** Cost profile name or path, as the workload gave it. */
   profile: string;
+  /** DMA reader threads during the measured pass; absent when 0 (so older cell ids stay). */
+  dmaReaders?: number;
 }
 
 export interface CellSpec {

@@ -34,6 +34,7 @@ const LEAVES: { key: string; get: (m: RawMatrix) => unknown; listLeaf?: boolean 
   { key: 'memlock', get: (m) => m.memlock },
   { key: 'iotlbLimit', get: (m) => m.iotlbLimit },
   { key: 'profile', get: (m) => m.profile },
+  { key: 'dmaReaders', get: (m) => m.dmaReaders },
 ];
 
 function choices(v: unknown, path: string, listLeaf: boolean): Choice[] {
@@ -117,6 +118,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
     memlockBytes,
     iotlbLimit: v('iotlbLimit') as number | null,
     profile: (v('profile') as string | undefined) ?? w.profile,
+    ...((v('dmaReaders') as number) > 0 ? { dmaReaders: v('dmaReaders') as number } : {}),
   };
   const memlock = VirtualMachine.memlockProblem(toVmSpec(params));
   if (memlock) return problems.add(pick.memlock.path, memlock), undefined;

@@ -75,6 +75,8 @@ export const matrixSchema = z
     memlock: oneOrMany(z.union([z.literal('unlimited'), size])).default('unlimited'),
     iotlbLimit: oneOrMany(z.union([z.null(), z.number().int().min(0)])).default(null),
     profile: oneOrMany(z.string().min(1)).optional(),
+    /** Worker threads playing the device's DMA during the measured pass (counts failed translations). */
+    dmaReaders: oneOrMany(z.number().int().min(0).max(8)).default(0),
   })
   .strict();
 
