@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { COUNTER_PHASE, fitPrices, parseProfile, VirtualClock } from '../src/cost/index.js';
 import { calibrate } from '../src/runner/index.js';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultProfile } from './support/cells.js';
 
 const { profile } = defaultProfile();
@@ -54,4 +57,27 @@ test('calibrate reproduces the shipped default profile from its published figure
   assert.ok(Math.abs(r.fit.rows[0].modeledSeconds - 2.63) < 1e-9);
   // MODEL.md: about 0.26 us per 4 KiB page of pin+map.
   assert.ok(profile.prices.pagesPinned.ns > 200 && profile.prices.pagesPinned.ns < 270);
+});
+
+test('calibrate also takes observed counters as they are, and fits several prices at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-cal-'));
+  const file = join(dir, 'obs.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      schema: 1,
+      base: `${PACKAGE_ROOT}/workloads/profiles/default.json`,
+      fit: ['pagesPinned', 'pagesUnpinned'],
+      observations: [
+        { label: 'a', source: 'test table', parent: 'vdpa_sim', counters: { pagesPinned: 1e6, pagesUnpinned: 1e6 }, seconds: 0.3 },
+        { label: 'b', source: 'test table', parent: 'vdpa_sim', counters: { pagesPinned: 2e6, pagesUnpinned: 1e6 }, seconds: 0.5 },
+      ],
+    }),
+  );
+  const r = calibrate(file);
+  assert.equal(r.profile.prices.pagesPinned.ns, 200);
+  assert.equal(r.profile.prices.pagesUnpinned.ns, 100);
+  assert.match(r.profile.prices.pagesUnpinned.source, /FITTED by `vdpa-lab calibrate .*obs\.json` from a \(test table\): 0\.3 s; b \(test table\): 0\.5 s/);
+  writeFileSync(file, JSON.stringify({ schema: 1, base: 'default', fit: ['pagesPinned'], observations: [{ label: 'a', source: 's', parent: 'vdpa_sim', counters: {}, seconds: -1 }] }));
+  assert.throws(() => calibrate(file), /obs\.json\.observations\[0\]/);
 });

@@ -105,5 +105,5 @@ test('corrupt, truncated or foreign results files are refused with the file name
   const obj = JSON.parse(good);
   delete obj.cells[1].status;
   writeFileSync(bad, JSON.stringify(obj));
-  assert.throws(() => readResults(bad), /bad\.json: cells\.1\.status/);
+  assert.throws(() => readResults(bad), /bad\.json: cells\[1\]\.status/);
 });

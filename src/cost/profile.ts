@@ -3,10 +3,10 @@
  * price with its source. Per-parent overrides price what differs between
  * drivers (an mlx5 VQ is firmware work, a vdpa_sim VQ is a struct).
  */
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { COUNTER_PHASE } from './phases.js';
 
 export const PROFILE_SCHEMA_VERSION = 1;
@@ -35,9 +35,9 @@ export const profileSchema = z
 export type CostProfile = z.infer<typeof profileSchema>;
 export type Price = z.infer<typeof price>;
 
-/** Formats zod issues as `where.path: reason` lines. */
+/** Formats zod issues as `where.path[index]: reason` lines (JSON paths, array indices in brackets). */
 export function zodIssues(where: string, err: z.ZodError): string[] {
-  return err.issues.map((i) => `${[where, ...i.path.map(String)].join('.')}: ${i.message}`);
+  return err.issues.map((i) => `${where}${i.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${i.message}`);
 }
 
 export function parseProfile(raw: unknown, where: string): CostProfile {
@@ -52,19 +52,8 @@ export function parseProfile(raw: unknown, where: string): CostProfile {
 }
 
 export function loadProfile(path: string): { profile: CostProfile; hash: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, `cannot read the cost profile (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(path, `not valid JSON (${(e as Error).message})`);
-  }
-  return { profile: parseProfile(raw, path), hash: sha256(text) };
+  const { text, value } = readJsonFile(path, 'cost profile');
+  return { profile: parseProfile(value, path), hash: sha256(text) };
 }
 
 export function sha256(text: string): string {

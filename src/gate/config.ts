@@ -2,11 +2,10 @@
  * The optional gate config: per-metric relative tolerances for the
  * deterministic figures (default: exact), and the measured-figure rule.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { zodIssues } from '../cost/index.js';
 import { problemsError } from '../workload/index.js';
-import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 
 export const gateConfigSchema = z
   .object({
@@ -26,12 +25,7 @@ export function defaultGateConfig(): GateConfig {
 }
 
 export function loadGateConfig(path: string): GateConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(path, `cannot read the gate config (${(e as Error).message})`);
-  }
+  const raw = readJsonFile(path, 'gate config').value;
   const r = gateConfigSchema.safeParse(raw);
   if (!r.success) throw problemsError(zodIssues(path, r.error));
   return r.data;

@@ -321,13 +321,7 @@ export class RadixIotlb extends RadixView {
       throw new IotlbError('EEXIST', `range overlaps an existing entry`);
     }
     this.beginWrite();
-    const id = this.allocEntry();
-    const r = this.rec;
-    const i = REC_WORDS * id;
-    r[i + REC_START] = sp;
-    r[i + REC_LAST] = lp;
-    r[i + REC_ADDR] = addrPage;
-    r[i + REC_META] = ((so | (lo << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0) + addrOff * META_ADDR_OFF_SCALE;
+    const id = this.newRecord(sp, so, lp, lo, addrPage, addrOff, perm);
     if (sp === lp) this.insertOnePage(sp, id);
     else this.insertInto(0, TOP_LEVEL, 0, sp, lp, id);
     this.ctl[CTL.COUNT]++;
@@ -352,11 +346,8 @@ export class RadixIotlb extends RadixView {
       node = this.leafNode;
       level = 0;
     }
-    let at: number;
-    let v: number;
     for (; ; level--) {
-      at = node + 1 + slotOf(page, level);
-      v = slots[at];
+      const v = slots[node + 1 + slotOf(page, level)];
       if (v === 0) break;
       if (level === 0 || (v > 0 && this.startPage(v) <= page && page <= this.lastPage(v))) {
         throw new IotlbError('EEXIST', `range overlaps an existing entry`);
@@ -365,41 +356,27 @@ export class RadixIotlb extends RadixView {
       node = -v;
     }
     this.beginWrite();
-    const id = this.allocEntry();
-    const r = this.rec;
-    const i = REC_WORDS * id;
-    r[i + REC_START] = page;
-    r[i + REC_LAST] = page;
-    r[i + REC_ADDR] = addrPage;
-    r[i + REC_META] = (((PAGE_LAST_OFF << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0) + addrOff * META_ADDR_OFF_SCALE;
-    if (v === 0) {
-      this.slots[at] = id;
-      this.slots[node]++;
-    } else {
-      // Push the stretch's only entry down until the page has a slot of its own.
-      for (; ; level--) {
-        const span = LEVEL_SPAN[level];
-        const sb = Math.floor(page / span) * span;
-        const child = this.allocNode(level - 1);
-        this.insertInto(child, level - 1, sb, Math.max(this.startPage(v), sb), Math.min(this.lastPage(v), sb + span - 1), v);
-        this.slots[at] = -child;
-        node = child;
-        at = node + 1 + slotOf(page, level - 1);
-        v = this.slots[at];
-        if (v === 0) {
-          this.slots[at] = id;
-          this.slots[node]++;
-          level--;
-          break;
-        }
-      }
-    }
-    if (level === 0) {
+    const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
+    // The check passed: insert from where the descent stopped (pushing down the stretch's only entry if needed).
+    const leaf = this.insertOnePage(page, id, node, level);
+    if (leaf >= 0) {
       this.leafBlock = block;
-      this.leafNode = node;
+      this.leafNode = leaf;
     }
     this.ctl[CTL.COUNT]++;
     this.endWrite();
+    return id;
+  }
+
+  /** Allocates an entry id and writes its 32-byte record. */
+  private newRecord(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
+    const id = this.allocEntry();
+    const r = this.rec;
+    const i = REC_WORDS * id;
+    r[i + REC_START] = sp;
+    r[i + REC_LAST] = lp;
+    r[i + REC_ADDR] = addrPage;
+    r[i + REC_META] = ((so | (lo << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0) + addrOff * META_ADDR_OFF_SCALE;
     return id;
   }
 
@@ -450,20 +427,23 @@ export class RadixIotlb extends RadixView {
     }
   }
 
-  /** insertInto for an entry within one page: one iterative descent. */
-  private insertOnePage(page: number, e: number): void {
-    let node = 0;
-    for (let level = TOP_LEVEL; ; level--) {
+  /**
+   * insertInto for an entry within one page: one iterative descent, from
+   * `node` at `level` (the root unless the caller already descended).
+   * Returns the level-0 node that took the entry, or -1 if it went higher.
+   */
+  private insertOnePage(page: number, e: number, node = 0, level: number = TOP_LEVEL): number {
+    for (; ; level--) {
       const at = node + 1 + slotOf(page, level);
       const v = this.slots[at];
       if (v === 0) {
         this.slots[at] = e;
         this.slots[node]++;
-        return;
+        return level === 0 ? node : -1;
       }
       if (level === 0) {
         this.bucketAdd(at, v, e);
-        return;
+        return node;
       }
       if (v < 0) {
         node = -v;

@@ -5,11 +5,12 @@
  * takes the counters of exactly those steps, and solves for the free prices
  * with every other price held at the base profile's value.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { fitPrices, loadProfile, zodIssues, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
 import { addCounters, EVENT_NAMES, VirtualMachine, type EventName, type StepKind } from '../vmm/index.js';
+import { PARENT_KINDS } from '../kernel/index.js';
 import { parseWorkload, problemsError, resolveProfilePath, toVmSpec } from '../workload/index.js';
 
 const STEP_KINDS = ['open', 'map', 'unmap', 'reset', 'start', 'close'] as const;
@@ -21,16 +22,29 @@ const calibrationSchema = z
     fit: z.array(z.string()).min(1),
     observations: z
       .array(
-        z
-          .object({
-            label: z.string().min(1),
-            source: z.string().min(1),
-            cell: z.record(z.string(), z.unknown()),
-            event: z.enum(EVENT_NAMES as unknown as [string, ...string[]]),
-            steps: z.array(z.enum(STEP_KINDS)).min(1),
-            seconds: z.number().positive(),
-          })
-          .strict(),
+        z.union([
+          // A setup the lab runs to get the counters of the observed steps...
+          z
+            .object({
+              label: z.string().min(1),
+              source: z.string().min(1),
+              cell: z.record(z.string(), z.unknown()),
+              event: z.enum(EVENT_NAMES as unknown as [string, ...string[]]),
+              steps: z.array(z.enum(STEP_KINDS)).min(1),
+              seconds: z.number().positive(),
+            })
+            .strict(),
+          // ...or counters observed elsewhere, given as they are.
+          z
+            .object({
+              label: z.string().min(1),
+              source: z.string().min(1),
+              parent: z.enum(PARENT_KINDS as unknown as [string, ...string[]]),
+              counters: z.record(z.string(), z.number().nonnegative()),
+              seconds: z.number().positive(),
+            })
+            .strict(),
+        ]),
       )
       .min(1),
   })
@@ -43,17 +57,13 @@ export interface CalibrationOutcome {
 }
 
 export function calibrate(path: string): CalibrationOutcome {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(path, `cannot read calibration observations (${(e as Error).message})`);
-  }
+  const raw = readJsonFile(path, 'calibration observations').value;
   const parsed = calibrationSchema.safeParse(raw);
   if (!parsed.success) throw problemsError(zodIssues(path, parsed.error));
   const c = parsed.data;
   const base = loadProfile(resolveProfilePath(c.base, path)).profile;
   const observations = c.observations.map((o, i) => {
+    if ('counters' in o) return { label: o.label, source: o.source, parent: o.parent, counters: o.counters, seconds: o.seconds };
     const where = `${path}.observations[${i}].cell`;
     const { cells } = parseWorkload({ schema: 1, name: 'calibration', matrix: o.cell }, where);
     if (cells.length !== 1) throw new InputError(where, `must describe exactly one cell (it expands to ${cells.length})`);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { zodIssues } from '../cost/index.js';
 import type { CellResult } from './cell-result.js';
 import type { Provenance } from './provenance.js';
@@ -63,18 +64,7 @@ const resultsSchema = z.object({
 
 /** Reads and validates a results.json; every problem names the file. */
 export function readResults(path: string): ResultsFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, `cannot read the results file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(path, `not valid JSON, truncated or corrupt? (${(e as Error).message})`);
-  }
+  const raw = readJsonFile(path, 'results file').value;
   const schema = (raw as { schema?: unknown } | null)?.schema;
   if (schema !== RESULTS_SCHEMA) throw new InputError(`${path}: schema`, `expected "${RESULTS_SCHEMA}", found ${JSON.stringify(schema)}`);
   const r = resultsSchema.safeParse(raw);

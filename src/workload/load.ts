@@ -3,10 +3,10 @@
  * checks of expansion. Every problem is reported with its JSON path, all on
  * one line, before any cell runs.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { sha256, zodIssues } from '../cost/index.js';
 import type { CellSpec } from './cell.js';
 import { expandWorkload } from './expand.js';
@@ -32,7 +32,7 @@ export function problemsError(problems: string[]): InputError {
 
 export function parseWorkload(raw: unknown, where: string): { workload: RawWorkload; cells: CellSpec[] } {
   const r = schemaFor(raw).safeParse(raw);
-  if (!r.success) throw problemsError(zodIssues(where, r.error).map((l) => l.replace(/\.(\d+)(?=[.:])/g, '[$1]')));
+  if (!r.success) throw problemsError(zodIssues(where, r.error));
   const { cells, problems } = expandWorkload(r.data);
   if (problems.length) throw problemsError(problems.map((p) => `${where}.${p}`));
   if (cells.length === 0) throw new InputError(`${where}.matrix`, 'expands to no cells');
@@ -40,19 +40,8 @@ export function parseWorkload(raw: unknown, where: string): { workload: RawWorkl
 }
 
 export function loadWorkload(path: string): LoadedWorkload {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, `cannot read the workload (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(path, `not valid JSON (${(e as Error).message})`);
-  }
-  const { workload, cells } = parseWorkload(raw, path);
+  const { text, value } = readJsonFile(path, 'workload');
+  const { workload, cells } = parseWorkload(value, path);
   return { path, hash: sha256(text), workload, cells };
 }
 
