@@ -158,3 +158,30 @@ test('whole-page inserts (the 4k fast path and its leaf cache) agree with the re
     { numRuns: 200 },
   );
 });
+
+test('large deletes that may take every entry (the bulk path) cut exactly at byte edges', () => {
+  // Entries across ~2000 pages, byte-granular ones crowding the first and last
+  // pages; the delete spans >= 1024 pages and starts and ends at any byte there.
+  const edgePage = fc.constantFrom(0, 1, 1998, 1999);
+  const entry = fc.oneof(
+    fc.record({ p: fc.integer({ min: 0, max: 1999 }), off: fc.constant(0), len: fc.constant(4096) }),
+    fc.record({ p: edgePage, off: fc.integer({ min: 0, max: 4095 }), len: fc.integer({ min: 1, max: 300 }) }),
+  );
+  const edge = (page: number) => fc.integer({ min: 0, max: 2 * 4096 - 1 }).map((b) => BigInt(page) * 0x1000n + BigInt(b));
+  fc.assert(
+    fc.property(fc.array(entry, { minLength: 1, maxLength: 60 }), edge(0), edge(1998), (entries, start, last) => {
+      const radix = new RadixIotlb({ initialEntries: 8 });
+      const ref = new ReferenceIotlb();
+      for (const e of entries) {
+        const s = BigInt(e.p) * 0x1000n + BigInt(e.off);
+        const l = s + BigInt(e.len) - 1n;
+        assert.deepEqual(outcome(() => void radix.addRange(s, l, s, 3)), outcome(() => ref.addRange(s, l, s, 3)));
+      }
+      const seen: bigint[] = [];
+      assert.equal(radix.deleteParts(Number(start >> 12n), Number(start & 0xfffn), Number(last >> 12n), Number(last & 0xfffn), (id) => seen.push(radix.entryAt(id)!.start)), ref.delRange(start, last));
+      assert.deepEqual([...radix.entries()], ref.entries());
+      assert.deepEqual(seen, [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), 'visited in address order');
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -46,6 +46,8 @@ import { RadixView, slotOf, type IotlbHandle } from './radix-view.js';
 
 /** Last byte offset of a page: a whole-page entry runs from offset 0 to this. */
 const PAGE_LAST_OFF = 4095;
+/** A delete over at least this many pages first checks whether it takes every entry. */
+const BULK_DELETE_MIN_PAGES = 1024;
 /** Pages under one level-0 node (what the writer's leaf cache covers). */
 const LEAF_NODE_PAGES = LEVEL_SPAN[1];
 
@@ -289,6 +291,14 @@ export class RadixIotlb extends RadixView {
    */
   deleteParts(sp: number, so: number, lp: number, lo: number, each?: (id: number) => void): number {
     if (lp < sp || (lp === sp && lo < so)) return 0;
+    if (lp - sp >= BULK_DELETE_MIN_PAGES && this.coversAll(sp, so, lp, lo)) {
+      // Unmapping a whole section often takes every entry left: visit them in
+      // order, then empty the tree in one step instead of entry by entry.
+      const n = this.count;
+      if (each) this.walkOverlapping(sp, so, lp, lo, (id) => (each(id), true));
+      this.reset();
+      return n;
+    }
     let removed = 0;
     const batch = this.idBatch;
     for (;;) {
@@ -304,6 +314,39 @@ export class RadixIotlb extends RadixView {
       }
       removed += n;
       if (n < batch.length) return removed;
+    }
+  }
+
+  /** True when [(sp,so), (lp,lo)] reaches from the lowest entry's start to the highest entry's end. */
+  private coversAll(sp: number, so: number, lp: number, lo: number): boolean {
+    const lowest = this.edgeEntry(true);
+    if (!lowest) return false;
+    const highest = this.edgeEntry(false);
+    const a = this.startPage(lowest);
+    const z = this.lastPage(highest);
+    return (sp < a || (sp === a && so <= this.startOff(lowest))) && (lp > z || (lp === z && lo >= this.lastOff(highest)));
+  }
+
+  /**
+   * The entry with the lowest start (or the highest end): the first (last)
+   * non-empty slot at each level leads to it, since a slot holding an id means
+   * that entry is the only one touching its stretch. 0 for an empty tree.
+   */
+  private edgeEntry(lowest: boolean): number {
+    let node = 0;
+    for (let level = TOP_LEVEL; ; level--) {
+      const n = LEVEL_SLOTS[level];
+      let v = 0;
+      for (let k = 0; k < n && v === 0; k++) v = this.slots[node + 1 + (lowest ? k : n - 1 - k)];
+      if (v >= 0) return v;
+      if (level > 0) {
+        node = -v;
+        continue;
+      }
+      // A bucket: entries sharing one page, sorted by start (and so by end).
+      let b = -v;
+      if (!lowest) while (this.bNext[b]) b = this.bNext[b];
+      return this.bEntry[b];
     }
   }
 
