@@ -1,6 +1,5 @@
 /** `vdpa-lab report RESULTS.json... --out DIR`. */
 import type { Command } from 'commander';
-import { writeReport } from '../report/index.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
 
@@ -22,6 +21,8 @@ Exit codes: 0 written, 2 bad input (corrupt, truncated or foreign results file).
     )
     .action(
       action(async (results: string[], o: { out: string; png: boolean; quiet?: boolean }) => {
+        // vega and vega-lite load only when a report is asked for: every other command starts faster.
+        const { writeReport } = await import('../report/index.js');
         const progress = makeProgress(o.quiet);
         const r = await writeReport(results, { out: o.out, noPng: !o.png, onProgress: (m) => progress.update(m) });
         progress.done();
