@@ -78,6 +78,11 @@ export class RegionLayout {
     }
   }
 
+  /** Every page its own run, frames descending through each chunk (4k, mean run 1). */
+  get singlePageRuns(): boolean {
+    return this.spec.backing === '4k' && this.meanRun === 1;
+  }
+
   /** PFN-space size of the region (whole chunks). */
   get framePages(): number {
     return this.nChunks * this.chunkPages;

@@ -4,5 +4,5 @@ export type { Backing, LayoutSpec } from './backing.js';
 export { HostRegion } from './region.js';
 export type { RegionSpec } from './region.js';
 export { HostMm } from './mm.js';
-export { pinFrames, unpinFrames, newPinCounters } from './pin.js';
+export { pinFrames, unpinFrames, pinPages, unpinPages, newPinCounters } from './pin.js';
 export type { PinCounters } from './pin.js';

@@ -18,22 +18,21 @@ export function newPinCounters(): PinCounters {
 }
 
 /**
- * The page list of one pin call: gup records every subpage it pins here
- * (record_subpages), one store per page, then grabs the folio's refs in one
- * go. Kept so that per-page step is real work that cannot be optimised away.
+ * The page list of one pin call: for a large folio gup records every subpage
+ * here (record_subpages), one store per page, then grabs the folio's refs in
+ * one go. It is the per-page step of THP and hugetlb pinning; on 4k the pin
+ * count of the one-page folio is.
  */
 const pageList = new Float64Array(512);
 
-/** Takes one pin on frames [frame, frame + n) of the region: per page, a page-list store; per folio, one refcount add. */
+/** Takes one pin on frames [frame, frame + n) of the region: per page a pin count (4k) or a page-list store (large folios, plus one refcount add per folio). */
 export function pinFrames(region: HostRegion, frame: number, n: number, c: PinCounters): void {
   const pins = region.pins;
   const shift = region.folioShift;
   const end = frame + n;
   if (shift === 0) {
-    for (let f = frame; f < end; f++) {
-      pageList[f & 511] = f;
-      pins[f]++;
-    }
+    // One-page folios: the pin count itself is the per-page step.
+    for (let f = frame; f < end; f++) pins[f]++;
   } else {
     let f = frame;
     while (f < end) {
@@ -57,6 +56,13 @@ export function unpinFrames(region: HostRegion, frame: number, n: number, dirty:
   const marks = region.dirty;
   const shift = region.folioShift;
   const end = frame + n;
+  if (shift === 0) {
+    if (dirty) marks.fill(1, frame, end);
+    for (let f = frame; f < end; f++) pins[f]--;
+    if (dirty) c.pagesDirtied += n;
+    c.pagesUnpinned += n;
+    return;
+  }
   let f = frame;
   while (f < end) {
     const folio = f >>> shift;
@@ -69,4 +75,61 @@ export function unpinFrames(region: HostRegion, frame: number, n: number, dirty:
   }
   if (dirty) c.pagesDirtied += n;
   c.pagesUnpinned += n;
+}
+
+/**
+ * Pins pages [idx, idx + n) of the region, in address order, as
+ * pin_user_pages walks them: one step per page whatever the physical layout.
+ * Where every page is its own run (4k, mean run 1) the frames of a chunk
+ * descend, so a whole chunk is one tight loop rather than a call per page.
+ */
+export function pinPages(region: HostRegion, idx: number, n: number, c: PinCounters): void {
+  const layout = region.layout;
+  const end = idx + n;
+  if (layout.singlePageRuns) {
+    const pins = region.pins;
+    const cp = layout.chunkPages;
+    while (idx < end) {
+      const top = layout.frameOf(idx);
+      const len = Math.min(end - idx, cp - (idx % cp));
+      for (let f = top; f > top - len; f--) pins[f]++;
+      idx += len;
+    }
+    c.pagesPinned += n;
+    return;
+  }
+  while (idx < end) {
+    const frame = layout.frameOf(idx);
+    const len = Math.min(layout.runLeft, end - idx);
+    pinFrames(region, frame, len, c);
+    idx += len;
+  }
+}
+
+/** Unpins pages [idx, idx + n) of the region in address order (the inverse of pinPages). */
+export function unpinPages(region: HostRegion, idx: number, n: number, dirty: boolean, c: PinCounters): void {
+  const layout = region.layout;
+  const end = idx + n;
+  if (layout.singlePageRuns) {
+    const pins = region.pins;
+    const marks = region.dirty;
+    const cp = layout.chunkPages;
+    while (idx < end) {
+      const top = layout.frameOf(idx);
+      const len = Math.min(end - idx, cp - (idx % cp));
+      // set_page_dirty_lock on each page of the run, then each unpin.
+      if (dirty) marks.fill(1, top - len + 1, top + 1);
+      for (let f = top; f > top - len; f--) pins[f]--;
+      idx += len;
+    }
+    if (dirty) c.pagesDirtied += n;
+    c.pagesUnpinned += n;
+    return;
+  }
+  while (idx < end) {
+    const frame = layout.frameOf(idx);
+    const len = Math.min(layout.runLeft, end - idx);
+    unpinFrames(region, frame, len, dirty, c);
+    idx += len;
+  }
 }

@@ -10,7 +10,7 @@
  */
 import type { ErrnoName } from '../errors.js';
 import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
-import { pinFrames, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
+import { pinPages, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
 import { newCounters, type KernelCounters } from './counters.js';
 import { createParent, type KernelGeneration, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
 import {
@@ -375,10 +375,11 @@ export class VhostVdpa {
       const layout = vma.layout;
       let idx = page + done - vma.startPage;
       const end = Math.min(vma.pages, idx + (count - done));
+      // Pin the piece (per-page work), then list its physically contiguous runs.
+      pinPages(vma, idx, end - idx, this.counters);
       while (idx < end) {
         const frame = layout.frameOf(idx);
         const len = Math.min(layout.runLeft, end - idx);
-        pinFrames(vma, frame, len, this.counters);
         seg.region[n] = vma;
         seg.frame[n] = frame;
         seg.pfn[n] = vma.pfnBase + frame;
