@@ -382,13 +382,21 @@ export class RadixIotlb extends RadixView {
    */
   private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
     const slots = this.slots;
-    let node = 0;
-    let level = TOP_LEVEL;
     const block = Math.floor(page / LEAF_NODE_PAGES);
     if (block === this.leafBlock) {
-      node = this.leafNode;
-      level = 0;
+      // Cached leaf: a page's slot in a level-0 node is page mod 32; empty means free.
+      const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
+      if (slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
+      this.beginWrite();
+      const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
+      this.slots[at] = id;
+      this.slots[this.leafNode]++;
+      this.ctl[CTL.COUNT]++;
+      this.endWrite();
+      return id;
     }
+    let node = 0;
+    let level = TOP_LEVEL;
     for (; ; level--) {
       const v = slots[node + 1 + slotOf(page, level)];
       if (v === 0) break;

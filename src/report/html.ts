@@ -4,7 +4,7 @@
  * rendered the page sets data-charts-rendered on <body> (the browser test
  * waits for it); embed failures go to console.error.
  */
-import { fmtDuration } from '../text-format.js';
+import { fmtDuration, fmtRatio } from '../text-format.js';
 import { summaryRows } from '../runner/index.js';
 import { browserBundles } from './bundles.js';
 import type { Chart } from './charts.js';
@@ -36,7 +36,7 @@ export function indexHtml(runs: LabelledResults[], charts: Chart[]): string {
   const b = browserBundles();
   const sections = runs
     .map((r) => {
-      const rows = summaryRows(r.file.cells).map((s) => [s.setup, s.kernel, s.guest, fmtDuration(s.workaroundNs), s.notes.some((n) => n.startsWith('persist n/a')) ? 'n/a' : fmtDuration(s.persistNs), s.ratio === null ? '-' : `${s.ratio.toFixed(1)}x`, s.naive]);
+      const rows = summaryRows(r.file.cells).map((s) => [s.setup, s.kernel, s.guest, fmtDuration(s.workaroundNs), s.notes.some((n) => n.startsWith('persist n/a')) ? 'n/a' : fmtDuration(s.persistNs), fmtRatio(s.ratio), s.naive]);
       return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive'], rows)}`;
     })
     .join('\n');
