@@ -80,6 +80,7 @@ const CASES: [string, (w: ReturnType<typeof base>) => void, RegExp][] = [
   ['an unknown field', (w) => (w.matrix.guest = { ram: '1GiB', colour: 'red' }), /^w\.json\.matrix\.guest: Unrecognized key/],
   ['VDUSE without use_va', (w) => (w.matrix.devices = { parent: 'vduse', useVa: false }), /^w\.json\.matrix\.devices\.useVa: VDUSE maps virtual addresses only/],
   ['mlx5 with use_va', (w) => (w.matrix.devices = { parent: 'mlx5', useVa: true }), /mlx5 maps physical pages only/],
+  ['vdpa_sim with use_va on a legacy kernel', (w) => Object.assign(w.matrix, { devices: { parent: 'vdpa_sim', useVa: true }, kernel: 'legacy' }), /^w\.json\.matrix\.devices\.useVa: vdpa_sim on legacy kernels \(v6\.1\) has no use_va/],
   ['memlock below one map', (w) => (w.matrix.memlock = ['unlimited', '64MiB']), /^w\.json\.matrix\.memlock\[1\]: 67108864 bytes is below one map: the largest RAM section is \d+ bytes/],
   ['a wrong schema version', (w) => ((w as Record<string, unknown>).schema = 2), /^w\.json\.schema: /],
 ];
@@ -95,4 +96,18 @@ test('bad input: every problem is reported, on one line', () => {
   });
   assert.match(msg, /and 1 more: w\.json\.matrix\.(flow|kernel)/);
   assert.ok(!msg.includes('\n'));
+});
+
+test('every shipped workload and profile loads', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadWorkload, PACKAGE_ROOT, resolveProfilePath } = await import('../src/workload/index.js');
+  const { loadProfile } = await import('../src/cost/index.js');
+  for (const dir of ['workloads', 'workloads/bench']) {
+    for (const f of readdirSync(join(PACKAGE_ROOT, dir)).filter((x) => x.endsWith('.json'))) {
+      const w = loadWorkload(join(PACKAGE_ROOT, dir, f));
+      assert.ok(w.cells.length > 0, f);
+      for (const c of w.cells) loadProfile(resolveProfilePath(c.params.profile, w.path));
+    }
+  }
 });
