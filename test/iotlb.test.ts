@@ -167,3 +167,30 @@ test('copyFrom makes an exact, independent copy', () => {
   assert.equal(b.count, a.count - 1);
   assert.deepEqual(a.translate(0n), { addr: 0n, perm: 1 });
 });
+
+test('sameEntriesAs: equal whatever the insertion order; any differing field, or count, makes them differ', () => {
+  const entries: [bigint, bigint, bigint, number][] = [
+    [0x1000n, 0x1fffn, 0x7f0000001000n, 3],
+    [0x2000n, 0x2010n, 0x7f0000002000n, 1],
+    [0x2100n, 0x2fffn, 0x7f0000002100n, 1],
+    [0x40000000n, 0x7fffffffn, 0x7f0040000000n, 3],
+  ];
+  const build = (list: typeof entries) => {
+    const t = new RadixIotlb();
+    for (const [s, l, a, p] of list) t.addRange(s, l, a, p);
+    return t;
+  };
+  const a = build(entries);
+  assert.ok(a.sameEntriesAs(build([...entries].reverse())));
+  for (let i = 0; i < entries.length; i++) {
+    for (const change of [
+      (e: (typeof entries)[0]) => [e[0], e[1], e[2] + 1n, e[3]] as (typeof entries)[0], // addr offset
+      (e: (typeof entries)[0]) => [e[0], e[1], e[2], e[3] ^ 2] as (typeof entries)[0], // perm
+      (e: (typeof entries)[0]) => [e[0], e[1] - 1n, e[2], e[3]] as (typeof entries)[0], // last
+    ]) {
+      const other = entries.map((e, j) => (j === i ? change(e) : e));
+      assert.ok(!a.sameEntriesAs(build(other)), `entry ${i} changed`);
+    }
+  }
+  assert.ok(!a.sameEntriesAs(build(entries.slice(1))));
+});

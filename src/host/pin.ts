@@ -57,7 +57,8 @@ export function unpinFrames(region: HostRegion, frame: number, n: number, dirty:
   const shift = region.folioShift;
   const end = frame + n;
   if (shift === 0) {
-    if (dirty) marks.fill(1, frame, end);
+    // Single pages (one entry per page on fragmented 4k) are the common call: no fill() call for them.
+    if (dirty) for (let f = frame; f < end; f++) marks[f] = 1;
     for (let f = frame; f < end; f++) pins[f]--;
     if (dirty) c.pagesDirtied += n;
     c.pagesUnpinned += n;

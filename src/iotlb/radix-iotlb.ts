@@ -196,6 +196,30 @@ export class RadixIotlb extends RadixView {
   }
 
   /**
+   * True when both trees hold the same entries (ranges, targets, perms), ids
+   * aside. Walks both in address order and compares each pair's 32-byte
+   * record words directly (start, last, addr, and one word of offsets and perm).
+   */
+  sameEntriesAs(other: RadixIotlb): boolean {
+    const n = this.count;
+    if (n !== other.count) return false;
+    const mine = new Int32Array(n);
+    let k = 0;
+    this.walkOverlapping(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, (id) => ((mine[k++] = id), true));
+    const a = this.rec;
+    const b = other.rec;
+    let i = 0;
+    let same = true;
+    other.walkOverlapping(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, (id) => {
+      const x = REC_WORDS * mine[i++];
+      const y = REC_WORDS * id;
+      same = a[x] === b[y] && a[x + 1] === b[y + 1] && a[x + 2] === b[y + 2] && a[x + 3] === b[y + 3];
+      return same;
+    });
+    return same && i === n;
+  }
+
+  /**
    * Makes this tree an exact copy of `src` (limits aside): one memcpy per
    * buffer, O(bytes). What a parent's set_map does entry by entry
    * (vdpasim_set_map: reset, then add_range per entry); the caller counts

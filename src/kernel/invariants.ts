@@ -30,30 +30,7 @@ export interface InvariantReport {
 }
 
 export function sameEntries(a: RadixIotlb, b: RadixIotlb): boolean {
-  if (a.count !== b.count) return false;
-  const ids = new Int32Array(a.count);
-  let n = 0;
-  a.forEachId((id) => {
-    ids[n++] = id;
-  });
-  let i = 0;
-  let same = true;
-  b.forEachId((id) => {
-    const x = ids[i++];
-    if (
-      !same ||
-      a.startPage(x) !== b.startPage(id) ||
-      a.lastPage(x) !== b.lastPage(id) ||
-      a.startOff(x) !== b.startOff(id) ||
-      a.lastOff(x) !== b.lastOff(id) ||
-      a.addrPage(x) !== b.addrPage(id) ||
-      a.addrOff(x) !== b.addrOff(id) ||
-      a.perm(x) !== b.perm(id)
-    ) {
-      same = false;
-    }
-  });
-  return same;
+  return a.sameEntriesAs(b);
 }
 
 export function viewState(dev: VhostVdpa, asid: number): ViewState {

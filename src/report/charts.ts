@@ -110,7 +110,7 @@ export function buildCharts(rows: CellRow[], runs: string[]): Chart[] {
         mark: { type: 'boxplot', extent: 'min-max' },
         encoding: {
           y: { field: 'cell', type: 'nominal', title: null, sort: null },
-          x: { field: 'ms', type: 'quantitative', title: 'measured wall ms per simulated reset cycle' },
+          x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'measured wall ms per simulated reset cycle (log)' },
           ...(multi ? { color: { field: 'run', type: 'nominal', title: 'run' }, yOffset: { field: 'run' } } : {}),
         },
       } as unknown as TopLevelSpec,
