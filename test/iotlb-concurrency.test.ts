@@ -6,6 +6,9 @@ import { RadixIotlb } from '../src/iotlb/index.js';
 const PAGES = 4096; // the IOVA window readers probe
 const BLOCK = 64; // pages the writer remaps at a time
 const ROUNDS = 40;
+/** On a loaded machine readers may start late: keep writing (up to this many rounds) until they made MIN_LOOKUPS. */
+const MAX_ROUNDS = 2000;
+const MIN_LOOKUPS = 20_000;
 const READERS = 2;
 
 interface ReaderReport {
@@ -19,7 +22,8 @@ interface ReaderReport {
 test('readers in other workers only ever see a mapping that was valid at some instant', async () => {
   // Small initial capacity so the buffers grow while readers are attached.
   const tree = new RadixIotlb({ initialEntries: 16 });
-  const stop = new SharedArrayBuffer(4);
+  // [0]: stop flag; [1]: lookups the readers have made so far.
+  const stop = new SharedArrayBuffer(8);
   const workers = Array.from(
     { length: READERS },
     (_, i) =>
@@ -41,7 +45,8 @@ test('readers in other workers only ever see a mapping that was valid at some in
     x = (x * 1103515245 + 12345) >>> 0;
     return x % n;
   };
-  for (let round = 1; round <= ROUNDS; round++) {
+  const progress = new Int32Array(stop);
+  for (let round = 1; round <= MAX_ROUNDS && (round <= ROUNDS || Atomics.load(progress, 1) < MIN_LOOKUPS); round++) {
     const delta = BigInt(round) << 36n;
     for (let b = 0; b < PAGES / BLOCK; b++) {
       const start = BigInt(b * BLOCK) << 12n;

@@ -108,6 +108,11 @@ export class RadixView {
     return this.ctl[CTL.COUNT];
   }
 
+  /** The writer's sequence number: even and unchanged means no write happened. */
+  get sequence(): number {
+    return Atomics.load(this.ctl, CTL.SEQ);
+  }
+
   // ---- entry fields, by id (ids are valid until the next mutation) ----
 
   startPage(id: number): number {

@@ -43,9 +43,4 @@ export class IotlbReader extends RadixView {
     if (!this.translatePage(p.page, p.off)) return undefined;
     return { addr: join(this.outPage, this.outOff), perm: this.outPerm };
   }
-
-  /** The writer's sequence number: even and unchanged means no write happened. */
-  get sequence(): number {
-    return Atomics.load(this.ctl, CTL.SEQ);
-  }
 }

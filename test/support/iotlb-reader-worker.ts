@@ -43,5 +43,7 @@ while (Atomics.load(stopFlag, 0) === 0) {
       if (!firstInvalid) firstInvalid = `page ${page} off ${off} -> page ${reader.outPage} off ${reader.outOff} perm ${reader.outPerm}`;
     }
   }
+  // Tell the writer how far the readers got, so it keeps writing until they have looked enough.
+  Atomics.add(stopFlag, 1, 256);
 }
 parentPort!.postMessage({ hits, misses, invalid, firstInvalid, retries: reader.retries });

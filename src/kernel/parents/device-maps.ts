@@ -58,11 +58,13 @@ export class DeviceMaps {
     v.passthrough = false;
     this.counters.setMapEntriesWalked += src.count;
     const limit = v.tree.limit;
+    v.copyOf = undefined;
     if (limit !== undefined && (limit === 0 || src.count > limit)) {
       v.tree.reset();
       return limit === 0 ? 'EINVAL' : 'ENOSPC';
     }
     v.tree.copyFrom(src);
+    v.copyOf = { src, srcSeq: src.sequence, dstSeq: v.tree.sequence };
     return null;
   }
 

@@ -16,6 +16,12 @@ export interface DeviceView {
   passthrough: boolean;
   /** Explicit mappings (empty when passthrough). */
   tree: RadixIotlb;
+  /**
+   * Set by a whole-table copy (set_map): the source and both trees' sequence
+   * numbers right after it. While neither tree has changed since, the view is
+   * known to equal the source without comparing entries.
+   */
+  copyOf?: { src: RadixIotlb; srcSeq: number; dstSeq: number };
 }
 
 export interface Parent {
