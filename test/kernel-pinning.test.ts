@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MrBuilder } from '../src/kernel/index.js';
+import * as kernelModule from '../src/kernel/index.js';
+import * as hostModule from '../src/host/index.js';
 import { GUEST_UADDR, runScript, setup } from './support/session.js';
 
 function mapCount(backing: string, size: string, extra: object = {}) {
@@ -161,4 +163,29 @@ test('mlx5 MR build: chains, null KLMs per GiB of hole, direct MRs of at most 1 
   assert.equal(s.directMrs, 1 + 2 + 1);
   assert.equal(s.mtts, 1536 / 512 + 1 + 1 + 1);
   assert.equal(s.mkeys, s.directMrs + 1);
+});
+
+test('sharded pinning takes back what it pinned ahead on every error path, leaving the state of an unsharded map', () => {
+  const { HostMm, PinShards } = hostModule;
+  // A map over a hole (EFAULT/ENOMEM from pin_user_pages) and a map that hits an enforced iotlb limit (ENOSPC) part-way.
+  const cases = [
+    { name: 'hole', limit: undefined, size: 0x20000000n + 0x10000000n },
+    { name: 'iotlb limit', limit: 40, size: 0x20000000n },
+  ];
+  for (const k of cases) {
+    const outcome = (shards: number) => {
+      const mm = new HostMm();
+      mm.mmap({ startPage: 0x7f0000000000 / 4096, pages: 0x20000000 / 4096, backing: '4k', seed: 5, shared: false, meanRun: 64 });
+      if (shards > 1) mm.pinShards = new PinShards(mm, shards);
+      const dev = new kernelModule.VhostVdpa({ parent: 'vdpa_sim', variant: 'dma_map', kernel: 'reset-map', useVa: false, nas: 1, ngroups: 1, iovaRange: { first: 0n, last: 2n ** 64n - 1n }, iotlbLimit: k.limit }, mm);
+      dev.setOwner();
+      const r = dev.write({ msgType: 2, type: 2, asid: 0, iova: 0n, size: k.size, uaddr: 0x7f0000000000n, perm: 3 });
+      const state = { r, pinnedVm: mm.pinnedVm, pins: mm.totalPins(), counters: kernelModule.snapshotCounters(dev.counters) };
+      mm.pinShards?.close();
+      return state;
+    };
+    const plain = outcome(1);
+    assert.equal(plain.r.ret, -1, k.name);
+    assert.deepEqual(outcome(2), plain, k.name);
+  }
 });

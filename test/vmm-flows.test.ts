@@ -148,3 +148,15 @@ test('DMA reader threads: counts land in measured.dma; persist never fails one; 
   const plain = await run({ guestBytes: 256 * 2 ** 20, flow: 'persist' });
   assert.deepEqual(p.modeled, plain.modeled);
 });
+
+test('sharded pinning (helper threads over the shared frame tables) changes no modeled figure', async () => {
+  for (const over of [{ backing: 'thp' as const }, { backing: '4k' as const, meanRun: 3 }, { backing: 'hugetlb-1g' as const, guestBytes: 2 * 2 ** 30 }]) {
+    const base = { guestBytes: 512 * 2 ** 20, devices: 2, ...over };
+    const one = await run(base);
+    const two = await run({ ...base, pinShards: 2 });
+    assert.equal(two.status, 'ok', two.reason ?? '');
+    assert.deepEqual(two.counters, one.counters, over.backing);
+    assert.deepEqual(two.modeled, one.modeled);
+    assert.ok(two.invariants!.ok, two.invariants!.violations.join('; '));
+  }
+});

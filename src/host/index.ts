@@ -6,3 +6,5 @@ export type { RegionSpec } from './region.js';
 export { HostMm } from './mm.js';
 export { pinFrames, unpinFrames, pinPages, unpinPages, newPinCounters } from './pin.js';
 export type { PinCounters } from './pin.js';
+export { PinShards } from './pin-shards.js';
+export type { RegionShare } from './region.js';

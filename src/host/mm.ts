@@ -4,6 +4,7 @@
  */
 import { InputError } from '../errors.js';
 import { newPinCounters, type PinCounters } from './pin.js';
+import type { PinShards } from './pin-shards.js';
 import { HostRegion, type RegionSpec } from './region.js';
 
 /** First PFN handed out: frames start above 4 GiB of physical space, never at PFN 0. */
@@ -20,6 +21,8 @@ export class HostMm {
   /** RLIMIT_MEMLOCK in pages (PFN_DOWN of the byte limit); Infinity = unlimited. */
   memlockPages = Infinity;
   readonly pinCounters: PinCounters = newPinCounters();
+  /** Helper threads that pin large ranges ahead (sharded pinning); none by default. */
+  pinShards: PinShards | undefined;
 
   /** Adds a region; overlapping an existing one is a script error. */
   mmap(spec: RegionSpec, where = 'mmap'): HostRegion {

@@ -22,6 +22,13 @@ export interface RegionSpec {
   meanRun?: number;
 }
 
+export interface RegionShare {
+  spec: RegionSpec;
+  pfnBase: number;
+  pins: SharedArrayBuffer;
+  dirty: SharedArrayBuffer;
+}
+
 export class HostRegion {
   readonly layout: RegionLayout;
   /** log2(pages per folio): 0 (4k), 9 (thp), 18 (hugetlb-1g). */
@@ -35,14 +42,25 @@ export class HostRegion {
     readonly spec: RegionSpec,
     /** Global PFN of the region's frame 0. */
     readonly pfnBase: number,
+    /** Another thread's view of an existing region: its tables, shared. */
+    tables?: { pins: SharedArrayBuffer; dirty: SharedArrayBuffer },
   ) {
     this.layout = new RegionLayout({ pages: spec.pages, backing: spec.backing, seed: spec.seed, meanRun: spec.meanRun });
     this.folioShift = FOLIO_SHIFT[spec.backing];
     const folios = this.layout.framePages / 2 ** this.folioShift;
     // Zero-filled SABs are not committed until touched: a 4k guest costs RSS
     // only for the frames it pins; a 1 TiB THP guest needs 2 MiB of table.
-    this.pins = new Int32Array(new SharedArrayBuffer(folios * 4));
-    this.dirty = new Uint8Array(new SharedArrayBuffer(folios));
+    this.pins = new Int32Array(tables?.pins ?? new SharedArrayBuffer(folios * 4));
+    this.dirty = new Uint8Array(tables?.dirty ?? new SharedArrayBuffer(folios));
+  }
+
+  /** What another thread needs to rebuild this region over the same tables. */
+  describe(): RegionShare {
+    return { spec: this.spec, pfnBase: this.pfnBase, pins: this.pins.buffer as SharedArrayBuffer, dirty: this.dirty.buffer as SharedArrayBuffer };
+  }
+
+  static fromShare(d: RegionShare): HostRegion {
+    return new HostRegion(d.spec, d.pfnBase, { pins: d.pins, dirty: d.dirty });
   }
 
   get startPage(): number {

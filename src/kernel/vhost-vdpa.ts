@@ -61,6 +61,9 @@ export interface IotlbMsg {
   perm: number;
 }
 
+/** Maps of at least this many pages are pinned ahead by the shards, when the mm has them. */
+const SHARD_MIN_PAGES = 2 ** 16;
+
 /** pin_user_pages calls take at most one page of struct page pointers. */
 export const PIN_BATCH_PAGES = 512;
 
@@ -324,12 +327,17 @@ export class VhostVdpa {
     let lastPfn = 0;
     let ret: ErrnoName | null = null;
     const seg = this.segments;
+    // Sharded pinning: helpers pin the whole range ahead; the batches below
+    // then only list runs. `reached` is how far the kernel's own walk got.
+    const aheadEnd = mm.pinShards && npages >= SHARD_MIN_PAGES ? curPage + mm.pinShards.pinAhead(curPage, npages, c) : 0;
+    let reached = curPage;
     out: {
       while (npages) {
         const sz2pin = Math.min(npages, PIN_BATCH_PAGES);
         c.pinCalls++;
-        const n = this.pinUserPages(curPage, sz2pin, seg);
+        const n = this.pinUserPages(curPage, sz2pin, seg, aheadEnd);
         const pinned = seg.pages;
+        reached = curPage + pinned;
         if (pinned !== sz2pin) {
           // pin_user_pages stopped at a hole: nothing pinned is -EFAULT,
           // a short pin is undone and reported as ENOMEM.
@@ -362,6 +370,8 @@ export class VhostVdpa {
       ret = this.mapPages(asid, iotlb, iovaPage, csize, mapPfn, perm);
     }
     if (ret) {
+      // Pages pinned ahead that the walk never reached were never pinned for the kernel.
+      if (aheadEnd > reached) mm.pinShards!.unpinAhead(reached, aheadEnd - reached, c);
       // Kernel: only `if (nchunks)` are the pinned-but-unmapped pages released.
       // After a successful map inside the same page_list nchunks is 0 and the
       // pages of the failed run stay pinned: the invariant checker reports it.
@@ -385,7 +395,7 @@ export class VhostVdpa {
    * frame, stopping at the first page no VMA covers. Fills `seg` with the
    * physically contiguous segments; returns how many, seg.pages = pages pinned.
    */
-  private pinUserPages(page: number, count: number, seg: VhostVdpa['segments']): number {
+  private pinUserPages(page: number, count: number, seg: VhostVdpa['segments'], pinnedAheadUntil: number): number {
     let n = 0;
     let done = 0;
     while (done < count) {
@@ -394,8 +404,9 @@ export class VhostVdpa {
       const layout = vma.layout;
       let idx = page + done - vma.startPage;
       const end = Math.min(vma.pages, idx + (count - done));
-      // Pin the piece (per-page work), then list its physically contiguous runs.
-      pinPages(vma, idx, end - idx, this.counters);
+      // Pin the piece (per-page work; not what was pinned ahead), then list its physically contiguous runs.
+      const from = Math.max(idx, pinnedAheadUntil - vma.startPage);
+      if (from < end) pinPages(vma, from, end - from, this.counters);
       while (idx < end) {
         const frame = layout.frameOf(idx);
         const len = Math.min(layout.runLeft, end - idx);

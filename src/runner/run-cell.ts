@@ -27,9 +27,16 @@ export async function runCell(cell: CellSpec, opts: RunCellOptions): Promise<Cel
   const spec = toVmSpec(cell.params);
   const base = { id: cell.id, label: cell.label, params: cell.params, profileHash: opts.profileHash };
   const vm = new VirtualMachine(spec);
-  const na = vm.notApplicable();
-  if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, measured: null, invariants: null };
+  try {
+    const na = vm.notApplicable();
+    if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, measured: null, invariants: null };
+    return await runVm(vm, cell, base, opts);
+  } finally {
+    vm.dispose();
+  }
+}
 
+async function runVm(vm: VirtualMachine, cell: CellSpec, base: Pick<CellResult, 'id' | 'label' | 'params' | 'profileHash'>, opts: RunCellOptions): Promise<CellResult> {
   const t0 = process.hrtime.bigint();
   let run: ReturnType<typeof runModeled>;
   try {

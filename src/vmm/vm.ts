@@ -4,7 +4,7 @@
  * and the events of a cell. Every event is recorded as steps with counter
  * deltas, plus any place where a running device's view disagrees with vhost.
  */
-import { HostMm } from '../host/index.js';
+import { HostMm, PinShards } from '../host/index.js';
 import { U64_MAX } from '../iotlb/index.js';
 import { checkInvariants, viewState, type InvariantReport, type KernelGeneration, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
 import type { EventName } from './events.js';
@@ -33,6 +33,8 @@ export interface VmSpec {
   memlockBytes: number | null;
   /** Enforced vhost iotlb entry limit; null: mainline (unenforced). */
   iotlbLimit: number | null;
+  /** Helper threads that pin large maps ahead (sharded pinning); absent or 1: none. */
+  pinShards?: number;
 }
 
 export interface EventRecord {
@@ -70,6 +72,7 @@ export class VirtualMachine {
     const last = this.memory.blocks[this.memory.blocks.length - 1];
     this.svqHva = Math.ceil((last.hva + last.bytes) / 2 ** 30) * 2 ** 30 + 2 ** 30;
     this.mm = mm ?? this.mapGuest();
+    if (!mm && (spec.pinShards ?? 1) > 1) this.mm.pinShards = new PinShards(this.mm, spec.pinShards!);
     this.mm.memlockPages = spec.memlockBytes === null ? Infinity : Math.floor(spec.memlockBytes / PAGE);
     const d = spec.devices;
     for (let i = 0; i < d.count; i++) {
@@ -245,6 +248,12 @@ export class VirtualMachine {
       }
     }
     return out;
+  }
+
+  /** Stops the pin shard helpers, if any (the host memory is done with). */
+  dispose(): void {
+    this.mm.pinShards?.close();
+    this.mm.pinShards = undefined;
   }
 
   invariants(perPage = false): InvariantReport {

@@ -28,6 +28,8 @@ export interface CellParams {
   profile: string;
   /** DMA reader threads during the measured pass; absent when 0 (so older cell ids stay). */
   dmaReaders?: number;
+  /** Helper threads pinning large maps ahead; absent when 1. Modeled figures do not depend on it. */
+  pinShards?: number;
 }
 
 export interface CellSpec {
@@ -57,5 +59,6 @@ export function toVmSpec(p: CellParams): VmSpec {
     flow: p.flow,
     memlockBytes: p.memlockBytes,
     iotlbLimit: p.iotlbLimit,
+    pinShards: p.pinShards,
   };
 }

@@ -35,6 +35,7 @@ const LEAVES: { key: string; get: (m: RawMatrix) => unknown; listLeaf?: boolean 
   { key: 'iotlbLimit', get: (m) => m.iotlbLimit },
   { key: 'profile', get: (m) => m.profile },
   { key: 'dmaReaders', get: (m) => m.dmaReaders },
+  { key: 'pinShards', get: (m) => m.pinShards },
 ];
 
 function choices(v: unknown, path: string, listLeaf: boolean): Choice[] {
@@ -120,6 +121,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
     iotlbLimit: v('iotlbLimit') as number | null,
     profile: (v('profile') as string | undefined) ?? w.profile,
     ...((v('dmaReaders') as number) > 0 ? { dmaReaders: v('dmaReaders') as number } : {}),
+    ...((v('pinShards') as number) > 1 ? { pinShards: v('pinShards') as number } : {}),
   };
   const memlock = VirtualMachine.memlockProblem(toVmSpec(params));
   if (memlock) return problems.add(pick.memlock.path, memlock), undefined;

@@ -77,6 +77,8 @@ export const matrixSchema = z
     profile: oneOrMany(z.string().min(1)).optional(),
     /** Worker threads playing the device's DMA during the measured pass (counts failed translations). */
     dmaReaders: oneOrMany(z.number().int().min(0).max(8)).default(0),
+    /** Helper threads that pin each large map ahead, over the shared frame tables. */
+    pinShards: oneOrMany(z.number().int().min(1).max(16)).default(1),
   })
   .strict();
 
