@@ -8,7 +8,7 @@
  * the kernel leaves them (which, on some paths, is not "as before": see
  * paMap's error path).
  */
-import type { ErrnoName } from '../errors.js';
+import { IotlbError, type ErrnoName } from '../errors.js';
 import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
 import { pinPages, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
 import { newCounters, type KernelCounters } from './counters.js';
@@ -59,6 +59,12 @@ export interface IotlbMsg {
   size: bigint;
   uaddr: bigint;
   perm: number;
+}
+
+/** vhost_iotlb_add_range's error (EEXIST, ENOSPC, EINVAL) as the handler returns it; anything else is a bug. */
+function addError(e: unknown): ErrnoName {
+  if (e instanceof IotlbError) return e.code;
+  throw e;
 }
 
 /** Maps of at least this many pages are pinned ahead by the shards, when the mm has them. */
@@ -266,9 +272,7 @@ export class VhostVdpa {
     try {
       id = iotlb.addPages(iovaPage, pages, pfn, perm);
     } catch (e) {
-      const code = (e as { code?: ErrnoName }).code;
-      if (code) return code;
-      throw e;
+      return addError(e);
     }
     return this.attach(asid, iotlb, id, pages);
   }
@@ -279,9 +283,7 @@ export class VhostVdpa {
     try {
       id = iotlb.addRange(first, last, uaddr, perm);
     } catch (e) {
-      const code = (e as { code?: ErrnoName }).code;
-      if (code) return code;
-      throw e;
+      return addError(e);
     }
     return this.attach(asid, iotlb, id, 0);
   }
