@@ -40,6 +40,16 @@ test('run --json prints the results file and nothing else on stdout', () => {
   assert.equal(file.cells[0].measured.wallNs, null);
 });
 
+test('run --filter keeps the cells whose label has every given text, and refuses a filter that keeps none', () => {
+  const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-out-'));
+  const r = cli(['run', workloadFile(SMALL), '--out', out, '--json', '--quiet', '--samples', '0', '--filter', 'RESET-MAP', '--filter', 'persist']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).cells.map((c: { label: string }) => c.label), ['vdpa_sim reset-map persist 32MiB thp']);
+  const none = cli(['run', workloadFile(SMALL), '--out', out, '--filter', 'mlx5']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /^error: --filter: 'mlx5' matches none of the 6 cells/);
+});
+
 test('a bad workload exits 2 with one line naming the JSON path, and writes nothing', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-out-')), 'never');
   for (const [matrix, re] of [

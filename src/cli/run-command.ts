@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defaultThreads, runWorkload, summaryRows, summaryText, type CellResult } from '../runner/index.js';
 import { fmtDuration } from '../text-format.js';
+import { InputError } from '../errors.js';
 import { loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
 import { nonNegativeInt, positiveInt } from './parse-options.js';
@@ -18,6 +19,7 @@ interface RunFlags {
   samples?: number;
   json?: boolean;
   quiet?: boolean;
+  filter?: string[];
 }
 
 function progressLine(r: CellResult, done: number, total: number, startMs: number): string {
@@ -36,6 +38,7 @@ export function registerRun(program: Command): void {
     .option('-t, --threads <n>', `worker threads (default: cores, here ${defaultThreads()})`, positiveInt('--threads'))
     .option('--resume', 'skip cells the results directory already holds for this workload')
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
+    .option('-f, --filter <text>', 'run only cells whose label contains this text (case-insensitive; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print results.json to stdout instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -52,11 +55,18 @@ Examples:
   vdpa-lab run                                   # workloads/default.json
   vdpa-lab run workloads/guest-size-sweep.json --threads 2 --out reports/sweep
   vdpa-lab run workloads/parent-comparison.json --resume --out reports/parents
+  vdpa-lab run --filter mlx5 --filter reset-map   # only the mlx5 cells on v6.7+
   vdpa-lab run --json --quiet > results.json`,
     )
     .action(
       action(async (workloadPath: string, o: RunFlags) => {
         const w = loadWorkload(workloadPath);
+        if (o.filter) {
+          const want = o.filter.map((f) => f.toLowerCase());
+          const kept = w.cells.filter((c) => want.every((f) => c.label.toLowerCase().includes(f)));
+          if (kept.length === 0) throw new InputError('--filter', `${o.filter.map((f) => `'${f}'`).join(' and ')} matches none of the ${w.cells.length} cells`);
+          w.cells = kept;
+        }
         const progress = makeProgress(o.quiet);
         const start = Date.now();
         progress.update(`${w.workload.name}: ${w.cells.length} cells on ${o.threads ?? defaultThreads()} threads`);
