@@ -15,10 +15,23 @@ const pkg = createRequire(import.meta.url)('../../../package.json') as { version
 
 export function buildProgram(): Command {
   const program = new Command('vdpa-lab')
-    .description('What does a vDPA device reset cost? Simulate guests through the remap-around-reset\nworkaround and the reset_map / VHOST_BACKEND_F_IOTLB_PERSIST flow, and report it.')
+    .description('What does a vDPA device reset cost? Simulate guests through the remap-around-reset workaround and the reset_map / VHOST_BACKEND_F_IOTLB_PERSIST flow, and report it.')
     .version(pkg.version)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vdpa-lab run                                          # workloads/default.json -> reports/latest/results.json
+  vdpa-lab report reports/latest/results.json           # charts, index.html, summary.md
+  vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json
+  vdpa-lab exec workloads/sessions/legacy-reset-wipes.jsonl
+
+Figures are MODELED (counters x cost-profile prices: deterministic) or MEASURED
+(wall clock of this simulator), never mixed. Exit codes: 0 ok, 1 failure or
+regression, 2 bad input.`,
+    );
   registerRun(program);
   registerReport(program);
   registerGate(program);
