@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +77,21 @@ test('calibrate prints a profile whose fitted price names its source', () => {
   const p = JSON.parse(r.stdout);
   assert.match(p.prices.pagesPinned.source, /^FITTED by `vdpa-lab calibrate/);
   assert.match(r.stderr, /2\.63 s +2\.630 s/);
+});
+
+test('profile runs one cell under node --cpu-prof (clinic is optional) and names the hottest functions', () => {
+  const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-prof-'));
+  const w = workloadFile(SMALL);
+  const r = cli(['profile', w, '--cell', 'reset-map workaround', '--out', out, '--tool', 'cpu-prof']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /profiling vdpa_sim reset-map workaround 32MiB thp/);
+  assert.match(r.stdout, /function \(self time\)/);
+  const file = /cpu profile: (.*\.cpuprofile)/.exec(r.stdout)![1];
+  assert.ok(JSON.parse(readFileSync(file, 'utf8')).nodes.length > 10);
+  const bad = cli(['profile', w, '--cell', '99', '--out', out]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^error: --cell: index 99 is out of range \(the workload has 6 cells\)/);
+  const ambiguous = cli(['profile', w, '--cell', 'vdpa_sim', '--out', out]);
+  assert.equal(ambiguous.status, 2);
+  assert.match(ambiguous.stderr, /matches 6 cells/);
 });
