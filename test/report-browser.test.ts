@@ -40,9 +40,21 @@ test('index.html renders every chart offline in headless Chromium, without conso
     await page.goto(pathToFileURL(join(out, 'index.html')).href);
     await page.waitForSelector('body[data-charts-rendered], body[data-charts-failed]', { timeout: 30_000 });
     assert.equal(await page.getAttribute('body', 'data-charts-rendered'), String(charts.length));
-    const drawn = await page.$$eval('.chart', (els) => els.map((e) => e.querySelectorAll('svg path, svg rect, svg line').length));
+    // Every chart must draw its data, not just axes: the data-mark groups
+    // (role-mark) need a visible extent (a log-scale bar of width 0 fails here).
+    const drawn = await page.$$eval('.chart', (els) =>
+      els.map((e) => {
+        // No DOM lib in this project's types: SVG's getBBox, structurally.
+        const marks = [...e.querySelectorAll('g.role-mark')] as unknown as { getBBox(): { width: number; height: number }; childElementCount: number }[];
+        const area = marks.reduce((s, g) => {
+          const b = g.getBBox();
+          return s + b.width * b.height;
+        }, 0);
+        return { marks: marks.reduce((n, g) => n + g.childElementCount, 0), area };
+      }),
+    );
     assert.equal(drawn.length, charts.length);
-    drawn.forEach((marks, i) => assert.ok(marks > 10, `chart ${charts[i]} drew ${marks} marks`));
+    drawn.forEach((d, i) => assert.ok(d.marks > 0 && d.area > 100, `chart ${charts[i]} drew ${d.marks} data marks over ${d.area.toFixed(0)} px²`));
     assert.deepEqual(errors, []);
     assert.deepEqual(network, [], 'the page fetched nothing from the network');
     const shots = join(PACKAGE_ROOT, 'reports/latest/browser-test');

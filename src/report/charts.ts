@@ -23,12 +23,16 @@ function base(title: string, subtitle: string | string[], values: object[]): Pic
   return { $schema: SCHEMA, title: { text: title, subtitle }, data: { values }, config: CONFIG } as Pick<TopLevelSpec, '$schema' | 'title' | 'data' | 'config'>;
 }
 
-/** A horizontal bar per cell; several runs sit side by side (yOffset), coloured by run. */
+/**
+ * A horizontal bar per cell; several runs sit side by side (yOffset),
+ * coloured by run. On a log axis bars have no zero to start from (they
+ * collapse to nothing), so log charts draw a dot per cell instead.
+ */
 function barsPerCell(name: string, title: string, subtitle: string | string[], rows: object[], field: string, axis: string, multi: boolean, log = false): Chart {
   const spec = {
     ...base(title, subtitle, rows),
     width: 560,
-    mark: { type: 'bar', tooltip: true },
+    mark: log ? { type: 'point', filled: true, size: 90, tooltip: true } : { type: 'bar', tooltip: true },
     encoding: {
       y: { field: 'cell', type: 'nominal', title: null, sort: null },
       x: { field, type: 'quantitative', title: axis, ...(log ? { scale: { type: 'log' } } : {}) },
