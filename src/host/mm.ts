@@ -45,6 +45,24 @@ export class HostMm {
     return undefined;
   }
 
+  /**
+   * The pieces of [startPage, startPage + pages) that VMAs cover contiguously
+   * from startPage, stopping at the first hole (as pin_user_pages does).
+   */
+  vmaPieces(startPage: number, pages: number): { region: HostRegion; idx: number; n: number }[] {
+    const out: { region: HostRegion; idx: number; n: number }[] = [];
+    let done = 0;
+    while (done < pages) {
+      const vma = this.findVma(startPage + done);
+      if (!vma || vma.startPage > startPage + done) break;
+      const idx = startPage + done - vma.startPage;
+      const n = Math.min(vma.pages - idx, pages - done);
+      out.push({ region: vma, idx, n });
+      done += n;
+    }
+    return out;
+  }
+
   /** The region that owns global PFN `pfn`. */
   regionOfPfn(pfn: number): HostRegion | undefined {
     for (const r of this.regions) if (pfn >= r.pfnBase && pfn < r.pfnBase + r.framePages) return r;

@@ -52,16 +52,8 @@ export class PinShards {
    * across the helpers. Returns how many pages it pinned.
    */
   pinAhead(startPage: number, pages: number, c: PinCounters): number {
-    const pieces: Piece[] = [];
-    let done = 0;
-    while (done < pages) {
-      const vma = this.mm.findVma(startPage + done);
-      if (!vma || vma.startPage > startPage + done) break;
-      const idx = startPage + done - vma.startPage;
-      const n = Math.min(vma.pages - idx, pages - done);
-      pieces.push({ region: this.regions.indexOf(vma), idx, n });
-      done += n;
-    }
+    const pieces: Piece[] = this.mm.vmaPieces(startPage, pages).map((p) => ({ region: this.regions.indexOf(p.region), idx: p.idx, n: p.n }));
+    const done = pieces.reduce((s, p) => s + p.n, 0);
     if (done === 0) return 0;
     this.run(this.slice(pieces, done));
     c.pagesPinned += done;
@@ -71,14 +63,7 @@ export class PinShards {
   /** Takes back pins made ahead that the caller's walk never reached (its error paths). */
   unpinAhead(startPage: number, pages: number, c: PinCounters): void {
     const scratch: PinCounters = { pinCalls: 0, pagesPinned: 0, pagesUnpinned: 0, pagesDirtied: 0 };
-    let done = 0;
-    while (done < pages) {
-      const vma = this.mm.findVma(startPage + done)!;
-      const idx = startPage + done - vma.startPage;
-      const n = Math.min(vma.pages - idx, pages - done);
-      unpinPages(vma, idx, n, false, scratch);
-      done += n;
-    }
+    for (const p of this.mm.vmaPieces(startPage, pages)) unpinPages(p.region, p.idx, p.n, false, scratch);
     // Never pinned as far as the kernel is concerned: the pin count is taken back, no unpin is counted.
     c.pagesPinned -= pages;
   }

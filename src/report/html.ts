@@ -4,8 +4,8 @@
  * rendered the page sets data-charts-rendered on <body> (the browser test
  * waits for it); embed failures go to console.error.
  */
-import { fmtDuration, fmtRatio } from '../text-format.js';
-import { summaryRows } from '../runner/index.js';
+import { fmtDuration } from '../text-format.js';
+import { SUMMARY_HEADER, summaryCells, summaryRows } from '../runner/index.js';
 import { browserBundles } from './bundles.js';
 import type { Chart } from './charts.js';
 import { deltaRows, fmtChange } from './deltas.js';
@@ -36,8 +36,8 @@ export function indexHtml(runs: LabelledResults[], charts: Chart[]): string {
   const b = browserBundles();
   const sections = runs
     .map((r) => {
-      const rows = summaryRows(r.file.cells).map((s) => [s.setup, s.kernel, s.guest, fmtDuration(s.workaroundNs), s.notes.some((n) => n.startsWith('persist n/a')) ? 'n/a' : fmtDuration(s.persistNs), fmtRatio(s.ratio), s.naive]);
-      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive'], rows)}`;
+      const rows = summaryRows(r.file.cells).map(summaryCells);
+      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(SUMMARY_HEADER, rows)}`;
     })
     .join('\n');
   let deltas = '';

@@ -5,7 +5,7 @@
  */
 import { PHASES, type Phase } from '../cost/index.js';
 import type { ResultsFile } from '../runner/index.js';
-import { formatBytes } from '../workload/index.js';
+import { formatBytes, setupLabel } from '../workload/index.js';
 
 export interface LabelledResults {
   /** Short name for this run in charts and tables. */
@@ -40,8 +40,7 @@ export function cellRows(runs: LabelledResults[]): CellRow[] {
   return runs.flatMap(({ run, file }) =>
     file.cells.map((c) => {
       const p = c.params;
-      const variant = p.variant && p.variant !== 'set_map' ? `/${p.variant}` : '';
-      const setup = `${p.parent}${variant}${p.useVa ? ' (va)' : ''}${p.devices > 1 ? ` x${p.devices}` : ''}`;
+      const setup = setupLabel(p);
       const guest = `${formatBytes(p.guestBytes)} ${p.backing}`;
       const phases = c.modeled?.perResetPhases;
       return {

@@ -7,7 +7,7 @@ export type { RunOptions } from './run-workload.js';
 export { readResults, ResultsStream, RESULTS_SCHEMA } from './results-file.js';
 export type { ResultsFile } from './results-file.js';
 export type { Provenance } from './provenance.js';
-export { summaryRows, summaryText, summaryMarkdown } from './summary.js';
+export { summaryRows, summaryText, summaryMarkdown, summaryCells, SUMMARY_HEADER } from './summary.js';
 export type { SummaryRow } from './summary.js';
 export type { CellResult, CellStatus, Modeled, Measured, WallStats, EventCost } from './cell-result.js';
 export type { CellTask } from './cell-worker.js';

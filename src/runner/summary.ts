@@ -4,7 +4,7 @@
  * All figures here are MODELED.
  */
 import { fmtDuration, fmtRatio, markdownTable, textTable } from '../text-format.js';
-import { formatBytes } from '../workload/index.js';
+import { formatBytes, setupLabel } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
 
 export interface SummaryRow {
@@ -45,10 +45,8 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
     const w = cellCell(by('workaround'));
     const s = cellCell(by('persist'));
     const naive = by('naive');
-    const variant = p.variant && p.variant !== 'set_map' ? `/${p.variant}` : '';
-    const devs = p.devices > 1 ? ` x${p.devices}` : '';
     return {
-      setup: `${p.parent}${variant}${p.useVa ? ' (va)' : ''}${devs}`,
+      setup: setupLabel(p),
       kernel: p.kernel,
       guest: `${formatBytes(p.guestBytes)}${p.dimms.length ? `+${p.dimms.length} DIMM` : ''} ${p.backing}${p.backing === '4k' ? ` run${p.meanRun}` : ''}`,
       workaroundNs: w.ns,
@@ -61,9 +59,10 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
   });
 }
 
-const HEADER = ['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive', 'pages re-pinned/reset'];
+export const SUMMARY_HEADER = ['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive', 'pages re-pinned/reset'];
 
-function rowCells(r: SummaryRow): string[] {
+/** One summary row as printed cells (text, markdown and HTML tables all use it). */
+export function summaryCells(r: SummaryRow): string[] {
   return [
     r.setup,
     r.kernel,
@@ -77,9 +76,9 @@ function rowCells(r: SummaryRow): string[] {
 }
 
 export function summaryText(rows: SummaryRow[]): string {
-  return `Modeled cost of one device reset (virtual time from the cost profile):\n${textTable(HEADER, rows.map(rowCells))}`;
+  return `Modeled cost of one device reset (virtual time from the cost profile):\n${textTable(SUMMARY_HEADER, rows.map(summaryCells))}`;
 }
 
 export function summaryMarkdown(rows: SummaryRow[]): string {
-  return markdownTable(HEADER, rows.map(rowCells));
+  return markdownTable(SUMMARY_HEADER, rows.map(summaryCells));
 }

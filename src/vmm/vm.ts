@@ -106,10 +106,14 @@ export class VirtualMachine {
     for (const b of this.memory.blocks) {
       mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun }, `guest.${b.name}`);
     }
-    const vqs = 2 * this.spec.devices.queuePairs + 1;
-    const pages = (vqs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) + 2 * CVQ_BUFFER) / PAGE;
+    const pages = (this.cvqHva - this.svqHva + 2 * CVQ_BUFFER) / PAGE;
     mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1 }, 'guest.svq-buffers');
     return mm;
+  }
+
+  /** The shadow CVQ buffers follow the shadow vring areas of every VQ in the SVQ block. */
+  private get cvqHva(): number {
+    return this.svqHva + (2 * this.spec.devices.queuePairs + 1) * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
   }
 
   /** What the listener should have mapped now for one device. */
@@ -130,7 +134,7 @@ export class VirtualMachine {
       }
     }
     if (this.cvqIsolated) {
-      const cvqHva = this.svqHva + (2 * this.spec.devices.queuePairs + 1) * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
+      const cvqHva = this.cvqHva;
       const cvqTree = new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
       items.push({ name: 'cvq.out', asid: CVQ_ASID, iova: cvqTree.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: cvqHva, perm: VHOST_ACCESS_RO });
       items.push({ name: 'cvq.status', asid: CVQ_ASID, iova: cvqTree.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: cvqHva + CVQ_BUFFER, perm: VHOST_ACCESS_RW });

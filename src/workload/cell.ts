@@ -43,6 +43,12 @@ function canonical(p: CellParams): string {
   return JSON.stringify(Object.fromEntries(Object.keys(p).sort().map((k) => [k, p[k as keyof CellParams]])));
 }
 
+/** The device setup a cell runs, as tables name it: "mlx5", "vdpa_sim/dma_map", "vduse (va)", "mlx5 x2". */
+export function setupLabel(p: CellParams): string {
+  const variant = p.variant && p.variant !== 'set_map' ? `/${p.variant}` : '';
+  return `${p.parent}${variant}${p.useVa ? ' (va)' : ''}${p.devices > 1 ? ` x${p.devices}` : ''}`;
+}
+
 export function makeCell(params: CellParams): CellSpec {
   const id = createHash('sha256').update(canonical(params)).digest('hex').slice(0, 12);
   const variant = params.variant && params.variant !== 'set_map' ? `/${params.variant}` : '';

@@ -2,7 +2,7 @@
 export { WORKLOAD_SCHEMA_VERSION, workloadSchema, workloadManySchema, schemaFor } from './schema.js';
 export type { RawWorkload, RawMatrix } from './schema.js';
 export { parseSize, formatBytes } from './sizes.js';
-export { makeCell, toVmSpec } from './cell.js';
+export { makeCell, setupLabel, toVmSpec } from './cell.js';
 export type { CellParams, CellSpec } from './cell.js';
 export { expandWorkload, MAX_GUEST_BYTES } from './expand.js';
 export { loadWorkload, parseWorkload, resolveProfilePath, problemsError, PACKAGE_ROOT, PROFILES_DIR } from './load.js';
