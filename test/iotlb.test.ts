@@ -154,6 +154,65 @@ test('deleteParts reports each entry before removing it', () => {
   assert.equal(t.count, 0);
 });
 
+test('addPageRuns builds the tree addPages would, and stops where addPages would refuse', () => {
+  // Runs of 1, 2 and 3 pages (mixing the whole-page fast path and multi-page
+  // entries), then a run that overlaps an entry already there.
+  const lens = Int32Array.from([1, 2, 1, 3, 1, 1, 2, 1]);
+  const addrs = Float64Array.from([900, 50, 7, 300, 301, 1, 2 ** 40, 5]);
+  const ids = new Int32Array(lens.length);
+  const one = new RadixIotlb();
+  let at = 40;
+  for (let k = 0; k < lens.length; k++) {
+    one.addPages(at, lens[k], addrs[k], 3);
+    at += lens[k];
+  }
+  const bulk = new RadixIotlb();
+  assert.equal(bulk.addPageRuns(40, lens.length, lens, addrs, 3, ids), lens.length);
+  assert.equal(bulk.batchError, undefined);
+  assert.deepEqual([...bulk.entries()], [...one.entries()]);
+  assert.deepEqual([...ids].map((id) => bulk.startPage(id)), [40, 41, 43, 44, 47, 48, 49, 51]);
+
+  // Overlap: an entry sits at page 103; the third run (pages 103-104) is refused.
+  const t = new RadixIotlb();
+  t.addPages(103, 1, 0, 1);
+  assert.equal(t.addPageRuns(100, 4, Int32Array.from([1, 2, 2, 1]), Float64Array.from([1, 2, 3, 4]), 3, ids), 2);
+  assert.equal(t.batchError?.code, 'EEXIST');
+  assert.deepEqual([...t.entries()].map((e) => e.start >> 12n), [100n, 101n, 103n]);
+
+  // The limit, part-way: exactly `limit` entries in, then ENOSPC.
+  const l = new RadixIotlb({ limit: 3 });
+  assert.equal(l.addPageRuns(0, 5, Int32Array.from([1, 1, 1, 1, 1]), Float64Array.from([9, 8, 7, 6, 5]), 3, ids), 3);
+  assert.equal(l.batchError?.code, 'ENOSPC');
+  assert.equal(l.count, 3);
+  assert.equal(new RadixIotlb({ limit: 0 }).addPageRuns(0, 1, lens, addrs, 3, ids), 0);
+});
+
+test('a delete of more entries than one gathered batch (65536) removes exactly the overlapping ones, reporting each once, in order', () => {
+  const t = new RadixIotlb();
+  const n = 150_000;
+  // Single pages, a multi-page entry straddling the query's start, and
+  // byte-granular neighbours sharing the query's last page.
+  t.addPages(0, 10, 5, 3); // pages 0-9; the query starts at page 4
+  for (let p = 10; p < 10 + n; p++) t.addPages(p, 1, p * 7, 3);
+  const lastPage = 10 + n;
+  t.addRange(BigInt(lastPage) << 12n, (BigInt(lastPage) << 12n) + 99n, 1n, 1); // overlaps
+  t.addRange((BigInt(lastPage) << 12n) + 200n, (BigInt(lastPage) << 12n) + 4095n, 2n, 1); // after the query
+  t.addPages(lastPage + 1, 1, 3, 1); // after the query
+  const seen: number[] = [];
+  const removed = t.deleteBatches(4, 0, lastPage, 150, (ids, k) => {
+    for (let i = 0; i < k; i++) seen.push(t.startPage(ids[i]));
+  });
+  assert.equal(removed, n + 2);
+  assert.equal(seen.length, n + 2);
+  assert.ok(seen.every((p, i) => i === 0 || p > seen[i - 1]), 'reported in IOVA order, each once');
+  assert.deepEqual([...t.entries()].map((e) => [e.start, e.last]), [
+    [(BigInt(lastPage) << 12n) + 200n, (BigInt(lastPage) << 12n) + 4095n],
+    [BigInt(lastPage + 1) << 12n, (BigInt(lastPage + 2) << 12n) - 1n],
+  ]);
+  assert.equal(t.translate(5n << 12n), undefined);
+  assert.equal(t.translate((BigInt(lastPage) << 12n) + 300n)?.addr, 102n);
+});
+
 test('copyFrom makes an exact, independent copy', () => {
   const a = new RadixIotlb();
   for (let i = 0; i < 3000; i++) a.addPages(i * 3, 2, i, 1 + (i % 3));

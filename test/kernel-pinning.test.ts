@@ -189,3 +189,23 @@ test('sharded pinning takes back what it pinned ahead on every error path, leavi
     assert.deepEqual(outcome(2), plain, k.name);
   }
 });
+
+test('every device on one mm counts into one counter object, pins counted before the first open included', () => {
+  const { HostMm, pinPages } = hostModule;
+  const mm = new HostMm();
+  const region = mm.mmap({ startPage: 0x7f0000000000 / 4096, pages: 1024, backing: 'thp', seed: 1, shared: false });
+  pinPages(region, 0, 8, mm.pinCounters); // counted by the host layer alone
+  const config = { parent: 'vdpa_sim' as const, kernel: 'reset-map' as const, useVa: false, nas: 1, ngroups: 1, iovaRange: { first: 0n, last: 2n ** 64n - 1n } };
+  const a = new kernelModule.VhostVdpa(config, mm);
+  const b = new kernelModule.VhostVdpa(config, mm);
+  assert.equal(a.counters, b.counters);
+  assert.equal(mm.pinCounters, a.counters);
+  assert.equal(a.counters.pagesPinned, 8);
+  for (const dev of [a, b]) {
+    dev.setOwner();
+    const r = dev.write({ msgType: 2, type: 2, asid: 0, iova: dev === a ? 0n : 1n << 30n, size: 0x200000n, uaddr: 0x7f0000000000n + (dev === a ? 0n : 0x200000n), perm: 3 });
+    assert.equal(r.ret, 0);
+  }
+  assert.equal(a.counters.pagesPinned, 8 + 1024);
+  assert.equal(b.counters.iotlbUpdates, 2);
+});

@@ -20,7 +20,8 @@ export class HostMm {
   pinnedVm = 0;
   /** RLIMIT_MEMLOCK in pages (PFN_DOWN of the byte limit); Infinity = unlimited. */
   memlockPages = Infinity;
-  readonly pinCounters: PinCounters = newPinCounters();
+  /** Pin counters; the kernel layer swaps in its larger counter object (which has these fields) when a device opens. */
+  pinCounters: PinCounters = newPinCounters();
   /** Helper threads that pin large ranges ahead (sharded pinning); none by default. */
   pinShards: PinShards | undefined;
 

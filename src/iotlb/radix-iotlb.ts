@@ -35,6 +35,7 @@ import {
   META_PERM_SHIFT,
   NODE_WORDS,
   PAGE_OFFSET_MASK,
+  PAGE_SIZE,
   REC_ADDR,
   REC_LAST,
   REC_META,
@@ -189,10 +190,40 @@ export class RadixIotlb extends RadixView {
 
   /** Calls visit(id) for every entry in IOVA order (the tree must not change meanwhile). */
   forEachId(visit: (id: number) => void): void {
-    this.walkOverlapping(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, (id) => {
-      visit(id);
-      return true;
+    this.forEachBatch((ids, n) => {
+      for (let k = 0; k < n; k++) visit(ids[k]);
     });
+  }
+
+  /**
+   * Calls visit(ids, n) with every entry's id in IOVA order, a batch at a
+   * time (the tree must not change meanwhile; `ids` is reused). For walks
+   * over millions of entries: one call per batch, not per entry.
+   */
+  forEachBatch(visit: (ids: Int32Array, n: number) => void): void {
+    this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.walkBatch, visit);
+  }
+
+  /** Gathers the entries overlapping [(sp,so), (lp,lo)] into `out`, batch after batch, and hands each to `visit`. */
+  private batchesOf(sp: number, so: number, lp: number, lo: number, out: Int32Array, visit: (ids: Int32Array, n: number) => void): void {
+    for (;;) {
+      const n = this.gatherOverlapping(sp, so, lp, lo, out);
+      if (n === 0) return;
+      // Where the next batch starts: just past the last entry gathered.
+      const last = out[n - 1];
+      let p = this.lastPage(last);
+      let o = this.lastOff(last) + 1;
+      visit(out, n);
+      if (n < out.length) return;
+      if (o === PAGE_SIZE) {
+        if (p === MAX_PAGE) return;
+        p += 1;
+        o = 0;
+      }
+      if (p > lp || (p === lp && o > lo)) return;
+      sp = p;
+      so = o;
+    }
   }
 
   /**
@@ -281,6 +312,61 @@ export class RadixIotlb extends RadixView {
     return this.insertParts(iovaPage, 0, lastPage, PAGE_OFFSET_MASK, addrPage, 0, perm);
   }
 
+  /**
+   * Maps `count` IOVA-consecutive whole-page entries in ONE write section:
+   * entry k starts where entry k-1 ends, spans pages[k] pages and maps to
+   * target page addrPages[k]. This is vhost_vdpa_pa_map's loop over the
+   * physically contiguous runs of one pin batch, without a seqlock round and
+   * a validation per entry: on a fragmented 4k guest there is one entry per page.
+   * Fills ids[k]. Returns how many went in, in order; when fewer than `count`,
+   * `batchError` says why the next one was refused and the tree holds exactly
+   * the ones before it (as if they had been added one by one).
+   */
+  addPageRuns(iovaPage: number, count: number, pages: Int32Array, addrPages: Float64Array, perm: number, ids: Int32Array): number {
+    checkPerm(perm);
+    this.batchError = undefined;
+    const limit = this.ctl[CTL.LIMIT];
+    let page = iovaPage;
+    let k = 0;
+    this.beginWrite();
+    try {
+      for (; k < count; k++) {
+        const n = pages[k];
+        const addr = addrPages[k];
+        if (!(n >= 1 && isPage(page) && isPage(page + n - 1) && isPage(addr))) {
+          this.batchError = new IotlbError('EINVAL', `bad page range: iovaPage ${page}, npages ${n}, addrPage ${addr}`);
+          break;
+        }
+        if (limit >= 0 && this.ctl[CTL.COUNT] >= limit) {
+          this.batchError = limit === 0 ? new IotlbError('EINVAL', 'iotlb limit is 0') : new IotlbError('ENOSPC', `iotlb holds ${limit} entries, the limit`);
+          break;
+        }
+        let id: number;
+        if (n === 1) {
+          id = this.insertWholePageLocked(page, addr, 0, perm);
+        } else if (this.findFrom(page, 0, page + n - 1, PAGE_OFFSET_MASK)) {
+          id = 0;
+        } else {
+          id = this.newRecord(page, 0, page + n - 1, PAGE_OFFSET_MASK, addr, 0, perm);
+          this.insertInto(0, TOP_LEVEL, 0, page, page + n - 1, id);
+          this.ctl[CTL.COUNT]++;
+        }
+        if (!id) {
+          this.batchError = new IotlbError('EEXIST', `range overlaps an existing entry`);
+          break;
+        }
+        ids[k] = id;
+        page += n;
+      }
+    } finally {
+      this.endWrite();
+    }
+    return k;
+  }
+
+  /** Why the last addPageRuns stopped short (undefined when it did not). */
+  batchError: IotlbError | undefined;
+
   /** Point lookup without allocation; on a hit outPage/outOff/outPerm hold the result. */
   translatePage(page: number, off: number): number {
     return this.lookup(page, off);
@@ -300,13 +386,18 @@ export class RadixIotlb extends RadixView {
   /** Removes one entry by id. */
   removeId(id: number): void {
     this.beginWrite();
+    this.removeIdLocked(id);
+    this.endWrite();
+  }
+
+  /** removeId inside a write section the caller holds. */
+  private removeIdLocked(id: number): void {
     const sp = this.startPage(id);
     const lp = this.lastPage(id);
     if (sp === lp) this.removeOnePage(sp, id);
     else this.removeFrom(0, TOP_LEVEL, 0, sp, lp, id);
     this.freeEntry(id);
     this.ctl[CTL.COUNT]--;
-    this.endWrite();
   }
 
   /**
@@ -314,32 +405,121 @@ export class RadixIotlb extends RadixView {
    * before an entry goes, so callers can read it (e.g. to unpin its pages).
    */
   deleteParts(sp: number, so: number, lp: number, lo: number, each?: (id: number) => void): number {
+    return this.deleteBatches(sp, so, lp, lo, each ? (ids, n) => {
+      for (let k = 0; k < n; k++) each(ids[k]);
+    } : undefined);
+  }
+
+  /**
+   * deleteParts, handing the doomed entries to `sink(ids, n)` a batch at a
+   * time, in IOVA order, while they can still be read. Returns how many went.
+   */
+  deleteBatches(sp: number, so: number, lp: number, lo: number, sink?: (ids: Int32Array, n: number) => void): number {
     if (lp < sp || (lp === sp && lo < so)) return 0;
     if (lp - sp >= BULK_DELETE_MIN_PAGES && this.coversAll(sp, so, lp, lo)) {
       // Unmapping a whole section often takes every entry left: visit them in
       // order, then empty the tree in one step instead of entry by entry.
       const n = this.count;
-      if (each) this.walkOverlapping(sp, so, lp, lo, (id) => (each(id), true));
+      if (sink) this.batchesOf(sp, so, lp, lo, this.idBatch, sink);
       this.reset();
       return n;
     }
     let removed = 0;
     const batch = this.idBatch;
     for (;;) {
-      // Gather ids in one ordered walk, then remove them: no re-descent per entry.
-      let n = 0;
-      this.walkOverlapping(sp, so, lp, lo, (id) => {
-        batch[n++] = id;
-        return n < batch.length;
-      });
-      for (let i = 0; i < n; i++) {
-        each?.(batch[i]);
-        this.removeId(batch[i]);
-      }
+      // Gather ids in one ordered walk, then remove them together. What is
+      // left of the range starts after them, so the same query finds it.
+      const n = this.gatherOverlapping(sp, so, lp, lo, batch);
+      if (n === 0) break;
+      sink?.(batch, n);
+      this.removeGathered(batch, n);
       removed += n;
-      if (n < batch.length) return removed;
+      if (n < batch.length) break;
+    }
+    // Empty again: start the pools afresh, so the next maps allocate in order.
+    if (removed && this.count === 0) this.reset();
+    return removed;
+  }
+
+  /**
+   * Removes entries gathered by one ordered walk (every entry overlapping the
+   * query between ids[0] and ids[n-1]). Entries touching the pages strictly
+   * between ids[0]'s last page and ids[n-1]'s first are then exactly the
+   * gathered ones lying within those pages: those go by clearing the pages'
+   * slots, subtrees at once. The rest (the two ends, and byte-granular
+   * entries sharing their pages) go one by one.
+   */
+  private removeGathered(ids: Int32Array, n: number): void {
+    this.beginWrite();
+    try {
+      const innerFirst = this.lastPage(ids[0]) + 1;
+      const innerLast = n > 1 ? this.startPage(ids[n - 1]) - 1 : -1;
+      let inner = 0;
+      for (let k = 0; k < n; k++) {
+        const id = ids[k];
+        if (this.startPage(id) < innerFirst || this.lastPage(id) > innerLast) this.removeIdLocked(id);
+        else inner++;
+      }
+      if (inner) {
+        this.lastDropped = 0;
+        this.clearIn(0, TOP_LEVEL, 0, innerFirst, innerLast);
+      }
+    } finally {
+      this.endWrite();
     }
   }
+
+  /**
+   * Empties every slot of `node` over pages [ps, pl], freeing the entries
+   * and nodes found there (every entry touching them lies within them), and
+   * collapses a partly cleared child left with one entry, as removeFrom does.
+   */
+  private clearIn(node: number, level: number, base: number, ps: number, pl: number): void {
+    const span = LEVEL_SPAN[level];
+    const i1 = Math.floor((pl - base) / span);
+    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
+      const at = node + 1 + i;
+      const v = this.slots[at];
+      if (v === 0) continue;
+      if (v > 0) {
+        // Above level 0 the slot's stretch may reach past [ps, pl], and its
+        // only entry (a compressed path) may lie outside the pages: it stays.
+        if (level > 0 && (this.startPage(v) > pl || this.lastPage(v) < ps)) continue;
+        this.dropEntry(v);
+      } else if (level === 0) {
+        for (let b = -v; b > 0; ) {
+          const next = this.bNext[b];
+          this.dropEntry(this.bEntry[b]);
+          this.freeBucket(b);
+          b = next;
+        }
+      } else {
+        const sb = base + i * span;
+        const se = sb + span - 1;
+        const child = -v;
+        this.clearIn(child, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se);
+        const only = this.soleEntry(child, level - 1);
+        if (only < 0) continue;
+        this.freeNode(child, level - 1);
+        if (only > 0) {
+          this.slots[at] = only;
+          continue;
+        }
+      }
+      this.slots[at] = 0;
+      this.slots[node]--;
+    }
+  }
+
+  /** Frees entry e once (a multi-slot entry's slots come one after another in a clear). */
+  private dropEntry(e: number): void {
+    if (e === this.lastDropped) return;
+    this.lastDropped = e;
+    this.freeEntry(e);
+    this.ctl[CTL.COUNT]--;
+  }
+
+  private lastDropped = 0;
 
   /** True when [(sp,so), (lp,lo)] reaches from the lowest entry's start to the highest entry's end. */
   private coversAll(sp: number, so: number, lp: number, lo: number): boolean {
@@ -374,8 +554,9 @@ export class RadixIotlb extends RadixView {
     }
   }
 
-  /** Scratch for deleteParts: ids gathered per walk. */
+  /** Scratch for deletes and for forEachBatch: ids gathered per walk (two, so a visit may delete from another tree). */
   private readonly idBatch = new Int32Array(65536);
+  private readonly walkBatch = new Int32Array(65536);
 
   insertParts(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
     const limit = this.ctl[CTL.LIMIT];
@@ -396,6 +577,15 @@ export class RadixIotlb extends RadixView {
     return id;
   }
 
+  /** One whole-page entry, in its own write section (see insertWholePageLocked). */
+  private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
+    this.beginWrite();
+    const id = this.insertWholePageLocked(page, addrPage, addrOff, perm);
+    this.endWrite();
+    if (!id) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
+    return id;
+  }
+
   /**
    * The common entry of a 4 KiB-fragmented guest: exactly one whole page.
    * One descent both checks for overlap and finds where to insert; nothing
@@ -403,20 +593,19 @@ export class RadixIotlb extends RadixView {
    * stretch whose only entry misses the page, so nothing below it can
    * overlap). The level-0 node of the last insert is cached: consecutive
    * pages skip the descent. Removals, resets and copies drop the cache.
+   * The caller holds the write section. Returns the id, or 0 on overlap.
    */
-  private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
+  private insertWholePageLocked(page: number, addrPage: number, addrOff: number, perm: number): number {
     const slots = this.slots;
     const block = Math.floor(page / LEAF_NODE_PAGES);
     if (block === this.leafBlock) {
       // Cached leaf: a page's slot in a level-0 node is page mod 32; empty means free.
       const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
-      if (slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
-      this.beginWrite();
+      if (slots[at] !== 0) return 0;
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
       this.slots[at] = id;
       this.slots[this.leafNode]++;
       this.ctl[CTL.COUNT]++;
-      this.endWrite();
       return id;
     }
     let node = 0;
@@ -424,13 +613,10 @@ export class RadixIotlb extends RadixView {
     for (; ; level--) {
       const v = slots[node + 1 + slotOf(page, level)];
       if (v === 0) break;
-      if (level === 0 || (v > 0 && this.startPage(v) <= page && page <= this.lastPage(v))) {
-        throw new IotlbError('EEXIST', `range overlaps an existing entry`);
-      }
+      if (level === 0 || (v > 0 && this.startPage(v) <= page && page <= this.lastPage(v))) return 0;
       if (v > 0) break;
       node = -v;
     }
-    this.beginWrite();
     const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
     // The check passed: insert from where the descent stopped (pushing down the stretch's only entry if needed).
     const leaf = this.insertOnePage(page, id, node, level);
@@ -439,7 +625,6 @@ export class RadixIotlb extends RadixView {
       this.leafNode = leaf;
     }
     this.ctl[CTL.COUNT]++;
-    this.endWrite();
     return id;
   }
 

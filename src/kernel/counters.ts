@@ -54,14 +54,28 @@ export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
 ];
 
 /**
- * Extends the host's pin counters in place, so both layers count into one
- * object. Every device on one mm shares it: a second device must not zero
- * what the first one counted, so only missing fields are added.
+ * The counters of every device on `mm`, created on first use. Every device
+ * on one mm counts into ONE object (the pin functions of the host layer count
+ * into it too), so a second device never zeroes what the first counted.
+ *
+ * Why a literal with every field instead of adding the kernel's fields to the
+ * host's object in a loop: properties added by keyed stores past a dozen turn
+ * a V8 object into a dictionary, and every `c.x++` on the hot paths then cost
+ * about 20 ns instead of 1 (measured on Node 20).
  */
-export function newCounters(pin: PinCounters): KernelCounters {
-  const c = pin as unknown as Record<string, number>;
-  for (const n of COUNTER_NAMES) if (!(n in c)) c[n] = 0;
-  return c as unknown as KernelCounters;
+export function countersOf(mm: { pinCounters: PinCounters }): KernelCounters {
+  const pin = mm.pinCounters;
+  if ('messages' in pin) return pin as KernelCounters;
+  const c: KernelCounters = {
+    messages: 0, ioctls: 0, iotlbUpdates: 0, iotlbInvalidates: 0, batches: 0,
+    pinCalls: pin.pinCalls, pagesPinned: pin.pagesPinned, pagesUnpinned: pin.pagesUnpinned, pagesDirtied: pin.pagesDirtied,
+    iotlbInserts: 0, iotlbRemoves: 0, dmaMaps: 0, dmaUnmaps: 0, iommuMaps: 0, iommuUnmaps: 0,
+    setMaps: 0, setMapEntriesWalked: 0, deviceInserts: 0, deviceRemoves: 0,
+    mrBuilds: 0, dmaMrBuilds: 0, directMrs: 0, mtts: 0, nullKlms: 0, mkeysCreated: 0, mkeysDestroyed: 0,
+    vqSuspends: 0, vqResumes: 0, resets: 0, resetsCleanMap: 0, resetsKeepMap: 0, resetMaps: 0,
+  };
+  mm.pinCounters = c;
+  return c;
 }
 
 /** A plain snapshot (for results and dumps). */

@@ -35,9 +35,19 @@ export class MrBuilder {
   private piece = -1;
   private pieceLen = 0;
   private pieceGcd = 0;
+  /** Exclusive end page of the current direct MR (piece). */
+  private pieceEnd = 0;
   readonly shape: MrShape = { chains: 0, directMrs: 0, mtts: 0, nullKlms: 0, mkeys: 0 };
 
   add(startPage: number, npages: number, perm: number): void {
+    // The common case on a fragmented guest: the next entry extends the
+    // chain inside the current direct MR (one page entries: gcd stays 1).
+    if (this.open && startPage === this.chainEnd && perm === this.chainPerm && startPage + npages <= this.pieceEnd) {
+      this.chainEnd = startPage + npages;
+      this.pieceLen += npages;
+      if (this.pieceGcd !== 1) this.pieceGcd = gcd(this.pieceGcd, npages);
+      return;
+    }
     if (!(this.open && startPage === this.chainEnd && perm === this.chainPerm)) {
       if (this.open) {
         this.finishPiece();
@@ -59,6 +69,7 @@ export class MrBuilder {
         this.piece = piece;
       }
       const pieceEnd = this.chainStart + (piece + 1) * MAX_KLM_PAGES;
+      this.pieceEnd = pieceEnd;
       const take = Math.min(left, pieceEnd - at);
       this.pieceGcd = gcd(this.pieceGcd, take);
       this.pieceLen += take;

@@ -31,7 +31,12 @@ export class Mlx5Parent extends ParentBase {
     const c = this.counters;
     c.setMaps++;
     const b = new MrBuilder();
-    src.forEachId((id) => b.add(src.startPage(id), src.lastPage(id) - src.startPage(id) + 1, src.perm(id)));
+    src.forEachBatch((ids, n) => {
+      for (let k = 0; k < n; k++) {
+        const id = ids[k];
+        b.add(src.startPage(id), src.lastPage(id) - src.startPage(id) + 1, src.perm(id));
+      }
+    });
     const shape = b.finish();
     c.mrBuilds++;
     c.directMrs += shape.directMrs;
