@@ -331,6 +331,12 @@ export class RadixIotlb extends RadixView {
     this.beginWrite();
     try {
       for (; k < count; k++) {
+        if (limit < 0 && pages[k] === 1 && Math.floor(page / LEAF_NODE_PAGES) === this.leafBlock) {
+          const added = this.appendToLeaf(page, k, count, pages, addrPages, perm, ids);
+          k += added;
+          page += added;
+          if (k === count) break;
+        }
         const n = pages[k];
         const addr = addrPages[k];
         if (!(n >= 1 && isPage(page) && isPage(page + n - 1) && isPage(addr))) {
@@ -362,6 +368,44 @@ export class RadixIotlb extends RadixView {
       this.endWrite();
     }
     return k;
+  }
+
+  /**
+   * addPageRuns' inner loop for its common case: single pages going into the
+   * cached level-0 node, with new records taken from the top of the pool (no
+   * free list), no limit. Tree and pool counters are written once per call.
+   * Returns how many entries went in from index k; stops at the first entry
+   * that is not such a page (or at a taken slot, a bad address, the leaf's
+   * end), leaving it to the general path.
+   */
+  private appendToLeaf(page: number, k: number, count: number, pages: Int32Array, addrPages: Float64Array, perm: number, ids: Int32Array): number {
+    const ctl = this.ctl;
+    if (ctl[CTL.FREE_ENTRY] !== 0) return 0;
+    const leaf = this.leafNode;
+    const room = Math.min(count - k, LEAF_NODE_PAGES - (page & (LEAF_NODE_PAGES - 1)));
+    let top = ctl[CTL.ENTRIES_TOP];
+    if ((top + room) * REC_WORDS > this.rec.length) this.ensure('rec', (top + room) * ENTRY_BYTES);
+    const slots = this.slots;
+    const r = this.rec;
+    const meta = ((PAGE_LAST_OFF << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0;
+    let added = 0;
+    for (; added < room; added++) {
+      const addr = addrPages[k + added];
+      const at = leaf + 1 + ((page + added) & (LEAF_NODE_PAGES - 1));
+      if (!(pages[k + added] === 1 && slots[at] === 0 && addr >= 0 && addr <= MAX_PAGE && addr === Math.floor(addr))) break;
+      const id = top++;
+      const i = REC_WORDS * id;
+      r[i + REC_START] = page + added;
+      r[i + REC_LAST] = page + added;
+      r[i + REC_ADDR] = addr;
+      r[i + REC_META] = meta;
+      slots[at] = id;
+      ids[k + added] = id;
+    }
+    ctl[CTL.ENTRIES_TOP] = top;
+    slots[leaf] += added;
+    ctl[CTL.COUNT] += added;
+    return added;
   }
 
   /** Why the last addPageRuns stopped short (undefined when it did not). */
@@ -484,8 +528,11 @@ export class RadixIotlb extends RadixView {
       if (v > 0) {
         // Above level 0 the slot's stretch may reach past [ps, pl], and its
         // only entry (a compressed path) may lie outside the pages: it stays.
-        if (level > 0 && (this.startPage(v) > pl || this.lastPage(v) < ps)) continue;
-        this.dropEntry(v);
+        // (An entry already dropped here has a freed record: check it first.)
+        if (v !== this.lastDropped) {
+          if (level > 0 && (this.startPage(v) > pl || this.lastPage(v) < ps)) continue;
+          this.dropEntry(v);
+        }
       } else if (level === 0) {
         for (let b = -v; b > 0; ) {
           const next = this.bNext[b];
