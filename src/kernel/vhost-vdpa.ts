@@ -475,6 +475,25 @@ export class VhostVdpa {
       // Pin the piece (per-page work; not what was pinned ahead), then list its physically contiguous runs.
       const from = Math.max(idx, pinnedAheadUntil - vma.startPage);
       if (from < end) pinPages(vma, from, end - from, this.counters);
+      if (layout.singlePageRuns) {
+        // Every page its own run, frames descending within a chunk: list a
+        // chunk's pages in one loop instead of a frameOf call per page.
+        const cp = layout.chunkPages;
+        const pfnBase = vma.pfnBase;
+        while (idx < end) {
+          const top = layout.frameOf(idx);
+          const len = Math.min(end - idx, cp - (idx % cp));
+          for (let j = 0; j < len; j++, n++) {
+            seg.region[n] = vma;
+            seg.frame[n] = top - j;
+            seg.pfn[n] = pfnBase + top - j;
+            seg.len[n] = 1;
+          }
+          idx += len;
+          done += len;
+        }
+        continue;
+      }
       while (idx < end) {
         const frame = layout.frameOf(idx);
         const len = Math.min(layout.runLeft, end - idx);
