@@ -308,7 +308,7 @@ export class RadixIotlb extends RadixView {
     if (!(npages >= 1 && isPage(iovaPage) && isPage(lastPage) && isPage(addrPage))) {
       throw new IotlbError('EINVAL', `bad page range: iovaPage ${iovaPage}, npages ${npages}, addrPage ${addrPage}`);
     }
-    checkPerm(perm);
+    if ((perm & 0xff) !== perm) checkPerm(perm);
     return this.insertParts(iovaPage, 0, lastPage, PAGE_OFFSET_MASK, addrPage, 0, perm);
   }
 
@@ -626,6 +626,24 @@ export class RadixIotlb extends RadixView {
 
   /** One whole-page entry, in its own write section (see insertWholePageLocked). */
   private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
+    const slots = this.slots;
+    if (Math.floor(page / LEAF_NODE_PAGES) === this.leafBlock) {
+      const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
+      if (slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
+      if (this.ctl[CTL.FREE_ENTRY] !== 0 || (this.ctl[CTL.ENTRIES_TOP] + 1) * REC_WORDS <= this.rec.length) {
+        // Filling an empty slot of an existing node changes nothing a reader
+        // walks but that slot: write the record, then publish it with one
+        // atomic store of its id (readers that see the id see the record:
+        // the store is sequentially consistent). No seqlock round; a
+        // reader's level-3 cache stays valid. Pool growth, push-downs and
+        // every removal still go through the seqlock.
+        const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
+        Atomics.store(slots, at, id);
+        slots[this.leafNode]++;
+        this.ctl[CTL.COUNT]++;
+        return id;
+      }
+    }
     this.beginWrite();
     const id = this.insertWholePageLocked(page, addrPage, addrOff, perm);
     this.endWrite();
@@ -998,8 +1016,9 @@ export class RadixIotlb extends RadixView {
   }
 }
 
+/** An integer page number in [0, MAX_PAGE] (NaN and fractions fail the floor test). */
 function isPage(p: number): boolean {
-  return Number.isInteger(p) && p >= 0 && p <= MAX_PAGE;
+  return p >= 0 && p <= MAX_PAGE && Math.floor(p) === p;
 }
 
 function checkPerm(perm: number): void {
