@@ -95,6 +95,7 @@ export class RadixIotlb extends RadixView {
       throw new IotlbError('EINVAL', `limit must be an integer in [0, 2^31), got ${limit}`);
     }
     this.ctl[CTL.LIMIT] = limit === undefined ? -1 : limit;
+    this.entryLimit = this.ctl[CTL.LIMIT];
     this.initEmpty();
   }
 
@@ -112,6 +113,9 @@ export class RadixIotlb extends RadixView {
     c[CTL.FREE_NODE_513] = 0;
     c[CTL.COUNT] = 0;
   }
+
+  /** The entry limit (-1: unenforced), kept by the writer outside shared memory: it is read on every insert. */
+  private readonly entryLimit: number;
 
   /** The entry limit, or undefined when unenforced. */
   get limit(): number | undefined {
@@ -325,7 +329,7 @@ export class RadixIotlb extends RadixView {
   addPageRuns(iovaPage: number, count: number, pages: Int32Array, addrPages: Float64Array, perm: number, ids: Int32Array): number {
     checkPerm(perm);
     this.batchError = undefined;
-    const limit = this.ctl[CTL.LIMIT];
+    const limit = this.entryLimit;
     let page = iovaPage;
     let k = 0;
     this.beginWrite();
@@ -606,7 +610,7 @@ export class RadixIotlb extends RadixView {
   private readonly walkBatch = new Int32Array(65536);
 
   insertParts(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
-    const limit = this.ctl[CTL.LIMIT];
+    const limit = this.entryLimit;
     if (limit === 0) throw new IotlbError('EINVAL', 'iotlb limit is 0');
     if (limit > 0 && this.ctl[CTL.COUNT] >= limit) {
       throw new IotlbError('ENOSPC', `iotlb holds ${this.ctl[CTL.COUNT]} entries, the limit`);
