@@ -464,6 +464,7 @@ export class RadixIotlb extends RadixView {
    */
   deleteBatches(sp: number, so: number, lp: number, lo: number, sink?: (ids: Int32Array, n: number) => void): number {
     if (lp < sp || (lp === sp && lo < so)) return 0;
+    if (sp === lp) return this.deleteInPage(sp, so, lo, sink);
     if (lp - sp >= BULK_DELETE_MIN_PAGES && this.coversAll(sp, so, lp, lo)) {
       // Unmapping a whole section often takes every entry left: visit them in
       // order, then empty the tree in one step instead of entry by entry.
@@ -485,6 +486,24 @@ export class RadixIotlb extends RadixView {
       if (n < batch.length) break;
     }
     // Empty again: start the pools afresh, so the next maps allocate in order.
+    if (removed && this.count === 0) this.reset();
+    return removed;
+  }
+
+  /**
+   * deleteBatches within one page (a DMA unmap of one page, a bench delete):
+   * one iterative descent per entry instead of a gathering walk.
+   */
+  private deleteInPage(page: number, so: number, lo: number, sink?: (ids: Int32Array, n: number) => void): number {
+    let removed = 0;
+    for (let id = this.findFrom(page, so, page, lo); id; id = this.findFrom(page, so, page, lo)) {
+      if (sink) {
+        this.idBatch[0] = id;
+        sink(this.idBatch, 1);
+      }
+      this.removeId(id);
+      removed++;
+    }
     if (removed && this.count === 0) this.reset();
     return removed;
   }
