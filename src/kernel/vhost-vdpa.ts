@@ -70,6 +70,9 @@ function addError(e: unknown): ErrnoName {
 /** Maps of at least this many pages are pinned ahead by the shards, when the mm has them. */
 const SHARD_MIN_PAGES = 2 ** 16;
 
+/** VHOST_ACCESS_WO as a module-local const: V8 folds it, not an imported binding, in the per-entry unmap loop. */
+const ACCESS_WO = VHOST_ACCESS_WO;
+
 /** pin_user_pages calls take at most one page of struct page pointers. */
 export const PIN_BATCH_PAGES = 512;
 
@@ -608,7 +611,7 @@ export class VhostVdpa {
       for (let k = 0; k < n; k++) {
         const id = ids[k];
         const np = iotlb.lastPage(id) - iotlb.startPage(id) + 1;
-        this.unpinPfnRange(iotlb.addrPage(id), np, (iotlb.perm(id) & VHOST_ACCESS_WO) !== 0);
+        this.unpinPfnRange(iotlb.addrPage(id), np, (iotlb.perm(id) & ACCESS_WO) !== 0);
         pages += np;
       }
       this.mm.pinnedVm -= pages;
