@@ -47,6 +47,9 @@ export interface IotlbHandle {
 }
 
 const TWO_POW_52 = 2 ** 52;
+/** The offset bits of a record's meta word, and their value for an entry of whole pages (start offset 0, last offset 4095). */
+const WHOLE_PAGES_MASK = (PAGE_OFFSET_MASK << META_LAST_SHIFT) | PAGE_OFFSET_MASK;
+const WHOLE_PAGES_META = PAGE_OFFSET_MASK << META_LAST_SHIFT;
 
 /**
  * Index of `page` in a node of `level` (see LEVEL_BITS in layout.ts).
@@ -192,6 +195,17 @@ export class RadixView {
     const i = 4 * e;
     const sp = r[i + REC_START];
     const meta = r[i + REC_META];
+    if (meta < META_ADDR_OFF_SCALE && (meta & WHOLE_PAGES_MASK) === WHOLE_PAGES_META) {
+      // Whole pages to a page-aligned target (every PA-mode entry): no
+      // offsets to compare or carry, and the perm is the top byte.
+      if (page < sp || page > r[i + REC_LAST]) return 0;
+      let p = r[i + REC_ADDR] + (page - sp);
+      if (p >= TWO_POW_52) p -= TWO_POW_52;
+      this.outPage = p;
+      this.outOff = off;
+      this.outPerm = meta >>> META_PERM_SHIFT;
+      return e;
+    }
     const m32 = meta >>> 0;
     if (page < sp || (page === sp && off < (m32 & PAGE_OFFSET_MASK))) return 0;
     const lp = r[i + REC_LAST];
