@@ -55,3 +55,19 @@ test('usage errors and unreadable files exit 2', () => {
   assert.match(r.stderr, /nonexistent.jsonl: cannot read \(ENOENT\)/);
   assert.equal(spawnSync(process.execPath, [CLI, 'bench', 'iotlb', '--sizes', 'x'], { encoding: 'utf8' }).status, 2);
 });
+
+test('bench pin --json: the floor, the floor in the 4k layout order, and each backing, with rates and shares of the floor', () => {
+  // 1 GiB and a short budget: this checks the rows, not the speed.
+  const r = spawnSync(process.execPath, [CLI, 'bench', 'pin', '--gib', '1', '--backings', '4k,thp', '--time', '20', '--json', '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as Array<{ impl: string; pages: number; pagesPerSec: number; rme: number; ofFloor: number }>;
+  assert.deepEqual(rows.map((x) => x.impl), ['floor', 'floor-4k-order', '4k', 'thp']);
+  for (const x of rows) {
+    assert.equal(x.pages, 2 ** 18);
+    assert.ok(x.pagesPerSec > 0 && Number.isFinite(x.rme), JSON.stringify(x));
+    assert.ok(Math.abs(x.ofFloor - x.pagesPerSec / rows[0].pagesPerSec) < 1e-9);
+  }
+  // Without a mean-1 4k region there is no layout-order reference.
+  const thp = spawnSync(process.execPath, [CLI, 'bench', 'pin', '--gib', '1', '--backings', 'thp', '--time', '20', '--json', '--quiet'], { encoding: 'utf8' });
+  assert.deepEqual((JSON.parse(thp.stdout) as Array<{ impl: string }>).map((x) => x.impl), ['floor', 'thp']);
+});

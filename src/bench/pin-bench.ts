@@ -9,7 +9,12 @@ import { Bench } from 'tinybench';
 import { BACKINGS, HostMm, pinPages, unpinPages, type Backing } from '../host/index.js';
 
 export interface PinBenchRow {
-  impl: Backing | 'floor';
+  /**
+   * A backing, the floor, or 'floor-4k-order': the floor's bare loop over
+   * the frames in the order a 4k region's pages map to them (the best any
+   * pinning in that physical layout can do; a reference, not a target).
+   */
+  impl: Backing | 'floor' | 'floor-4k-order';
   pages: number;
   /** Pages pinned + unpinned per second (the floor: pages incremented twice per second). */
   pagesPerSec: number;
@@ -43,6 +48,23 @@ export function runPinBench(opts: PinBenchOptions): PinBenchRow[] {
     const mm = new HostMm();
     const region = mm.mmap({ startPage: 2 ** 20, pages, backing, seed: 1, shared: false, meanRun: opts.meanRun });
     const c = mm.pinCounters;
+    if (backing === '4k' && region.layout.singlePageRuns) {
+      // The same bare per-page loop, visiting frames in the 4k layout's order:
+      // how much of the gap to the floor the scattered layout alone explains.
+      const layout = region.layout;
+      const cp = layout.chunkPages;
+      const frames = new Int32Array(new SharedArrayBuffer(region.framePages * 4));
+      bench.add('floor-4k-order', () => {
+        for (let idx = 0; idx < pages; idx += cp) {
+          const top = layout.frameOf(idx);
+          for (let f = top; f > top - Math.min(cp, pages - idx); f--) frames[f]++;
+        }
+        for (let idx = 0; idx < pages; idx += cp) {
+          const top = layout.frameOf(idx);
+          for (let f = top; f > top - Math.min(cp, pages - idx); f--) frames[f]--;
+        }
+      });
+    }
     // 512-page calls, as vhost_vdpa_pa_map makes them.
     const walk = (pin: boolean) => {
       for (let call = 0; call < pages; call += 512) {
@@ -65,8 +87,10 @@ export function runPinBench(opts: PinBenchOptions): PinBenchRow[] {
     return { pagesPerSec: pages / (r.latency.mean / 1000), rme: r.latency.rme };
   };
   const f = rate('floor');
+  const reference = bench.tasks.some((t) => t.name === 'floor-4k-order') ? rate('floor-4k-order') : undefined;
   return [
     { impl: 'floor', pages, ...f, ofFloor: 1 },
+    ...(reference ? [{ impl: 'floor-4k-order' as const, pages, ...reference, ofFloor: reference.pagesPerSec / f.pagesPerSec }] : []),
     ...opts.backings.map((b) => {
       const x = rate(b);
       return { impl: b, pages, ...x, ofFloor: x.pagesPerSec / f.pagesPerSec };

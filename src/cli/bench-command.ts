@@ -57,7 +57,10 @@ Examples:
     .option('--time <ms>', 'time budget per task in ms', positiveInt('--time'), 2000)
     .option('--json', 'print rows as JSON: [{impl, pages, pagesPerSec, rme, ofFloor}]')
     .option('--quiet', 'no progress on stderr')
-    .addHelpText('after', '\nExamples:\n  vdpa-lab bench pin\n  vdpa-lab bench pin --gib 8 --backings 4k --mean-run 1 --json')
+    .addHelpText(
+      'after',
+      '\nWith a 4k backing of mean run 1 a row floor-4k-order runs the floor\'s loop over the frames in\nthat layout\'s order: the share of the floor any pinning in that layout can reach.\n\nExamples:\n  vdpa-lab bench pin\n  vdpa-lab bench pin --gib 8 --backings 4k --mean-run 1 --json',
+    )
     .action(
       action((o: { gib: number; backings: Backing[]; meanRun: number; time: number; json?: boolean; quiet?: boolean }) => {
         const progress = makeProgress(o.quiet);
