@@ -259,16 +259,20 @@ export class RadixIotlb extends RadixView {
     if (n !== other.count) return false;
     const mine = new Int32Array(n);
     let k = 0;
-    this.walkOverlapping(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, (id) => ((mine[k++] = id), true));
+    this.forEachBatch((ids, m) => {
+      mine.set(ids.subarray(0, m), k);
+      k += m;
+    });
     const a = this.rec;
     const b = other.rec;
     let i = 0;
     let same = true;
-    other.walkOverlapping(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, (id) => {
-      const x = REC_WORDS * mine[i++];
-      const y = REC_WORDS * id;
-      same = a[x] === b[y] && a[x + 1] === b[y + 1] && a[x + 2] === b[y + 2] && a[x + 3] === b[y + 3];
-      return same;
+    other.forEachBatch((ids, m) => {
+      for (let j = 0; j < m && same; j++, i++) {
+        const x = REC_WORDS * mine[i];
+        const y = REC_WORDS * ids[j];
+        same = a[x] === b[y] && a[x + 1] === b[y + 1] && a[x + 2] === b[y + 2] && a[x + 3] === b[y + 3];
+      }
     });
     return same && i === n;
   }

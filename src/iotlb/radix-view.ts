@@ -295,56 +295,10 @@ export class RadixView {
   }
 
   /**
-   * Calls `visit(id)` for every entry overlapping [q, l], in IOVA order, each
-   * once, in one walk of the tree (no re-descent per entry). `visit` must not
-   * change the tree; it returns false to stop early.
-   */
-  protected walkOverlapping(qp: number, qo: number, lp: number, lo: number, visit: (id: number) => boolean): void {
-    this.qp = qp;
-    this.qo = qo;
-    this.lp = lp;
-    this.lo = lo;
-    this.lastVisited = 0;
-    this.walkIn(0, TOP_LEVEL, 0, qp, lp, visit);
-  }
-
-  private lastVisited = 0;
-
-  private walkIn(node: number, level: number, base: number, ps: number, pl: number, visit: (id: number) => boolean): boolean {
-    const span = LEVEL_SPAN[level];
-    const i1 = Math.floor((pl - base) / span);
-    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
-      const v = this.slots[node + 1 + i];
-      if (v > 0) {
-        // An entry's slots are contiguous in walk order, so "same as last" dedupes.
-        if (v !== this.lastVisited && this.overlapsQuery(v)) {
-          this.lastVisited = v;
-          if (!visit(v)) return false;
-        }
-      } else if (v < 0) {
-        if (level === 0) {
-          for (let b = -v, n = 0; b > 0 && n < MAX_BUCKET_CHAIN; n++, b = this.bNext[b]) {
-            const e = this.bEntry[b];
-            if (e !== this.lastVisited && this.overlapsQuery(e)) {
-              this.lastVisited = e;
-              if (!visit(e)) return false;
-            }
-          }
-        } else {
-          const sb = base + i * span;
-          const se = sb + span - 1;
-          if (!this.walkIn(-v, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se, visit)) return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  /**
    * Writes into `out` the ids of the first out.length entries overlapping
-   * [q, l] (from (qp, qo) on), in IOVA order; returns how many. The same
-   * walk as walkOverlapping without a callback per entry: unmapping and
-   * set_map walks visit tens of millions of entries on a 4k guest.
+   * [q, l] (from (qp, qo) on), in IOVA order, each once; returns how many.
+   * One walk of the tree, no re-descent and no callback per entry: unmapping
+   * and set_map walks visit tens of millions of entries on a 4k guest.
    * Continue after the last id with findAfter-style bounds (see RadixIotlb).
    */
   protected gatherOverlapping(qp: number, qo: number, lp: number, lo: number, out: Int32Array): number {
@@ -359,8 +313,10 @@ export class RadixView {
   }
 
   private gathered = 0;
+  /** The last id gathered: an entry's slots come one after another in the walk, so this dedupes them. */
+  private lastVisited = 0;
 
-  /** walkIn, writing ids to `out`; false once `out` is full. */
+  /** One node of the gathering walk; false once `out` is full. */
   private gatherIn(node: number, level: number, base: number, ps: number, pl: number, out: Int32Array): boolean {
     const s = this.slots;
     const span = LEVEL_SPAN[level];
