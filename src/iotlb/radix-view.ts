@@ -33,9 +33,7 @@ const {
   REC_START,
   TOP_LEVEL,
 } = layout;
-const CTL_GROW_EPOCH = CTL.GROW_EPOCH;
-const CTL_COUNT = CTL.COUNT;
-const CTL_SEQ = CTL.SEQ;
+const { SEQ: CTL_SEQ, COUNT: CTL_COUNT, GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
 
 /** The shared buffers of one tree: pass this to another worker and `attach` it. */
 export interface IotlbHandle {

@@ -16,8 +16,7 @@ import { RadixView, type IotlbHandle } from './radix-view.js';
 // of an imported object, on every use, but folds a module-local const to its
 // value. On the hot paths that was a fifth of a whole-page insert (measured).
 const { CTL } = layout;
-const CTL_SEQ = CTL.SEQ;
-const CTL_GROW_EPOCH = CTL.GROW_EPOCH;
+const { SEQ: CTL_SEQ, GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
 
 export class IotlbReader extends RadixView {
   /** How many lookups had to be retried because the writer was active. */
