@@ -72,6 +72,8 @@ const PAGE_LAST_OFF = 4095;
 const BULK_DELETE_MIN_PAGES = 1024;
 /** Pages under one level-0 node (what the writer's leaf cache covers). */
 const LEAF_NODE_PAGES = LEVEL_SPAN[1];
+/** Pages under one level-1 node (what the writer's level-1 cache covers). */
+const MID_NODE_PAGES = LEVEL_SPAN[2];
 
 /** One mapping, as the bigint API returns it. */
 export interface IotlbEntry {
@@ -122,6 +124,7 @@ export class RadixIotlb extends RadixView {
 
   private initEmpty(): void {
     this.leafBlock = -1;
+    this.midBlock = -1;
     const c = this.ctl;
     this.slots.fill(0, 0, NODE_WORDS[TOP_LEVEL]);
     c[CTL_SLOTS_TOP] = NODE_WORDS[TOP_LEVEL];
@@ -287,6 +290,7 @@ export class RadixIotlb extends RadixView {
    */
   copyFrom(src: RadixIotlb): void {
     this.leafBlock = -1;
+    this.midBlock = -1;
     this.beginWrite();
     const c = src.ctl;
     const slotsTop = c[CTL_SLOTS_TOP];
@@ -672,74 +676,107 @@ export class RadixIotlb extends RadixView {
     return id;
   }
 
-  /** One whole-page entry, in its own write section (see insertWholePageLocked). */
-  private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
-    const slots = this.slots;
-    if (Math.floor(page / LEAF_NODE_PAGES) === this.leafBlock) {
-      const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
-      if (slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
-      if (this.ctl[CTL_FREE_ENTRY] !== 0 || (this.ctl[CTL_ENTRIES_TOP] + 1) * REC_WORDS <= this.rec.length) {
-        // Filling an empty slot of an existing node changes nothing a reader
-        // walks but that slot: write the record, then publish it with one
-        // atomic store of its id (readers that see the id see the record:
-        // the store is sequentially consistent). No seqlock round; a
-        // reader's level-3 cache stays valid. Pool growth, push-downs and
-        // every removal still go through the seqlock.
-        const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
-        Atomics.store(slots, at, id);
-        slots[this.leafNode]++;
-        this.ctl[CTL_COUNT]++;
-        return id;
-      }
-    }
-    this.beginWrite();
-    const id = this.insertWholePageLocked(page, addrPage, addrOff, perm);
-    this.endWrite();
-    if (!id) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
-    return id;
-  }
-
   /**
-   * The common entry of a 4 KiB-fragmented guest: exactly one whole page.
-   * One descent both checks for overlap and finds where to insert; nothing
-   * is written before the check passes (a push-down only happens below a
-   * stretch whose only entry misses the page, so nothing below it can
-   * overlap). The level-0 node of the last insert is cached: consecutive
-   * pages skip the descent. Removals, resets and copies drop the cache.
-   * The caller holds the write section. Returns the id, or 0 on overlap.
+   * One whole-page entry, the common entry of a 4 KiB-fragmented guest.
+   * Filling an empty slot of an existing node changes nothing a reader walks
+   * but that slot: the record is written first, then its id is published
+   * with one atomic store (a reader that sees the id reads the record through
+   * it; the store is sequentially consistent). No seqlock round, and readers'
+   * level-3 caches stay valid. Pool growth, push-downs and every removal still
+   * go through the seqlock.
    */
-  private insertWholePageLocked(page: number, addrPage: number, addrOff: number, perm: number): number {
-    const slots = this.slots;
-    const block = Math.floor(page / LEAF_NODE_PAGES);
-    if (block === this.leafBlock) {
-      // Cached leaf: a page's slot in a level-0 node is page mod 32; empty means free.
+  private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
+    const roomy = this.ctl[CTL_FREE_ENTRY] !== 0 || (this.ctl[CTL_ENTRIES_TOP] + 1) * REC_WORDS <= this.rec.length;
+    if (roomy && Math.floor(page / LEAF_NODE_PAGES) === this.leafBlock) {
+      // The cached leaf: the page's slot is page mod 32.
       const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
-      if (slots[at] !== 0) return 0;
+      if (this.slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
-      this.slots[at] = id;
+      Atomics.store(this.slots, at, id);
       this.slots[this.leafNode]++;
       this.ctl[CTL_COUNT]++;
       return id;
     }
-    let node = 0;
-    let level = TOP_LEVEL;
-    for (; ; level--) {
-      const v = slots[node + 1 + slotOf(page, level)];
-      if (v === 0) break;
-      if (level === 0 || (v > 0 && this.startPage(v) <= page && page <= this.lastPage(v))) return 0;
-      if (v > 0) break;
-      node = -v;
+    if (!this.findSlotFor(page)) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
+    const node = this.foundNode;
+    const level = this.foundLevel;
+    const at = node + 1 + slotOf(page, level);
+    if (roomy && this.slots[at] === 0) {
+      const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
+      Atomics.store(this.slots, at, id);
+      this.slots[node]++;
+      this.ctl[CTL_COUNT]++;
+      if (level === 0) {
+        this.leafBlock = Math.floor(page / LEAF_NODE_PAGES);
+        this.leafNode = node;
+      }
+      return id;
     }
+    this.beginWrite();
+    const id = this.insertFound(page, addrPage, addrOff, perm);
+    this.endWrite();
+    return id;
+  }
+
+  /**
+   * insertWholePage inside a write section the caller holds.
+   * Returns the id, or 0 on overlap.
+   */
+  private insertWholePageLocked(page: number, addrPage: number, addrOff: number, perm: number): number {
+    if (!this.findSlotFor(page)) return 0;
+    return this.insertFound(page, addrPage, addrOff, perm);
+  }
+
+  /** Inserts a whole page where findSlotFor stopped (pushing down the stretch's only entry if needed). */
+  private insertFound(page: number, addrPage: number, addrOff: number, perm: number): number {
     const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
-    // The check passed: insert from where the descent stopped (pushing down the stretch's only entry if needed).
-    const leaf = this.insertOnePage(page, id, node, level);
+    const leaf = this.insertOnePage(page, id, this.foundNode, this.foundLevel);
     if (leaf >= 0) {
-      this.leafBlock = block;
+      this.leafBlock = Math.floor(page / LEAF_NODE_PAGES);
       this.leafNode = leaf;
     }
     this.ctl[CTL_COUNT]++;
     return id;
   }
+
+  /**
+   * The read-only half of a whole-page insert: descends to where `page`
+   * would go and leaves it in foundNode/foundLevel (an empty slot, or a slot
+   * whose only entry misses the page and must move down). False when an
+   * entry already touches the page. Starts at the cached level-0 node of the
+   * last insert, else at the cached level-1 node above it, else at the root:
+   * a dense map fills 32 pages per leaf and enters a new leaf every 32.
+   */
+  private findSlotFor(page: number): boolean {
+    const slots = this.slots;
+    if (Math.floor(page / LEAF_NODE_PAGES) === this.leafBlock) {
+      this.foundNode = this.leafNode;
+      this.foundLevel = 0;
+      return slots[this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1))] === 0;
+    }
+    const mid = Math.floor(page / MID_NODE_PAGES);
+    let node = mid === this.midBlock ? this.midNode : 0;
+    let level = mid === this.midBlock ? 1 : TOP_LEVEL;
+    for (; ; level--) {
+      if (level === 1) {
+        this.midBlock = mid;
+        this.midNode = node;
+      }
+      const v = slots[node + 1 + slotOf(page, level)];
+      if (v < 0 && level > 0) {
+        node = -v;
+        continue;
+      }
+      this.foundNode = node;
+      this.foundLevel = level;
+      // Level 0: an entry or a bucket touches this very page. Above: a
+      // stretch's only entry overlaps only if it holds the page.
+      return v === 0 || (level > 0 && !(this.startPage(v) <= page && page <= this.lastPage(v)));
+    }
+  }
+
+  private foundNode = 0;
+  private foundLevel = 0;
 
   /** Allocates an entry id and writes its 32-byte record. */
   private newRecord(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
@@ -755,6 +792,9 @@ export class RadixIotlb extends RadixView {
 
   /** Writer-side cache of the level-0 node holding the last whole-page insert. */
   private leafBlock = -1;
+  /** Writer-side cache of the level-1 node of the last descent (its 512-page block, and offset). */
+  private midBlock = -1;
+  private midNode = 0;
   private leafNode = 0;
 
   // =========================== tree surgery ===========================
@@ -1006,6 +1046,7 @@ export class RadixIotlb extends RadixView {
 
   private freeNode(off: number, level: number): void {
     if (level === 0 && off === this.leafNode) this.leafBlock = -1;
+    if (level === 1 && off === this.midNode) this.midBlock = -1;
     const field = freeListField(NODE_WORDS[level]);
     this.slots[off] = 0;
     this.slots[off + 1] = this.ctl[field];
