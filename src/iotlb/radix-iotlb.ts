@@ -688,7 +688,8 @@ export class RadixIotlb extends RadixView {
   private insertWholePage(page: number, addrPage: number, addrOff: number, perm: number): number {
     const roomy = this.ctl[CTL_FREE_ENTRY] !== 0 || (this.ctl[CTL_ENTRIES_TOP] + 1) * REC_WORDS <= this.rec.length;
     if (roomy && Math.floor(page / LEAF_NODE_PAGES) === this.leafBlock) {
-      // The cached leaf: the page's slot is page mod 32.
+      // The cached leaf: the page's slot is page mod 32. (Kept apart from the
+      // general case below: folding the two made this path half again slower.)
       const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
       if (this.slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
