@@ -235,13 +235,16 @@ export class RadixView {
    * The caller guarantees (qp, qo) <= (lp, lo).
    */
   protected findFrom(qp: number, qo: number, lp: number, lo: number): number {
+    // Across pages: the gathering walk, stopped at its first entry.
+    if (qp !== lp) return this.gatherOverlapping(qp, qo, lp, lo, this.firstOnly) ? this.firstOnly[0] : 0;
     this.qp = qp;
     this.qo = qo;
     this.lp = lp;
     this.lo = lo;
-    if (qp === lp) return this.findInPage(qp);
-    return this.findIn(0, TOP_LEVEL, 0, qp, lp);
+    return this.findInPage(qp);
   }
+
+  private readonly firstOnly = new Int32Array(1);
 
   /** First entry after `id` that overlaps up to (lp, lo) (entries are disjoint). */
   protected findAfter(id: number, lp: number, lo: number): number {
@@ -267,29 +270,6 @@ export class RadixView {
       if (level === 0) return this.bucketFind(-v);
       node = -v;
     }
-  }
-
-  private findIn(node: number, level: number, base: number, ps: number, pl: number): number {
-    const s = this.slots;
-    const span = LEVEL_SPAN[level];
-    const i1 = Math.floor((pl - base) / span);
-    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
-      const v = s[node + 1 + i];
-      if (v > 0) {
-        if (this.overlapsQuery(v)) return v;
-        continue;
-      }
-      if (!(v < 0)) continue;
-      if (level === 0) {
-        const r = this.bucketFind(-v);
-        if (r) return r;
-        continue;
-      }
-      const sb = base + i * span;
-      const r = this.findIn(-v, level - 1, sb, ps > sb ? ps : sb, pl < sb + span - 1 ? pl : sb + span - 1);
-      if (r) return r;
-    }
-    return 0;
   }
 
   /**
