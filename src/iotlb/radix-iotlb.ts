@@ -128,7 +128,14 @@ export class RadixIotlb extends RadixView {
     const c = this.ctl;
     this.slots.fill(0, 0, NODE_WORDS[TOP_LEVEL]);
     c[CTL_SLOTS_TOP] = NODE_WORDS[TOP_LEVEL];
-    c[CTL_ENTRIES_TOP] = 1; // id 0 means "empty"
+    if (this.sharers > 0) {
+      // Another tree still reads every record: none may be reused yet. New
+      // ones come from the top of the pool until it lets go (releaseRecords).
+      this.parkedBelow = c[CTL_ENTRIES_TOP];
+      this.parked.length = 0;
+    } else {
+      c[CTL_ENTRIES_TOP] = 1; // id 0 means "empty"
+    }
     c[CTL_BUCKETS_TOP] = 1;
     c[CTL_FREE_ENTRY] = 0;
     c[CTL_FREE_BUCKET] = 0;
@@ -147,10 +154,22 @@ export class RadixIotlb extends RadixView {
     return l < 0 ? undefined : l;
   }
 
-  /** Shared memory in use (high-water of the pools), in bytes. */
+  /** Shared memory in use (high-water of the pools), in bytes; records read from another tree (shareFrom) are that tree's. */
   get usedBytes(): number {
     const c = this.ctl;
-    return CTL_LENGTH * 4 + c[CTL_SLOTS_TOP] * 4 + c[CTL_ENTRIES_TOP] * ENTRY_BYTES + c[CTL_BUCKETS_TOP] * BUCKET_BYTES;
+    const records = this.recordSource ? 0 : c[CTL_ENTRIES_TOP] * ENTRY_BYTES;
+    return CTL_LENGTH * 4 + c[CTL_SLOTS_TOP] * 4 + records + c[CTL_BUCKETS_TOP] * BUCKET_BYTES;
+  }
+
+  /**
+   * The buffers to hand to another worker (IotlbReader.attach). A tree whose
+   * buffers another thread reads always owns its records: it stops reading
+   * another tree's now (ownRecords), and later copies are real copies.
+   */
+  get handle(): IotlbHandle {
+    if (this.recordSource) this.ownRecords();
+    this.exported = true;
+    return this.buffers;
   }
 
   // ======================= bigint API (validates) =======================
@@ -289,6 +308,8 @@ export class RadixIotlb extends RadixView {
    * the entries walked.
    */
   copyFrom(src: RadixIotlb): void {
+    this.mustNotBeShared('copied over');
+    this.letGoOfRecords();
     this.leafBlock = -1;
     this.midBlock = -1;
     this.beginWrite();
@@ -312,8 +333,122 @@ export class RadixIotlb extends RadixView {
     this.endWrite();
   }
 
+  // ====== set_map copies that read the source's records (shareFrom) ======
+  //
+  // A parent's set_map copies the whole vhost table into the device's own
+  // (vdpasim_set_map, mlx5's MR). For a 4k-fragmented 128 GiB guest that is
+  // 32 M records, 1 GiB of new memory, on every boot, and each first touch
+  // of it is a page fault (the largest single cost of such a cell here).
+  // Records never change while their entry lives, so the copy takes the
+  // source's node slots and buckets and reads the records where they are;
+  // the source parks the ids it frees meanwhile (no reuse, no free-list
+  // link written into them) until the copy lets go: on its next write,
+  // reset, copy or share. What either tree answers is unchanged.
+
+  /** The tree whose records this one reads (set by shareFrom), if any. */
+  private recordSource: RadixIotlb | undefined;
+  /** This tree's own record buffer, while it reads another's. */
+  private readonly ownRec: SharedArrayBuffer = this.buffers.rec;
+  /** Trees reading this tree's records. */
+  private sharers = 0;
+  /** Ids freed while shared, waiting to be reused. */
+  private parked: number[] = [];
+  /** Every id in [1, parkedBelow) went in a reset while shared (0: none did). */
+  private parkedBelow = 0;
+  /** The buffers went to another thread (handle): never read another tree's records. */
+  private exported = false;
+
+  /** The tree whose records this one reads (shareFrom), or undefined. */
+  get sharesRecordsOf(): RadixIotlb | undefined {
+    return this.recordSource;
+  }
+
+  /**
+   * Makes this tree a copy of `src`, as copyFrom, that reads src's entry
+   * records in place instead of copying them: O(node slots), not
+   * O(32 bytes per entry). Falls back to copyFrom when this tree's buffers
+   * went to another thread, or src itself reads another tree's records.
+   */
+  shareFrom(src: RadixIotlb): void {
+    this.mustNotBeShared('copied over');
+    if (this.exported || src === this || src.recordSource) {
+      this.copyFrom(src);
+      return;
+    }
+    this.letGoOfRecords();
+    this.leafBlock = -1;
+    this.midBlock = -1;
+    this.beginWrite();
+    const c = src.ctl;
+    const slotsTop = c[CTL_SLOTS_TOP];
+    const bucketsTop = c[CTL_BUCKETS_TOP];
+    if (slotsTop > this.slots.length) this.ensure('slots', slotsTop * 4);
+    if (bucketsTop > this.bEntry.length) {
+      this.ensure('bEntry', bucketsTop * 4);
+      this.ensure('bNext', bucketsTop * 4);
+    }
+    this.slots.set(src.slots.subarray(0, slotsTop));
+    this.bEntry.set(src.bEntry.subarray(0, bucketsTop));
+    this.bNext.set(src.bNext.subarray(0, bucketsTop));
+    for (const f of [CTL_COUNT, CTL_SLOTS_TOP, CTL_ENTRIES_TOP, CTL_BUCKETS_TOP, CTL_FREE_BUCKET, CTL_FREE_NODE_17, CTL_FREE_NODE_33, CTL_FREE_NODE_513]) {
+      this.ctl[f] = c[f];
+    }
+    // src's free list runs through src's records: this tree has none of its own.
+    this.ctl[CTL_FREE_ENTRY] = 0;
+    this.recordSource = src;
+    src.sharers++;
+    this.buffers.rec = src.buffers.rec;
+    this.refreshViews();
+    this.endWrite();
+  }
+
+  /** Stops reading another tree's records without keeping them: the caller is about to overwrite every entry. */
+  private letGoOfRecords(): void {
+    const src = this.recordSource;
+    if (!src) return;
+    this.recordSource = undefined;
+    this.buffers.rec = this.ownRec;
+    this.refreshViews();
+    src.releaseRecords();
+  }
+
+  /** Copies the records this tree reads from another into its own buffer, then lets go of them. */
+  private ownRecords(): void {
+    const src = this.recordSource!;
+    const top = this.ctl[CTL_ENTRIES_TOP];
+    const theirs = src.rec.subarray(0, top * REC_WORDS);
+    this.recordSource = undefined;
+    this.buffers.rec = this.ownRec;
+    this.refreshViews();
+    if (top * REC_WORDS > this.rec.length) this.ensure('rec', top * ENTRY_BYTES);
+    this.rec.set(theirs);
+    src.releaseRecords();
+  }
+
+  /** One sharer let go; when none is left, parked ids become reusable. */
+  private releaseRecords(): void {
+    if (--this.sharers > 0) return;
+    const c = this.ctl;
+    if (c[CTL_COUNT] === 0) {
+      // Empty: start the pool afresh, so the next maps allocate in order.
+      c[CTL_ENTRIES_TOP] = 1;
+      c[CTL_FREE_ENTRY] = 0;
+    } else {
+      // (A reset while shared emptied `parked`: each id is freed once.)
+      for (let id = 1; id < this.parkedBelow; id++) this.freeEntry(id);
+      for (const id of this.parked) this.freeEntry(id);
+    }
+    this.parked = [];
+    this.parkedBelow = 0;
+  }
+
+  private mustNotBeShared(what: string): void {
+    if (this.sharers > 0) throw new Error(`internal: a tree whose records another reads cannot be ${what}`);
+  }
+
   /** Empties the tree (vhost_iotlb_reset). Buffers keep their capacity. */
   reset(): void {
+    this.letGoOfRecords();
     this.beginWrite();
     this.initEmpty();
     this.endWrite();
@@ -357,6 +492,7 @@ export class RadixIotlb extends RadixView {
    */
   addPageRuns(iovaPage: number, count: number, pages: Int32Array, addrPages: Float64Array, perm: number, ids: Int32Array): number {
     checkPerm(perm);
+    if (this.recordSource) this.ownRecords();
     this.batchError = undefined;
     const limit = this.entryLimit;
     let page = iovaPage;
@@ -462,6 +598,7 @@ export class RadixIotlb extends RadixView {
 
   /** Removes one entry by id. */
   removeId(id: number): void {
+    if (this.recordSource) this.ownRecords();
     this.beginWrite();
     this.removeIdLocked(id);
     this.endWrite();
@@ -493,6 +630,7 @@ export class RadixIotlb extends RadixView {
    */
   deleteBatches(sp: number, so: number, lp: number, lo: number, sink?: (ids: Int32Array, n: number) => void): number {
     if (lp < sp || (lp === sp && lo < so)) return 0;
+    if (this.recordSource) this.ownRecords();
     if (sp === lp) return this.deleteInPage(sp, so, lo, sink);
     if (lp - sp >= BULK_DELETE_MIN_PAGES && this.coversAll(sp, so, lp, lo)) {
       // Unmapping a whole section often takes every entry left: visit them in
@@ -658,6 +796,7 @@ export class RadixIotlb extends RadixView {
   private readonly walkBatch = new Int32Array(65536);
 
   insertParts(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
+    if (this.recordSource) this.ownRecords();
     const limit = this.entryLimit;
     if (limit === 0) throw new IotlbError('EINVAL', 'iotlb limit is 0');
     if (limit > 0 && this.ctl[CTL_COUNT] >= limit) {
@@ -1068,6 +1207,10 @@ export class RadixIotlb extends RadixView {
   }
 
   private freeEntry(id: number): void {
+    if (this.sharers > 0) {
+      this.parked.push(id);
+      return;
+    }
     const i = REC_WORDS * id;
     this.rec[i + REC_START] = -1;
     this.rec[i + REC_LAST] = -1;
@@ -1099,7 +1242,7 @@ export class RadixIotlb extends RadixView {
   }
 
   private ensure(name: keyof IotlbHandle, bytes: number): void {
-    if (growTo(this.handle[name], bytes)) {
+    if (growTo(this.buffers[name], bytes)) {
       Atomics.add(this.ctl, CTL_GROW_EPOCH, 1);
       this.refreshViews();
     }

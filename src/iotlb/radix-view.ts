@@ -98,14 +98,15 @@ export class RadixView {
   private lp = 0;
   private lo = 0;
 
-  constructor(readonly handle: IotlbHandle) {
-    this.ctl = new Int32Array(handle.ctl);
+  /** The shared buffers this view reads (a writer may point `rec` at another tree's: RadixIotlb.shareFrom). */
+  constructor(protected readonly buffers: IotlbHandle) {
+    this.ctl = new Int32Array(buffers.ctl);
     this.refreshViews();
   }
 
   /** Rebuilds the fixed-length views after a buffer grew (see growable.ts). */
   protected refreshViews(): void {
-    const h = this.handle;
+    const h = this.buffers;
     this.epoch = Atomics.load(this.ctl, CTL_GROW_EPOCH);
     this.slots = new Int32Array(h.slots, 0, h.slots.byteLength >> 2);
     this.rec = new Float64Array(h.rec, 0, h.rec.byteLength >> 3);

@@ -63,7 +63,8 @@ export class DeviceMaps {
       v.tree.reset();
       return limit === 0 ? 'EINVAL' : 'ENOSPC';
     }
-    v.tree.copyFrom(src);
+    // The copy reads vhost's records in place until either side changes (RadixIotlb.shareFrom).
+    v.tree.shareFrom(src);
     v.copyOf = { src, srcSeq: src.sequence, dstSeq: v.tree.sequence };
     return null;
   }
