@@ -80,6 +80,29 @@ test('INVALIDATE removes whole overlapping entries, dirtying writable pages', ()
   assert.equal(session.mm.pinnedVm, 512);
 });
 
+test('INVALIDATE on a fragmented 4k guest (one entry per page) dirties exactly the writable pages it unpins', () => {
+  const { session, answers } = runScript([
+    ...setup({ parent: 'mlx5', kernel: 'legacy' }, '0x200000', '4k', { meanRun: 1 }),
+    { op: 'update', iova: '0x0', size: '0x100000', uaddr: GUEST_UADDR, perm: 'rw' },
+    { op: 'update', iova: '0x100000', size: '0x100000', uaddr: '0x7f0000100000', perm: 'ro' },
+    { op: 'invalidate', iova: '0x80000', size: '0x100000' }, // 128 writable pages, then 128 read-only ones
+    { op: 'dump' },
+  ]);
+  const d = answers[6] as unknown as { asids: Record<string, { count: number }>; counters: Record<string, number> };
+  assert.equal(d.asids['0'].count, 256, 'one entry per page');
+  assert.equal(d.counters.pagesUnpinned, 256);
+  assert.equal(d.counters.pagesDirtied, 128);
+  assert.equal(session.mm.pinnedVm, 256);
+  // The marks sit on the frames of the writable pages that went, and nowhere else.
+  const region = session.mm.allRegions[0];
+  const marked = new Set<number>();
+  for (let f = 0; f < region.dirty.length; f++) if (region.dirty[f]) marked.add(f);
+  const expected = new Set<number>();
+  for (let page = 0x80; page < 0x100; page++) expected.add(region.layout.frameOf(page));
+  assert.deepEqual(marked, expected);
+  assert.equal(session.mm.totalPins(), 256);
+});
+
 test('a set_map parent does one set_map per batch, or one per run without batching', () => {
   const run = (batched: boolean) => {
     const lines = [

@@ -607,13 +607,45 @@ export class VhostVdpa {
    */
   private unmapEntries(asid: number, iotlb: RadixIotlb, ids: Int32Array, n: number): void {
     if (!this.config.useVa) {
+      // A one-page entry in a region of one-page folios (4k: every entry of a
+      // fragmented guest) is unpinned right here, as unpinFrames would:
+      // dirty mark, then the pin. Anything else takes unpinPfnRange.
       let pages = 0;
+      let dirtied = 0;
+      let single = 0;
+      let region: HostRegion | undefined; // its frame range is learnt from the first general unpin
+      let base = 0;
+      let end = 0;
+      let pins: Int32Array | undefined;
+      let marks: Uint8Array | undefined;
       for (let k = 0; k < n; k++) {
         const id = ids[k];
         const np = iotlb.lastPage(id) - iotlb.startPage(id) + 1;
-        this.unpinPfnRange(iotlb.addrPage(id), np, (iotlb.perm(id) & ACCESS_WO) !== 0);
+        const pfn = iotlb.addrPage(id);
+        const dirty = (iotlb.perm(id) & ACCESS_WO) !== 0;
         pages += np;
+        if (np === 1 && pfn >= base && pfn < end) {
+          const f = pfn - base;
+          if (dirty) {
+            marks![f] = 1;
+            dirtied++;
+          }
+          pins![f]--;
+          single++;
+          continue;
+        }
+        this.unpinPfnRange(pfn, np, dirty);
+        if (this.lastUnpinRegion !== region) {
+          region = this.lastUnpinRegion!;
+          const folios4k = region.folioShift === 0;
+          base = folios4k ? region.pfnBase : 0;
+          end = folios4k ? base + region.framePages : 0;
+          pins = region.pins;
+          marks = region.dirty;
+        }
       }
+      this.counters.pagesDirtied += dirtied;
+      this.counters.pagesUnpinned += single;
       this.mm.pinnedVm -= pages;
     }
     const path = this.parent.mapPath;
