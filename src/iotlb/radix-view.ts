@@ -45,6 +45,8 @@ export interface IotlbHandle {
 }
 
 const TWO_POW_52 = 2 ** 52;
+/** Pages under one level-0 node. */
+const LEAF_PAGES = LEVEL_SPAN[1];
 /** The offset bits of a record's meta word, and their value for an entry of whole pages (start offset 0, last offset 4095). */
 const WHOLE_PAGES_MASK = (PAGE_OFFSET_MASK << META_LAST_SHIFT) | PAGE_OFFSET_MASK;
 const WHOLE_PAGES_META = PAGE_OFFSET_MASK << META_LAST_SHIFT;
@@ -291,6 +293,40 @@ export class RadixView {
     return this.gathered;
   }
 
+  /**
+   * gatherIn over slots [from, to] of a level-0 node whose pages all lie
+   * strictly inside the query's: every entry touching them overlaps it, so
+   * each new id goes straight out (no bounds check). The common node of a
+   * whole-section walk; its state is kept in locals, not fields.
+   */
+  private gatherInnerLeaf(from: number, to: number, out: Int32Array): boolean {
+    const s = this.slots;
+    const cap = out.length;
+    let g = this.gathered;
+    let last = this.lastVisited;
+    let full = false;
+    for (let at = from; at <= to && !full; at++) {
+      const v = s[at];
+      if (v > 0) {
+        if (v === last) continue;
+        last = v;
+        out[g++] = v;
+        full = g === cap;
+      } else if (v < 0) {
+        for (let b = -v, n = 0; b > 0 && n < MAX_BUCKET_CHAIN && !full; n++, b = this.bNext[b]) {
+          const e = this.bEntry[b];
+          if (e === last) continue;
+          last = e;
+          out[g++] = e;
+          full = g === cap;
+        }
+      }
+    }
+    this.gathered = g;
+    this.lastVisited = last;
+    return !full;
+  }
+
   private gathered = 0;
   /** The last id gathered: an entry's slots come one after another in the walk, so this dedupes them. */
   private lastVisited = 0;
@@ -298,6 +334,7 @@ export class RadixView {
   /** One node of the gathering walk; false once `out` is full. */
   private gatherIn(node: number, level: number, base: number, ps: number, pl: number, out: Int32Array): boolean {
     const s = this.slots;
+    if (level === 0 && base > this.qp && base + LEAF_PAGES - 1 < this.lp) return this.gatherInnerLeaf(node + 1 + ps - base, node + 1 + pl - base, out);
     const span = LEVEL_SPAN[level];
     const i1 = Math.floor((pl - base) / span);
     for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
