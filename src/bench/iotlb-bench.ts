@@ -5,6 +5,11 @@
  * Every figure here is MEASURED (wall clock of this machine), never modeled.
  * One tinybench sample times a batch of operations: a single sub-microsecond
  * operation would only measure the timer (tinybench has no batching).
+ * Each implementation runs its batches in its own loops, so no call site in
+ * a timed loop sees both (a call site shared by two receivers is slower for
+ * whichever runs second). The two alternate in rounds and each figure is the
+ * median round: this machine's speed drifts over seconds, and a ratio of two
+ * figures taken at different moments would carry that drift.
  */
 import IntervalTreeModule from '@flatten-js/interval-tree';
 import { Bench } from 'tinybench';
@@ -45,6 +50,8 @@ export interface IotlbBenchOptions {
   timeMs: number;
   /** Operations per sample. */
   batch: number;
+  /** Rounds in which radix and the peer alternate (each gets timeMs / rounds per task per round). */
+  rounds: number;
   seed: number;
   /** Also run the peer implementation. */
   peer: boolean;
@@ -57,46 +64,80 @@ export const defaultIotlbSizes = [1_000, 100_000, 1_000_000, 4_000_000];
 export const defaultIotlbTimeMs = 300;
 /** Default operations per timed sample. */
 export const defaultIotlbBatch = 1024;
+/** Default rounds of radix-then-peer. */
+export const defaultIotlbRounds = 3;
 
 /** 1 TiB of IOVA in 4 KiB pages: the sparse layout spreads entries over it. */
 const SPARSE_SPAN_PAGES = 2 ** 28;
 /** Pages per overlap query window. */
 const QUERY_PAGES = 8;
 
-/** The four operations, as each implementation does them on page numbers. */
-interface Impl {
+/** The four operations over a batch of page numbers, each implementation in its own loops. Lookups return their hits. */
+export interface Impl {
   readonly name: IotlbImpl;
-  insert(page: number): void;
-  remove(page: number): void;
-  translate(page: number): boolean;
-  query(page: number): boolean;
+  insertAll(pages: Float64Array): void;
+  removeAll(pages: Float64Array): void;
+  translateAll(pages: Float64Array): number;
+  queryAll(pages: Float64Array): number;
+  /** Puts back whichever of `pages` is missing (the delete task's set-up). */
+  restoreAll(pages: Float64Array): void;
 }
 
 function radixImpl(tree: RadixIotlb): Impl {
   return {
     name: 'radix',
-    insert: (p) => void tree.addPages(p, 1, p + 7, 3),
-    remove: (p) => void tree.deleteParts(p, 0, p, 4095),
-    translate: (p) => tree.translatePage(p, 0x123) !== 0,
-    query: (p) => tree.firstId(p, 0, p + QUERY_PAGES - 1, 4095) !== 0,
+    insertAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.addPages(ps[i], 1, ps[i] + 7, 3);
+    },
+    removeAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.deleteParts(ps[i], 0, ps[i], 4095);
+    },
+    translateAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0x123) !== 0) hits++;
+      return hits;
+    },
+    queryAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) if (tree.firstId(ps[i], 0, ps[i] + QUERY_PAGES - 1, 4095) !== 0) hits++;
+      return hits;
+    },
+    restoreAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0) === 0) tree.addPages(ps[i], 1, ps[i] + 7, 3);
+    },
   };
 }
 
 function flattenImpl(tree: FlattenTree): Impl {
   return {
     name: 'flatten-js',
-    insert: (p) => void tree.insert([p, p], p + 7),
-    remove: (p) => void tree.remove([p, p], p + 7),
-    translate: (p) => {
-      const hit = tree.search([p, p]);
-      return hit.length > 0 && hit[0] * 4096 + 0x123 > 0;
+    insertAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.insert([ps[i], ps[i]], ps[i] + 7);
     },
-    query: (p) => tree.search([p, p + QUERY_PAGES - 1]).length > 0,
+    removeAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.remove([ps[i], ps[i]], ps[i] + 7);
+    },
+    translateAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) {
+        const hit = tree.search([ps[i], ps[i]]);
+        if (hit.length > 0 && hit[0] * 4096 + 0x123 > 0) hits++;
+      }
+      return hits;
+    },
+    queryAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i] + QUERY_PAGES - 1]).length > 0) hits++;
+      return hits;
+    },
+    restoreAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i]]).length === 0) tree.insert([ps[i], ps[i]], ps[i] + 7);
+    },
   };
 }
 
 /** Inputs of one (layout, size) suite, shared by both implementations. */
-interface Inputs {
+export interface Inputs {
   mapped: Float64Array;
   /** Pages not mapped, for insert batches. */
   fresh: Float64Array;
@@ -106,7 +147,7 @@ interface Inputs {
   victims: Float64Array;
 }
 
-function makeInputs(layout: IotlbLayout, n: number, batch: number, seed: number): Inputs {
+export function makeInputs(layout: IotlbLayout, n: number, batch: number, seed: number): Inputs {
   const rng = new XorShift32(seed ^ n);
   const mapped = new Float64Array(n);
   const fresh = new Float64Array(batch);
@@ -137,37 +178,28 @@ function makeInputs(layout: IotlbLayout, n: number, batch: number, seed: number)
   return { mapped, fresh, probes, victims: Float64Array.from(distinct) };
 }
 
-function measure(
-  impl: Impl,
-  inputs: Inputs,
-  opts: IotlbBenchOptions,
-): Array<{ op: IotlbOp; opsPerSec: number; rme: number }> {
+export type Measured = { op: IotlbOp; opsPerSec: number; rme: number };
+
+/** One round of the four tasks for one implementation; the tree is as built before and after. */
+export function measureRound(impl: Impl, inputs: Inputs, timeMs: number): Measured[] {
   const { fresh, probes, victims } = inputs;
-  const bench = new Bench({ time: opts.timeMs, warmupTime: Math.min(100, opts.timeMs / 3), iterations: 5 });
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(100, timeMs / 3), iterations: 5 });
   let sink = 0;
-  bench.add(
-    'insert',
-    () => {
-      for (let i = 0; i < fresh.length; i++) impl.insert(fresh[i]);
-    },
-    // tinybench calls each body once without hooks (to see if it is async),
-    // so set-up is idempotent and runs before each iteration.
-    { beforeEach: () => fresh.forEach((p) => impl.remove(p)) },
-  );
+  // tinybench calls each body once without hooks (to see if it is async), so
+  // set-up is idempotent and runs before each iteration, and a round leaves
+  // the tree as built: the next round's first insert into a tree that still
+  // had `fresh` would put the peer's duplicates in (the radix tree refuses them).
+  bench.add('insert', () => impl.insertAll(fresh), { beforeEach: () => impl.removeAll(fresh) });
   bench.add('translate', () => {
-    for (let i = 0; i < probes.length; i++) if (impl.translate(probes[i])) sink++;
+    sink += impl.translateAll(probes);
   });
   bench.add('query', () => {
-    for (let i = 0; i < probes.length; i++) if (impl.query(probes[i])) sink++;
+    sink += impl.queryAll(probes);
   });
-  bench.add(
-    'delete',
-    () => {
-      for (let i = 0; i < victims.length; i++) impl.remove(victims[i]);
-    },
-    { beforeEach: () => victims.forEach((p) => impl.translate(p) || impl.insert(p)) },
-  );
+  bench.add('delete', () => impl.removeAll(victims), { beforeEach: () => impl.restoreAll(victims) });
   bench.runSync();
+  impl.removeAll(fresh);
+  impl.restoreAll(victims);
   if (sink < 0) console.log(sink); // keep the lookups observable
   return bench.tasks.map((t) => {
     const r = t.result;
@@ -177,6 +209,14 @@ function measure(
     }
     const ops = t.name === 'insert' ? fresh.length : t.name === 'delete' ? victims.length : probes.length;
     return { op: t.name as IotlbOp, opsPerSec: ops / (r.latency.mean / 1000), rme: r.latency.rme };
+  });
+}
+
+/** Per task, the round with the median rate (its rme with it). */
+function medianRounds(rounds: Measured[][]): Measured[] {
+  return rounds[0].map((_, k) => {
+    const byRate = rounds.map((r) => r[k]).sort((a, b) => a.opsPerSec - b.opsPerSec);
+    return byRate[(byRate.length - 1) >> 1];
   });
 }
 
@@ -191,19 +231,25 @@ export function runIotlbBench(opts: IotlbBenchOptions): IotlbBenchRow[] {
       const radix = new RadixIotlb();
       for (let i = 0; i < n; i++) radix.addPages(inputs.mapped[i], 1, inputs.mapped[i] + 7, 3);
       const radixBytes = radix.usedBytes / n;
-      say(`${layout} ${n}: timing radix`);
-      for (const m of measure(radixImpl(radix), inputs, opts)) {
-        rows.push({ suite: layout, op: m.op, impl: 'radix', entries: n, opsPerSec: m.opsPerSec, rme: m.rme, bytesPerEntry: radixBytes });
+      const impls: Array<{ impl: Impl; bytes: number; rounds: Measured[][] }> = [{ impl: radixImpl(radix), bytes: radixBytes, rounds: [] }];
+      if (opts.peer) {
+        say(`${layout} ${n}: building flatten-js`);
+        const before = heapUsed();
+        const peer = new IntervalTree();
+        for (let i = 0; i < n; i++) peer.insert([inputs.mapped[i], inputs.mapped[i]], inputs.mapped[i] + 7);
+        impls.push({ impl: flattenImpl(peer), bytes: Math.max(0, heapUsed() - before) / n, rounds: [] });
       }
-      if (!opts.peer) continue;
-      say(`${layout} ${n}: building flatten-js`);
-      const before = heapUsed();
-      const peer = new IntervalTree();
-      for (let i = 0; i < n; i++) peer.insert([inputs.mapped[i], inputs.mapped[i]], inputs.mapped[i] + 7);
-      const peerBytes = Math.max(0, heapUsed() - before) / n;
-      say(`${layout} ${n}: timing flatten-js`);
-      for (const m of measure(flattenImpl(peer), inputs, opts)) {
-        rows.push({ suite: layout, op: m.op, impl: 'flatten-js', entries: n, opsPerSec: m.opsPerSec, rme: m.rme, bytesPerEntry: peerBytes });
+      const rounds = Math.max(1, opts.rounds);
+      for (let round = 1; round <= rounds; round++) {
+        for (const m of impls) {
+          say(`${layout} ${n}: timing ${m.impl.name}, round ${round}/${rounds}`);
+          m.rounds.push(measureRound(m.impl, inputs, opts.timeMs / rounds));
+        }
+      }
+      for (const m of impls) {
+        for (const r of medianRounds(m.rounds)) {
+          rows.push({ suite: layout, op: r.op, impl: m.impl.name, entries: n, opsPerSec: r.opsPerSec, rme: r.rme, bytesPerEntry: m.bytes });
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 /** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
 import type { Command } from 'commander';
-import { RUN_SCENARIOS, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
+import { RUN_SCENARIOS, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
@@ -18,8 +18,9 @@ export function registerBench(program: Command): void {
     .description('radix IOTLB vs @flatten-js/interval-tree: insert, translate, query, delete')
     .option('--sizes <list>', 'entry counts, e.g. 1K,100K,1M,4M', countList('--sizes'), defaultIotlbSizes)
     .option('--layouts <list>', 'dense (consecutive pages) and/or sparse (random pages over 1 TiB)', choiceList('--layouts', LAYOUTS), [...LAYOUTS])
-    .option('--time <ms>', 'time budget per task in ms', positiveInt('--time'), defaultIotlbTimeMs)
+    .option('--time <ms>', 'time budget per task in ms, split over the rounds', positiveInt('--time'), defaultIotlbTimeMs)
     .option('--batch <n>', 'operations per timed sample', positiveInt('--batch'), defaultIotlbBatch)
+    .option('--rounds <n>', 'rounds in which radix and the peer alternate; each figure is the median round', positiveInt('--rounds'), defaultIotlbRounds)
     .option('--seed <n>', 'seed for the inputs', nonNegativeInt('--seed'), 1)
     .option('--no-peer', 'skip the flatten-js peer')
     .option('--json', 'print rows as JSON: [{suite, op, impl, entries, opsPerSec, rme, bytesPerEntry}]')
@@ -32,13 +33,14 @@ Examples:
   vdpa-lab bench iotlb --sizes 1M --layouts dense --json > iotlb.json`,
     )
     .action(
-      action(async (o: { sizes: number[]; layouts: IotlbLayout[]; time: number; batch: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
+      action(async (o: { sizes: number[]; layouts: IotlbLayout[]; time: number; batch: number; rounds: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
         const progress = makeProgress(o.quiet);
         const rows = runIotlbBench({
           sizes: o.sizes,
           layouts: o.layouts,
           timeMs: o.time,
           batch: o.batch,
+          rounds: o.rounds,
           seed: o.seed,
           peer: o.peer,
           onProgress: (m) => progress.update(`bench iotlb: ${m}`),
