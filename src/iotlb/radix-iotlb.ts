@@ -310,27 +310,33 @@ export class RadixIotlb extends RadixView {
   copyFrom(src: RadixIotlb): void {
     this.mustNotBeShared('copied over');
     this.letGoOfRecords();
+    this.beginWrite();
+    const entriesTop = src.ctl[CTL_ENTRIES_TOP];
+    if (entriesTop * REC_WORDS > this.rec.length) this.ensure('rec', entriesTop * ENTRY_BYTES);
+    this.rec.set(src.rec.subarray(0, entriesTop * REC_WORDS));
+    this.copyNodes(src);
+    this.ctl[CTL_FREE_ENTRY] = src.ctl[CTL_FREE_ENTRY];
+    this.endWrite();
+  }
+
+  /** Copies src's node slots, buckets and pool tops (not its records, nor their free list), inside a write section. */
+  private copyNodes(src: RadixIotlb): void {
     this.leafBlock = -1;
     this.midBlock = -1;
-    this.beginWrite();
     const c = src.ctl;
     const slotsTop = c[CTL_SLOTS_TOP];
-    const entriesTop = c[CTL_ENTRIES_TOP];
     const bucketsTop = c[CTL_BUCKETS_TOP];
     if (slotsTop > this.slots.length) this.ensure('slots', slotsTop * 4);
-    if (entriesTop * REC_WORDS > this.rec.length) this.ensure('rec', entriesTop * ENTRY_BYTES);
     if (bucketsTop > this.bEntry.length) {
       this.ensure('bEntry', bucketsTop * 4);
       this.ensure('bNext', bucketsTop * 4);
     }
     this.slots.set(src.slots.subarray(0, slotsTop));
-    this.rec.set(src.rec.subarray(0, entriesTop * REC_WORDS));
     this.bEntry.set(src.bEntry.subarray(0, bucketsTop));
     this.bNext.set(src.bNext.subarray(0, bucketsTop));
-    for (const f of [CTL_COUNT, CTL_SLOTS_TOP, CTL_ENTRIES_TOP, CTL_BUCKETS_TOP, CTL_FREE_ENTRY, CTL_FREE_BUCKET, CTL_FREE_NODE_17, CTL_FREE_NODE_33, CTL_FREE_NODE_513]) {
+    for (const f of [CTL_COUNT, CTL_SLOTS_TOP, CTL_ENTRIES_TOP, CTL_BUCKETS_TOP, CTL_FREE_BUCKET, CTL_FREE_NODE_17, CTL_FREE_NODE_33, CTL_FREE_NODE_513]) {
       this.ctl[f] = c[f];
     }
-    this.endWrite();
   }
 
   // ====== set_map copies that read the source's records (shareFrom) ======
@@ -376,23 +382,8 @@ export class RadixIotlb extends RadixView {
       return;
     }
     this.letGoOfRecords();
-    this.leafBlock = -1;
-    this.midBlock = -1;
     this.beginWrite();
-    const c = src.ctl;
-    const slotsTop = c[CTL_SLOTS_TOP];
-    const bucketsTop = c[CTL_BUCKETS_TOP];
-    if (slotsTop > this.slots.length) this.ensure('slots', slotsTop * 4);
-    if (bucketsTop > this.bEntry.length) {
-      this.ensure('bEntry', bucketsTop * 4);
-      this.ensure('bNext', bucketsTop * 4);
-    }
-    this.slots.set(src.slots.subarray(0, slotsTop));
-    this.bEntry.set(src.bEntry.subarray(0, bucketsTop));
-    this.bNext.set(src.bNext.subarray(0, bucketsTop));
-    for (const f of [CTL_COUNT, CTL_SLOTS_TOP, CTL_ENTRIES_TOP, CTL_BUCKETS_TOP, CTL_FREE_BUCKET, CTL_FREE_NODE_17, CTL_FREE_NODE_33, CTL_FREE_NODE_513]) {
-      this.ctl[f] = c[f];
-    }
+    this.copyNodes(src);
     // src's free list runs through src's records: this tree has none of its own.
     this.ctl[CTL_FREE_ENTRY] = 0;
     this.recordSource = src;
