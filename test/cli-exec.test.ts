@@ -71,3 +71,16 @@ test('bench pin --json: the floor, the floor in the 4k layout order, and each ba
   const thp = spawnSync(process.execPath, [CLI, 'bench', 'pin', '--gib', '1', '--backings', 'thp', '--time', '20', '--json', '--quiet'], { encoding: 'utf8' });
   assert.deepEqual((JSON.parse(thp.stdout) as Array<{ impl: string }>).map((x) => x.impl), ['floor', 'thp']);
 });
+
+test('bench run --json: one row per scenario with its wall time, peak RSS and verdict; bad --rounds exits 2', () => {
+  // The default workload only (a couple of seconds): this checks the rows, not the speed.
+  const r = spawnSync(process.execPath, [CLI, 'bench', 'run', '--scenarios', 'default', '--json', '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as Array<{ scenario: string; threads: number; wallSeconds: number; maxRssMiB: number; target: string; met: boolean }>;
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].scenario, 'default');
+  assert.ok(rows[0].wallSeconds > 0 && rows[0].maxRssMiB > 0, JSON.stringify(rows[0]));
+  assert.equal(rows[0].target, '<= 60 s');
+  assert.equal(rows[0].met, rows[0].wallSeconds <= 60);
+  assert.equal(spawnSync(process.execPath, [CLI, 'bench', 'run', '--rounds', '0'], { encoding: 'utf8' }).status, 2);
+});

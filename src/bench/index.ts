@@ -6,5 +6,5 @@ export { checkIotlbTargets } from './iotlb-targets.js';
 export { runPinBench, defaultPinRegionBytes } from './pin-bench.js';
 export type { PinBenchRow, PinBenchOptions } from './pin-bench.js';
 export { renderPinTable } from './pin-table.js';
-export { runRunBench, RUN_SCENARIOS } from './run-bench.js';
+export { runRunBench, RUN_SCENARIOS, defaultScalingRounds } from './run-bench.js';
 export type { RunBenchRow, RunScenario } from './run-bench.js';

@@ -40,16 +40,34 @@ function measure(workload: string, threads: number): { wallSeconds: number; maxR
   }
 }
 
-export function runRunBench(scenarios: readonly RunScenario[], threads: number, onProgress?: (m: string) => void): RunBenchRow[] {
+/** Default rounds of scaling-16 (1 thread, then 2, per round). */
+export const defaultScalingRounds = 3;
+
+/** The middle value (the lower one of an even count). */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1];
+}
+
+export function runRunBench(scenarios: readonly RunScenario[], threads: number, onProgress?: (m: string) => void, scalingRounds = defaultScalingRounds): RunBenchRow[] {
   const rows: RunBenchRow[] = [];
   for (const s of scenarios) {
     onProgress?.(s);
     if (s === 'scaling-16') {
-      const one = measure(workloadOf(s), 1);
-      const two = measure(workloadOf(s), 2);
-      const speedup = one.wallSeconds / two.wallSeconds;
-      rows.push({ scenario: s, threads: 1, wallSeconds: one.wallSeconds, maxRssMiB: one.maxRssMiB, target: '', met: null });
-      rows.push({ scenario: s, threads: 2, wallSeconds: two.wallSeconds, maxRssMiB: two.maxRssMiB, target: `>= 1.7x faster than 1 thread: ${speedup.toFixed(2)}x`, met: speedup >= 1.7 });
+      // 1 and 2 threads back to back, in rounds: each round's speedup
+      // compares two runs a few seconds apart, so the machine's drift
+      // (other tenants of this VM's host) mostly cancels; the row reports
+      // the median round, and every round's figure beside it.
+      const rounds = Array.from({ length: Math.max(1, scalingRounds) }, (_, k) => {
+        onProgress?.(`${s}, round ${k + 1}/${scalingRounds}`);
+        const one = measure(workloadOf(s), 1);
+        const two = measure(workloadOf(s), 2);
+        return { one, two, speedup: one.wallSeconds / two.wallSeconds };
+      });
+      const mid = rounds.find((r) => r.speedup === median(rounds.map((x) => x.speedup)))!;
+      const each = rounds.length > 1 ? ` (rounds: ${rounds.map((r) => r.speedup.toFixed(2)).join(', ')})` : '';
+      rows.push({ scenario: s, threads: 1, wallSeconds: mid.one.wallSeconds, maxRssMiB: mid.one.maxRssMiB, target: '', met: null });
+      rows.push({ scenario: s, threads: 2, wallSeconds: mid.two.wallSeconds, maxRssMiB: mid.two.maxRssMiB, target: `>= 1.7x faster than 1 thread: ${mid.speedup.toFixed(2)}x${each}`, met: mid.speedup >= 1.7 });
       continue;
     }
     const m = measure(workloadOf(s), threads);

@@ -1,6 +1,6 @@
 /** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
 import type { Command } from 'commander';
-import { RUN_SCENARIOS, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
+import { RUN_SCENARIOS, defaultScalingRounds, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
@@ -77,13 +77,14 @@ Examples:
     .description('the run targets: default workload, 1 TiB THP guest, 128 GiB 4k guest (wall, peak RSS), 16 cells on 1 vs 2 threads')
     .option('--scenarios <list>', `which (${RUN_SCENARIOS.join(', ')})`, choiceList('--scenarios', RUN_SCENARIOS), [...RUN_SCENARIOS])
     .option('-t, --threads <n>', 'threads for the single-setting scenarios (default: cores)', positiveInt('--threads'))
+    .option('--rounds <n>', 'scaling-16: rounds of 1 thread then 2; the row is the median round', positiveInt('--rounds'), defaultScalingRounds)
     .option('--json', 'print rows as JSON: [{scenario, threads, wallSeconds, maxRssMiB, target, met}]')
     .option('--quiet', 'no progress on stderr')
     .addHelpText('after', '\nEach scenario is a shipped workload (workloads/default.json, workloads/bench/*.json) run in a child process.\n\nExamples:\n  vdpa-lab bench run\n  vdpa-lab bench run --scenarios tib-thp,128g-4k --json')
     .action(
-      action((o: { scenarios: RunScenario[]; threads?: number; json?: boolean; quiet?: boolean }) => {
+      action((o: { scenarios: RunScenario[]; threads?: number; rounds: number; json?: boolean; quiet?: boolean }) => {
         const progress = makeProgress(o.quiet);
-        const rows = runRunBench(o.scenarios, o.threads ?? defaultThreads(), (m) => progress.update(`bench run: ${m}`));
+        const rows = runRunBench(o.scenarios, o.threads ?? defaultThreads(), (m) => progress.update(`bench run: ${m}`), o.rounds);
         progress.done();
         if (o.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         else {
