@@ -308,7 +308,7 @@ export class RadixIotlb extends RadixView {
    * the entries walked.
    */
   copyFrom(src: RadixIotlb): void {
-    this.mustNotBeShared('copied over');
+    this.mustNotBeShared();
     this.letGoOfRecords();
     this.beginWrite();
     const entriesTop = src.ctl[CTL_ENTRIES_TOP];
@@ -376,7 +376,7 @@ export class RadixIotlb extends RadixView {
    * went to another thread, or src itself reads another tree's records.
    */
   shareFrom(src: RadixIotlb): void {
-    this.mustNotBeShared('copied over');
+    this.mustNotBeShared();
     if (this.exported || src === this || src.recordSource) {
       this.copyFrom(src);
       return;
@@ -433,8 +433,9 @@ export class RadixIotlb extends RadixView {
     this.parkedBelow = 0;
   }
 
-  private mustNotBeShared(what: string): void {
-    if (this.sharers > 0) throw new Error(`internal: a tree whose records another reads cannot be ${what}`);
+  /** A tree whose records another reads cannot be copied over (the reader would lose them). */
+  private mustNotBeShared(): void {
+    if (this.sharers > 0) throw new Error('internal: a tree whose records another reads cannot be copied over');
   }
 
   /** Empties the tree (vhost_iotlb_reset). Buffers keep their capacity. */
