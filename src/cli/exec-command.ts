@@ -1,10 +1,19 @@
-/** `vdpa-lab exec SCRIPT.jsonl`: run a scripted vhost-vdpa session against the kernel model. */
+/**
+ * `vdpa-lab exec SCRIPT...`: run scripted vhost-vdpa sessions against the
+ * kernel model, a real device, or a real kernel in a VM, or against two of
+ * them side by side (`--compare`).
+ */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { KERNEL_GENERATIONS, PARENT_KINDS, Session, type KernelGeneration, type ParentKind } from '../kernel/index.js';
-import { action } from './run-action.js';
-import { choiceList } from './parse-options.js';
+import { BACKEND_FORMS, parseBackend, parseComparePair, type BackendSpec } from '../real/backend-spec.js';
+import { compareAnswers } from '../real/compare.js';
+import type { ScriptSource } from '../real/model-run.js';
+import { factsOf, modelOverridesFor, runScripts, type RunScriptsOptions } from '../real/run-scripts.js';
+import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
+import { choiceList, positiveInt } from './parse-options.js';
+import { describeRun, formatComparison } from './exec-compare-text.js';
 
 function one<T extends string>(flag: string, allowed: readonly T[]) {
   const list = choiceList(flag, allowed);
@@ -15,13 +24,94 @@ function one<T extends string>(flag: string, allowed: readonly T[]) {
   };
 }
 
+interface ExecOptions {
+  kernel?: KernelGeneration;
+  parent?: ParentKind;
+  backend?: BackendSpec;
+  compare?: [BackendSpec, BackendSpec];
+  accel: 'auto' | 'kvm' | 'tcg';
+  timeout?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function readScripts(paths: string[]): ScriptSource[] {
+  if (paths.filter((p) => p === '-').length > 1) throw new InputError('<script>', 'standard input (-) can be read once');
+  return paths.map((p) => {
+    try {
+      return { name: p, text: readFileSync(p === '-' ? 0 : p, 'utf8') };
+    } catch (e) {
+      throw new InputError(p, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  });
+}
+
+/** Today's path: one script on the model, each answer printed as its line runs. */
+function streamOnModel(script: ScriptSource, o: ExecOptions): void {
+  const session = new Session({ kernel: o.kernel, parent: o.parent });
+  const lines = script.text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    // Answers go out as each line runs: a bad line later leaves these printed.
+    const answer = session.runLine(lines[i], i + 1);
+    if (answer) process.stdout.write(JSON.stringify(answer) + '\n');
+  }
+}
+
+function runOptions(o: ExecOptions): RunScriptsOptions {
+  return {
+    overrides: { kernel: o.kernel, parent: o.parent },
+    accel: o.accel,
+    timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
+    onProgress: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
+async function runOne(spec: BackendSpec, scripts: ScriptSource[], o: ExecOptions): Promise<number> {
+  const run = await runScripts(spec, scripts, runOptions(o));
+  if (!o.quiet) process.stderr.write(`# ${describeRun(run)}\n`);
+  let failed = false;
+  for (const s of run.scripts) {
+    for (const a of s.answers) process.stdout.write(JSON.stringify(scripts.length > 1 ? { script: s.name, ...a } : a) + '\n');
+    if (s.error) {
+      process.stderr.write(`error: ${s.name}: ${s.error}\n`);
+      failed = true;
+    }
+  }
+  return failed ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function runCompare([sa, sb]: [BackendSpec, BackendSpec], scripts: ScriptSource[], o: ExecOptions): Promise<number> {
+  // The model plays the real kernel of the pair: its generation and default entry limit.
+  const real = (await factsOf(sb)) ?? (await factsOf(sa));
+  const base = runOptions(o);
+  const opts = { ...base, overrides: modelOverridesFor(real, base.overrides) };
+  const a = await runScripts(sa, scripts, opts);
+  const b = await runScripts(sb, scripts, opts);
+  const results = scripts.map((s, i) => compareAnswers(s.name, a.scripts[i].answers, b.scripts[i].answers));
+  const errors = [...a.scripts, ...b.scripts].filter((s) => s.error);
+  if (o.json) {
+    const side = (r: typeof a) => ({ backend: r.backend, kernel: r.kernel, accel: r.accel ?? null, wallMs: Math.round(r.wallMs) });
+    process.stdout.write(JSON.stringify({ backends: [side(a), side(b)], scripts: results, errors: errors.map((s) => ({ script: s.name, error: s.error })) }, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatComparison(a, b, results));
+  }
+  for (const s of errors) process.stderr.write(`error: ${s.name}: ${s.error}\n`);
+  return results.some((c) => c.differences > 0) || errors.length > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
 export function registerExec(program: Command): void {
   program
     .command('exec')
-    .description('run a scripted vhost-vdpa session (JSON lines) against the kernel model; one JSON answer per line')
-    .argument('<script>', 'a .jsonl file, or - for standard input')
-    .option('--kernel <generation>', `override the open line's kernel (${KERNEL_GENERATIONS.join(', ')})`, one('--kernel', KERNEL_GENERATIONS))
+    .description('run scripted vhost-vdpa sessions (JSON lines) against the kernel model or a real kernel; one JSON answer per line')
+    .argument('<script...>', '.jsonl files, or - for standard input')
+    .option('--kernel <generation>', `override the open line's kernel on the model (${KERNEL_GENERATIONS.join(', ')})`, one('--kernel', KERNEL_GENERATIONS))
     .option('--parent <parent>', `override the open line's parent (${PARENT_KINDS.join(', ')})`, one('--parent', PARENT_KINDS))
+    .option('--backend <backend>', `who answers: ${BACKEND_FORMS} (default: model)`, (t) => parseBackend(t))
+    .option('--compare <a,b>', 'run on two backends and compare every line (ret, errno, pinnedVm, offered features); exit 1 on any difference', parseComparePair)
+    .option('--accel <accel>', 'vm backend: auto (KVM if it really boots here, else TCG), kvm or tcg', one('--accel', ['auto', 'kvm', 'tcg'] as const), 'auto')
+    .option('--timeout <seconds>', 'vm backend: give up on the VM after this long', positiveInt('--timeout'))
+    .option('--json', 'with --compare: print the paired answers as JSON')
+    .option('--quiet', 'no progress or backend line on stderr')
     .addHelpText(
       'after',
       `
@@ -33,27 +123,28 @@ Each line is one operation, e.g.
   {"op":"set_status","status":0}
   {"op":"dump"}
 Addresses and sizes are strings (0x hex or decimal) so 64-bit values stay exact.
-Exit codes: 0 script ran (kernel errors are answers), 2 malformed line (named, with its field).
+A real kernel (device: or vm:) adds "ns" (time in the op's syscalls) and "pinnedVm"
+(VmPin after the op, in pages) to every answer; "cause" is null there (the kernel does
+not expose it) and ops it cannot answer (check, the device view) say "unsupported".
+The vm backend needs \`vdpa-lab kernels prepare\` once; it boots one VM for all scripts.
+Exit codes: 0 ran (kernel errors are answers) and, with --compare, every line agreed;
+1 a difference, or the backend failed (no QEMU, VM died); 2 malformed line or option.
 
 Examples:
   vdpa-lab exec workloads/sessions/legacy-reset-wipes.jsonl
-  vdpa-lab exec workloads/sessions/persist-keeps-maps.jsonl --parent vdpa_sim`,
+  vdpa-lab exec workloads/sessions/persist-keeps-maps.jsonl --parent vdpa_sim
+  vdpa-lab exec workloads/sessions/errno-paths.jsonl --backend vm:6.12
+  vdpa-lab exec workloads/sessions/*.jsonl --parent vdpa_sim --compare model,vm:6.1
+  sudo vdpa-lab exec my-script.jsonl --compare model,device:/dev/vhost-vdpa-0 --json`,
     )
     .action(
-      action((script: string, o: { kernel?: KernelGeneration; parent?: ParentKind }) => {
-        let text: string;
-        try {
-          text = readFileSync(script === '-' ? 0 : script, 'utf8');
-        } catch (e) {
-          throw new InputError(script, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
-        const session = new Session({ kernel: o.kernel, parent: o.parent });
-        const lines = text.split('\n');
-        for (let i = 0; i < lines.length; i++) {
-          // Answers go out as each line runs: a bad line later leaves these printed.
-          const answer = session.runLine(lines[i], i + 1);
-          if (answer) process.stdout.write(JSON.stringify(answer) + '\n');
-        }
+      action(async (paths: string[], o: ExecOptions) => {
+        if (o.backend && o.compare) throw new InputError('--compare', 'names both backends itself; drop --backend');
+        const scripts = readScripts(paths);
+        if (o.compare) return runCompare(o.compare, scripts, o);
+        const spec = o.backend ?? { kind: 'model' };
+        if (spec.kind === 'model' && scripts.length === 1 && !o.json) return streamOnModel(scripts[0], o);
+        return runOne(spec, scripts, o);
       }),
     );
 }

@@ -24,6 +24,11 @@ export type ScriptOp = (typeof SCRIPT_OPS)[number];
 export interface SessionOverrides {
   kernel?: KernelGeneration;
   parent?: ParentKind;
+  /**
+   * The entry limit of an open line that sets none: the default of the kernel
+   * being played (a real kernel's vhost_vdpa.max_iotlb_entries), not an override.
+   */
+  iotlbLimit?: number;
 }
 
 export type Answer = Record<string, unknown> & { line: number; op: string; ret: 0 | -1; errno: string | null; cause: string | null };
@@ -194,7 +199,7 @@ export class Session {
         nas: r.int('nas', 1, 64, 2),
         ngroups: r.int('ngroups', 1, 64, 2),
         iovaRange: { first, last },
-        iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : undefined,
+        iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : this.overrides.iotlbLimit,
       },
       this.mm,
     );

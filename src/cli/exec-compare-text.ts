@@ -1,0 +1,35 @@
+/** `exec --compare`: both answers of every line side by side, with a verdict, as text. */
+import type { ScriptComparison } from '../real/compare.js';
+import type { BackendAnswer } from '../real/model-run.js';
+import type { BackendRun } from '../real/run-scripts.js';
+import { textTable } from '../text-format.js';
+
+function cell(a: BackendAnswer | null): string {
+  if (!a) return '(no answer)';
+  const pinned = a.pinnedVm === undefined ? '' : ` pin ${a.pinnedVm}`;
+  return `${a.ret} ${a.errno ?? 'ok'}${pinned}`;
+}
+
+/** The kernel a backend was, in one line: which kernel, under what. */
+export function describeRun(run: BackendRun): string {
+  return `${run.backend}: ${run.kernel}${run.accel ? `, ${run.accel.toUpperCase()}` : ''}`;
+}
+
+export function formatComparison(a: BackendRun, b: BackendRun, results: ScriptComparison[]): string {
+  const out: string[] = [`comparing ${describeRun(a)}  with  ${describeRun(b)}`];
+  for (const c of results) {
+    const count = (v: string) => c.lines.filter((l) => l.verdict === v).length;
+    out.push('', `${c.script}: ${c.lines.length} lines, ${count('agree')} agree, ${count('differ')} differ, ${count('missing')} missing, ${count('skipped')} skipped`);
+    const rows = c.lines.map((l) => [
+      String(l.line),
+      l.op,
+      cell(l.a),
+      cell(l.b),
+      l.verdict === 'differ' ? `DIFFER (${l.differs.join(', ')})` : l.verdict === 'agree' ? 'agree' : `${l.verdict}: ${l.reason ?? ''}`,
+    ]);
+    out.push(textTable(['line', 'op', a.backend, b.backend, 'verdict'], rows));
+  }
+  const total = results.reduce((s, c) => s + c.differences, 0);
+  out.push('', total === 0 ? 'verdict: the two backends agree on every line both can answer' : `verdict: ${total} line(s) differ`);
+  return out.join('\n') + '\n';
+}

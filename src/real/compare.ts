@@ -1,0 +1,59 @@
+/**
+ * Two backends' answers to one script, line by line. A line agrees when
+ * every compared field that both sides report is equal; a line one side
+ * cannot answer (the model's `check` on a real kernel) is skipped, with the
+ * reason; a line only one side answered is missing. Where the model and a
+ * real kernel differ, the kernel is right: the lab fixes its model, it never
+ * special-cases the comparison.
+ */
+import type { BackendAnswer } from './model-run.js';
+
+/** Fields whose values must match: what userspace can see on both sides. */
+export const COMPARED_FIELDS = ['ret', 'errno', 'pinnedVm', 'features', 'first', 'last'] as const;
+
+export type Verdict = 'agree' | 'differ' | 'skipped' | 'missing';
+
+export interface PairedLine {
+  line: number;
+  op: string;
+  a: BackendAnswer | null;
+  b: BackendAnswer | null;
+  verdict: Verdict;
+  /** The fields that differ (verdict differ), or why the line was skipped. */
+  differs: string[];
+  reason?: string;
+}
+
+export interface ScriptComparison {
+  script: string;
+  lines: PairedLine[];
+  differences: number;
+}
+
+function same(x: unknown, y: unknown): boolean {
+  return JSON.stringify(x) === JSON.stringify(y);
+}
+
+export function compareAnswers(script: string, a: BackendAnswer[], b: BackendAnswer[]): ScriptComparison {
+  const byLine = new Map<number, { a: BackendAnswer | null; b: BackendAnswer | null }>();
+  for (const x of a) byLine.set(x.line, { a: x, b: null });
+  for (const y of b) byLine.set(y.line, { a: byLine.get(y.line)?.a ?? null, b: y });
+  const lines: PairedLine[] = [];
+  for (const line of [...byLine.keys()].sort((p, q) => p - q)) {
+    const { a: x, b: y } = byLine.get(line)!;
+    const op = (x ?? y)!.op;
+    if (!x || !y) {
+      lines.push({ line, op, a: x, b: y, verdict: 'missing', differs: [], reason: `${x ? 'second' : 'first'} backend gave no answer` });
+      continue;
+    }
+    const unsupported = x.unsupported ?? y.unsupported;
+    if (unsupported !== undefined) {
+      lines.push({ line, op, a: x, b: y, verdict: 'skipped', differs: [], reason: unsupported });
+      continue;
+    }
+    const differs = COMPARED_FIELDS.filter((f) => f in x && f in y && !same(x[f], y[f]));
+    lines.push({ line, op, a: x, b: y, verdict: differs.length ? 'differ' : 'agree', differs });
+  }
+  const differences = lines.filter((l) => l.verdict === 'differ' || l.verdict === 'missing').length;
+  return { script, lines, differences };
+}

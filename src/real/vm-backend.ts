@@ -1,0 +1,85 @@
+// @ts-nocheck -- TEMPORARY until src/real/vm/index.ts lands
+/**
+ * `--backend vm:KERNEL`: scripts as jobs in one boot of a prepared Debian
+ * kernel. Each script gets vdpa_sim loaded with the parameters its open
+ * lines ask for, one vdpasim_net device per device it opens, and the probe.
+ */
+import type { KernelGeneration } from '../kernel/index.js';
+import { resolveKernel } from './kernels.js';
+import { parseProbeOutput } from './probe-answers.js';
+import { requireProbe } from './probe-path.js';
+import type { ScriptSource } from './model-run.js';
+import type { ScriptPlan } from './script-plan.js';
+import type { RunScriptsOptions, ScriptRun } from './run-scripts.js';
+import { readPreparedKernel, runJobsInVm, type VmJob } from './vm/index.js';
+
+export interface RealKernelFacts {
+  release: string;
+  generation: KernelGeneration;
+  /** vdpa_sim's use_va default: true where the module has use_va (6.7+), false on 6.1 (PA only). */
+  vaDefault: boolean;
+  /** vhost_vdpa.max_iotlb_entries's default, when the module enforces one. */
+  iotlbLimit?: number;
+}
+
+/** The default of vhost_vdpa.max_iotlb_entries in kernels with the 2026 entry-limit fix. */
+export const DEFAULT_MAX_IOTLB_ENTRIES = 2048;
+
+export function realKernelFacts(name: string): RealKernelFacts {
+  const k = resolveKernel(name, '--backend');
+  const prepared = readPreparedKernel(k.alias);
+  const has = (module: string, param: string) => prepared.moduleParams[module]?.includes(param) ?? false;
+  return {
+    release: k.release,
+    generation: k.generation,
+    vaDefault: has('vdpa_sim', 'use_va'),
+    ...(has('vhost_vdpa', 'max_iotlb_entries') ? { iotlbLimit: DEFAULT_MAX_IOTLB_ENTRIES } : {}),
+  };
+}
+
+/** Room for the guest kernel and busybox beside the scripts' own mappings (TCG allocates lazily). */
+const VM_BASE_MIB = 1024;
+const VM_MIN_MIB = 2048;
+
+function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: RealKernelFacts): VmJob {
+  const limit = plan.params.iotlbLimit;
+  const vdpaSim: Record<string, number> = { batch_mapping: plan.params.variant === 'set_map' ? 1 : 0 };
+  if (facts.vaDefault || plan.params.useVa) vdpaSim.use_va = plan.params.useVa ? 1 : 0;
+  const vhostVdpa: Record<string, number> = {};
+  if (limit !== undefined) {
+    vdpaSim.max_iotlb_entries = limit;
+    vhostVdpa.max_iotlb_entries = limit;
+  }
+  const devices = Math.max(1, plan.devices.length);
+  // Device names of the script -> the VM's /dev/vhost-vdpa-K, in the order the script opens them.
+  const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);
+  return { id: `script-${index}`, vdpaSim, vhostVdpa, devices, script: script.text, probeArgs };
+}
+
+export async function runScriptsInVm(
+  kernel: string,
+  scripts: ScriptSource[],
+  plans: ScriptPlan[],
+  opts: RunScriptsOptions,
+): Promise<{ release: string; accel: 'kvm' | 'tcg'; scripts: ScriptRun[] }> {
+  const facts = realKernelFacts(kernel);
+  const probePath = requireProbe();
+  const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
+  const needMiB = Math.max(...plans.map((p) => Number(p.mmapBytes >> 20n)), 0);
+  const run = await runJobsInVm(resolveKernel(kernel).alias, jobs, {
+    accel: opts.accel,
+    memMiB: Math.max(VM_MIN_MIB, needMiB + VM_BASE_MIB),
+    timeoutMs: opts.timeoutMs,
+    probePath,
+    onProgress: opts.onProgress,
+  });
+  const out: ScriptRun[] = scripts.map((s, i) => {
+    const job = run.jobs.find((j) => j.id === jobs[i].id);
+    if (!job) return { name: s.name, answers: [], error: 'the VM ended before this script ran' };
+    if (job.setupError) return { name: s.name, answers: [], error: job.setupError };
+    const answers = parseProbeOutput(job.stdout, s.name);
+    const error = job.exitCode === 0 ? undefined : `the probe exited with ${job.exitCode}: ${job.stderr.trim().split('\n').pop() ?? ''}`;
+    return { name: s.name, answers, ...(error ? { error } : {}) };
+  });
+  return { release: run.release, accel: run.accel, scripts: out };
+}
