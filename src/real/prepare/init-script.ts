@@ -1,0 +1,95 @@
+/**
+ * The guest's /init (busybox sh). It loads the base modules, then for each job
+ * in /jobs/list: reloads vdpa_sim, vdpa_sim_net and vhost_vdpa with the job's
+ * parameters (unloading them between jobs is what makes parameters take
+ * effect), creates the job's vdpasim_net devices with the `vdpa` tool, runs the
+ * probe with the job's script on stdin, and sends the results to ttyS1 in
+ * base64 frames (guest-protocol.ts). Then it powers off.
+ */
+import { FRAME_PREFIX, GUEST_PATHS } from '../guest-protocol.js';
+
+/** How long the init waits for /dev/vhost-vdpa-K after `vdpa dev add`, in 0.1 s steps. */
+const deviceWaitSteps = 100;
+
+export function initScript(): string {
+  const P = GUEST_PATHS;
+  return `#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /dev/pts
+# ttyS1 carries only our frames; raw so the tty adds no carriage returns.
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+exec 3>/dev/ttyS1
+say() { echo "${FRAME_PREFIX} $*" >&3; }
+blob() { # id kind file
+  say blob "$1" "$2"
+  base64 "$3" >&3
+  say blob-end
+}
+finish() { sync; poweroff -f; sleep 5; }
+say boot
+say release "$(uname -r)"
+MODS=${P.modulesDir}/$(uname -r)
+for m in $(cat ${P.baseOrder}); do
+  if ! insmod "$MODS/$m.ko" 2>/tmp/insmod.err; then
+    say base-error "insmod $m: $(tr '\\n' ' ' </tmp/insmod.err)"
+    finish
+  fi
+done
+BROKEN=""
+run_job() {
+  id="$1"; J=${P.jobsDir}/$id; err=""
+  say job "$id" begin
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  if [ -n "$BROKEN" ]; then say job "$id" setup-error "skipped: $BROKEN"; return; fi
+  dmesg -c >/dev/null
+  n=$(cat $J/devices)
+  if ! insmod "$MODS/vdpa_sim.ko" $(cat $J/vdpa_sim.params) 2>/tmp/e; then err="insmod vdpa_sim $(cat $J/vdpa_sim.params): $(tr '\\n' ' ' </tmp/e)"
+  elif ! insmod "$MODS/vdpa_sim_net.ko" 2>/tmp/e; then err="insmod vdpa_sim_net: $(tr '\\n' ' ' </tmp/e)"
+  elif ! insmod "$MODS/vhost_vdpa.ko" $(cat $J/vhost_vdpa.params) 2>/tmp/e; then err="insmod vhost_vdpa $(cat $J/vhost_vdpa.params): $(tr '\\n' ' ' </tmp/e)"
+  fi
+  k=0
+  while [ -z "$err" ] && [ $k -lt $n ]; do
+    if ! vdpa dev add mgmtdev vdpasim_net name vdpa$k 2>/tmp/e; then
+      err="vdpa dev add vdpa$k: $(tr '\\n' ' ' </tmp/e)"
+      break
+    fi
+    w=0
+    while [ ! -c /dev/vhost-vdpa-$k ] && [ $w -lt ${deviceWaitSteps} ]; do usleep 100000; w=$((w+1)); done
+    [ -c /dev/vhost-vdpa-$k ] || err="/dev/vhost-vdpa-$k did not appear within ${deviceWaitSteps / 10} s after vdpa dev add"
+    k=$((k+1))
+  done
+  if [ -n "$err" ]; then
+    say job "$id" setup-error "$err"
+    dmesg >/tmp/dmesg; blob "$id" dmesg /tmp/dmesg
+  else
+    set --
+    while IFS= read -r a; do set -- "$@" "$a"; done <$J/args
+    ${P.probe} "$@" <$J/script >/tmp/out 2>/tmp/err
+    rc=$?
+    say job "$id" exit $rc
+    blob "$id" stdout /tmp/out
+    blob "$id" stderr /tmp/err
+    if [ $rc -ne 0 ]; then dmesg >/tmp/dmesg; blob "$id" dmesg /tmp/dmesg; fi
+  fi
+  terr=""
+  k=$((k-1))
+  while [ $k -ge 0 ]; do
+    [ -e /sys/bus/vdpa/devices/vdpa$k ] && { vdpa dev del vdpa$k 2>/tmp/e || terr="$terr vdpa dev del vdpa$k: $(tr '\\n' ' ' </tmp/e)"; }
+    k=$((k-1))
+  done
+  for m in vhost_vdpa vdpa_sim_net vdpa_sim; do
+    [ -d /sys/module/$m ] && { rmmod $m 2>/tmp/e || terr="$terr rmmod $m: $(tr '\\n' ' ' </tmp/e)"; }
+  done
+  if [ -n "$terr" ]; then BROKEN="teardown of job $id failed:$terr"; say job "$id" teardown-error "$terr"; fi
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  say job "$id" end "$t0" "$t1"
+}
+for id in $(cat ${P.jobList} 2>/dev/null); do run_job "$id"; done
+say done
+finish
+`;
+}

@@ -1,0 +1,137 @@
+/**
+ * One boot: start QEMU on the prepared kernel with the job archive appended,
+ * read the frames until `done` and QEMU's exit, enforce the deadline, and say
+ * how far the guest got when it does not finish.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VdpaLabError } from '../../errors.js';
+import type { PreparedKernel } from './prepared.js';
+import { FrameReader, type VmJobResult } from './frames.js';
+import { killQemu, startQemu, type Accel } from './qemu.js';
+
+/** The VM did not finish: timeout, crash, a base module that would not load. Exit 1. */
+export class VmFailedError extends VdpaLabError {
+  override name = 'VmFailedError';
+  constructor(
+    message: string,
+    /** Jobs that finished before the failure. */
+    readonly finished: VmJobResult[],
+  ) {
+    super(message);
+  }
+}
+
+export interface BootResult {
+  release: string;
+  bootMs: number;
+  wallMs: number;
+  jobs: VmJobResult[];
+}
+
+export interface BootOptions {
+  accel: Accel;
+  memMiB: number;
+  timeoutMs: number;
+  jobArchive: Buffer;
+  onProgress?: (line: string) => void;
+  /** Stop early when QEMU's stderr says this (the KVM probe uses it). */
+  abortOn?: RegExp;
+}
+
+/** Last lines of the kernel console, for error messages. */
+const consoleTailLines = 8;
+
+function tail(text: string, lines: number): string {
+  return text.trim().split('\n').slice(-lines).join(' | ');
+}
+
+export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<BootResult> {
+  const work = mkdtempSync(join(tmpdir(), 'vdpa-lab-vm-'));
+  try {
+    const initrd = join(work, 'initrd.cpio');
+    writeFileSync(initrd, Buffer.concat([readFileSync(k.initramfsPath), opts.jobArchive]));
+    const consoleLog = join(work, 'console.log');
+    const started = Date.now();
+    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog });
+    const reader = new FrameReader();
+    const jobs: VmJobResult[] = [];
+    let release = '';
+    let bootMs = -1;
+    let done = false;
+    let baseError = '';
+    let current = '';
+    let stderr = '';
+    let failure = '';
+    const say = opts.onProgress ?? (() => {});
+
+    const exited = new Promise<number | null>((resolvePromise) => {
+      child.on('close', (code) => resolvePromise(code));
+      child.on('error', (e) => {
+        failure ||= `qemu-system-x86_64 could not start: ${e.message}`;
+        resolvePromise(null);
+      });
+    });
+    const timer = setTimeout(() => {
+      failure ||= `did not finish within ${(opts.timeoutMs / 1000).toFixed(0)} s`;
+      killQemu(child);
+    }, opts.timeoutMs);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      stderr += s;
+      if (opts.abortOn?.test(stderr)) {
+        failure ||= `qemu: ${tail(stderr, 2)}`;
+        killQemu(child);
+      }
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      for (const e of reader.push(s)) {
+        if (e.kind === 'boot') {
+          bootMs = Date.now() - started;
+          say(`vm: ${k.release} booted to /init in ${(bootMs / 1000).toFixed(1)} s (${opts.accel})`);
+        } else if (e.kind === 'release') release = e.release;
+        else if (e.kind === 'base-error') baseError = e.text;
+        else if (e.kind === 'job-begin') {
+          current = e.id;
+          say(`vm: job ${e.id} started`);
+        } else if (e.kind === 'job-end') {
+          jobs.push(e.result);
+          current = '';
+          const how = e.result.setupError ? `setup error: ${e.result.setupError}` : `exit ${e.result.exitCode}`;
+          say(`vm: job ${e.id} finished (${how}${e.result.guestSeconds !== undefined ? `, ${e.result.guestSeconds} s guest time` : ''})`);
+        } else if (e.kind === 'done') done = true;
+      }
+    });
+    child.stdin.end();
+
+    try {
+      const code = await exited;
+      clearTimeout(timer);
+      const wallMs = Date.now() - started;
+      if (done && !failure) return { release, bootMs, wallMs, jobs };
+      let consoleText = '';
+      try {
+        consoleText = readFileSync(consoleLog, 'utf8');
+      } catch {
+        // no console yet: QEMU failed before the guest started
+      }
+      const where =
+        bootMs < 0
+          ? `it never reached /init (console: ${tail(consoleText, consoleTailLines) || 'empty'})`
+          : baseError
+            ? `a base module did not load: ${baseError}`
+            : current
+              ? `it was running job ${current} after ${jobs.length} finished job(s) (console: ${tail(consoleText, consoleTailLines)})`
+              : `it had finished ${jobs.length} job(s) (console: ${tail(consoleText, consoleTailLines)})`;
+      const why = failure || (baseError ? 'stopped' : `QEMU exited with ${code}${stderr.trim() ? `: ${tail(stderr, 2)}` : ''}`);
+      throw new VmFailedError(`the ${k.release} VM (${opts.accel}) did not finish: ${why}; ${where}`, jobs);
+    } finally {
+      clearTimeout(timer);
+      killQemu(child);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

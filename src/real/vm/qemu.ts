@@ -1,0 +1,88 @@
+/**
+ * Starts QEMU for one run and makes sure it never outlives the run or this
+ * process: every live QEMU is in one set, killed on any error path, on
+ * process exit, and on SIGINT/SIGTERM.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface QemuSpec {
+  accel: Accel;
+  memMiB: number;
+  kernel: string;
+  initrd: string;
+  /** ttyS0: the kernel console goes to this file. ttyS1 (our frames) is QEMU's stdout. */
+  consoleLog: string;
+}
+
+export function qemuArgs(s: QemuSpec): string[] {
+  return [
+    ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
+    '-m', String(s.memMiB),
+    '-smp', '1',
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-kernel', s.kernel,
+    '-initrd', s.initrd,
+    // panic=-1 reboots at once on a panic, and -no-reboot turns that into QEMU exiting.
+    '-append', 'console=ttyS0 panic=-1 rdinit=/init',
+    '-serial', `file:${s.consoleLog}`,
+    '-serial', 'stdio',
+  ];
+}
+
+const live = new Set<ChildProcessWithoutNullStreams>();
+
+function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAll();
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+
+let hooked = false;
+
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAll);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function unhook(): void {
+  if (!hooked || live.size > 0) return;
+  hooked = false;
+  process.off('exit', killAll);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+export function startQemu(spec: QemuSpec): ChildProcessWithoutNullStreams {
+  hook();
+  const child = spawn('qemu-system-x86_64', qemuArgs(spec), { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('close', () => {
+    live.delete(child);
+    unhook();
+  });
+  child.on('error', () => {
+    live.delete(child);
+    unhook();
+  });
+  return child;
+}
+
+/** Kills one QEMU (SIGKILL: nothing in the guest is worth waiting for once we give up). */
+export function killQemu(child: ChildProcessWithoutNullStreams): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  live.delete(child);
+}
+
+/** How many QEMUs this process is running (tests check that none is left). */
+export function liveQemuCount(): number {
+  return live.size;
+}
