@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench-command.js';
+import { registerBenchKernel } from './bench-kernel-command.js';
 import { registerExec } from './exec-command.js';
 import { registerRun } from './run-command.js';
 import { registerCalibrate } from './calibrate-command.js';
@@ -39,6 +40,7 @@ regression, 2 bad input.`,
   registerExec(program);
   registerCalibrate(program);
   registerBench(program);
+  registerBenchKernel(program);
   return program;
 }
 

@@ -6,7 +6,7 @@ export type { Parent, ParentKind, KernelGeneration, DeviceView, MapPath, VdpaSim
 export { checkInvariants, viewState, sameEntries } from './invariants.js';
 export type { InvariantReport, ViewState } from './invariants.js';
 export { dumpDevice } from './dump.js';
-export { COUNTER_NAMES, snapshotCounters } from './counters.js';
+export { COUNTER_NAMES, countersOf, snapshotCounters } from './counters.js';
 export type { KernelCounters } from './counters.js';
 export { MrBuilder, MAX_KLM_PAGES } from './mlx5-mr.js';
 export type { MrShape } from './mlx5-mr.js';

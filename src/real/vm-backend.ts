@@ -1,4 +1,3 @@
-// @ts-nocheck -- TEMPORARY until src/real/vm/index.ts lands
 /**
  * `--backend vm:KERNEL`: scripts as jobs in one boot of a prepared Debian
  * kernel. Each script gets vdpa_sim loaded with the parameters its open

@@ -1,0 +1,65 @@
+/**
+ * The scripts `bench kernel` runs: one guest per case, mapped once, then
+ * reset `cycles` times the way QEMU does it. Every line is tagged with the
+ * phase it belongs to, so a real kernel's per-line `ns` and the model's
+ * per-line counters add up to the same phases.
+ */
+import type { Backing } from '../host/index.js';
+
+export type BenchVariant = 'set_map' | 'dma_map';
+export type BenchFlow = 'workaround' | 'persist';
+
+export interface KernelBenchCase {
+  variant: BenchVariant;
+  backing: Extract<Backing, '4k' | 'thp'>;
+  gib: number;
+  flow: BenchFlow;
+}
+
+/** Phases a real kernel can tell apart (pin is inside map on a real kernel: one write() does both). */
+export type BenchPhase = 'setup' | 'firstMap' | 'reset' | 'unmap' | 'remap' | 'close';
+
+export interface BenchScript {
+  text: string;
+  /** Phase and reset cycle of each answered line, by line number. */
+  tags: Map<number, { phase: BenchPhase; cycle: number }>;
+  pages: number;
+}
+
+const GUEST_UADDR = '0x7f0000000000';
+const DRIVER_OK = ['ACKNOWLEDGE', 'DRIVER', 'FEATURES_OK', 'DRIVER_OK'];
+
+export function kernelBenchScript(c: KernelBenchCase, cycles: number): BenchScript {
+  const size = `0x${(BigInt(c.gib) << 30n).toString(16)}`;
+  const lines: string[] = [];
+  const tags = new Map<number, { phase: BenchPhase; cycle: number }>();
+  const add = (phase: BenchPhase, cycle: number, op: object) => {
+    lines.push(JSON.stringify(op));
+    tags.set(lines.length, { phase, cycle });
+  };
+  const features = ['IOTLB_MSG_V2', 'IOTLB_BATCH', ...(c.flow === 'persist' ? ['IOTLB_PERSIST'] : [])];
+  add('setup', 0, { op: 'open', parent: 'vdpa_sim', kernel: 'reset-map', useVa: false, variant: c.variant });
+  add('setup', 0, { op: 'mmap', uaddr: GUEST_UADDR, size, backing: c.backing });
+  add('setup', 0, { op: 'set_owner' });
+  add('setup', 0, { op: 'set_backend_features', features });
+  const mapAll = (phase: BenchPhase, cycle: number) => {
+    add(phase, cycle, { op: 'batch_begin' });
+    add(phase, cycle, { op: 'update', iova: '0x0', size, uaddr: GUEST_UADDR, perm: 'rw' });
+    add(phase, cycle, { op: 'batch_end' });
+  };
+  mapAll('firstMap', 0);
+  add('setup', 0, { op: 'set_status', status: DRIVER_OK });
+  for (let k = 1; k <= cycles; k++) {
+    add('reset', k, { op: 'set_status', status: 0 });
+    if (c.flow === 'workaround') {
+      // QEMU's workaround: unregister the listener (INVALIDATE all), register it again (UPDATE all, re-pin).
+      add('unmap', k, { op: 'batch_begin' });
+      add('unmap', k, { op: 'invalidate', iova: '0x0', size });
+      add('unmap', k, { op: 'batch_end' });
+      mapAll('remap', k);
+    }
+    add('setup', k, { op: 'set_status', status: DRIVER_OK });
+  }
+  add('close', 0, { op: 'close' });
+  return { text: lines.join('\n') + '\n', tags, pages: c.gib * 262144 };
+}

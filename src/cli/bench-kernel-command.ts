@@ -1,0 +1,110 @@
+/**
+ * `vdpa-lab bench kernel`: real-kernel figures (a prepared Debian kernel
+ * under QEMU) beside the model's modeled ones, never in one number.
+ */
+import type { Command } from 'commander';
+import { loadProfile } from '../cost/index.js';
+import { runKernelBench, type KernelBenchRow } from '../bench/kernel-bench.js';
+import type { BenchFlow, BenchVariant, KernelBenchCase } from '../bench/kernel-bench-scripts.js';
+import { resolveProfilePath } from '../workload/index.js';
+import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
+import { action } from './run-action.js';
+import { choiceList, positiveInt } from './parse-options.js';
+
+interface Options {
+  kernel: string;
+  backing: ('4k' | 'thp')[];
+  gib: number[];
+  variants: BenchVariant[];
+  flows: BenchFlow[];
+  cycles: number;
+  profile: string;
+  accel: 'auto' | 'kvm' | 'tcg';
+  timeout?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const ACCELS = ['auto', 'kvm', 'tcg'] as const;
+
+function gibList(text: string): number[] {
+  return text.split(',').map((t) => positiveInt('--gib')(t.trim()));
+}
+
+function perPage(ns: number, pages: number): string {
+  return pages ? fmtDuration(ns / pages) : '-';
+}
+
+export function renderKernelBench(rows: KernelBenchRow[]): string {
+  const head = rows[0] ? `Real: ${rows[0].kernel}, vdpa_sim (use_va=0), ${rows[0].accel.toUpperCase()}: time in the syscalls, median of ${rows[0].cycles} reset cycles.\nModeled: the same script's counters x the ${rows[0].modeled.profile} profile. Never one number.\n` : '';
+  const table = rows.map((r) => [
+    `${r.variant} ${r.backing} ${r.gib}GiB`,
+    r.flow,
+    fmtDuration(r.real.firstMapNs),
+    fmtDuration(r.real.resetNs),
+    fmtDuration(r.real.cycleNs),
+    perPage(r.real.remapNs, r.pages),
+    fmtDuration(r.modeled.cycleNs),
+    perPage(r.modeled.remapNs, r.pages),
+    r.error ? `error: ${r.error}` : '',
+  ]);
+  const ratios: string[][] = [];
+  for (const w of rows.filter((r) => r.flow === 'workaround')) {
+    const p = rows.find((r) => r.flow === 'persist' && r.variant === w.variant && r.backing === w.backing && r.gib === w.gib);
+    if (p) ratios.push([`${w.variant} ${w.backing} ${w.gib}GiB`, fmtRatio(w.real.cycleNs / p.real.cycleNs), fmtRatio(w.modeled.cycleNs / p.modeled.cycleNs)]);
+  }
+  return (
+    head +
+    textTable(['guest', 'flow', 'real first map', 'real reset', 'real cycle', 'real remap/page', 'modeled cycle', 'modeled remap/page', ''], table) +
+    (ratios.length ? `\n\nworkaround/persist per reset cycle:\n${textTable(['guest', 'real', 'modeled'], ratios)}` : '') +
+    '\n'
+  );
+}
+
+export function registerBenchKernel(program: Command): void {
+  const bench = program.commands.find((c) => c.name() === 'bench');
+  if (!bench) throw new Error('registerBenchKernel: the bench command must be registered first');
+  bench
+    .command('kernel')
+    .description('real cost of UPDATE (pin+map), INVALIDATE (unpin+unmap) and SET_STATUS 0 on a real kernel in a VM, beside the modeled cost')
+    .option('--kernel <name>', 'a prepared kernel (vdpa-lab kernels list)', '6.12')
+    .option('--backing <list>', 'guest memory backing: 4k, thp', choiceList('--backing', ['4k', 'thp'] as const), ['4k', 'thp'])
+    .option('--gib <list>', 'guest sizes in GiB', gibList, [1])
+    .option('--variants <list>', 'vdpa_sim batch_mapping: set_map (1), dma_map (0)', choiceList('--variants', ['set_map', 'dma_map'] as const), ['set_map', 'dma_map'])
+    .option('--flows <list>', 'workaround (unmap + remap around each reset), persist (PERSIST acked: the reset alone)', choiceList('--flows', ['workaround', 'persist'] as const), ['workaround', 'persist'])
+    .option('--cycles <n>', 'reset cycles per case; figures are medians', positiveInt('--cycles'), 3)
+    .option('--profile <name|path>', 'cost profile for the modeled column', 'default')
+    .option('--accel <accel>', 'auto (KVM if it really boots here, else TCG), kvm or tcg', (t) => choiceList('--accel', ACCELS)(t)[0], 'auto')
+    .option('--timeout <seconds>', 'give up on the VM after this long', positiveInt('--timeout'))
+    .option('--json', 'print rows as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Needs \`vdpa-lab kernels prepare\` once. One VM boot runs every case. The persist flow
+needs a kernel that offers IOTLB_PERSIST (6.12; on 6.1 those rows report the refusal).
+Figures taken under TCG are TCG figures, not native timings: the accelerator is named.
+
+Examples:
+  vdpa-lab bench kernel
+  vdpa-lab bench kernel --kernel 6.12 --backing 4k --gib 1,4 --json > kernel.json`,
+    )
+    .action(
+      action(async (o: Options) => {
+        const cases: KernelBenchCase[] = [];
+        for (const variant of o.variants) for (const backing of o.backing) for (const gib of o.gib) for (const flow of o.flows) cases.push({ variant, backing, gib, flow });
+        const profile = loadProfile(resolveProfilePath(o.profile, 'workloads/x.json')).profile;
+        const rows = await runKernelBench({
+          kernel: o.kernel,
+          cases,
+          cycles: o.cycles,
+          profile,
+          accel: o.accel,
+          timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
+          onProgress: o.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
+        });
+        process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderKernelBench(rows));
+        return rows.some((r) => r.error) ? 1 : 0;
+      }),
+    );
+}
