@@ -10,6 +10,7 @@ import { registerCalibrate } from './calibrate-command.js';
 import { registerReport } from './report-command.js';
 import { registerGate } from './gate-command.js';
 import { registerProfile } from './profile-command.js';
+import { registerKernels } from './kernels-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -18,7 +19,8 @@ export function buildProgram(): Command {
   const program = new Command('vdpa-lab')
     .description('What does a vDPA device reset cost? Simulate guests through the remap-around-reset workaround and the reset_map / VHOST_BACKEND_F_IOTLB_PERSIST flow, and report it.')
     .version(pkg.version)
-    .showHelpAfterError()
+    // Usage errors are one line with a hint (printed in main), not the whole help.
+    .configureOutput({ outputError: () => {} })
     .exitOverride()
     .addHelpText(
       'after',
@@ -40,6 +42,7 @@ regression, 2 bad input.`,
   registerExec(program);
   registerCalibrate(program);
   registerBench(program);
+  registerKernels(program);
   registerBenchKernel(program);
   return program;
 }
@@ -50,6 +53,19 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+/** The (sub)command the arguments name, for the hint after a usage error: "vdpa-lab bench iotlb". */
+function commandPath(program: Command, args: string[]): string {
+  const names = [program.name()];
+  let cmd = program;
+  for (const a of args) {
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return names.join(' ');
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   for (const c of program.commands) c.exitOverride();
@@ -58,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version "fail" with exit code 0; usage errors are bad input.
+      if (err.exitCode !== 0 && err.code !== 'commander.help') process.stderr.write(`${err.message} (see '${commandPath(program, argv.slice(2))} --help')\n`);
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
       return;
     }

@@ -81,7 +81,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
     child.stderr.on('data', (s: string) => {
       stderr += s;
       if (opts.abortOn?.test(stderr)) {
-        failure ||= `qemu: ${tail(stderr, 2)}`;
+        failure ||= `qemu: ${stderr.split('\n').find((l) => opts.abortOn!.test(l)) ?? tail(stderr, 2)}`;
         killQemu(child);
       }
     });

@@ -1,0 +1,78 @@
+/** `vdpa-lab kernels prepare | list`: the real Debian kernels the vm: backend boots. */
+import type { Command } from 'commander';
+import { kernelStatuses, prepareKernel, REAL_KERNELS, resolveKernel, type RealKernel } from '../real/index.js';
+import { textTable } from '../text-format.js';
+import { action } from './run-action.js';
+
+function kernelList(text: string): RealKernel[] {
+  return [...new Set(text.split(',').map((part) => resolveKernel(part, '--kernel')))];
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+export function registerKernels(program: Command): void {
+  const kernels = program.command('kernels').description('real Debian kernels for the vm: backend: prepare (download, build vdpa_sim, initramfs) and list');
+
+  kernels
+    .command('prepare')
+    .description('download the pinned Debian packages, build the vdpa modules the kernel lacks, build the initramfs, cache it all')
+    .option('--kernel <list>', `kernels to prepare (${REAL_KERNELS.map((k) => k.alias).join(', ')}, or full releases)`, kernelList, [...REAL_KERNELS])
+    .option('--force', 'rebuild even when a complete cache entry exists')
+    .option('--json', 'print one JSON object per kernel on stdout: {alias, release, dir, reused, manifest}')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Needs apt-get, dpkg-deb, tar, xz, make, gcc-12 and ldd on the host; the cache is
+$VDPA_LAB_CACHE, else $XDG_CACHE_HOME/vdpa-lab, else ~/.cache/vdpa-lab. A complete
+entry is reused at once; an interrupted one is rebuilt. About 30 s and 150 MiB of
+downloads per kernel on a fresh cache.
+
+Examples:
+  vdpa-lab kernels prepare                      both kernels (6.1 legacy, 6.12 reset-map)
+  vdpa-lab kernels prepare --kernel 6.12 --json
+  VDPA_LAB_CACHE=/var/cache/vdpa-lab vdpa-lab kernels prepare --kernel 6.1`,
+    )
+    .action(
+      action(async (o: { kernel: RealKernel[]; force?: boolean; json?: boolean; quiet?: boolean }) => {
+        for (const k of o.kernel) {
+          const r = await prepareKernel(k.alias, { force: o.force, onProgress: o.quiet ? undefined : (line) => process.stderr.write(line + '\n') });
+          if (o.json) process.stdout.write(JSON.stringify({ alias: k.alias, release: k.release, dir: r.dir, reused: r.reused, manifest: r.manifest }) + '\n');
+          else process.stdout.write(`${k.alias}: ${k.release} ${r.reused ? 'already prepared' : `prepared in ${(r.manifest.timingsMs.total / 1000).toFixed(1)} s`} (${r.dir})\n`);
+        }
+      }),
+    );
+
+  kernels
+    .command('list')
+    .description('the cache directory and each known kernel: prepared or not, release, disk used')
+    .option('--json', 'print {cacheDir, debBytes, kernels: [{alias, release, generation, prepared, reason?, dir, bytesOnDisk, params?}]}')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vdpa-lab kernels list
+  vdpa-lab kernels list --json`,
+    )
+    .action(
+      action((o: { json?: boolean }) => {
+        const s = kernelStatuses();
+        if (o.json) {
+          process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(`cache: ${s.cacheDir} (downloaded packages: ${mib(s.debBytes)})\n`);
+        const rows = s.kernels.map((k) => [
+          k.alias,
+          k.release,
+          k.generation,
+          k.prepared ? 'prepared' : `no: ${k.reason}`,
+          mib(k.bytesOnDisk),
+          k.params ? Object.entries(k.params).map(([m, p]) => `${m}: ${p.join(' ') || '-'}`).join('; ') : '',
+        ]);
+        process.stdout.write(textTable(['kernel', 'release', 'generation', 'state', 'disk', 'module parameters'], rows) + '\n');
+      }),
+    );
+}
