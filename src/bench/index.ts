@@ -1,5 +1,5 @@
 /** Benchmarks of the lab's own machinery (all figures measured, never modeled). */
-export { runIotlbBench, defaultIotlbSizes, defaultIotlbTimeMs, defaultIotlbBatch, defaultIotlbRounds } from './iotlb-bench.js';
+export { runIotlbBench, defaultIotlbSizes, defaultIotlbColdSizes, defaultIotlbBuildMs, defaultIotlbTimeMs, defaultIotlbBatch, defaultIotlbRounds } from './iotlb-bench.js';
 export type { IotlbBenchRow, IotlbBenchOptions, IotlbLayout } from './iotlb-bench.js';
 export { renderIotlbTable } from './iotlb-table.js';
 export { checkIotlbTargets } from './iotlb-targets.js';

@@ -1,6 +1,6 @@
 /** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
 import type { Command } from 'commander';
-import { RUN_SCENARIOS, defaultScalingRounds, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
+import { RUN_SCENARIOS, defaultScalingRounds, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbBuildMs, defaultIotlbColdSizes, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
@@ -15,28 +15,42 @@ export function registerBench(program: Command): void {
 
   bench
     .command('iotlb')
-    .description('radix IOTLB vs @flatten-js/interval-tree: insert, translate, query, delete')
-    .option('--sizes <list>', 'entry counts, e.g. 1K,100K,1M,4M', countList('--sizes'), defaultIotlbSizes)
+    .description('radix IOTLB vs @flatten-js/interval-tree, sorted-btree and a native C radix: hot and cold insert, translate, query, delete')
+    .option('--sizes <list>', 'entry counts of the hot rows, e.g. 1K,100K,1M,4M', countList('--sizes'), defaultIotlbSizes)
+    .option('--cold-sizes <list>', 'entry counts of the cold rows (accesses over the whole table)', countList('--cold-sizes'), defaultIotlbColdSizes)
+    .option('--no-cold', 'skip the cold rows')
+    .option('--build-ms <ms>', 'cold rows: budget per build from empty per round, ms', positiveInt('--build-ms'), defaultIotlbBuildMs)
+    .option('--no-native', 'skip the native C reference of the cold rows')
     .option('--layouts <list>', 'dense (consecutive pages) and/or sparse (random pages over 1 TiB)', choiceList('--layouts', LAYOUTS), [...LAYOUTS])
     .option('--time <ms>', 'time budget per task in ms, split over the rounds', positiveInt('--time'), defaultIotlbTimeMs)
     .option('--batch <n>', 'operations per timed sample', positiveInt('--batch'), defaultIotlbBatch)
     .option('--rounds <n>', 'rounds in which radix and the peer alternate; each figure is the median round', positiveInt('--rounds'), defaultIotlbRounds)
     .option('--seed <n>', 'seed for the inputs', nonNegativeInt('--seed'), 1)
-    .option('--no-peer', 'skip the flatten-js peer')
-    .option('--json', 'print rows as JSON: [{suite, op, impl, entries, opsPerSec, rme, bytesPerEntry}]')
+    .option('--no-peer', 'skip the JS peers (flatten-js, sorted-btree)')
+    .option('--json', 'print rows as JSON: [{temp, suite, op, pattern, workingSet, impl, entries, opsPerSec, rme, ops, bytesPerEntry}]')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
       `
 Examples:
   vdpa-lab bench iotlb                          all sizes, both layouts, with the peer
-  vdpa-lab bench iotlb --sizes 1M --layouts dense --json > iotlb.json`,
+  vdpa-lab bench iotlb --sizes 1M --layouts dense --json > iotlb.json
+  vdpa-lab bench iotlb --sizes 1M --cold-sizes 1M --layouts dense    #14's rows only
+
+Hot rows repeat one batch of 1,024 pages (their entries stay cached); cold rows
+span the whole table. The native reference (native/bench/iotlb-ref.c) is
+compiled with gcc -O2 into a temp dir when a compiler exists.`,
     )
     .action(
-      action(async (o: { sizes: number[]; layouts: IotlbLayout[]; time: number; batch: number; rounds: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
+      action(async (o: { sizes: number[]; coldSizes: number[]; cold: boolean; buildMs: number; native: boolean; layouts: IotlbLayout[]; time: number; batch: number; rounds: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
         const progress = makeProgress(o.quiet);
+        const notes: string[] = [];
         const rows = runIotlbBench({
           sizes: o.sizes,
+          coldSizes: o.cold ? o.coldSizes : [],
+          buildMs: o.buildMs,
+          native: o.native,
+          onNote: (m) => notes.push(m),
           layouts: o.layouts,
           timeMs: o.time,
           batch: o.batch,
@@ -46,7 +60,8 @@ Examples:
           onProgress: (m) => progress.update(`bench iotlb: ${m}`),
         });
         progress.done();
-        process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderIotlbTable(rows));
+        for (const m of o.json ? notes : []) process.stderr.write(m + '\n');
+        process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderIotlbTable(rows, notes));
       }),
     );
 

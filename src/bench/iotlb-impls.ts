@@ -1,0 +1,171 @@
+/**
+ * The implementations `bench iotlb` times, each over its own loops (a call
+ * site shared by two receivers is slower for whichever runs second):
+ * - radix: the lab's RadixIotlb;
+ * - flatten-js: @flatten-js/interval-tree, the JS interval tree users reach for;
+ * - sorted-btree: a B+ tree ordered map (sorted-btree 2.1, qwertie, kept up
+ *   since 2018, no dependencies, typed). Chosen as the second peer because an
+ *   ordered map keyed by start page with a "greatest key <= page" lookup is
+ *   what a user would build an IOTLB on when an interval tree is not needed
+ *   (entries never overlap), and a B+ tree is the cache-friendliest such map
+ *   in JS. Every bench entry is one page, so its key is also its last page and
+ *   the map stores only the target page: the peer is spared a field.
+ *
+ * Hot rows use Impl (fixed batches); cold rows use ColdImpl (slices of
+ * arrays spanning the whole table, and builds from empty).
+ */
+import IntervalTreeModule from '@flatten-js/interval-tree';
+import BTreeModule from 'sorted-btree';
+import { RadixIotlb } from '../iotlb/index.js';
+
+// The packages' ESM builds export the class as default; typings disagree by version.
+const IntervalTree = ((IntervalTreeModule as unknown as { default?: unknown }).default ?? IntervalTreeModule) as new () => FlattenTree;
+const BTree = ((BTreeModule as unknown as { default?: unknown }).default ?? BTreeModule) as new () => OrderedMap;
+
+export interface FlattenTree {
+  insert(key: [number, number], value: number): unknown;
+  remove(key: [number, number], value: number): unknown;
+  search(key: [number, number]): number[];
+}
+
+/** The slice of sorted-btree's API the bench uses. */
+export interface OrderedMap {
+  set(key: number, value: number): boolean;
+  delete(key: number): boolean;
+  has(key: number): boolean;
+  getPairOrNextLower(key: number, reuse?: [number, number]): [number, number] | undefined;
+  nextHigherPair(key: number, reuse?: [number, number]): [number, number] | undefined;
+}
+
+export type IotlbImpl = 'radix' | 'flatten-js' | 'sorted-btree' | 'native-c';
+/** The JavaScript implementations (native-c runs as a child process: iotlb-native.ts). */
+export const JS_IMPLS = ['radix', 'flatten-js', 'sorted-btree'] as const;
+export type JsImpl = (typeof JS_IMPLS)[number];
+
+/** Pages per overlap query window. */
+export const QUERY_PAGES = 8;
+/** Every bench entry maps page p to page p + TARGET_DELTA. */
+const TARGET_DELTA = 7;
+
+/** The four hot operations over a batch of page numbers. Lookups return their hits. */
+export interface Impl {
+  readonly name: IotlbImpl;
+  insertAll(pages: Float64Array): void;
+  removeAll(pages: Float64Array): void;
+  translateAll(pages: Float64Array): number;
+  queryAll(pages: Float64Array): number;
+  /** Puts back whichever of `pages` is missing (the delete task's set-up). */
+  restoreAll(pages: Float64Array): void;
+}
+
+/** A JS implementation able to make empty tables of its kind. */
+export interface Maker {
+  readonly name: JsImpl;
+  /** An empty table, wrapped. */
+  empty(): Impl;
+}
+
+function radixImpl(tree: RadixIotlb): Impl {
+  return {
+    name: 'radix',
+    insertAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.addPages(ps[i], 1, ps[i] + TARGET_DELTA, 3);
+    },
+    removeAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.deleteParts(ps[i], 0, ps[i], 4095);
+    },
+    translateAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0x123) !== 0) hits++;
+      return hits;
+    },
+    queryAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) if (tree.firstId(ps[i], 0, ps[i] + QUERY_PAGES - 1, 4095) !== 0) hits++;
+      return hits;
+    },
+    restoreAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0) === 0) tree.addPages(ps[i], 1, ps[i] + TARGET_DELTA, 3);
+    },
+  };
+}
+
+function flattenImpl(tree: FlattenTree): Impl {
+  return {
+    name: 'flatten-js',
+    insertAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.insert([ps[i], ps[i]], ps[i] + TARGET_DELTA);
+    },
+    removeAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) tree.remove([ps[i], ps[i]], ps[i] + TARGET_DELTA);
+    },
+    translateAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) {
+        const hit = tree.search([ps[i], ps[i]]);
+        if (hit.length > 0 && hit[0] * 4096 + 0x123 > 0) hits++;
+      }
+      return hits;
+    },
+    queryAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i] + QUERY_PAGES - 1]).length > 0) hits++;
+      return hits;
+    },
+    restoreAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i]]).length === 0) tree.insert([ps[i], ps[i]], ps[i] + TARGET_DELTA);
+    },
+  };
+}
+
+function btreeImpl(map: OrderedMap): Impl {
+  // One reused pair per lookup: sorted-btree fills it instead of allocating.
+  const pair: [number, number] = [0, 0];
+  return {
+    name: 'sorted-btree',
+    insertAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) map.set(ps[i], ps[i] + TARGET_DELTA);
+    },
+    removeAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) map.delete(ps[i]);
+    },
+    translateAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) {
+        // The entry starting at or below the page; it holds the page if it ends at or after it (here: starts there).
+        const hit = map.getPairOrNextLower(ps[i], pair);
+        if (hit !== undefined && hit[0] === ps[i] && hit[1] * 4096 + 0x123 > 0) hits++;
+      }
+      return hits;
+    },
+    queryAll: (ps) => {
+      let hits = 0;
+      for (let i = 0; i < ps.length; i++) {
+        const hit = map.nextHigherPair(ps[i] - 1, pair);
+        if (hit !== undefined && hit[0] <= ps[i] + QUERY_PAGES - 1) hits++;
+      }
+      return hits;
+    },
+    restoreAll: (ps) => {
+      for (let i = 0; i < ps.length; i++) if (!map.has(ps[i])) map.set(ps[i], ps[i] + TARGET_DELTA);
+    },
+  };
+}
+
+export const MAKERS: Record<JsImpl, Maker> = {
+  radix: { name: 'radix', empty: () => radixImpl(new RadixIotlb()) },
+  'flatten-js': { name: 'flatten-js', empty: () => flattenImpl(new IntervalTree()) },
+  'sorted-btree': { name: 'sorted-btree', empty: () => btreeImpl(new BTree()) },
+};
+
+/** A radix Impl over an existing tree (its memory is read from the tree). */
+export function radixOver(tree: RadixIotlb): Impl {
+  return radixImpl(tree);
+}
+
+/** A flatten-js tree of `count` ranges of `span` pages each, back to back (the footprint row). */
+export function flattenOfRanges(count: number, span: number): unknown {
+  const t = new IntervalTree();
+  for (let i = 0; i < count; i++) t.insert([i * span, (i + 1) * span - 1], i);
+  return t;
+}
