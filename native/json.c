@@ -59,12 +59,18 @@ static size_t char_bytes(const char *s, size_t len, size_t at)
 	return n;
 }
 
-static void fail_at(struct parser *p, const char *message)
+/* V8's templates end "in JSON at position N", but for trailing garbage ("after JSON at position N"). */
+static void fail_at_template(struct parser *p, const char *message, const char *tail)
 {
 	if (p->failed)
 		return;
 	p->failed = true;
-	sbuf_printf(p->err, "%s in JSON at position %zu", message, units_before(p->src, p->pos));
+	sbuf_printf(p->err, "%s%s%zu", message, tail, units_before(p->src, p->pos));
+}
+
+static void fail_at(struct parser *p, const char *message)
+{
+	fail_at_template(p, message, " in JSON at position ");
 }
 
 static bool is_special_source(const struct parser *p)
@@ -264,6 +270,10 @@ static bool scan_string(struct parser *p, const char **out, size_t *outlen)
 		p->pos++;
 		int e = p->pos < p->len ? (unsigned char)p->src[p->pos] : -1;
 		unsigned cp;
+		if (e < 0) {
+			fail_unexpected(p); /* a backslash at the very end: V8 reports the end of input */
+			goto failed;
+		}
 		switch (e) {
 		case '"': case '\\': case '/': cp = (unsigned)e; break;
 		case 'b': cp = '\b'; break;
@@ -470,7 +480,7 @@ struct jv *json_parse(const char *src, size_t len, struct arena *a, struct sbuf 
 	struct parser p = { .src = src, .len = len, .arena = a, .err = err };
 	struct jv *v = parse_value(&p);
 	if (v && peek(&p) != -1) {
-		fail_at(&p, "Unexpected non-whitespace character after JSON");
+		fail_at_template(&p, "Unexpected non-whitespace character after JSON", " at position ");
 		v = NULL;
 	}
 	return p.failed ? NULL : v;
@@ -608,6 +618,7 @@ void js_stringify(const struct jv *v, struct sbuf *out)
 		return;
 	case J_OBJECT: {
 		/* Array indexes first in ascending order, then the other keys in insertion order. */
+		sbuf_putc(out, '{');
 		bool first = true;
 		unsigned long long last = 0, idx;
 		bool any = true;

@@ -34,12 +34,14 @@ const unsigned probe_status_values[PROBE_STATUS_NAME_COUNT] = { 1, 2, 4, 8, 0x40
 static const char *const ops[] = {
 	"open", "mmap", "setrlimit", "set_owner", "get_backend_features", "set_backend_features",
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
-	"get_iova_range", "close", "dump", "check", "sleep_ms", "note",
+	"get_iova_range", "close", "dump", "check",
+	/* The probe's own ops, after the model's: */
+	"get_status", "sleep_ms", "note",
 };
 enum op {
 	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
-	OP_GET_IOVA_RANGE, OP_CLOSE, OP_DUMP, OP_CHECK, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
+	OP_GET_IOVA_RANGE, OP_CLOSE, OP_DUMP, OP_CHECK, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 
@@ -384,6 +386,14 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 	case OP_CHECK:
 		extra_string(a, "unsupported", "check: unsupported on a real kernel (it needs the device's own view)");
 		return;
+	case OP_GET_STATUS: {
+		d = device(s, l);
+		__u8 status = 0;
+		a->err = err_of(TIMED(a, ioctl(d->fd, VHOST_VDPA_GET_STATUS, &status)));
+		if (!a->err)
+			sbuf_printf(&a->extras, ",\"status\":%u", status);
+		return;
+	}
 	case OP_SLEEP_MS: op_sleep(l, a); return;
 	case OP_NOTE: op_note(l); return;
 	case OP_COUNT: break;

@@ -1,0 +1,221 @@
+/**
+ * The real-kernel probe (native/vdpa-probe, issue #11) on what needs no
+ * vhost-vdpa device: its parsing and messages against the model's, guest
+ * memory, the syscall answers of /dev/null, and per-line flushing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PROBE, REPO, probeSkip, runModel, runProbe, type Answer } from './support/probe.js';
+
+const skip = probeSkip();
+const OPEN = '{"op":"open","parent":"mlx5","kernel":"legacy","path":"/dev/null"}';
+/** Ops the probe adds for timing scripts; the model's list of ops ends before them. */
+const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note'];
+
+/** The model's message, or the model's list of ops with the probe's own ops added at its end. */
+function expectedProbeMessage(model: string): string {
+  if (!/unknown op .* \(one of /.test(model) || PROBE_ONLY_OPS.every((op) => model.includes(op))) return model;
+  return model.replace(/\)\n?$/, `, ${PROBE_ONLY_OPS.join(', ')})\n`);
+}
+
+test('a malformed line exits 2 with the model\'s own one-line message, after answering the lines before it', { skip }, () => {
+  for (const bad of [
+    // The bad lines of cli-exec.test.ts ...
+    '{"op":"update","iova":"0x1g","size":"0x1000","uaddr":"0x0","perm":"rw"}',
+    '{"op":"update","iova":4096,"size":"0x1000","uaddr":"0x0","perm":"rw"}',
+    '{"op":"update","iova":"0x10000000000000000","size":"0x1000","uaddr":"0x0","perm":"rw"}',
+    '{"op":"frobnicate"}',
+    '{"op":"update", oops',
+    '{"op":"mmap","uaddr":"0x1001","size":"0x1000"}',
+    '{"op":"update","iova":"0x0","size":"0x1000","perm":"rw"}',
+    // ... and more of each reader, JSON.parse's wordings and JavaScript's renderings of the bad value.
+    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x0","perm":[1,{"b":2,"1":3}]}',
+    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x0","perm":"rw","asid":1e21}',
+    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x0","perm":"rw","msgType":1e-7}',
+    '{"op":"set_owner","device":[1,null,"a"]}',
+    '{"op":"set_backend_features","features":["IOTLB_BATCH","NOPE"]}',
+    '{"op":"set_status","status":["DRIVER","X"]}',
+    '{"op":"set_group_asid","group":0}',
+    '{"op":"iotlb","type":2,"uaddr":"0x0"}',
+    '{"op":"setrlimit","memlock":"lots"}',
+    '{"op":"mmap","uaddr":"0xfffffffffffff000","size":"0x2000"}',
+    '{"nop":5}',
+    '[1,2]',
+    '{"op":"x\\u12g4"}',
+    '{"op":"x\\',
+    '{"op":01}',
+    '{"op":1.e5}',
+    '{"a":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,x]}',
+    '{"a":"\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac",  x}',
+    '{"a":1}x',
+    'NaN',
+  ]) {
+    const lines = [OPEN, '{"op":"set_owner"}', bad];
+    const probe = runProbe(lines);
+    const model = runModel(lines);
+    assert.equal(probe.status, 2, `${bad}: ${probe.stderr}`);
+    assert.equal(model.status, 2, `${bad}: the model takes it: ${model.stdout}`);
+    assert.equal(probe.stderr.split('\n').filter((l) => l).length, 1, `${bad}: one line, no stack trace`);
+    assert.match(probe.stderr, /^error: line 3: /);
+    assert.equal(probe.stderr, expectedProbeMessage(model.stderr), bad);
+    assert.deepEqual(probe.answers.map((a) => [a.line, a.op]), [[1, 'open'], [2, 'set_owner']], `${bad}: the two good lines were answered`);
+  }
+});
+
+test('an op naming a device that is not open, or any device op before an open, is a malformed line', { skip }, () => {
+  const none = runProbe(['{"op":"set_owner"}']);
+  assert.equal(none.status, 2);
+  assert.equal(none.stderr, 'error: line 1: device: no device is open (add an open line first)\n');
+  const after = runProbe([OPEN, '{"op":"close"}', '{"op":"get_status"}']);
+  assert.equal(after.status, 2);
+  assert.equal(after.stderr, 'error: line 3: device: device vdpa0 is not open\n');
+  assert.deepEqual(after.answers.map((a) => a.op), ['open', 'close']);
+  const noPath = runProbe(['{"op":"open","device":"nic"}']);
+  assert.equal(noPath.status, 2);
+  assert.match(noPath.stderr, /^error: line 1: device: no path for device nic \(.*--device nic=PATH\)\n$/);
+  const badArg = runProbe([], ['--device', 'vdpa0']);
+  assert.equal(badArg.status, 2);
+  assert.match(badArg.stderr, /^error: --device: expected NAME=PATH/);
+});
+
+/** Free hugetlb pages of one size, from sysfs (0 when the size is not supported). */
+function freeHugePages(kib: number): number {
+  try {
+    return Number(readFileSync(`/sys/kernel/mm/hugepages/hugepages-${kib}kB/free_hugepages`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+test('mmap of each backing lands at uaddr, and a second mmap over it answers EEXIST', { skip }, () => {
+  const cases = [
+    { backing: '4k', size: 0x200000, shared: false },
+    { backing: '4k', size: 0x200000, shared: true },
+    { backing: 'thp', size: 0x400000, shared: false },
+    { backing: 'thp', size: 0x400000, shared: true },
+    { backing: 'hugetlb-2m', size: 0x400000, shared: false, hugeKiB: 2048 },
+    { backing: 'hugetlb-2m', size: 0x400000, shared: true, hugeKiB: 2048 },
+    { backing: 'hugetlb-1g', size: 0x40000000, shared: false, hugeKiB: 1048576 },
+  ];
+  for (const c of cases) {
+    const uaddr = '0x7f0000000000';
+    const line = JSON.stringify({ op: 'mmap', uaddr, size: '0x' + c.size.toString(16), backing: c.backing, shared: c.shared });
+    const r = runProbe([line, line]);
+    assert.equal(r.status, 0, r.stderr);
+    const what = `${c.backing}${c.shared ? ' shared' : ''}`;
+    const pagesHere = c.hugeKiB === undefined ? Infinity : freeHugePages(c.hugeKiB);
+    if (pagesHere * (c.hugeKiB ?? 4) * 1024 >= c.size) {
+      assert.deepEqual(r.answers.map((a) => a.errno), [null, 'EEXIST'], what);
+    } else {
+      // No hugetlb pages reserved on this machine: the kernel refuses the reservation.
+      assert.deepEqual(r.answers.map((a) => a.errno), ['ENOMEM', 'ENOMEM'], `${what} without free huge pages`);
+      // ... and an occupied range is still refused as occupied, before any reservation.
+      const over = runProbe([JSON.stringify({ op: 'mmap', uaddr, size: '0x40000000' }), line]);
+      assert.deepEqual(over.answers.map((a) => a.errno), [null, 'EEXIST'], `${what} over a 4k region`);
+    }
+    assert.ok(r.answers.every((a) => a.pinnedVm === 0), 'mmap pins nothing');
+  }
+});
+
+test('setrlimit lowers RLIMIT_MEMLOCK and a later mmap still works; open of a missing path answers ENOENT; /dev/null answers ENOTTY', { skip }, () => {
+  const r = runProbe([
+    '{"op":"setrlimit","memlock":"0x10000"}',
+    '{"op":"mmap","uaddr":"0x7f0000000000","size":"0x100000"}',
+    '{"op":"open","device":"vdpa7","path":"/nonexistent/vhost-vdpa-7"}',
+    '{"op":"open","device":"vdpa0","path":"/dev/null"}',
+    '{"op":"set_owner"}',
+    '{"op":"get_backend_features"}',
+    '{"op":"get_iova_range"}',
+    '{"op":"set_status","status":["ACKNOWLEDGE"]}',
+    '{"op":"get_status"}',
+    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x7f0000000000","perm":"rw"}',
+    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x7f0000000000","perm":"rw","msgType":1}',
+    '{"op":"open","device":"vdpa0"}',
+    '{"op":"close","device":"vdpa0"}',
+    '{"op":"open","device":"vdpa0","path":"/dev/null"}',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const errnos = r.answers.map((a) => [a.op, a.errno]);
+  assert.deepEqual(errnos, [
+    ['setrlimit', null],
+    ['mmap', null],
+    ['open', 'ENOENT'],
+    ['open', null],
+    ['set_owner', 'ENOTTY'],
+    ['get_backend_features', 'ENOTTY'],
+    ['get_iova_range', 'ENOTTY'],
+    ['set_status', 'ENOTTY'],
+    ['get_status', 'ENOTTY'],
+    ['update', null], // /dev/null takes any write: one whole message
+    ['update', null],
+    ['open', 'EBUSY'], // a name is open once, as in the model
+    ['close', null],
+    ['open', null], // a closed name opens again
+  ]);
+  assert.deepEqual(r.answers[2].path, '/nonexistent/vhost-vdpa-7');
+  assert.equal(r.answers[11].ns, 0, 'EBUSY is answered without a syscall');
+  const byFlag = runProbe(['{"op":"open"}', '{"op":"open","device":"vdpa3"}'], ['--device', 'vdpa0=/dev/null', '--device=vdpa3=/dev/zero']);
+  assert.deepEqual(byFlag.answers.map((a) => [a.errno, a.device, a.path]), [[null, 'vdpa0', '/dev/null'], [null, 'vdpa3', '/dev/zero']]);
+  const byName = runProbe(['{"op":"open","device":"vdpa42"}']);
+  assert.deepEqual([byName.answers[0].errno, byName.answers[0].path], ['ENOENT', '/dev/vhost-vdpa-42']);
+});
+
+test('check and dump say what a real kernel cannot show; every answer has ns and pinnedVm', { skip }, () => {
+  const r = runProbe([OPEN, '{"op":"check"}', '{"op":"dump"}', '{"op":"note","text":"phase 2"}', '{"op":"sleep_ms","ms":20}']);
+  assert.equal(r.status, 0, r.stderr);
+  const [, check, dump, note, sleep] = r.answers;
+  assert.deepEqual([check.ret, check.errno, check.cause], [0, null, null]);
+  assert.match(String(check.unsupported), /^check: unsupported on a real kernel/);
+  assert.match(String(dump.unsupported), /^dump: .* not visible from userspace on a real kernel$/);
+  assert.deepEqual([dump.errno, dump.status, dump.offered], ['ENOTTY', null, null]);
+  assert.equal(note.ns, 0);
+  assert.ok(sleep.ns >= 20e6 && sleep.ns < 2e9, `sleep_ms 20 took ${sleep.ns} ns`);
+  for (const a of r.answers) {
+    assert.deepEqual(Object.keys(a).slice(0, 7), ['line', 'op', 'ret', 'errno', 'cause', 'ns', 'pinnedVm']);
+    assert.ok(Number.isInteger(a.ns) && a.ns >= 0, JSON.stringify(a));
+    assert.equal(a.pinnedVm, 0);
+    assert.equal(a.cause, null);
+  }
+});
+
+test('answers are flushed per line: each arrives before the next line is written', { skip }, async () => {
+  const child = spawn(PROBE, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const script = [OPEN, '{"op":"set_owner"}', '# a comment answers nothing', '{"op":"check"}'];
+  const seen: Array<[number, string]> = [];
+  for (const text of script) {
+    child.stdin!.write(text + '\n');
+    if (text.startsWith('#')) continue;
+    const next = await Promise.race([
+      lines.next(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer to ${text} within 5 s: not flushed`)), 5000)),
+    ]);
+    const a = JSON.parse(next.value as string) as Answer;
+    seen.push([a.line, a.op]);
+  }
+  child.stdin!.end();
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(status, 0);
+  assert.deepEqual(seen, [[1, 'open'], [2, 'set_owner'], [4, 'check']]);
+});
+
+const SESSIONS = join(REPO, 'workloads', 'sessions');
+const sessionScripts = readdirSync(SESSIONS).filter((f) => f.endsWith('.jsonl'));
+
+test('every workloads/sessions script parses: one answer per op line, in the model\'s line and op order', { skip }, () => {
+  assert.ok(sessionScripts.length >= 3);
+  for (const file of sessionScripts) {
+    const lines = readFileSync(join(SESSIONS, file), 'utf8').split('\n');
+    const probe = runProbe(lines, ['--device', 'vdpa0=/dev/null']);
+    const model = runModel(lines);
+    assert.equal(probe.status, 0, `${file}: ${probe.stderr}`);
+    assert.equal(model.status, 0, `${file}: ${model.stderr}`);
+    const opLines = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
+    assert.equal(probe.answers.length, opLines, file);
+    assert.deepEqual(probe.answers.map((a) => [a.line, a.op]), model.answers.map((a) => [a.line, a.op]), file);
+  }
+});
