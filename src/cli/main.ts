@@ -10,6 +10,7 @@ import { registerCalibrate } from './calibrate-command.js';
 import { registerReport } from './report-command.js';
 import { registerGate } from './gate-command.js';
 import { registerProfile } from './profile-command.js';
+import { registerReplay } from './replay-command.js';
 import { registerKernels } from './kernels-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
@@ -42,6 +43,7 @@ regression, 2 bad input.`,
   registerExec(program);
   registerCalibrate(program);
   registerBench(program);
+  registerReplay(program);
   registerKernels(program);
   registerBenchKernel(program);
   return program;

@@ -1,0 +1,109 @@
+/** `vdpa-lab replay TRACE.log`: what a real VM's resets cost, and what PERSIST would save. */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../atomic-file.js';
+import { InputError } from '../errors.js';
+import { loadProfile } from '../cost/index.js';
+import { BACKINGS, type Backing } from '../host/index.js';
+import { KERNEL_GENERATIONS, PARENT_KINDS, type KernelGeneration, type ParentKind } from '../kernel/index.js';
+import { DEFAULT_BACKING, replayResultsFile, replayText, replayTrace, summarizeReplay } from '../runner/replay/index.js';
+import { resolveProfilePath } from '../workload/index.js';
+import { positiveInt } from './parse-options.js';
+import { action } from './run-action.js';
+
+interface ReplayFlags {
+  kernel: KernelGeneration;
+  parent: ParentKind;
+  backing?: Backing;
+  meanRun?: number;
+  iotlbLimit?: number;
+  whatIf?: 'persist';
+  profile: string;
+  out?: string;
+  json?: boolean;
+}
+
+function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
+  return (text: string): T => {
+    if (!allowed.includes(text as T)) throw new InputError(flag, `unknown value '${text}' (choose from ${allowed.join(', ')})`);
+    return text as T;
+  };
+}
+
+function readTrace(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(path, `cannot read the trace (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** --out never replaces a results.json that is not an earlier replay's. */
+function checkOut(dir: string): string {
+  const path = join(dir, 'results.json');
+  if (!existsSync(path)) return path;
+  let name: unknown;
+  try {
+    name = (JSON.parse(readFileSync(path, 'utf8')) as { provenance?: { workload?: { name?: unknown } } }).provenance?.workload?.name;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== 'string' || !name.startsWith('replay ')) throw new InputError('--out', `${path} exists and is not a replay's results file: choose another directory`);
+  return path;
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description("replay a QEMU vhost-vdpa trace (-trace 'vhost_vdpa_*') through the kernel model: per reset, messages, pages unpinned and re-pinned, modeled time per phase, refusals")
+    .argument('<trace>', "QEMU log-backend trace of vhost_vdpa_* events (QEMU 7.2 or later; with or without the PID@SECONDS.MICROS: prefix)")
+    .option('--kernel <gen>', `kernel generation (${KERNEL_GENERATIONS.join(', ')})`, oneOf('--kernel', KERNEL_GENERATIONS), 'reset-map')
+    .option('--parent <parent>', `parent driver (${PARENT_KINDS.join(', ')})`, oneOf('--parent', PARENT_KINDS), 'vdpa_sim')
+    .option('--backing <backing>', `host backing of guest RAM (${BACKINGS.join(', ')}; default ${DEFAULT_BACKING}, what QEMU's default RAM gets)`, oneOf('--backing', BACKINGS))
+    .option('--mean-run <pages>', '4k backing: mean physically contiguous run in pages (1-512)', positiveInt('--mean-run'))
+    .option('--iotlb-limit <n>', 'enforce vhost_vdpa.max_iotlb_entries (2048 on kernels with the 2026 fix); default: no limit', positiveInt('--iotlb-limit'))
+    .option('--what-if <what>', "'persist': also replay with IOTLB_PERSIST acked and the re-maps around each reset dropped", oneOf('--what-if', ['persist'] as const))
+    .option('--profile <name|path>', 'cost profile (workloads/profiles/NAME.json or a path)', 'default')
+    .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@1: one cell per fd and flow; report and gate read it)')
+    .option('--json', 'print the replay summary as JSON instead of the table')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vdpa-lab replay workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log
+  vdpa-lab replay vm.log --kernel legacy --parent mlx5 --backing 4k --mean-run 8
+  vdpa-lab replay vm.log --what-if persist --out reports/replay && vdpa-lab report reports/replay/results.json
+Exit codes: 0 replayed (refusals and n/a are findings), 2 bad input (one line naming the
+trace line and the reason; nothing written).`,
+    )
+    .action(
+      action(async (tracePath: string, o: ReplayFlags) => {
+        if (o.meanRun !== undefined && (o.backing ?? DEFAULT_BACKING) !== '4k') throw new InputError('--mean-run', 'applies to --backing 4k only');
+        if (o.meanRun !== undefined && o.meanRun > 512) throw new InputError('--mean-run', `must be at most 512, got ${o.meanRun}`);
+        const outPath = o.out ? checkOut(resolve(o.out)) : null;
+        const { profile, hash } = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'replay')));
+        const text = readTrace(tracePath);
+        const startedAt = new Date().toISOString();
+        const outcome = replayTrace(text, tracePath, {
+          kernel: o.kernel,
+          parent: o.parent,
+          backing: o.backing ?? DEFAULT_BACKING,
+          backingGiven: o.backing !== undefined,
+          meanRun: o.meanRun,
+          iotlbLimit: o.iotlbLimit,
+          whatIfPersist: o.whatIf === 'persist',
+          profileName: o.profile,
+          profile,
+          profileHash: hash,
+        });
+        const summary = summarizeReplay(outcome);
+        if (outPath) {
+          mkdirSync(resolve(o.out!), { recursive: true });
+          writeFileAtomic(outPath, `${JSON.stringify(replayResultsFile(outcome, startedAt), null, 1)}\n`);
+        }
+        process.stdout.write(o.json ? `${JSON.stringify(summary, null, 1)}\n` : `${replayText(summary)}\n`);
+        if (outPath && !o.json) process.stdout.write(`results: ${outPath}\n`);
+      }),
+    );
+}

@@ -1,0 +1,110 @@
+/**
+ * The replay's own summary (what `--json` prints and the table reads):
+ * plain JSON, addresses as hex strings so 64-bit values stay exact.
+ */
+import { hex } from '../../iotlb/index.js';
+import { zeroPhases, addPhases, type PhaseNs } from '../../cost/index.js';
+import type { Refusal, SegmentReport } from './replay-device.js';
+import { DEFAULT_BACKING_REASON, type ReplayOutcome } from './replay-trace.js';
+
+export interface SegmentSummary extends Omit<SegmentReport, 'counters'> {
+  counters: Record<string, number>;
+}
+
+export interface FlowSummary {
+  flow: 'workaround' | 'persist';
+  notApplicable: string | null;
+  segments: SegmentSummary[];
+  whole: Totals | null;
+  pairsDroppedPerReset?: number[];
+  droppedLines?: number[];
+}
+
+export interface Totals {
+  messages: number;
+  updates: number;
+  invalidates: number;
+  batches: number;
+  entriesAdded: number;
+  entriesRemoved: number;
+  pagesPinned: number;
+  pagesUnpinned: number;
+  totalNs: number;
+  phases: PhaseNs;
+  blackoutNs: number;
+  refusals: Refusal[];
+}
+
+export interface ReplaySummary {
+  schema: 'vdpa-lab/replay@1';
+  trace: { path: string; sha256: string; format: string; lines: number; vdpaLines: number; usedLines: number; timestamps: boolean };
+  kernel: string;
+  parent: string;
+  variant: string | null;
+  useVa: false;
+  backing: { name: string; source: 'flag' | 'default'; reason: string | null; meanRun: number | null };
+  iotlbLimit: number | null;
+  profile: string;
+  hostRegions: { uaddr: string; bytes: number; firstLine: number }[];
+  unattributedLines: number[];
+  devices: {
+    fd: number;
+    pointers: string[];
+    devs: string[];
+    resets: number;
+    iovaRange: { first: string; last: string };
+    flows: FlowSummary[];
+    /** --what-if persist: per reset, workaround ns - persist ns. */
+    savingPerResetNs?: (number | null)[];
+  }[];
+  wallMs: number;
+}
+
+export function totalsOf(segments: SegmentReport[]): Totals {
+  const t: Totals = { messages: 0, updates: 0, invalidates: 0, batches: 0, entriesAdded: 0, entriesRemoved: 0, pagesPinned: 0, pagesUnpinned: 0, totalNs: 0, phases: zeroPhases(), blackoutNs: 0, refusals: [] };
+  for (const s of segments) {
+    for (const k of ['messages', 'updates', 'invalidates', 'batches', 'entriesAdded', 'entriesRemoved', 'pagesPinned', 'pagesUnpinned', 'totalNs', 'blackoutNs'] as const) t[k] += s[k];
+    addPhases(t.phases, s.phases);
+    t.refusals.push(...s.refusals);
+  }
+  return t;
+}
+
+export function summarizeReplay(o: ReplayOutcome): ReplaySummary {
+  const opts = o.options;
+  return {
+    schema: 'vdpa-lab/replay@1',
+    trace: { path: o.source, sha256: o.sha256, format: o.trace.formatLabel, lines: o.trace.lines, vdpaLines: o.trace.vdpaLines, usedLines: o.trace.usedLines, timestamps: o.trace.timestamps },
+    kernel: opts.kernel,
+    parent: opts.parent,
+    variant: opts.parent === 'vdpa_sim' ? 'set_map' : null,
+    useVa: false,
+    backing: { name: opts.backing, source: opts.backingGiven ? 'flag' : 'default', reason: opts.backingGiven ? null : DEFAULT_BACKING_REASON, meanRun: opts.backing === '4k' ? (opts.meanRun ?? 1) : null },
+    iotlbLimit: opts.iotlbLimit ?? null,
+    profile: opts.profileName,
+    hostRegions: o.regions.map((r) => ({ uaddr: hex(r.uaddr), bytes: Number(r.bytes), firstLine: r.firstLine })),
+    unattributedLines: o.unattributedLines,
+    devices: o.devices.map((d) => {
+      const flows: FlowSummary[] = d.flows.map((f) => ({
+        flow: f.flow,
+        notApplicable: f.replay.notApplicable,
+        segments: f.replay.segments ?? [],
+        whole: f.replay.segments ? totalsOf(f.replay.segments) : null,
+        ...(f.pairsDroppedPerReset ? { pairsDroppedPerReset: f.pairsDroppedPerReset, droppedLines: f.droppedLines } : {}),
+      }));
+      const w = flows[0].segments.filter((s) => s.event === 'guest-reset');
+      const p = flows[1]?.segments.filter((s) => s.event === 'guest-reset');
+      return {
+        fd: d.stream.fd,
+        pointers: d.stream.pointers,
+        devs: d.stream.devs,
+        resets: d.stream.resets,
+        iovaRange: { first: hex(d.stream.iovaRange.first), last: hex(d.stream.iovaRange.last) },
+        flows,
+        ...(flows[1] ? { savingPerResetNs: w.map((s, i) => (p && p[i] ? s.totalNs - p[i].totalNs : null)) } : {}),
+      };
+    }),
+    wallMs: Math.round(o.wallNs / 1e4) / 100,
+  };
+}
+

@@ -1,0 +1,110 @@
+/**
+ * `vdpa-lab replay`: a QEMU trace -> per-fd message streams -> the kernel
+ * model, as traced and (with --what-if persist) with PERSIST acked. Each
+ * (fd, flow) replay runs on a fresh host mm holding the regions the maps
+ * point into, so the two flows never share pins.
+ */
+import { createHash } from 'node:crypto';
+import type { CostProfile } from '../../cost/index.js';
+import { HostMm, type Backing } from '../../host/index.js';
+import type { KernelGeneration, ParentKind } from '../../kernel/index.js';
+import { parseTrace, rebuildStreams, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
+import { dropPersistedRemaps } from './persist-what-if.js';
+import { replayDevice, type DeviceReplay } from './replay-device.js';
+
+export interface ReplayOptions {
+  kernel: KernelGeneration;
+  parent: ParentKind;
+  backing: Backing;
+  /** Whether --backing was given (the output says which default was taken otherwise). */
+  backingGiven: boolean;
+  /** 4k backing: mean physically contiguous run, pages. */
+  meanRun?: number;
+  iotlbLimit?: number;
+  whatIfPersist: boolean;
+  profileName: string;
+  profile: CostProfile;
+  profileHash: string;
+}
+
+/**
+ * QEMU's default guest RAM (memory-backend-ram, no -mem-path) is anonymous
+ * memory that QEMU madvises MADV_HUGEPAGE (qemu_ram_mmap / ram_block_add),
+ * so on a host with THP enabled it is THP-backed where the host has free
+ * 2 MiB blocks; how fragmented the host was is not in a trace.
+ */
+export const DEFAULT_BACKING: Backing = 'thp';
+export const DEFAULT_BACKING_REASON = "QEMU's default RAM is anonymous memory madvised MADV_HUGEPAGE; the trace holds no backing or host fragmentation";
+
+export interface FlowReplay {
+  flow: 'workaround' | 'persist';
+  replay: DeviceReplay;
+  /** persist only: INVALIDATE/UPDATE pairs dropped per reset, and every dropped line. */
+  pairsDroppedPerReset?: number[];
+  droppedLines?: number[];
+}
+
+export interface DeviceResult {
+  stream: DeviceStream;
+  flows: FlowReplay[];
+}
+
+export interface ReplayOutcome {
+  source: string;
+  sha256: string;
+  trace: Omit<ParsedTrace, 'events'>;
+  regions: InferredRegion[];
+  unattributedLines: number[];
+  options: ReplayOptions;
+  devices: DeviceResult[];
+  wallNs: number;
+}
+
+export function replayTrace(text: string, source: string, opts: ReplayOptions): ReplayOutcome {
+  const t0 = process.hrtime.bigint();
+  const parsed = parseTrace(text, source);
+  const rebuilt = rebuildStreams(parsed.events, source);
+  const { events: _events, ...trace } = parsed;
+  const devices = rebuilt.devices.map((stream): DeviceResult => {
+    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, stream.ops, rebuilt.regions, opts, false) }];
+    if (opts.whatIfPersist) {
+      const p = dropPersistedRemaps(stream.ops);
+      flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
+    }
+    return { stream, flows };
+  });
+  return {
+    source,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    trace,
+    regions: rebuilt.regions,
+    unattributedLines: rebuilt.unattributedLines,
+    options: opts,
+    devices,
+    wallNs: Number(process.hrtime.bigint() - t0),
+  };
+}
+
+function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean): DeviceReplay {
+  const mm = new HostMm();
+  regions.forEach((r, i) =>
+    mm.mmap(
+      { startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing: opts.backing, seed: i + 1, shared: false, meanRun: opts.backing === '4k' ? opts.meanRun : undefined },
+      `line ${r.firstLine}`,
+    ),
+  );
+  return replayDevice(stream, ops, mm, {
+    config: {
+      parent: opts.parent,
+      variant: opts.parent === 'vdpa_sim' ? 'set_map' : undefined,
+      kernel: opts.kernel,
+      useVa: false,
+      // vdpa_sim_net and mlx5_vdpa both have two address spaces and two VQ groups.
+      nas: 2,
+      ngroups: 2,
+      iotlbLimit: opts.iotlbLimit,
+    },
+    ackPersist,
+    profile: opts.profile,
+  });
+}
