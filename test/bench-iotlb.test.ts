@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { makeInputs, measureRound, runIotlbBench, type Impl } from '../src/bench/iotlb-bench.js';
 import { makeColdInputs } from '../src/bench/iotlb-cold.js';
 import { JS_IMPLS, MAKERS } from '../src/bench/iotlb-impls.js';
+import { renderReadersTable, runReadersBench } from '../src/bench/iotlb-readers.js';
 
 /** An implementation over a Set that counts every batch that does not start where it should. */
 function recordingImpl(mapped: Float64Array): { impl: Impl; pages: Set<number>; badInserts: number; badRemoves: number } {
@@ -91,4 +92,17 @@ test('cold rows: each op for radix, both peers and (with a compiler) native-c; a
   const slow = cold.find((r) => r.impl === 'flatten-js' && r.op === 'insert-iova-order')!;
   assert.ok(slow.ops! < 20_000, `flatten-js built ${slow.ops} entries in 5 ms`);
   if (hasCc) assert.equal(cold.find((r) => r.impl === 'native-c' && r.op === 'translate-hit')!.ops, 20_000);
+});
+
+test('bench iotlb --readers: a writer row, each reader per phase, no wrong answer while the writer maps and unmaps', async () => {
+  const opts = { readers: 2, entries: 20_000, phaseMs: 60, rounds: 1, seed: 1 };
+  const rows = await runReadersBench(opts);
+  assert.deepEqual(
+    rows.map((r) => `${r.phase}/${r.thread}`),
+    ['writer-alone/-1', 'readers-writer-idle/0', 'readers-writer-idle/1', 'readers-writer-busy/0', 'readers-writer-busy/1'],
+  );
+  assert.ok(rows.every((r) => r.translatesPerSec > 0 && r.invalid === 0));
+  assert.ok(rows.filter((r) => r.phase === 'readers-writer-idle').every((r) => r.retries === 0), 'no retry without a write');
+  assert.ok(rows.filter((r) => r.phase === 'readers-writer-busy').every((r) => r.writerOpsPerSec! > 0));
+  assert.match(renderReadersTable(rows, opts), /Target \(#14\): (met |MISS)/);
 });

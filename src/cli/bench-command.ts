@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { RUN_SCENARIOS, defaultScalingRounds, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbBuildMs, defaultIotlbColdSizes, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
+import { renderReadersTable, runReadersBench } from '../bench/iotlb-readers.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
 import { defaultThreads } from '../runner/index.js';
@@ -21,6 +22,7 @@ export function registerBench(program: Command): void {
     .option('--no-cold', 'skip the cold rows')
     .option('--build-ms <ms>', 'cold rows: budget per build from empty per round, ms', positiveInt('--build-ms'), defaultIotlbBuildMs)
     .option('--no-native', 'skip the native C reference of the cold rows')
+    .option('--readers <n>', 'instead of the table: n worker threads translating cold while the writer maps and unmaps (entries: the first --cold-sizes; --time: ms per phase)', positiveInt('--readers'))
     .option('--layouts <list>', 'dense (consecutive pages) and/or sparse (random pages over 1 TiB)', choiceList('--layouts', LAYOUTS), [...LAYOUTS])
     .option('--time <ms>', 'time budget per task in ms, split over the rounds', positiveInt('--time'), defaultIotlbTimeMs)
     .option('--batch <n>', 'operations per timed sample', positiveInt('--batch'), defaultIotlbBatch)
@@ -36,14 +38,22 @@ Examples:
   vdpa-lab bench iotlb                          all sizes, both layouts, with the peer
   vdpa-lab bench iotlb --sizes 1M --layouts dense --json > iotlb.json
   vdpa-lab bench iotlb --sizes 1M --cold-sizes 1M --layouts dense    #14's rows only
+  vdpa-lab bench iotlb --readers 1 --cold-sizes 1M --time 1000        readers under the seqlock
 
 Hot rows repeat one batch of 1,024 pages (their entries stay cached); cold rows
 span the whole table. The native reference (native/bench/iotlb-ref.c) is
 compiled with gcc -O2 into a temp dir when a compiler exists.`,
     )
     .action(
-      action(async (o: { sizes: number[]; coldSizes: number[]; cold: boolean; buildMs: number; native: boolean; layouts: IotlbLayout[]; time: number; batch: number; rounds: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
+      action(async (o: { readers?: number; sizes: number[]; coldSizes: number[]; cold: boolean; buildMs: number; native: boolean; layouts: IotlbLayout[]; time: number; batch: number; rounds: number; seed: number; peer: boolean; json?: boolean; quiet?: boolean }) => {
         const progress = makeProgress(o.quiet);
+        if (o.readers !== undefined) {
+          const opts = { readers: o.readers, entries: o.coldSizes[0], phaseMs: o.time, rounds: o.rounds, seed: o.seed, onProgress: (m: string) => progress.update(`bench iotlb: ${m}`) };
+          const rows = await runReadersBench(opts);
+          progress.done();
+          process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderReadersTable(rows, opts));
+          return;
+        }
         const notes: string[] = [];
         const rows = runIotlbBench({
           sizes: o.sizes,
