@@ -3,7 +3,8 @@
  * not read are skipped; a line of an event it reads that matches none of
  * that event's formats is bad input naming the line; the formats seen must
  * all belong to one QEMU release range (a file mixing them is not one
- * QEMU's trace).
+ * QEMU's trace). A last line without its newline is accepted only when it
+ * is a whole line of an event the replay reads.
  */
 import { InputError } from '../../errors.js';
 import { EXPECTED_SHAPE, GRAMMAR, parseEventArgs, type TraceEvent } from './event-grammar.js';
@@ -42,7 +43,12 @@ export function parseTrace(text: string, where: string): ParsedTrace {
       return;
     }
     if (line.event.startsWith('vhost_vdpa_')) vdpaLines++;
-    if (!(line.event in GRAMMAR)) return;
+    if (!(line.event in GRAMMAR)) {
+      // QEMU's log backend ends every line with a newline: without one, a line of an
+      // event whose arguments cannot be checked here may be cut anywhere.
+      if (isTruncated) throw new InputError(`${where}: line ${lineNo}`, `truncated last line (no newline, and ${line.event} is not an event whose arguments the replay can check)`);
+      return;
+    }
     const parsed = parseEventArgs(line.event, line.args, lineNo);
     if (!parsed) {
       if (isTruncated) throw new InputError(`${where}: line ${lineNo}`, `truncated last line (no newline, and ${line.event}'s arguments are incomplete)`);
