@@ -1,0 +1,146 @@
+/**
+ * "May I write here?", asked by every command that writes, before it creates
+ * anything. A bad `--out` is then one line and exit 2 naming the path and the
+ * reason, never an internal error, and never a hang: Node's recursive mkdir
+ * can loop on /proc, so nothing is created until the path has passed.
+ *
+ * Directories the lab makes carry a marker file naming the command that made
+ * them. A command writes into (run, profile) or replaces (report) only a
+ * directory it made itself, or a new or empty one: no command deletes or
+ * overwrites what a user put there. Layer-free, like errors.ts.
+ */
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, realpathSync, statfsSync, statSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { InputError } from './errors.js';
+
+/** The marker file in every directory a lab command made. */
+export const OUTPUT_MARKER = '.vdpa-lab-output';
+
+/** The commands that write a directory. */
+export type OutputKind = 'run' | 'report' | 'profile';
+
+/** statfs f_type of kernel filesystems, where output is never meant to go (include/uapi/linux/magic.h). */
+const KERNEL_FILESYSTEMS: Record<number, string> = {
+  0x9fa0: 'proc',
+  0x62656572: 'sysfs',
+  0x64626720: 'debugfs',
+  0x74726163: 'tracefs',
+  0x27e0eb: 'cgroup',
+  0x63677270: 'cgroup2',
+  0x73636673: 'securityfs',
+  0xcafe4a11: 'bpf',
+  0x1cd1: 'devpts',
+  0x6e736673: 'nsfs',
+};
+
+/** The path itself, or its nearest ancestor that exists, with its stat. */
+function nearestExisting(abs: string, flag: string): { existing: string; stat: Stats } {
+  for (let p = abs; ; p = dirname(p)) {
+    try {
+      return { existing: p, stat: statSync(p) };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // ENOTDIR: some ancestor is a file; keep walking up until we find it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(flag, `${abs} cannot be reached (${p}: ${code ?? (e as Error).message})`);
+      if (p === dirname(p)) throw new InputError(flag, `${abs}: no part of the path exists`);
+    }
+  }
+}
+
+function refuseKernelFilesystem(abs: string, existing: string, flag: string): void {
+  const fs = KERNEL_FILESYSTEMS[Number(statfsSync(existing).type)];
+  if (!fs) return;
+  const top = `/${realpathSync(existing).split(sep)[1] ?? ''}`;
+  throw new InputError(flag, `${abs} is on ${top} (${fs}), a kernel filesystem: choose a directory on a disk`);
+}
+
+function refuseUnwritable(abs: string, dir: string, flag: string): void {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new InputError(flag, `${abs} is not writable (${dir}: ${(e as NodeJS.ErrnoException).code ?? 'no access'})`);
+  }
+}
+
+/** Checks that a directory may be created (or written) at `path`; creates nothing. */
+export function checkOutputDir(path: string, flag: string): { path: string; exists: boolean } {
+  const abs = resolve(path);
+  const { existing, stat } = nearestExisting(abs, flag);
+  refuseKernelFilesystem(abs, existing, flag);
+  if (!stat.isDirectory()) {
+    if (existing === abs) throw new InputError(flag, `${abs} is a file, not a directory`);
+    throw new InputError(flag, `${abs}: ${existing} is a file, not a directory`);
+  }
+  refuseUnwritable(abs, existing, flag);
+  return { path: abs, exists: existing === abs };
+}
+
+/** Checks that a file may be written atomically at `path` (a temp file beside it, then a rename); creates nothing. */
+export function checkOutputFile(path: string, flag: string): string {
+  const abs = resolve(path);
+  const { existing, stat } = nearestExisting(abs, flag);
+  refuseKernelFilesystem(abs, existing, flag);
+  if (existing === abs) {
+    if (stat.isDirectory()) throw new InputError(flag, `${abs} is a directory, not a file`);
+    refuseUnwritable(abs, dirname(abs), flag);
+    return abs;
+  }
+  if (!stat.isDirectory()) throw new InputError(flag, `${abs}: ${existing} is a file, not a directory`);
+  refuseUnwritable(abs, existing, flag);
+  return abs;
+}
+
+/** The command whose marker `dir` carries, or null when it has none. */
+export function markerKind(dir: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(join(dir, OUTPUT_MARKER), 'utf8')) as { command?: string }).command ?? 'unknown';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'unknown';
+  }
+}
+
+/**
+ * May `kind` use the existing directory `dir`? Yes when it is empty or carries
+ * `kind`'s marker; otherwise the refusal names the directory and why.
+ */
+export function refuseForeignDir(dir: string, flag: string, kind: OutputKind): { empty: boolean } {
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return { empty: true };
+  const made = markerKind(dir);
+  if (made === kind) return { empty: false };
+  if (made === null) throw new InputError(flag, `${dir} exists and was not made by vdpa-lab (no ${OUTPUT_MARKER} marker): choose a new or empty directory`);
+  throw new InputError(flag, `${dir} was made by 'vdpa-lab ${made}', not '${kind}': choose another directory`);
+}
+
+export function writeMarker(dir: string, kind: OutputKind): void {
+  writeFileAtomic(join(dir, OUTPUT_MARKER), `${JSON.stringify({ madeBy: 'vdpa-lab', command: kind })}\n`);
+}
+
+/**
+ * The directory `kind` writes into, created (with its marker) when missing:
+ * checked first, refused when it belongs to someone else.
+ */
+export function claimOutputDir(path: string, flag: string, kind: OutputKind): string {
+  const { path: abs, exists } = checkOutputDir(path, flag);
+  if (exists) {
+    if (refuseForeignDir(abs, flag, kind).empty) writeMarker(abs, kind);
+    return abs;
+  }
+  mkdirSync(abs, { recursive: true });
+  writeMarker(abs, kind);
+  return abs;
+}
+
+/** True when `path` is `dir` or lies inside it (after resolving symlinks of both). */
+export function isInside(path: string, dir: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const rel = relative(real(dir), real(path));
+  return rel === '' || !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+}
