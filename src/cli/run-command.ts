@@ -16,6 +16,7 @@ interface RunFlags {
   out: string;
   threads?: number;
   resume?: boolean;
+  force?: boolean;
   samples?: number;
   json?: boolean;
   quiet?: boolean;
@@ -37,6 +38,7 @@ export function registerRun(program: Command): void {
     .option('-o, --out <dir>', 'results directory (cells.jsonl as cells finish, results.json at the end)', 'reports/latest')
     .option('-t, --threads <n>', `worker threads (default: cores, here ${defaultThreads()})`, positiveInt('--threads'))
     .option('--resume', 'skip cells the results directory already holds for this workload')
+    .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
     .option('-f, --filter <text>', 'run only cells whose label contains this text (case-insensitive; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print results.json to stdout instead of the summary table')
@@ -69,12 +71,13 @@ Examples:
         }
         const progress = makeProgress(o.quiet);
         const start = Date.now();
-        progress.update(`${w.workload.name}: ${w.cells.length} cells on ${o.threads ?? defaultThreads()} threads`);
         const file = await runWorkload(w, {
           out: o.out,
           threads: o.threads,
           resume: o.resume,
+          force: o.force,
           samples: o.samples,
+          onStart: (toRun, threads) => progress.update(`${w.workload.name}: ${toRun} of ${w.cells.length} cells to run on ${threads} threads`),
           onResult: (r, done, total) => progress.update(progressLine(r, done, total, start)),
         });
         progress.done();

@@ -1,14 +1,10 @@
 /**
- * The results directory: `cells.jsonl` is appended one line per finished
- * cell (a kill loses nothing already done; `--resume` reads it back), and
- * `results.json` (schema `vdpa-lab/results@1`) is written atomically at the
- * end. Reading validates the schema, so a corrupt or truncated file is a
- * clear error rather than a wrong chart.
+ * The results file, `results.json` (schema `vdpa-lab/results@1`), and the
+ * schema of one cell, which the journal (cell-journal.ts) checks each line
+ * against too. Reading validates the schema, so a corrupt or truncated file
+ * is a clear error rather than a wrong chart.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { zodIssues } from '../cost/index.js';
@@ -24,7 +20,7 @@ export interface ResultsFile {
 }
 
 const phases = z.object({ unmap: z.number(), reset: z.number(), map: z.number(), pin: z.number(), mrBuild: z.number(), vqRestart: z.number() });
-const cellSchema = z.looseObject({
+export const cellSchema = z.looseObject({
   id: z.string().regex(/^[0-9a-f]{12}$/),
   label: z.string(),
   params: z.looseObject({ flow: z.string(), parent: z.string(), kernel: z.string(), guestBytes: z.number(), backing: z.string(), events: z.array(z.string()), profile: z.string() }),
@@ -74,53 +70,4 @@ export function readResults(path: string): ResultsFile {
   }
   if (r.data.cells.length === 0) throw new InputError(`${path}: cells`, 'the file holds no cells');
   return r.data as unknown as ResultsFile;
-}
-
-/** Streams finished cells to DIR/cells.jsonl. The first line identifies the run. */
-export class ResultsStream {
-  readonly jsonlPath: string;
-  readonly resultsPath: string;
-
-  constructor(readonly dir: string) {
-    this.jsonlPath = join(dir, 'cells.jsonl');
-    this.resultsPath = join(dir, 'results.json');
-  }
-
-  /** Cells already finished by an earlier run of the same workload (for --resume). */
-  readFinished(workloadHash: string): Map<string, CellResult> {
-    const done = new Map<string, CellResult>();
-    if (!existsSync(this.jsonlPath)) return done;
-    const lines = readFileSync(this.jsonlPath, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let obj: { kind?: string; workloadHash?: string } & Partial<CellResult>;
-      try {
-        obj = JSON.parse(line);
-      } catch {
-        // A kill mid-write leaves at most one torn last line: skip it, rerun that cell.
-        if (i >= lines.length - 2) return;
-        throw new InputError(`${this.jsonlPath}: line ${i + 1}`, 'not valid JSON (the file is corrupt; remove it or use another --out)');
-      }
-      if (obj.kind === 'header') {
-        if (obj.workloadHash !== workloadHash) throw new InputError(this.jsonlPath, 'holds cells of a different workload (its hash differs): use another --out, or run without --resume');
-        return;
-      }
-      if (obj.id && obj.status && obj.status !== 'failed') done.set(obj.id, obj as CellResult);
-    });
-    return done;
-  }
-
-  /** Starts (or, resuming, continues) the stream. */
-  open(workloadHash: string, resume: boolean): void {
-    mkdirSync(this.dir, { recursive: true });
-    if (!resume || !existsSync(this.jsonlPath)) writeFileSync(this.jsonlPath, `${JSON.stringify({ kind: 'header', workloadHash })}\n`);
-  }
-
-  append(r: CellResult): void {
-    appendFileSync(this.jsonlPath, `${JSON.stringify(r)}\n`);
-  }
-
-  finish(file: ResultsFile): void {
-    writeFileAtomic(this.resultsPath, `${JSON.stringify(file, null, 1)}\n`);
-  }
 }

@@ -4,21 +4,30 @@
  * results.json atomically with the provenance.
  */
 import { relative } from 'node:path';
+import { claimOutputDir } from '../output-path.js';
 import { loadProfile, type CostProfile } from '../cost/index.js';
 import { resolveProfilePath, type CellSpec, type LoadedWorkload } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
 import type { CellTask } from './cell-worker.js';
 import { defaultThreads, runPool } from './pool.js';
 import { gitCommit, hostFacts, labVersion } from './provenance.js';
-import { RESULTS_SCHEMA, ResultsStream, type ResultsFile } from './results-file.js';
+import { ResultsStream } from './cell-journal.js';
+import { RESULTS_SCHEMA, type ResultsFile } from './results-file.js';
+import { acquireRunLock } from './run-lock.js';
 
 export interface RunOptions {
   out: string;
   threads?: number;
   resume?: boolean;
+  /** Without resume: replace a journal that holds an earlier run's cells. */
+  force?: boolean;
   /** Overrides the workload's measure.samples. */
   samples?: number;
   onResult?: (r: CellResult, done: number, total: number) => void;
+  /** Called once the directory is claimed and locked, before the first cell: how many cells will run. */
+  onStart?: (toRun: number, threads: number) => void;
+  /** Repairs and takeovers worth telling the user about (default: stderr). */
+  onWarning?: (message: string) => void;
   /** Heap limit per worker in MiB (a cell beyond it fails alone). */
   maxOldGenerationSizeMb?: number;
   /** Tests only: sabotage chosen cells. */
@@ -31,9 +40,29 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
   for (const c of w.cells) {
     if (!profiles.has(c.params.profile)) profiles.set(c.params.profile, loadProfile(resolveProfilePath(c.params.profile, w.path)));
   }
-  const stream = new ResultsStream(opts.out);
-  const finished = opts.resume ? stream.readFinished(w.hash) : new Map<string, CellResult>();
-  stream.open(w.hash, opts.resume ?? false);
+  const onWarning = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const dir = claimOutputDir(opts.out, '--out', 'run');
+  const lock = acquireRunLock(dir, '--out', onWarning);
+  const stream = new ResultsStream(dir);
+  try {
+    const finished = stream.open(w.hash, { resume: opts.resume ?? false, force: opts.force ?? false, flag: '--out', onWarning });
+    const file = await runCells(w, opts, stream, finished, profiles, startedAt);
+    stream.finish(file);
+    return file;
+  } finally {
+    stream.close();
+    lock.release();
+  }
+}
+
+async function runCells(
+  w: LoadedWorkload,
+  opts: RunOptions,
+  stream: ResultsStream,
+  finished: Map<string, CellResult>,
+  profiles: Map<string, { profile: CostProfile; hash: string }>,
+  startedAt: string,
+): Promise<ResultsFile> {
   const results = new Map<string, CellResult>();
   for (const c of w.cells) {
     const prior = finished.get(c.id);
@@ -47,6 +76,7 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
       return { cell, profile: p.profile, profileHash: p.hash, samples, sabotage: opts.sabotage?.(cell) };
     });
   const threads = opts.threads ?? defaultThreads();
+  opts.onStart?.(tasks.length, threads);
   let done = results.size;
   await runPool(tasks, {
     threads,
@@ -57,7 +87,7 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
       opts.onResult?.(r, ++done, w.cells.length);
     },
   });
-  const file: ResultsFile = {
+  return {
     schema: RESULTS_SCHEMA,
     provenance: {
       labVersion: labVersion(),
@@ -72,6 +102,4 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
     },
     cells: w.cells.map((c) => results.get(c.id)!),
   };
-  stream.finish(file);
-  return file;
 }

@@ -1,0 +1,138 @@
+/**
+ * The results directory's journal: `cells.jsonl` gets one line per finished
+ * cell as soon as it lands (a kill loses nothing already done; `--resume`
+ * reads it back), and `results.json` is written atomically at the end.
+ *
+ * A journal is read as untrusted input. A kill mid-write can leave a torn
+ * last line: it is cut off before anything is appended, or the next record
+ * would be glued onto the fragment and lost. A damaged line elsewhere costs
+ * only its cell (re-run, said on stderr), and every line must pass the cell
+ * schema before its figures are trusted. An existing journal is replaced only
+ * with `--force`.
+ */
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../atomic-file.js';
+import { InputError } from '../errors.js';
+import type { CellResult } from './cell-result.js';
+import { cellSchema, type ResultsFile } from './results-file.js';
+
+const headerSchema = z.object({ kind: z.literal('header'), workloadHash: z.string() });
+
+export interface JournalOpenOptions {
+  /** Continue the journal an earlier run of this workload left. */
+  resume: boolean;
+  /** Without resume: replace an existing journal (its cells are lost). */
+  force: boolean;
+  /** The flag that named the directory, for errors. */
+  flag: string;
+  onWarning: (message: string) => void;
+}
+
+interface ParsedJournal {
+  header: z.infer<typeof headerSchema> | null;
+  /** Valid cell lines, in order (a later line for the same id wins). */
+  cells: CellResult[];
+  damaged: { line: number; why: string }[];
+  /** Bytes up to the end of the last complete (newline-terminated) line. */
+  completeBytes: number;
+  tornBytes: number;
+}
+
+function firstIssue(err: z.ZodError): string {
+  const i = err.issues[0];
+  return `${i.path.map(String).join('.') || 'line'}: ${i.message}`;
+}
+
+function parseJournal(bytes: Buffer): ParsedJournal {
+  const completeBytes = bytes.lastIndexOf(0x0a) + 1;
+  const lines = bytes.subarray(0, completeBytes).toString('utf8').split('\n').slice(0, -1);
+  const out: ParsedJournal = { header: null, cells: [], damaged: [], completeBytes, tornBytes: bytes.length - completeBytes };
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      out.damaged.push({ line: i + 1, why: `not JSON: ${(e as Error).message}` });
+      return;
+    }
+    if (i === 0) {
+      const h = headerSchema.safeParse(value);
+      if (h.success) out.header = h.data;
+      else out.damaged.push({ line: 1, why: 'not a vdpa-lab journal header' });
+      return;
+    }
+    const c = cellSchema.safeParse(value);
+    if (c.success) out.cells.push(c.data as unknown as CellResult);
+    else out.damaged.push({ line: i + 1, why: `not a cell result (${firstIssue(c.error)})` });
+  });
+  return out;
+}
+
+/** Streams finished cells to DIR/cells.jsonl. The first line identifies the run. */
+export class ResultsStream {
+  readonly jsonlPath: string;
+  readonly resultsPath: string;
+  private fd: number | null = null;
+
+  constructor(readonly dir: string) {
+    this.jsonlPath = join(dir, 'cells.jsonl');
+    this.resultsPath = join(dir, 'results.json');
+  }
+
+  /**
+   * Starts the journal, or continues it when resuming; returns the cells an
+   * earlier run of the same workload finished (failed ones are run again).
+   */
+  open(workloadHash: string, opts: JournalOpenOptions): Map<string, CellResult> {
+    const finished = new Map<string, CellResult>();
+    if (!existsSync(this.jsonlPath)) return this.startFresh(workloadHash, finished);
+    const j = parseJournal(readFileSync(this.jsonlPath));
+    if (!opts.resume) {
+      // A journal without cells loses nothing when replaced; one with cells only on --force.
+      if (j.cells.length > 0 && !opts.force) {
+        throw new InputError(opts.flag, `${this.jsonlPath} holds ${j.cells.length} finished cells of an earlier run: --resume continues it, --force discards it and starts over`);
+      }
+      return this.startFresh(workloadHash, finished);
+    }
+    if (j.completeBytes === 0) return this.startFresh(workloadHash, finished); // killed while writing its header
+    if (j.header === null) throw new InputError(`${this.jsonlPath}: line 1`, 'is not a vdpa-lab journal header: --force starts over, or choose another directory');
+    if (j.header.workloadHash !== workloadHash) throw new InputError(this.jsonlPath, 'holds cells of a different workload (its hash differs): use another --out, or run without --resume');
+    if (j.tornBytes > 0) {
+      truncateSync(this.jsonlPath, j.completeBytes);
+      opts.onWarning(`${this.jsonlPath}: cut off a torn last line (${j.tornBytes} bytes of an interrupted write); its cell is run again`);
+    }
+    for (const d of j.damaged) opts.onWarning(`${this.jsonlPath}: line ${d.line} is damaged (${d.why}); skipped, its cell is run again`);
+    for (const c of j.cells) {
+      if (c.status === 'failed') finished.delete(c.id);
+      else finished.set(c.id, c);
+    }
+    this.fd = openSync(this.jsonlPath, 'a');
+    return finished;
+  }
+
+  private startFresh(workloadHash: string, finished: Map<string, CellResult>): Map<string, CellResult> {
+    writeFileAtomic(this.jsonlPath, `${JSON.stringify({ kind: 'header', workloadHash })}\n`);
+    this.fd = openSync(this.jsonlPath, 'a');
+    return finished;
+  }
+
+  /** One line, written whole and flushed to disk before the next cell is counted done. */
+  append(r: CellResult): void {
+    if (this.fd === null) throw new Error('ResultsStream.append before open');
+    const line = Buffer.from(`${JSON.stringify(r)}\n`);
+    for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off, line.length - off);
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  finish(file: ResultsFile): void {
+    writeFileAtomic(this.resultsPath, `${JSON.stringify(file, null, 1)}\n`);
+  }
+}
