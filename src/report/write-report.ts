@@ -1,11 +1,15 @@
 /**
  * `vdpa-lab report`: read results files, build charts, write the report
- * directory. Everything is written into a sibling temp directory first and
- * renamed into place, so a failure leaves no partial report behind.
+ * directory. Everything is written (and fsynced) into a sibling temp
+ * directory first and renamed into place, so a failure leaves no partial
+ * report behind. The directory it replaces must be a report the lab made
+ * (its marker) holding none of the inputs: nothing else is ever removed.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fsyncDir, uniqueSibling, writeFileDurable } from '../atomic-file.js';
 import { InputError } from '../errors.js';
+import { checkOutputDir, isInside, OUTPUT_MARKER, refuseForeignDir } from '../output-path.js';
 import { readResults } from '../runner/index.js';
 import { buildCharts } from './charts.js';
 import { indexHtml } from './html.js';
@@ -35,38 +39,73 @@ export function labelRuns(paths: string[]): LabelledResults[] {
   return runs;
 }
 
+/** Where the report goes: checked before any input is read, refused when replacing it would lose something. */
+function checkReportDir(paths: string[], outPath: string): { out: string; exists: boolean } {
+  const { path: out, exists } = checkOutputDir(outPath, '--out');
+  if (!exists) return { out, exists };
+  const input = paths.find((p) => isInside(p, out));
+  if (input !== undefined) throw new InputError('--out', `${out} holds this report's input ${resolve(input)}: choose another directory`);
+  refuseForeignDir(out, '--out', 'report');
+  return { out, exists };
+}
+
+/**
+ * Removes the temp directory if the process is interrupted while it exists,
+ * then dies of the same signal. Returns the function that disarms it.
+ */
+function cleanUpOnSignal(tmp: string): () => void {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const handler = (sig: NodeJS.Signals) => {
+    disarm();
+    rmSync(tmp, { recursive: true, force: true });
+    process.kill(process.pid, sig);
+  };
+  const disarm = () => signals.forEach((s) => process.off(s, handler));
+  signals.forEach((s) => process.on(s, handler));
+  return disarm;
+}
+
 export async function writeReport(paths: string[], opts: ReportOptions): Promise<{ charts: string[]; dir: string }> {
   if (paths.length === 0) throw new InputError('results', 'name at least one results.json');
+  const { out } = checkReportDir(paths, opts.out);
   const runs = labelRuns(paths);
   const rows = cellRows(runs);
   const charts = buildCharts(rows, runs.map((r) => r.run));
   if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
-  const out = resolve(opts.out);
   mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  const tmp = mkdtempSync(`${out}.partial-`);
+  const disarm = cleanUpOnSignal(tmp);
   try {
     for (const c of charts) {
       opts.onProgress?.(`rendering ${c.name}`);
-      writeFileSync(join(tmp, `${c.name}.vl.json`), `${JSON.stringify(c.spec, null, 1)}\n`);
+      writeFileDurable(join(tmp, `${c.name}.vl.json`), `${JSON.stringify(c.spec, null, 1)}\n`);
       const svg = await toSvg(c.spec);
-      writeFileSync(join(tmp, `${c.name}.svg`), svg);
-      if (!opts.noPng) writeFileSync(join(tmp, `${c.name}.png`), toPng(svg));
+      writeFileDurable(join(tmp, `${c.name}.svg`), svg);
+      if (!opts.noPng) writeFileDurable(join(tmp, `${c.name}.png`), toPng(svg));
+      // Rendering is synchronous work behind resolved promises: without a turn of the event
+      // loop a SIGINT would only be seen after the report was done (and its handler gone).
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    writeFileSync(join(tmp, 'index.html'), indexHtml(runs, charts));
-    writeFileSync(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name)));
-    if (existsSync(out)) {
-      const old = `${out}.old-${process.pid}`;
+    writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, charts));
+    writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name)));
+    writeFileDurable(join(tmp, OUTPUT_MARKER), `${JSON.stringify({ madeBy: 'vdpa-lab', command: 'report' })}\n`);
+    fsyncDir(tmp);
+    // Checked again right before the swap: the directory may have changed while the charts rendered.
+    const { exists } = checkReportDir(paths, out);
+    if (exists) {
+      const old = uniqueSibling(out, 'old');
       renameSync(out, old);
       renameSync(tmp, out);
       rmSync(old, { recursive: true, force: true });
     } else {
       renameSync(tmp, out);
     }
+    fsyncDir(dirname(out));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    disarm();
   }
   return { charts: charts.map((c) => c.name), dir: out };
 }
