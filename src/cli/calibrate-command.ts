@@ -1,6 +1,7 @@
 /** `vdpa-lab calibrate OBSERVATIONS.json`: fit prices and write a profile. */
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
+import { checkOutputFile } from '../output-path.js';
 import { calibrate } from '../runner/index.js';
 import { textTable } from '../text-format.js';
 import { action } from './run-action.js';
@@ -26,6 +27,7 @@ Examples:
     )
     .action(
       action((path: string, o: { out?: string; json?: boolean }) => {
+        if (o.out) checkOutputFile(o.out, '--out');
         const r = calibrate(path);
         const text = `${JSON.stringify(r.profile, null, 2)}\n`;
         if (o.out) writeFileAtomic(o.out, text);

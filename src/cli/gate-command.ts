@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
+import { checkOutputFile } from '../output-path.js';
 import { checkComparable, compareResults, defaultGateConfig, loadGateConfig, verdictMarkdown } from '../gate/index.js';
 import { readResults } from '../runner/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
@@ -14,6 +15,15 @@ interface GateFlags {
   measured: string;
   update?: boolean;
   json?: boolean;
+}
+
+/** The verdict for the CI job page: a summary that cannot be written is a warning, never a change of verdict. */
+function appendStepSummary(path: string, md: string): void {
+  try {
+    appendFileSync(path, `${md}\n`);
+  } catch (e) {
+    process.stderr.write(`warning: GITHUB_STEP_SUMMARY ${path}: cannot append the verdict (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the gate's exit code stands\n`);
+  }
 }
 
 export function registerGate(program: Command): void {
@@ -46,6 +56,7 @@ Examples:
     .action(
       action((o: GateFlags) => {
         if (o.measured !== 'gate' && o.measured !== 'report') throw new InputError('--measured', `must be gate or report, got '${o.measured}'`);
+        if (o.update) checkOutputFile(o.baseline, '--baseline');
         const cfg = o.config ? loadGateConfig(o.config) : defaultGateConfig();
         const baseline = readResults(o.baseline);
         const current = readResults(o.current);
@@ -54,7 +65,7 @@ Examples:
         const md = verdictMarkdown(outcome, { measuredGates: o.measured === 'gate' });
         if (o.json) process.stdout.write(`${JSON.stringify(outcome, null, 1)}\n`);
         else process.stdout.write(`${md}\n`);
-        if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${md}\n`);
+        if (process.env.GITHUB_STEP_SUMMARY) appendStepSummary(process.env.GITHUB_STEP_SUMMARY, md);
         if (o.update) {
           writeFileAtomic(o.baseline, readFileSync(o.current));
           process.stderr.write(`baseline updated: ${o.baseline}\n`);

@@ -5,11 +5,12 @@
  * plus the hottest functions by self time printed here.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
+import { claimOutputDir } from '../output-path.js';
 import { textTable } from '../text-format.js';
 import { loadWorkload, PACKAGE_ROOT, type CellSpec } from '../workload/index.js';
 import { DEFAULT_WORKLOAD } from './run-command.js';
@@ -78,8 +79,7 @@ Examples:
         if (!['auto', 'clinic', 'cpu-prof'].includes(o.tool)) throw new InputError('--tool', `must be auto, clinic or cpu-prof, got '${o.tool}'`);
         const w = loadWorkload(workloadPath);
         const cell = pickCell(w.cells, o.cell);
-        const out = resolve(o.out);
-        mkdirSync(out, { recursive: true });
+        const out = claimOutputDir(o.out, '--out', 'profile');
         process.stderr.write(`profiling ${cell.label} (${cell.id})\n`);
         if (o.tool !== 'cpu-prof') {
           const clinic = findClinic();
