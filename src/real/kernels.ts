@@ -26,6 +26,12 @@ export interface RealKernel {
   source: PinnedDeb;
   /** Modules the Debian build lacks, built out of tree from `source`. */
   buildModules: readonly OutOfTreeModule[];
+  /**
+   * Where, under lib/modules/RELEASE/, the image keeps the modules the guest
+   * loads and their dependencies. Only these are unpacked; a dependency
+   * elsewhere is an error naming it (collect-modules.ts).
+   */
+  imageModuleDirs: readonly string[];
 }
 
 /** One module built out of tree: its name and the source files (paths inside linux-source-X/). */
@@ -69,6 +75,7 @@ export const REAL_KERNELS: readonly RealKernel[] = [
       VDPA_SIM,
       VDPA_SIM_NET,
     ],
+    imageModuleDirs: ['kernel/drivers/vhost', 'kernel/virt/lib'],
   },
   {
     alias: '6.12',
@@ -81,6 +88,7 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     source: { name: 'linux-source-6.12', version: '6.12.117-1~deb12u1' },
     // Debian's 6.12 ships vdpa and vhost_vdpa but neither VDPA_SIM nor VHOST_RING.
     buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
+    imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
   },
 ];
 

@@ -52,7 +52,7 @@ export async function collectModules(k: RealKernel, imageRoot: string, built: Ma
     visiting.add(name);
     const builtPath = built.get(name);
     const path = builtPath ?? image.get(name);
-    if (!path) throw new VdpaLabError(`module ${name} (needed by ${neededBy}) is neither in ${k.image.name} nor built from source`);
+    if (!path) throw new VdpaLabError(`module ${name} (needed by ${neededBy}) is neither in ${k.image.name} (under lib/modules/${k.release}/{${k.imageModuleDirs.join(',')}}, the directories unpacked) nor built from source`);
     const bytes = await readModuleFile(path);
     const info = readModInfo(bytes, path);
     if (!info.vermagic.startsWith(`${k.release} `)) {

@@ -12,7 +12,7 @@ import { USERSPACE_DEBS, resolveKernel, type RealKernel } from '../kernels.js';
 import { buildModules } from './build-modules.js';
 import { collectModules } from './collect-modules.js';
 import { downloadDebs } from './download.js';
-import { extractDeb, extractSourceMembers } from './extract.js';
+import { extractDeb, extractDebMembers, extractSourceMembers } from './extract.js';
 import { buildBaseInitramfs } from './initramfs.js';
 import { MANIFEST_FILE, MANIFEST_VERSION, packagesKey, readValidManifest, type KernelManifest } from './manifest.js';
 
@@ -53,6 +53,13 @@ function removeStaleTemps(parent: string, release: string): void {
   }
 }
 
+/** Like Promise.all, but waits for every promise before rejecting with the first failure. */
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export async function prepareKernel(alias: string, opts: PrepareOptions = {}): Promise<PrepareResult> {
   const k = resolveKernel(alias);
   const say = opts.onProgress ?? (() => {});
@@ -63,7 +70,7 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
     return { manifest: existing.manifest, dir, reused: true };
   }
   requireTools(['apt-get', 'dpkg-deb', 'tar', 'xz', 'make', 'gcc-12', 'ldd']);
-  say(`[${k.alias}] ${k.release}: preparing (${existing.reason})`);
+  say(`[${k.alias}] ${k.release}: preparing (${existing.manifest ? '--force' : existing.reason})`);
 
   const parent = join(dir, '..');
   mkdirSync(parent, { recursive: true });
@@ -92,9 +99,14 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
     const deb = (name: string) => debs.get(name)!;
     const srcMajor = k.source.name.replace(/^linux-source-/, '');
     const sourceDirName = `linux-source-${srcMajor}`;
-    await step('extract', 'image, headers, kbuild, busybox, iproute2, module sources', async () => {
-      await Promise.all([
-        extractDeb(deb(k.image.name), join(work, 'image')),
+    await step('extract', 'vmlinuz and vhost/vdpa modules, headers, kbuild, busybox, iproute2, module sources', async () => {
+      // allSettled, not all: a failure must not let the cleanup below race the extractions still running.
+      await settleAll([
+        extractDebMembers(
+          deb(k.image.name),
+          [`./boot/vmlinuz-${k.release}`, ...k.imageModuleDirs.map((d) => `./lib/modules/${k.release}/${d}`)],
+          join(work, 'image'),
+        ),
         extractDeb(deb(k.headers.name), join(work, 'headers')),
         extractDeb(deb(k.headersCommon.name), join(work, 'headers')),
         extractDeb(deb(k.kbuild.name), join(work, 'headers')),
