@@ -1,0 +1,111 @@
+/**
+ * The table of bad inputs (test/fixtures/bad-inputs.json): each case runs the
+ * CLI in a fresh directory of things a user cares about, and must exit with
+ * its code, print exactly one stderr line matching its pattern, and leave
+ * every file and directory exactly as it was (nothing written, nothing deleted).
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const TABLE = fileURLToPath(new URL('../../test/fixtures/bad-inputs.json', import.meta.url));
+/** The name run directories carry their lock under (src/runner/run-lock.ts). */
+const LOCK_FILE = '.vdpa-lab-run.lock';
+/** A case that has not finished by then is a hang, which the table forbids. */
+const CASE_TIMEOUT_MS = 60_000;
+const NOBODY = 65534;
+
+interface Case {
+  name: string;
+  args: string[];
+  exit: number;
+  stderr: string;
+  env?: Record<string, string>;
+  files?: Record<string, unknown>;
+  asNobody?: boolean;
+}
+
+const cases = (JSON.parse(readFileSync(TABLE, 'utf8')) as { cases: Case[] }).cases;
+const SMALL = { schema: 1, name: 'bad-inputs', measure: { samples: 0 }, matrix: { guest: { ram: '32MiB' }, devices: { parent: 'vdpa_sim' }, kernel: ['legacy', 'reset-map'], flow: ['workaround', 'persist', 'naive'], events: ['boot', 'guest-reset'] } };
+
+let template = '';
+
+before(() => {
+  template = mkdtempSync(join(tmpdir(), 'vdpa-lab-bad-template-'));
+  writeFileSync(join(template, 'w.json'), JSON.stringify(SMALL));
+  const r = spawnSync(process.execPath, [CLI, 'run', join(template, 'w.json'), '--out', join(template, 'run'), '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  writeFileSync(join(template, 'sentinel.txt'), 'a file the lab never made\n');
+  writeFileSync(join(template, 'a-file'), 'user data\n');
+  mkdirSync(join(template, 'foreign'));
+  writeFileSync(join(template, 'foreign', 'notes.txt'), 'my notes\n');
+  cpSync(join(template, 'run'), join(template, 'locked'), { recursive: true });
+  // This test process is alive for the whole run: its pid holds the lock.
+  writeFileSync(join(template, 'locked', LOCK_FILE), `${process.pid}\n`);
+  mkdirSync(join(template, 'ro'));
+  cpSync(join(template, 'run', 'results.json'), join(template, 'ro', 'base.json'));
+});
+
+/** Every path under dir with its type, mode and content hash. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        out[p] = `dir ${st.mode.toString(8)}`;
+        walk(p);
+      } else out[p] = `file ${st.mode.toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function prepare(c: Case): string {
+  const t = mkdtempSync(join(tmpdir(), 'vdpa-lab-bad-'));
+  cpSync(template, t, { recursive: true });
+  for (const [name, content] of Object.entries(c.files ?? {})) writeFileSync(join(t, name), typeof content === 'string' ? content : JSON.stringify(content));
+  chmodSync(join(t, 'ro'), 0o555);
+  // An unprivileged child must be able to read everything but write nowhere in ro/.
+  chmodSync(t, 0o755);
+  return t;
+}
+
+function runCase(c: Case, t: string): Promise<{ status: number | null; stderr: string; signal: string | null }> {
+  const fill = (s: string) => s.replaceAll('$T', t);
+  const asNobody = c.asNobody && process.getuid?.() === 0;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...c.args.map(fill)], {
+      env: { ...process.env, GITHUB_STEP_SUMMARY: '', ...Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v)])) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: CASE_TIMEOUT_MS,
+      ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (status, signal) => resolve({ status, stderr, signal }));
+  });
+}
+
+for (const c of cases) {
+  test(`bad input: ${c.name}`, async () => {
+    const t = prepare(c);
+    const before = snapshot(t);
+    const r = await runCase(c, t);
+    assert.equal(r.signal, null, `killed by ${r.signal} after ${CASE_TIMEOUT_MS} ms (a hang?); stderr: ${r.stderr}`);
+    assert.equal(r.status, c.exit, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, `one stderr line, got:\n${r.stderr}`);
+    assert.match(lines[0], new RegExp(c.stderr));
+    assert.ok(!r.stderr.includes('    at '), 'no stack trace');
+    assert.deepEqual(snapshot(t), before, 'nothing written, nothing deleted');
+  });
+}
