@@ -13,6 +13,8 @@ import { MissingToolError, findOnPath, requireTools } from '../src/real/host-too
 import { REAL_KERNELS, resolveKernel } from '../src/real/kernels.js';
 import { readModInfo } from '../src/real/modinfo.js';
 import { kbuildText } from '../src/real/prepare/build-modules.js';
+import { prepareKernel } from '../src/real/prepare/prepare-kernel.js';
+import { MANIFEST_FILE, MANIFEST_VERSION, packagesKey, readValidManifest } from '../src/real/prepare/manifest.js';
 import { initScript } from '../src/real/prepare/init-script.js';
 import { FrameReader } from '../src/real/vm/frames.js';
 import { checkJobs, jobArchive, type VmJob } from '../src/real/vm/job-archive.js';
@@ -283,4 +285,32 @@ test('a VM that does not finish in time is killed and the error says how far it 
     (e: unknown) => e instanceof VmFailedError && /did not finish within 2 s; it never reached \/init/.test(e.message),
   );
   assert.equal(liveQemuCount(), 0);
+});
+
+test('a cache entry is trusted only with a manifest naming today\'s packages and files of the recorded sizes', () => {
+  const k = resolveKernel('6.12');
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-entry-'));
+  writeFileSync(join(dir, 'vmlinuz'), 'kernel');
+  writeFileSync(join(dir, 'initramfs.cpio'), 'archive');
+  assert.equal(readValidManifest(dir, k).reason, 'no manifest (an interrupted prepare)');
+  const manifest = { manifestVersion: MANIFEST_VERSION, release: k.release, packages: packagesKey(k), vmlinuz: 'vmlinuz', initramfs: 'initramfs.cpio', vmlinuzBytes: 6, initramfsBytes: 7, modules: [] };
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+  assert.ok(readValidManifest(dir, k).manifest);
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, initramfsBytes: 8 }));
+  assert.equal(readValidManifest(dir, k).reason, 'initramfs.cpio is missing or has the wrong size');
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, packages: ['linux-image-x=1'] }));
+  assert.equal(readValidManifest(dir, k).reason, 'prepared from other package versions');
+  writeFileSync(join(dir, MANIFEST_FILE), '{"half');
+  assert.equal(readValidManifest(dir, k).reason, 'manifest.json is not valid JSON');
+});
+
+test('preparing a kernel that is prepared already reuses the entry in well under a second', async (t) => {
+  const k = preparedOrSkip('6.12', t);
+  if (!k) return;
+  const t0 = performance.now();
+  const r = await prepareKernel('6.12');
+  const ms = performance.now() - t0;
+  assert.equal(r.reused, true);
+  assert.equal(r.dir, k.dir);
+  assert.ok(ms < 500, `took ${ms} ms`);
 });
