@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const TABLE = fileURLToPath(new URL('../../test/fixtures/bad-inputs.json', import.meta.url));
+/** The package root, for inputs shipped with the lab ($ROOT in the table). */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The name run directories carry their lock under (src/runner/run-lock.ts). */
 const LOCK_FILE = '.vdpa-lab-run.lock';
 /** A case that has not finished by then is a hang, which the table forbids. */
@@ -80,7 +82,7 @@ function prepare(c: Case): string {
 }
 
 function runCase(c: Case, t: string): Promise<{ status: number | null; stderr: string; signal: string | null }> {
-  const fill = (s: string) => s.replaceAll('$T', t);
+  const fill = (s: string) => s.replaceAll('$T', t).replaceAll('$ROOT', ROOT);
   const asNobody = c.asNobody && process.getuid?.() === 0;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...c.args.map(fill)], {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
+import { checkOutputDir } from '../output-path.js';
 import { InputError } from '../errors.js';
 import { loadProfile } from '../cost/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
@@ -81,7 +82,7 @@ trace line and the reason; nothing written).`,
       action(async (tracePath: string, o: ReplayFlags) => {
         if (o.meanRun !== undefined && (o.backing ?? DEFAULT_BACKING) !== '4k') throw new InputError('--mean-run', 'applies to --backing 4k only');
         if (o.meanRun !== undefined && o.meanRun > 512) throw new InputError('--mean-run', `must be at most 512, got ${o.meanRun}`);
-        const outPath = o.out ? checkOut(resolve(o.out)) : null;
+        const outPath = o.out ? checkOut(checkOutputDir(o.out, '--out').path) : null;
         const { profile, hash } = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'replay')));
         const text = readTrace(tracePath);
         const startedAt = new Date().toISOString();
