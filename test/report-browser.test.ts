@@ -1,7 +1,8 @@
 /**
  * index.html in a real browser: Debian's chromium driven by playwright-core,
  * offline (every network request is refused), no console errors, every chart
- * rendered. The screenshot is kept under reports/latest/browser-test/.
+ * rendered. The screenshot is kept under reports/browser-test/ (not in
+ * reports/latest, the run directory: a run writes only into a directory it made).
  * CI (.ci/run sets CI=1) installs chromium; elsewhere a missing browser skips.
  */
 import { test } from 'node:test';
@@ -57,7 +58,7 @@ test('index.html renders every chart offline in headless Chromium, without conso
     drawn.forEach((d, i) => assert.ok(d.marks > 0 && d.area > 100, `chart ${charts[i]} drew ${d.marks} data marks over ${d.area.toFixed(0)} px²`));
     assert.deepEqual(errors, []);
     assert.deepEqual(network, [], 'the page fetched nothing from the network');
-    const shots = join(PACKAGE_ROOT, 'reports/latest/browser-test');
+    const shots = join(PACKAGE_ROOT, 'reports/browser-test');
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: join(shots, 'index.png'), fullPage: true });
   } finally {
