@@ -13,7 +13,8 @@ function mib(bytes: number): string {
 }
 
 export function registerKernels(program: Command): void {
-  const kernels = program.command('kernels').description('real Debian kernels for the vm: backend: prepare (download, build vdpa_sim, initramfs) and list');
+  const kernels = program.command('kernels').description('real Debian kernels for the vm: backend: prepare (download, build vdpa_sim, initramfs) and list')
+    .addHelpText('after', '\nExamples:\n  vdpa-lab kernels prepare --kernel 6.12\n  vdpa-lab kernels list');
 
   kernels
     .command('prepare')
@@ -27,8 +28,9 @@ export function registerKernels(program: Command): void {
       `
 Needs apt-get, dpkg-deb, tar, xz, make, gcc-12 and ldd on the host; the cache is
 $VDPA_LAB_CACHE, else $XDG_CACHE_HOME/vdpa-lab, else ~/.cache/vdpa-lab. A complete
-entry is reused at once; an interrupted one is rebuilt. Measured here: about 35-40 s per kernel from
-an empty cache (2 cores); 480 MiB of packages plus 15-18 MiB per prepared kernel.
+entry is reused at once; an interrupted one is rebuilt. Measured here: about
+35-40 s per kernel from an empty cache (2 cores); 480 MiB of packages plus
+15-18 MiB per prepared kernel.
 
 Examples:
   vdpa-lab kernels prepare                      both kernels (6.1 legacy, 6.12 reset-map)
