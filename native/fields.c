@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+static struct sbuf scratch_slots[SCRATCH_COUNT];
+
+struct sbuf *scratch(enum scratch_slot slot)
+{
+	sbuf_clear(&scratch_slots[slot]);
+	return &scratch_slots[slot];
+}
+
+void scratch_release(void)
+{
+	for (size_t i = 0; i < SCRATCH_COUNT; i++)
+		sbuf_free(&scratch_slots[i]);
+}
+
 void line_fail(const struct line *l, const char *field, const char *fmt, ...)
 {
 	struct sbuf msg = { 0 };
@@ -42,12 +56,26 @@ bool field_has(const struct line *l, const char *field)
 }
 
 /* JSON.stringify(v) for a `got ...` tail; "undefined" when absent, as a template literal prints it. */
-static void got(const struct jv *v, struct sbuf *out)
+static const char *got(const struct jv *v)
 {
+	struct sbuf *out = scratch(SCRATCH_GOT);
 	if (v)
 		js_stringify(v, out);
 	else
 		sbuf_puts(out, "undefined");
+	return sbuf_str(out);
+}
+
+/* The allowed names joined by ", ". */
+static const char *join(const char *const *names, size_t n)
+{
+	struct sbuf *out = scratch(SCRATCH_NAMES);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_puts(out, ", ");
+		sbuf_puts(out, names[i]);
+	}
+	return sbuf_str(out);
 }
 
 /* The model's parseU64: /^(0x[0-9a-fA-F]+|[0-9]+)$/ and at most 2^64-1. */
@@ -88,9 +116,7 @@ static uint64_t read_u64(const struct line *l, const char *field, const uint64_t
 		line_fail(l, field, "is required");
 	}
 	if (v->kind != J_STRING) {
-		struct sbuf g = { 0 };
-		got(v, &g);
-		line_fail(l, field, "must be a string such as \"0x1000\" (64-bit values stay exact), got %s", sbuf_str(&g));
+		line_fail(l, field, "must be a string such as \"0x1000\" (64-bit values stay exact), got %s", got(v));
 	}
 	uint64_t n;
 	if (!parse_u64(v->str, v->len, &n))
@@ -118,9 +144,7 @@ static int64_t read_int(const struct line *l, const char *field, int64_t min, in
 	}
 	if (v->kind != J_NUMBER || !isfinite(v->number) || floor(v->number) != v->number || v->number < (double)min ||
 	    v->number > (double)max) {
-		struct sbuf g = { 0 };
-		got(v, &g);
-		line_fail(l, field, "must be an integer in [%lld, %lld], got %s", (long long)min, (long long)max, sbuf_str(&g));
+		line_fail(l, field, "must be an integer in [%lld, %lld], got %s", (long long)min, (long long)max, got(v));
 	}
 	return (int64_t)v->number;
 }
@@ -133,15 +157,6 @@ int64_t field_int(const struct line *l, const char *field, int64_t min, int64_t 
 int64_t field_int_or(const struct line *l, const char *field, int64_t min, int64_t max, int64_t fallback)
 {
 	return read_int(l, field, min, max, &fallback);
-}
-
-static void join(const char *const *names, size_t n, struct sbuf *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			sbuf_puts(out, ", ");
-		sbuf_puts(out, names[i]);
-	}
 }
 
 static int index_of(const struct jv *v, const char *const *allowed, size_t n)
@@ -157,20 +172,14 @@ static int index_of(const struct jv *v, const char *const *allowed, size_t n)
 int field_one_of(const struct line *l, const char *field, const char *const *allowed, size_t n, int fallback)
 {
 	const struct jv *v = field_get(l, field);
-	struct sbuf names = { 0 };
 	if (!v) {
 		if (fallback >= 0)
 			return fallback;
-		join(allowed, n, &names);
-		line_fail(l, field, "is required (one of %s)", sbuf_str(&names));
+		line_fail(l, field, "is required (one of %s)", join(allowed, n));
 	}
 	int i = index_of(v, allowed, n);
-	if (i < 0) {
-		struct sbuf g = { 0 };
-		got(v, &g);
-		join(allowed, n, &names);
-		line_fail(l, field, "must be one of %s, got %s", sbuf_str(&names), sbuf_str(&g));
-	}
+	if (i < 0)
+		line_fail(l, field, "must be one of %s, got %s", join(allowed, n), got(v));
 	return i;
 }
 
@@ -179,33 +188,26 @@ bool field_bool(const struct line *l, const char *field, bool fallback)
 	const struct jv *v = field_get(l, field);
 	if (!v)
 		return fallback;
-	if (v->kind != J_TRUE && v->kind != J_FALSE) {
-		struct sbuf g = { 0 };
-		got(v, &g);
-		line_fail(l, field, "must be true or false, got %s", sbuf_str(&g));
-	}
+	if (v->kind != J_TRUE && v->kind != J_FALSE)
+		line_fail(l, field, "must be true or false, got %s", got(v));
 	return v->kind == J_TRUE;
 }
 
 uint64_t field_name_list(const struct line *l, const char *field, const char *const *allowed, size_t n)
 {
 	const struct jv *v = field_get(l, field);
-	struct sbuf names = { 0 };
-	join(allowed, n, &names);
 	if (!v || v->kind != J_ARRAY)
-		line_fail(l, field, "must be a list of names (%s)", sbuf_str(&names));
+		line_fail(l, field, "must be a list of names (%s)", join(allowed, n));
 	uint64_t bits = 0;
 	for (size_t k = 0; k < v->n; k++) {
 		int i = index_of(v->items[k], allowed, n);
 		if (i < 0) {
-			struct sbuf where = { 0 }, g = { 0 };
-			sbuf_printf(&where, "%s[%zu]", field, k);
-			got(v->items[k], &g);
-			line_fail(l, sbuf_str(&where), "unknown name %s (one of %s)", sbuf_str(&g), sbuf_str(&names));
+			struct sbuf *where = scratch(SCRATCH_WHERE);
+			sbuf_printf(where, "%s[%zu]", field, k);
+			line_fail(l, sbuf_str(where), "unknown name %s (one of %s)", got(v->items[k]), join(allowed, n));
 		}
 		bits |= 1ULL << i;
 	}
-	sbuf_free(&names);
 	return bits;
 }
 
@@ -222,7 +224,5 @@ unsigned field_perm(const struct line *l)
 	}
 	if (v && v->kind == J_NUMBER && floor(v->number) == v->number && v->number >= 0 && v->number <= 255)
 		return (unsigned)v->number;
-	struct sbuf g = { 0 };
-	got(v, &g);
-	line_fail(l, "perm", "must be ro, wo, rw or an integer 0..255, got %s", sbuf_str(&g));
+	line_fail(l, "perm", "must be ro, wo, rw or an integer 0..255, got %s", got(v));
 }

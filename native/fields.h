@@ -20,6 +20,15 @@ struct line {
 	const struct jv *obj;
 };
 
+/*
+ * Scratch text for messages and names. A bad field exits from deep inside an
+ * op, so message text lives here (released at exit) rather than in buffers
+ * the exiting frames would leak. Each slot is cleared when taken.
+ */
+enum scratch_slot { SCRATCH_GOT, SCRATCH_NAMES, SCRATCH_WHERE, SCRATCH_DEVICE, SCRATCH_PATH, SCRATCH_COUNT };
+struct sbuf *scratch(enum scratch_slot slot);
+void scratch_release(void);
+
 /* `error: line N: WHERE: reason` and exit 2. */
 void line_fail(const struct line *l, const char *field, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));

@@ -65,17 +65,16 @@ static struct probe_device *find(struct session *s, const char *name)
 static struct probe_device *device(struct session *s, const struct line *l)
 {
 	const struct jv *v = field_get(l, "device");
-	struct sbuf name = { 0 };
+	struct sbuf *name = scratch(SCRATCH_DEVICE);
 	if (v)
-		js_string_of(v, &name);
+		js_string_of(v, name);
 	else if (s->current)
-		sbuf_puts(&name, s->current);
+		sbuf_puts(name, s->current);
 	else
 		line_fail(l, "device", "no device is open (add an open line first)");
-	struct probe_device *d = find(s, sbuf_str(&name));
+	struct probe_device *d = find(s, sbuf_str(name));
 	if (!d || !d->open)
-		line_fail(l, "device", "device %s is not open", sbuf_str(&name));
-	sbuf_free(&name);
+		line_fail(l, "device", "device %s is not open", sbuf_str(name));
 	return d;
 }
 
@@ -110,42 +109,41 @@ static bool default_path(const char *name, struct sbuf *path)
 
 static void op_open(struct session *s, const struct line *l, struct answer *a)
 {
-	struct sbuf name = { 0 }, path = { 0 };
+	struct sbuf *name = scratch(SCRATCH_DEVICE), *path = scratch(SCRATCH_PATH);
 	const struct jv *v = field_get(l, "device");
 	if (v)
-		js_string_of(v, &name);
+		js_string_of(v, name);
 	else
-		sbuf_puts(&name, DEFAULT_DEVICE);
-	struct probe_device *d = find(s, sbuf_str(&name));
+		sbuf_puts(name, DEFAULT_DEVICE);
+	struct probe_device *d = find(s, sbuf_str(name));
 	if (d && d->open) {
 		/* Like the model: a name is open once; no syscall. */
 		a->err = EBUSY;
 		extra_string(a, "device", d->name);
 		extra_string(a, "path", d->path);
-		sbuf_free(&name);
 		return;
 	}
 	const struct device_path *given = NULL;
 	for (size_t i = 0; i < s->npaths; i++)
-		if (strcmp(s->paths[i].name, sbuf_str(&name)) == 0)
+		if (strcmp(s->paths[i].name, sbuf_str(name)) == 0)
 			given = &s->paths[i];
 	const struct jv *p = field_get(l, "path");
 	if (given) {
-		sbuf_puts(&path, given->path);
+		sbuf_puts(path, given->path);
 	} else if (p) {
 		if (p->kind != J_STRING || p->len == 0 || strlen(p->str) != p->len) {
-			struct sbuf g = { 0 };
-			js_stringify(p, &g);
-			line_fail(l, "path", "must be a non-empty string such as \"/dev/vhost-vdpa-0\", got %s", sbuf_str(&g));
+			struct sbuf *g = scratch(SCRATCH_GOT);
+			js_stringify(p, g);
+			line_fail(l, "path", "must be a non-empty string such as \"/dev/vhost-vdpa-0\", got %s", sbuf_str(g));
 		}
-		sbuf_puts(&path, p->str);
-	} else if (!default_path(sbuf_str(&name), &path)) {
+		sbuf_puts(path, p->str);
+	} else if (!default_path(sbuf_str(name), path)) {
 		line_fail(l, "device", "no path for device %s (name it vdpaN for /dev/vhost-vdpa-N, add a path field, or pass --device %s=PATH)",
-			  sbuf_str(&name), sbuf_str(&name));
+			  sbuf_str(name), sbuf_str(name));
 	}
-	int fd = TIMED(a, open(sbuf_str(&path), O_RDWR | O_CLOEXEC));
-	extra_string(a, "device", sbuf_str(&name));
-	extra_string(a, "path", sbuf_str(&path));
+	int fd = TIMED(a, open(sbuf_str(path), O_RDWR | O_CLOEXEC));
+	extra_string(a, "device", sbuf_str(name));
+	extra_string(a, "path", sbuf_str(path));
 	if (fd < 0) {
 		a->err = errno;
 	} else {
@@ -155,18 +153,16 @@ static void op_open(struct session *s, const struct line *l, struct answer *a)
 				die_internal("out of memory");
 			s->devices = grown;
 			d = &s->devices[s->ndevices++];
-			d->name = xstrdup(sbuf_str(&name));
+			d->name = xstrdup(sbuf_str(name));
 			d->path = NULL;
 		}
 		free(d->path);
-		d->path = xstrdup(sbuf_str(&path));
+		d->path = xstrdup(sbuf_str(path));
 		d->fd = fd;
 		d->open = true;
 		free(s->current);
 		s->current = xstrdup(d->name);
 	}
-	sbuf_free(&name);
-	sbuf_free(&path);
 }
 
 static void op_mmap(struct session *s, const struct line *l, struct answer *a)
@@ -307,9 +303,9 @@ static void op_note(const struct line *l)
 {
 	const struct jv *v = field_get(l, "text");
 	if (v && v->kind != J_STRING) {
-		struct sbuf g = { 0 };
-		js_stringify(v, &g);
-		line_fail(l, "text", "must be a string, got %s", sbuf_str(&g));
+		struct sbuf *g = scratch(SCRATCH_GOT);
+		js_stringify(v, g);
+		line_fail(l, "text", "must be a string, got %s", sbuf_str(g));
 	}
 }
 
@@ -409,14 +405,14 @@ void session_run_line(struct session *s, const struct line *l)
 		if (strlen(ops[i]) == op->len && strcmp(ops[i], op->str) == 0)
 			index = (int)i;
 	if (index < 0) {
-		struct sbuf got = { 0 }, names = { 0 };
+		struct sbuf *got = scratch(SCRATCH_GOT), *names = scratch(SCRATCH_NAMES);
 		if (op)
-			js_stringify(op, &got);
+			js_stringify(op, got);
 		else
-			sbuf_puts(&got, "undefined");
+			sbuf_puts(got, "undefined");
 		for (size_t i = 0; i < OP_COUNT; i++)
-			sbuf_printf(&names, "%s%s", i ? ", " : "", ops[i]);
-		line_fail(l, "op", "unknown op %s (one of %s)", sbuf_str(&got), sbuf_str(&names));
+			sbuf_printf(names, "%s%s", i ? ", " : "", ops[i]);
+		line_fail(l, "op", "unknown op %s (one of %s)", sbuf_str(got), sbuf_str(names));
 	}
 	struct answer a = { .line = l->no, .op = ops[index] };
 	run(s, (enum op)index, l, &a);

@@ -39,6 +39,7 @@ static void release(void)
 	free(probe.paths);
 	arena_free(&probe.arena);
 	free(probe.text);
+	scratch_release();
 	pinned_close();
 }
 

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PROBE, REPO, probeSkip, runModel, runProbe, type Answer } from './support/probe.js';
+import { MALFORMED_LINES, PROBE, REPO, probeSkip, runModel, runModelInProcess, runProbe, type Answer } from './support/probe.js';
 
 const skip = probeSkip();
 const OPEN = '{"op":"open","parent":"mlx5","kernel":"legacy","path":"/dev/null"}';
@@ -23,46 +23,23 @@ function expectedProbeMessage(model: string): string {
 }
 
 test('a malformed line exits 2 with the model\'s own one-line message, after answering the lines before it', { skip }, () => {
-  for (const bad of [
-    // The bad lines of cli-exec.test.ts ...
-    '{"op":"update","iova":"0x1g","size":"0x1000","uaddr":"0x0","perm":"rw"}',
-    '{"op":"update","iova":4096,"size":"0x1000","uaddr":"0x0","perm":"rw"}',
-    '{"op":"update","iova":"0x10000000000000000","size":"0x1000","uaddr":"0x0","perm":"rw"}',
-    '{"op":"frobnicate"}',
-    '{"op":"update", oops',
-    '{"op":"mmap","uaddr":"0x1001","size":"0x1000"}',
-    '{"op":"update","iova":"0x0","size":"0x1000","perm":"rw"}',
-    // ... and more of each reader, JSON.parse's wordings and JavaScript's renderings of the bad value.
-    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x0","perm":[1,{"b":2,"1":3}]}',
-    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x0","perm":"rw","asid":1e21}',
-    '{"op":"update","iova":"0x0","size":"0x1000","uaddr":"0x0","perm":"rw","msgType":1e-7}',
-    '{"op":"set_owner","device":[1,null,"a"]}',
-    '{"op":"set_backend_features","features":["IOTLB_BATCH","NOPE"]}',
-    '{"op":"set_status","status":["DRIVER","X"]}',
-    '{"op":"set_group_asid","group":0}',
-    '{"op":"iotlb","type":2,"uaddr":"0x0"}',
-    '{"op":"setrlimit","memlock":"lots"}',
-    '{"op":"mmap","uaddr":"0xfffffffffffff000","size":"0x2000"}',
-    '{"nop":5}',
-    '[1,2]',
-    '{"op":"x\\u12g4"}',
-    '{"op":"x\\',
-    '{"op":01}',
-    '{"op":1.e5}',
-    '{"a":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,x]}',
-    '{"a":"\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac",  x}',
-    '{"a":1}x',
-    'NaN',
-  ]) {
+  for (const bad of MALFORMED_LINES) {
     const lines = [OPEN, '{"op":"set_owner"}', bad];
     const probe = runProbe(lines);
-    const model = runModel(lines);
+    const model = runModelInProcess(lines);
     assert.equal(probe.status, 2, `${bad}: ${probe.stderr}`);
     assert.equal(model.status, 2, `${bad}: the model takes it: ${model.stdout}`);
     assert.equal(probe.stderr.split('\n').filter((l) => l).length, 1, `${bad}: one line, no stack trace`);
     assert.match(probe.stderr, /^error: line 3: /);
     assert.equal(probe.stderr, expectedProbeMessage(model.stderr), bad);
     assert.deepEqual(probe.answers.map((a) => [a.line, a.op]), [[1, 'open'], [2, 'set_owner']], `${bad}: the two good lines were answered`);
+  }
+  // The in-process model says what `vdpa-lab exec` prints, for the first bad line and a JSON one.
+  for (const bad of [MALFORMED_LINES[0], '{"op":"update", oops']) {
+    const lines = [OPEN, '{"op":"set_owner"}', bad];
+    const cli = runModel(lines);
+    assert.deepEqual([cli.status, cli.stderr, cli.stdout], [2, runModelInProcess(lines).stderr, runModelInProcess(lines).stdout]);
+    assert.equal(runProbe(lines).stderr, cli.stderr);
   }
 });
 
@@ -211,7 +188,7 @@ test('every workloads/sessions script parses: one answer per op line, in the mod
   for (const file of sessionScripts) {
     const lines = readFileSync(join(SESSIONS, file), 'utf8').split('\n');
     const probe = runProbe(lines, ['--device', 'vdpa0=/dev/null']);
-    const model = runModel(lines);
+    const model = runModelInProcess(lines);
     assert.equal(probe.status, 0, `${file}: ${probe.stderr}`);
     assert.equal(model.status, 0, `${file}: ${model.stderr}`);
     const opLines = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
