@@ -253,3 +253,35 @@ test('sameEntriesAs: equal whatever the insertion order; any differing field, or
   }
   assert.ok(!a.sameEntriesAs(build(entries.slice(1))));
 });
+
+test('a leaf answers one-page entries from its translation words, and they follow every change of the slot', () => {
+  const t = new RadixIotlb();
+  const P = 0x1000n;
+  // Alone in its 2 MiB stretch, the page's entry sits high in the tree; a neighbour pushes it down into a leaf.
+  t.addRange(5n * P, 6n * P - 1n, (1n << 51n) + 9n * P, 1);
+  t.addPages(4, 1, 2 ** 40 + 3, 2);
+  assert.deepEqual(t.translate(5n * P + 7n), { addr: (1n << 51n) + 9n * P + 7n, perm: 1 });
+  assert.deepEqual(t.translate(4n * P + 1n), { addr: ((2n ** 40n + 3n) << 12n) + 1n, perm: 2 });
+  // Remapped to another target with another perm, then as byte-granular pieces, then unaligned: never the old answer.
+  t.delRange(5n * P, 5n * P);
+  t.addPages(5, 1, 77, 3);
+  assert.deepEqual(t.translate(5n * P + 0xabcn), { addr: 77n * P + 0xabcn, perm: 3 });
+  t.delRange(5n * P, 5n * P);
+  t.addRange(5n * P, 5n * P + 0x7ffn, 1000n * P, 1);
+  t.addRange(5n * P + 0x800n, 6n * P - 1n, 2000n * P, 2);
+  assert.deepEqual(t.translate(5n * P + 0x900n), { addr: 2000n * P + 0x100n, perm: 2 });
+  t.delRange(5n * P, 5n * P + 0x7ffn);
+  assert.deepEqual(t.translate(5n * P + 0x900n), { addr: 2000n * P + 0x100n, perm: 2 }, 'the bucket left with one entry');
+  assert.equal(t.translate(5n * P + 0x100n), undefined);
+  t.delRange(5n * P, 6n * P - 1n);
+  t.addRange(5n * P, 6n * P - 1n, 3000n * P + 0x10n, 1); // a whole page to an unaligned target
+  assert.deepEqual(t.translate(5n * P + 0xff0n), { addr: 3001n * P, perm: 1 });
+  // A leaf freed and reused keeps nothing of its past.
+  t.reset();
+  t.addPages(5, 1, 1, 0);
+  t.delRange(5n * P, 5n * P);
+  t.addRange(4n * P + 0x10n, 4n * P + 0x20n, 9n * P, 3);
+  t.addRange(5n * P + 0x10n, 5n * P + 0x20n, 9n * P, 3);
+  assert.equal(t.translate(5n * P), undefined);
+  assert.deepEqual(t.translate(5n * P + 0x10n), { addr: 9n * P, perm: 3 });
+});

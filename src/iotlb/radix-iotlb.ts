@@ -34,6 +34,9 @@ const {
   BUCKET_BYTES,
   CTL,
   ENTRY_BYTES,
+  LEAF_XLAT,
+  XLAT_PERM_SHIFT,
+  XLAT_VALID,
   LEVEL_SLOTS,
   LEVEL_SPAN,
   MAX_PAGE,
@@ -59,7 +62,7 @@ const {
   FREE_ENTRY: CTL_FREE_ENTRY,
   FREE_BUCKET: CTL_FREE_BUCKET,
   FREE_NODE_17: CTL_FREE_NODE_17,
-  FREE_NODE_33: CTL_FREE_NODE_33,
+  FREE_LEAF: CTL_FREE_LEAF,
   FREE_NODE_513: CTL_FREE_NODE_513,
   GROW_EPOCH: CTL_GROW_EPOCH,
   LIMIT: CTL_LIMIT,
@@ -68,6 +71,9 @@ const {
 
 /** Last byte offset of a page: a whole-page entry runs from offset 0 to this. */
 const PAGE_LAST_OFF = 4095;
+/** The offset bits of a record's meta word, and their value for an entry of whole pages (start offset 0, last offset 4095). */
+const WHOLE_PAGE_MASK = (PAGE_OFFSET_MASK << META_LAST_SHIFT) | PAGE_OFFSET_MASK;
+const WHOLE_PAGE_META = PAGE_OFFSET_MASK << META_LAST_SHIFT;
 /** A delete over at least this many pages first checks whether it takes every entry. */
 const BULK_DELETE_MIN_PAGES = 1024;
 /** Pages under one level-0 node (what the writer's leaf cache covers). */
@@ -97,8 +103,8 @@ export interface RadixIotlbOptions {
 /** Default initial entry capacity; buffers double from here. */
 export const defaultInitialEntries = 1024;
 
-function freeListField(words: number): number {
-  return words === 17 ? CTL_FREE_NODE_17 : words === 33 ? CTL_FREE_NODE_33 : CTL_FREE_NODE_513;
+function freeListField(level: number): number {
+  return level === 0 ? CTL_FREE_LEAF : level === 1 ? CTL_FREE_NODE_17 : CTL_FREE_NODE_513;
 }
 
 export class RadixIotlb extends RadixView {
@@ -140,7 +146,7 @@ export class RadixIotlb extends RadixView {
     c[CTL_FREE_ENTRY] = 0;
     c[CTL_FREE_BUCKET] = 0;
     c[CTL_FREE_NODE_17] = 0;
-    c[CTL_FREE_NODE_33] = 0;
+    c[CTL_FREE_LEAF] = 0;
     c[CTL_FREE_NODE_513] = 0;
     c[CTL_COUNT] = 0;
   }
@@ -334,7 +340,7 @@ export class RadixIotlb extends RadixView {
     this.slots.set(src.slots.subarray(0, slotsTop));
     this.bEntry.set(src.bEntry.subarray(0, bucketsTop));
     this.bNext.set(src.bNext.subarray(0, bucketsTop));
-    for (const f of [CTL_COUNT, CTL_SLOTS_TOP, CTL_ENTRIES_TOP, CTL_BUCKETS_TOP, CTL_FREE_BUCKET, CTL_FREE_NODE_17, CTL_FREE_NODE_33, CTL_FREE_NODE_513]) {
+    for (const f of [CTL_COUNT, CTL_SLOTS_TOP, CTL_ENTRIES_TOP, CTL_BUCKETS_TOP, CTL_FREE_BUCKET, CTL_FREE_NODE_17, CTL_FREE_LEAF, CTL_FREE_NODE_513]) {
       this.ctl[f] = c[f];
     }
   }
@@ -549,10 +555,12 @@ export class RadixIotlb extends RadixView {
     const slots = this.slots;
     const r = this.rec;
     const meta = ((PAGE_LAST_OFF << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0;
+    const xlatPerm = ((perm & 0xff) << XLAT_PERM_SHIFT) | XLAT_VALID;
     let added = 0;
     for (; added < room; added++) {
       const addr = addrPages[k + added];
-      const at = leaf + 1 + ((page + added) & (LEAF_NODE_PAGES - 1));
+      const slot = (page + added) & (LEAF_NODE_PAGES - 1);
+      const at = leaf + 1 + slot;
       if (!(pages[k + added] === 1 && slots[at] === 0 && addr >= 0 && addr <= MAX_PAGE && addr === Math.floor(addr))) break;
       const id = top++;
       const i = REC_WORDS * id;
@@ -560,6 +568,10 @@ export class RadixIotlb extends RadixView {
       r[i + REC_LAST] = page + added;
       r[i + REC_ADDR] = addr;
       r[i + REC_META] = meta;
+      const hi = Math.floor(addr / 2 ** 32);
+      const x = leaf + LEAF_XLAT + 2 * slot;
+      slots[x] = addr - hi * 2 ** 32;
+      slots[x + 1] = hi | xlatPerm;
       slots[at] = id;
       ids[k + added] = id;
     }
@@ -824,6 +836,7 @@ export class RadixIotlb extends RadixView {
       const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
       if (this.slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
+      this.setXlat(this.leafNode, at, id);
       Atomics.store(this.slots, at, id);
       this.slots[this.leafNode]++;
       this.ctl[CTL_COUNT]++;
@@ -835,6 +848,7 @@ export class RadixIotlb extends RadixView {
     const at = node + 1 + slotOf(page, level);
     if (roomy && this.slots[at] === 0) {
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
+      if (level === 0) this.setXlat(node, at, id);
       Atomics.store(this.slots, at, id);
       this.slots[node]++;
       this.ctl[CTL_COUNT]++;
@@ -910,6 +924,28 @@ export class RadixIotlb extends RadixView {
   private foundNode = 0;
   private foundLevel = 0;
 
+  /**
+   * Writes the translation of leaf `node`'s slot `at` for entry `e` (see
+   * LEAF_XLAT in layout.ts): valid when e is one whole page to a
+   * page-aligned target, else marked invalid. Call it before the slot gets
+   * e: a reader that sees the id then sees its translation.
+   */
+  private setXlat(node: number, at: number, e: number): void {
+    const s = this.slots;
+    const r = this.rec;
+    const i = REC_WORDS * e;
+    const x = node + LEAF_XLAT + 2 * (at - node - 1);
+    const meta = r[i + REC_META];
+    if (r[i + REC_START] === r[i + REC_LAST] && meta < META_ADDR_OFF_SCALE && (meta & WHOLE_PAGE_MASK) === WHOLE_PAGE_META) {
+      const addr = r[i + REC_ADDR];
+      const hi = Math.floor(addr / 2 ** 32);
+      s[x] = addr - hi * 2 ** 32;
+      s[x + 1] = hi | (((meta >>> META_PERM_SHIFT) & 0xff) << XLAT_PERM_SHIFT) | XLAT_VALID;
+    } else {
+      s[x + 1] = 0;
+    }
+  }
+
   /** Allocates an entry id and writes its 32-byte record. */
   private newRecord(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
     const id = this.allocEntry();
@@ -948,6 +984,7 @@ export class RadixIotlb extends RadixView {
       const v = this.slots[at];
       if (v === 0) {
         // Empty stretch: e becomes its only entry, whatever part of it e covers.
+        if (level === 0) this.setXlat(node, at, e);
         this.slots[at] = e;
         this.slots[node]++;
         continue;
@@ -982,6 +1019,7 @@ export class RadixIotlb extends RadixView {
       const at = node + 1 + slotOf(page, level);
       const v = this.slots[at];
       if (v === 0) {
+        if (level === 0) this.setXlat(node, at, e);
         this.slots[at] = e;
         this.slots[node]++;
         return level === 0 ? node : -1;
@@ -1022,7 +1060,7 @@ export class RadixIotlb extends RadixView {
       }
       if (!(v < 0)) return; // not in the tree: nothing to do
       if (level === 0) {
-        if (!this.bucketRemove(at, -v, e)) return;
+        if (!this.bucketRemove(node, at, -v, e)) return;
         break;
       }
       node = -v;
@@ -1060,7 +1098,7 @@ export class RadixIotlb extends RadixView {
         changed = true;
       } else if (v < 0) {
         if (level === 0) {
-          if (this.bucketRemove(at, -v, e)) changed = true;
+          if (this.bucketRemove(node, at, -v, e)) changed = true;
           continue;
         }
         const sb = base + i * span;
@@ -1138,7 +1176,7 @@ export class RadixIotlb extends RadixView {
   }
 
   /** Unlinks `e`; with one entry left the slot holds it directly. Returns true if the slot changed kind. */
-  private bucketRemove(at: number, head: number, e: number): boolean {
+  private bucketRemove(node: number, at: number, head: number, e: number): boolean {
     let prev = 0;
     let b = head;
     while (b && this.bEntry[b] !== e) {
@@ -1151,6 +1189,7 @@ export class RadixIotlb extends RadixView {
     else head = after;
     this.freeBucket(b);
     if (this.bNext[head] === 0) {
+      this.setXlat(node, at, this.bEntry[head]);
       this.slots[at] = this.bEntry[head];
       this.freeBucket(head);
       return true;
@@ -1163,7 +1202,7 @@ export class RadixIotlb extends RadixView {
 
   private allocNode(level: number): number {
     const words = NODE_WORDS[level];
-    const field = freeListField(words);
+    const field = freeListField(level);
     let off = this.ctl[field];
     if (off) {
       this.ctl[field] = this.slots[off + 1];
@@ -1179,7 +1218,7 @@ export class RadixIotlb extends RadixView {
   private freeNode(off: number, level: number): void {
     if (level === 0 && off === this.leafNode) this.leafBlock = -1;
     if (level === 1 && off === this.midNode) this.midBlock = -1;
-    const field = freeListField(NODE_WORDS[level]);
+    const field = freeListField(level);
     this.slots[off] = 0;
     this.slots[off + 1] = this.ctl[field];
     this.ctl[field] = off;
