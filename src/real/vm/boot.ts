@@ -3,7 +3,7 @@
  * read the frames until `done` and QEMU's exit, enforce the deadline, and say
  * how far the guest got when it does not finish.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VdpaLabError } from '../../errors.js';
@@ -43,6 +43,37 @@ export interface BootOptions {
 /** Last lines of the kernel console, for error messages. */
 const consoleTailLines = 8;
 
+/** How often the host reads what the guest appended to the frames file. */
+const framesPollMs = 100;
+
+/** Reads a file as it grows: each call returns the bytes appended since the last one. */
+class FileTail {
+  private fd = -1;
+  private offset = 0;
+  private readonly buf = Buffer.alloc(1 << 16);
+  private readonly decoder = new TextDecoder();
+  constructor(private readonly path: string) {}
+
+  read(): string {
+    if (this.fd < 0) {
+      if (!existsSync(this.path)) return '';
+      this.fd = openSync(this.path, 'r');
+    }
+    let out = '';
+    for (;;) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, this.offset);
+      if (n <= 0) return out;
+      this.offset += n;
+      out += this.decoder.decode(this.buf.subarray(0, n), { stream: true });
+    }
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
 function tail(text: string, lines: number): string {
   return text.trim().split('\n').slice(-lines).join(' | ');
 }
@@ -53,8 +84,10 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
     const initrd = join(work, 'initrd.cpio');
     writeFileSync(initrd, Buffer.concat([readFileSync(k.initramfsPath), opts.jobArchive]));
     const consoleLog = join(work, 'console.log');
+    const framesLog = join(work, 'frames.log');
     const started = Date.now();
-    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog });
+    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog });
+    const frames = new FileTail(framesLog);
     const reader = new FrameReader();
     const jobs: VmJobResult[] = [];
     let release = '';
@@ -85,8 +118,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
         killQemu(child);
       }
     });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s: string) => {
+    const consume = (s: string) => {
       for (const e of reader.push(s)) {
         if (e.kind === 'boot') {
           bootMs = Date.now() - started;
@@ -103,12 +135,15 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
           say(`vm: job ${e.id} finished (${how}${e.result.guestSeconds !== undefined ? `, ${e.result.guestSeconds} s guest time` : ''})`);
         } else if (e.kind === 'done') done = true;
       }
-    });
+    };
+    const poll = setInterval(() => consume(frames.read()), framesPollMs);
     child.stdin.end();
 
     try {
       const code = await exited;
       clearTimeout(timer);
+      clearInterval(poll);
+      consume(frames.read());
       const wallMs = Date.now() - started;
       if (done && !failure) return { release, bootMs, wallMs, jobs };
       let consoleText = '';
@@ -129,6 +164,8 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
       throw new VmFailedError(`the ${k.release} VM (${opts.accel}) did not finish: ${why}; ${where}`, jobs);
     } finally {
       clearTimeout(timer);
+      clearInterval(poll);
+      frames.close();
       killQemu(child);
     }
   } finally {

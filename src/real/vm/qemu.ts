@@ -12,8 +12,15 @@ export interface QemuSpec {
   memMiB: number;
   kernel: string;
   initrd: string;
-  /** ttyS0: the kernel console goes to this file. ttyS1 (our frames) is QEMU's stdout. */
+  /** ttyS0: the kernel console goes to this file. */
   consoleLog: string;
+  /**
+   * ttyS1: our frames go to this file, which the host tails. Not QEMU's
+   * stdout: a pipe the host drains late makes QEMU's UART drop bytes (it
+   * retries a write that would block only a few times, then discards the
+   * byte), and answers came back with holes in them under load.
+   */
+  framesLog: string;
 }
 
 export function qemuArgs(s: QemuSpec): string[] {
@@ -27,7 +34,7 @@ export function qemuArgs(s: QemuSpec): string[] {
     // panic=-1 reboots at once on a panic, and -no-reboot turns that into QEMU exiting.
     '-append', 'console=ttyS0 panic=-1 rdinit=/init',
     '-serial', `file:${s.consoleLog}`,
-    '-serial', 'stdio',
+    '-serial', `file:${s.framesLog}`,
   ];
 }
 
