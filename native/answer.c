@@ -107,3 +107,16 @@ void answer_emit(struct answer *a)
 	if (written != len || fflush(stdout) != 0)
 		die_internal("cannot write the answers to stdout");
 }
+
+void answer_extra_string(struct answer *a, const char *key, const char *value)
+{
+	sbuf_printf(&a->extras, ",\"%s\":", key);
+	sbuf_json_string(&a->extras, value, strlen(value));
+}
+
+void answer_extra_hex(struct answer *a, const char *key, uint64_t v)
+{
+	sbuf_printf(&a->extras, ",\"%s\":\"", key);
+	sbuf_hex(&a->extras, v);
+	sbuf_putc(&a->extras, '"');
+}

@@ -6,6 +6,7 @@
 #ifndef VDPA_PROBE_ANSWER_H
 #define VDPA_PROBE_ANSWER_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include "sbuf.h"
@@ -40,6 +41,16 @@ void pinned_open(void);
 void pinned_close(void);
 /* VmPin in 4 KiB pages, or -1 when the kernel does not report it. */
 long pinned_pages(void);
+
+/* Appends `,"key":"value"` (value JSON-escaped) or `,"key":"0x.."` to the extras. */
+void answer_extra_string(struct answer *a, const char *key, const char *value);
+void answer_extra_hex(struct answer *a, const char *key, uint64_t v);
+
+/* The errno of a syscall that returned `ret` (0 when it succeeded). */
+static inline int errno_of(long ret)
+{
+	return ret < 0 ? errno : 0;
+}
 
 /* Prints the answer line, flushes stdout, and clears a->extras. */
 void answer_emit(struct answer *a);

@@ -5,138 +5,13 @@
  * same trimmed line, and a script author should not see two wordings.
  */
 #include "json.h"
+#include "json-internal.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* V8: kMaxContextCharacters and kMinOriginalSourceLengthForContext. */
-#define CONTEXT_CHARS 10
-#define MIN_LENGTH_FOR_CONTEXT (CONTEXT_CHARS * 2 + 1)
-/* Deeper nesting than this is refused rather than risk the stack. */
-#define MAX_DEPTH 2000
-
-struct parser {
-	const char *src;
-	size_t len;
-	size_t pos; /* byte offset of the cursor */
-	struct arena *arena;
-	struct sbuf *err;
-	bool failed;
-	int depth;
-};
-
-/* V8 positions count UTF-16 code units; the line is UTF-8. */
-static size_t units_before(const char *s, size_t bytes)
-{
-	size_t units = 0;
-	for (size_t i = 0; i < bytes; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c & 0xc0) != 0x80)
-			units += c >= 0xf0 ? 2 : 1;
-	}
-	return units;
-}
-
-static size_t byte_at_unit(const char *s, size_t len, size_t unit)
-{
-	size_t i = 0;
-	while (i < len && units_before(s, i) < unit) {
-		i++;
-		while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
-			i++;
-	}
-	return i;
-}
-
-static size_t char_bytes(const char *s, size_t len, size_t at)
-{
-	size_t n = 1;
-	while (at + n < len && ((unsigned char)s[at + n] & 0xc0) == 0x80)
-		n++;
-	return n;
-}
-
-/* V8's templates end "in JSON at position N", but for trailing garbage ("after JSON at position N"). */
-static void fail_at_template(struct parser *p, const char *message, const char *tail)
-{
-	if (p->failed)
-		return;
-	p->failed = true;
-	sbuf_printf(p->err, "%s%s%zu", message, tail, units_before(p->src, p->pos));
-}
-
-static void fail_at(struct parser *p, const char *message)
-{
-	fail_at_template(p, message, " in JSON at position ");
-}
-
-static bool is_special_source(const struct parser *p)
-{
-	static const char *const special[] = { "[object Object]", "undefined", "Infinity", "NaN" };
-	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-		if (strlen(special[i]) == p->len && memcmp(special[i], p->src, p->len) == 0)
-			return true;
-	return false;
-}
-
-/* V8's ReportUnexpectedToken without an explicit message: the message follows the token at the cursor. */
-static void fail_unexpected(struct parser *p)
-{
-	if (p->failed)
-		return;
-	if (p->pos >= p->len) {
-		p->failed = true;
-		sbuf_puts(p->err, "Unexpected end of JSON input");
-		return;
-	}
-	char c = p->src[p->pos];
-	if (c == '"') {
-		fail_at(p, "Unexpected string");
-		return;
-	}
-	if (c == '-' || (c >= '0' && c <= '9')) {
-		fail_at(p, "Unexpected number");
-		return;
-	}
-	p->failed = true;
-	if (is_special_source(p)) {
-		sbuf_putc(p->err, '"');
-		sbuf_put(p->err, p->src, p->len);
-		sbuf_puts(p->err, "\" is not valid JSON");
-		return;
-	}
-	sbuf_puts(p->err, "Unexpected token '");
-	sbuf_put(p->err, p->src + p->pos, char_bytes(p->src, p->len, p->pos));
-	sbuf_puts(p->err, "', ");
-	size_t total = units_before(p->src, p->len);
-	size_t pos = units_before(p->src, p->pos);
-	if (total < MIN_LENGTH_FOR_CONTEXT) {
-		sbuf_putc(p->err, '"');
-		sbuf_put(p->err, p->src, p->len);
-		sbuf_puts(p->err, "\" is not valid JSON");
-		return;
-	}
-	size_t from = 0, to = total;
-	bool before = false, after = false;
-	if (pos < CONTEXT_CHARS) {
-		to = pos + CONTEXT_CHARS;
-		after = true;
-	} else if (pos < total - CONTEXT_CHARS) {
-		from = pos - CONTEXT_CHARS;
-		to = pos + CONTEXT_CHARS;
-		before = after = true;
-	} else {
-		from = pos - CONTEXT_CHARS;
-		before = true;
-	}
-	size_t b0 = byte_at_unit(p->src, p->len, from), b1 = byte_at_unit(p->src, p->len, to);
-	sbuf_puts(p->err, before ? "...\"" : "\"");
-	sbuf_put(p->err, p->src + b0, b1 - b0);
-	sbuf_puts(p->err, after ? "\"... is not valid JSON" : "\" is not valid JSON");
-}
 
 static void skip_space(struct parser *p)
 {
@@ -239,7 +114,7 @@ static bool scan_string(struct parser *p, const char **out, size_t *outlen)
 	p->pos++;
 	for (;;) {
 		if (p->pos >= p->len) {
-			fail_at(p, "Unterminated string");
+			json_fail_at(p, "Unterminated string");
 			break;
 		}
 		unsigned char c = (unsigned char)p->src[p->pos];
@@ -255,7 +130,7 @@ static bool scan_string(struct parser *p, const char **out, size_t *outlen)
 			return true;
 		}
 		if (c < 0x20) {
-			fail_at(p, "Bad control character in string literal");
+			json_fail_at(p, "Bad control character in string literal");
 			break;
 		}
 		if (c != '\\') {
@@ -271,7 +146,7 @@ static bool scan_string(struct parser *p, const char **out, size_t *outlen)
 		int e = p->pos < p->len ? (unsigned char)p->src[p->pos] : -1;
 		unsigned cp;
 		if (e < 0) {
-			fail_unexpected(p); /* a backslash at the very end: V8 reports the end of input */
+			json_fail_unexpected(p); /* a backslash at the very end: V8 reports the end of input */
 			goto failed;
 		}
 		switch (e) {
@@ -284,14 +159,14 @@ static bool scan_string(struct parser *p, const char **out, size_t *outlen)
 		case 'u': {
 			int u = scan_unicode(p);
 			if (u < 0) {
-				fail_at(p, "Bad Unicode escape");
+				json_fail_at(p, "Bad Unicode escape");
 				goto failed;
 			}
 			cp = (unsigned)u;
 			break;
 		}
 		default:
-			fail_at(p, "Bad escaped character");
+			json_fail_at(p, "Bad escaped character");
 			goto failed;
 		}
 		p->pos++;
@@ -332,12 +207,12 @@ static struct jv *parse_number(struct parser *p)
 	if (cur(p) == '0') {
 		p->pos++;
 		if (is_digit(cur(p))) {
-			fail_unexpected(p);
+			json_fail_unexpected(p);
 			return NULL;
 		}
 	} else {
 		if (!is_digit(cur(p))) {
-			fail_at(p, "No number after minus sign");
+			json_fail_at(p, "No number after minus sign");
 			return NULL;
 		}
 		while (is_digit(cur(p)))
@@ -346,7 +221,7 @@ static struct jv *parse_number(struct parser *p)
 	if (cur(p) == '.') {
 		p->pos++;
 		if (!is_digit(cur(p))) {
-			fail_at(p, "Unterminated fractional number");
+			json_fail_at(p, "Unterminated fractional number");
 			return NULL;
 		}
 		while (is_digit(cur(p)))
@@ -357,7 +232,7 @@ static struct jv *parse_number(struct parser *p)
 		if (cur(p) == '-' || cur(p) == '+')
 			p->pos++;
 		if (!is_digit(cur(p))) {
-			fail_at(p, "Exponent part is missing a number");
+			json_fail_at(p, "Exponent part is missing a number");
 			return NULL;
 		}
 		while (is_digit(cur(p)))
@@ -379,7 +254,7 @@ static struct jv *scan_literal(struct parser *p, const char *word, enum jkind ki
 	p->pos++;
 	for (size_t i = 1; i < n; i++, p->pos++) {
 		if (p->pos >= p->len || p->src[p->pos] != word[i]) {
-			fail_unexpected(p);
+			json_fail_unexpected(p);
 			return NULL;
 		}
 	}
@@ -398,14 +273,14 @@ static struct jv *parse_object(struct parser *p)
 	const char *expect_key = "Expected property name or '}'";
 	for (;;) {
 		if (peek(p) != '"') {
-			fail_at(p, expect_key);
+			json_fail_at(p, expect_key);
 			return NULL;
 		}
 		struct jmember m = { 0 };
 		if (!scan_string(p, &m.key, &m.keylen))
 			return NULL;
 		if (!check(p, ':')) {
-			fail_at(p, "Expected ':' after property name");
+			json_fail_at(p, "Expected ':' after property name");
 			return NULL;
 		}
 		m.value = parse_value(p);
@@ -418,7 +293,7 @@ static struct jv *parse_object(struct parser *p)
 		else if (check(p, '}'))
 			return obj;
 		else {
-			fail_at(p, "Expected ',' or '}' after property value");
+			json_fail_at(p, "Expected ',' or '}' after property value");
 			return NULL;
 		}
 	}
@@ -441,7 +316,7 @@ static struct jv *parse_array(struct parser *p)
 			continue;
 		if (check(p, ']'))
 			return arr;
-		fail_at(p, "Expected ',' or ']' after array element");
+		json_fail_at(p, "Expected ',' or ']' after array element");
 		return NULL;
 	}
 }
@@ -450,9 +325,9 @@ static struct jv *parse_value(struct parser *p)
 {
 	int c = peek(p);
 	if (c == '{' || c == '[') {
-		if (++p->depth > MAX_DEPTH) {
+		if (++p->depth > JSON_MAX_DEPTH) {
 			p->failed = true;
-			sbuf_printf(p->err, "nesting deeper than %d levels", MAX_DEPTH);
+			sbuf_printf(p->err, "nesting deeper than %d levels", JSON_MAX_DEPTH);
 			return NULL;
 		}
 		struct jv *v = c == '{' ? parse_object(p) : parse_array(p);
@@ -471,7 +346,7 @@ static struct jv *parse_value(struct parser *p)
 		return scan_literal(p, "false", J_FALSE);
 	if (c == 'n')
 		return scan_literal(p, "null", J_NULL);
-	fail_unexpected(p);
+	json_fail_unexpected(p);
 	return NULL;
 }
 
@@ -480,13 +355,13 @@ struct jv *json_parse(const char *src, size_t len, struct arena *a, struct sbuf 
 	struct parser p = { .src = src, .len = len, .arena = a, .err = err };
 	struct jv *v = parse_value(&p);
 	if (v && peek(&p) != -1) {
-		fail_at_template(&p, "Unexpected non-whitespace character after JSON", " at position ");
+		json_fail_at_template(&p, "Unexpected non-whitespace character after JSON", " at position ");
 		v = NULL;
 	}
 	return p.failed ? NULL : v;
 }
 
-static const struct jv *get_n(const struct jv *obj, const char *key, size_t n)
+const struct jv *json_get_n(const struct jv *obj, const char *key, size_t n)
 {
 	if (!obj || obj->kind != J_OBJECT)
 		return NULL;
@@ -498,219 +373,5 @@ static const struct jv *get_n(const struct jv *obj, const char *key, size_t n)
 
 const struct jv *json_get(const struct jv *obj, const char *key)
 {
-	return get_n(obj, key, strlen(key));
-}
-
-/* ECMAScript Number::toString: the shortest digits that round-trip, then the spec's layout rules. */
-void js_number(double d, struct sbuf *out)
-{
-	if (isnan(d)) {
-		sbuf_puts(out, "NaN");
-		return;
-	}
-	if (isinf(d)) {
-		sbuf_puts(out, d < 0 ? "-Infinity" : "Infinity");
-		return;
-	}
-	if (d == 0) {
-		sbuf_putc(out, '0');
-		return;
-	}
-	if (d < 0) {
-		sbuf_putc(out, '-');
-		d = -d;
-	}
-	char buf[64];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	/* buf is "D.DDDDe+XX": collect the digits k and the exponent n (value = 0.digits * 10^n). */
-	char digits[32];
-	int k = 0;
-	char *e = strchr(buf, 'e');
-	for (char *q = buf; q < e; q++)
-		if (*q != '.')
-			digits[k++] = *q;
-	while (k > 1 && digits[k - 1] == '0')
-		k--;
-	digits[k] = '\0';
-	int n = atoi(e + 1) + 1;
-	if (k <= n && n <= 21) {
-		sbuf_puts(out, digits);
-		for (int i = k; i < n; i++)
-			sbuf_putc(out, '0');
-	} else if (0 < n && n <= 21) {
-		sbuf_put(out, digits, (size_t)n);
-		sbuf_putc(out, '.');
-		sbuf_puts(out, digits + n);
-	} else if (-6 < n && n <= 0) {
-		sbuf_puts(out, "0.");
-		for (int i = 0; i < -n; i++)
-			sbuf_putc(out, '0');
-		sbuf_puts(out, digits);
-	} else {
-		sbuf_putc(out, digits[0]);
-		if (k > 1) {
-			sbuf_putc(out, '.');
-			sbuf_puts(out, digits + 1);
-		}
-		sbuf_printf(out, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
-	}
-}
-
-/* A canonical array index ("0", "7", "42"; below 2^32-1) sorts first in a JavaScript object. */
-static bool array_index(const char *key, size_t len, unsigned long long *out)
-{
-	if (len == 0 || len > 10 || (len > 1 && key[0] == '0'))
-		return false;
-	unsigned long long v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!is_digit((unsigned char)key[i]))
-			return false;
-		v = v * 10 + (unsigned long long)(key[i] - '0');
-	}
-	*out = v;
-	return v < 4294967295ULL;
-}
-
-static bool is_first_of_key(const struct jv *obj, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (obj->members[j].keylen == obj->members[i].keylen &&
-		    memcmp(obj->members[j].key, obj->members[i].key, obj->members[i].keylen) == 0)
-			return false;
-	return true;
-}
-
-static void stringify_member(const struct jv *obj, size_t i, bool *first, struct sbuf *out)
-{
-	if (!*first)
-		sbuf_putc(out, ',');
-	*first = false;
-	sbuf_json_string(out, obj->members[i].key, obj->members[i].keylen);
-	sbuf_putc(out, ':');
-	js_stringify(get_n(obj, obj->members[i].key, obj->members[i].keylen), out);
-}
-
-void js_stringify(const struct jv *v, struct sbuf *out)
-{
-	switch (v->kind) {
-	case J_NULL: sbuf_puts(out, "null"); return;
-	case J_FALSE: sbuf_puts(out, "false"); return;
-	case J_TRUE: sbuf_puts(out, "true"); return;
-	case J_NUMBER:
-		if (isfinite(v->number))
-			js_number(v->number, out);
-		else
-			sbuf_puts(out, "null");
-		return;
-	case J_STRING: sbuf_json_string(out, v->str, v->len); return;
-	case J_ARRAY:
-		sbuf_putc(out, '[');
-		for (size_t i = 0; i < v->n; i++) {
-			if (i)
-				sbuf_putc(out, ',');
-			js_stringify(v->items[i], out);
-		}
-		sbuf_putc(out, ']');
-		return;
-	case J_OBJECT: {
-		/* Array indexes first in ascending order, then the other keys in insertion order. */
-		sbuf_putc(out, '{');
-		bool first = true;
-		unsigned long long last = 0, idx;
-		bool any = true;
-		bool started = false;
-		while (any) {
-			any = false;
-			size_t best = 0;
-			unsigned long long best_idx = 0;
-			for (size_t i = 0; i < v->n; i++) {
-				if (!array_index(v->members[i].key, v->members[i].keylen, &idx) || (started && idx <= last))
-					continue;
-				if (!any || idx < best_idx) {
-					best = i;
-					best_idx = idx;
-					any = true;
-				}
-			}
-			if (any) {
-				stringify_member(v, best, &first, out);
-				last = best_idx;
-				started = true;
-			}
-		}
-		for (size_t i = 0; i < v->n; i++)
-			if (!array_index(v->members[i].key, v->members[i].keylen, &idx) && is_first_of_key(v, i))
-				stringify_member(v, i, &first, out);
-		sbuf_putc(out, '}');
-		return;
-	}
-	}
-}
-
-void js_string_of(const struct jv *v, struct sbuf *out)
-{
-	switch (v->kind) {
-	case J_NULL: sbuf_puts(out, "null"); return;
-	case J_FALSE: sbuf_puts(out, "false"); return;
-	case J_TRUE: sbuf_puts(out, "true"); return;
-	case J_NUMBER: js_number(v->number, out); return;
-	case J_STRING: sbuf_put(out, v->str, v->len); return;
-	case J_ARRAY:
-		/* Array.prototype.join(","): null items are empty. */
-		for (size_t i = 0; i < v->n; i++) {
-			if (i)
-				sbuf_putc(out, ',');
-			if (v->items[i]->kind != J_NULL)
-				js_string_of(v->items[i], out);
-		}
-		return;
-	case J_OBJECT: sbuf_puts(out, "[object Object]"); return;
-	}
-}
-
-/* The code point of the UTF-8 sequence at s[i], or -1 when it is not one. */
-static long code_point_at(const char *s, size_t len, size_t i, size_t *bytes)
-{
-	unsigned char c = (unsigned char)s[i];
-	if (c < 0x80) {
-		*bytes = 1;
-		return c;
-	}
-	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-	if (n == 0 || i + n > len)
-		return -1;
-	long cp = c & (0xff >> (n + 1));
-	for (size_t k = 1; k < n; k++)
-		cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
-	*bytes = n;
-	return cp;
-}
-
-static bool js_space(long cp)
-{
-	return cp == 0x09 || cp == 0x0a || cp == 0x0b || cp == 0x0c || cp == 0x0d || cp == 0x20 || cp == 0xa0 ||
-	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
-	       cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
-}
-
-void js_trim(const char *src, size_t len, size_t *start, size_t *end)
-{
-	size_t i = 0, bytes = 0;
-	while (i < len && js_space(code_point_at(src, len, i, &bytes)))
-		i += bytes;
-	size_t j = len;
-	while (j > i) {
-		size_t k = j - 1;
-		while (k > i && ((unsigned char)src[k] & 0xc0) == 0x80)
-			k--;
-		if (!js_space(code_point_at(src, len, k, &bytes)) || k + bytes != j)
-			break;
-		j = k;
-	}
-	*start = i;
-	*end = j;
+	return json_get_n(obj, key, strlen(key));
 }

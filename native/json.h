@@ -38,6 +38,8 @@ struct jv {
  */
 struct jv *json_parse(const char *src, size_t len, struct arena *a, struct sbuf *err);
 
+/* obj[key] for a key of n bytes (it may hold a NUL). */
+const struct jv *json_get_n(const struct jv *obj, const char *key, size_t n);
 /* obj[key] as JSON.parse leaves it: the last of duplicate keys wins. NULL when absent. */
 const struct jv *json_get(const struct jv *obj, const char *key);
 
