@@ -2,27 +2,41 @@
 # Builds the real-kernel probe (issue #11): dist/native/vdpa-probe, static so it
 # also runs in a minimal busybox guest. Without a C compiler or a static libc it
 # says so in one line and succeeds: the model-only lab works without the probe.
-# Run from the repository root (npm run build does).
+# A compile error fails the build under CI (CI set) and is a loud warning
+# elsewhere, so a newer compiler's new -Werror warning cannot stop `npm run build`
+# for someone who only uses the model. Run from the repository root (npm run build does).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 CC="${CC:-gcc}"
+out=dist/native/vdpa-probe
+# Built beside the target and renamed over it, so a test running the probe meanwhile never finds it missing.
+tmp="$out.build.$$"
+log="dist/native/build.$$.log"
+mkdir -p dist/native
 if ! command -v "$CC" >/dev/null 2>&1; then
+	rm -f "$out" # a binary left from an earlier build must not pass for this one
 	echo "vdpa-lab: no C compiler found ($CC): the real-kernel probe is not built; the model-only lab works without it"
 	exit 0
 fi
-mkdir -p dist/native
-log="dist/native/build.log"
-if "$CC" -O2 -static -Wall -Wextra -Werror -o dist/native/vdpa-probe native/*.c >"$log" 2>&1; then
+if "$CC" -O2 -static -Wall -Wextra -Werror -o "$tmp" native/*.c >"$log" 2>&1; then
 	rm -f "$log"
+	mv -f "$tmp" "$out"
 	exit 0
 fi
-# Tell a missing static libc (link step) from a real compile error.
-if "$CC" -O2 -Wall -Wextra -Werror -c -o /dev/null -x c /dev/null >/dev/null 2>&1 &&
-	"$CC" -O2 -Wall -Wextra -Werror -o dist/native/vdpa-probe.dynamic-check native/*.c >/dev/null 2>&1; then
-	rm -f dist/native/vdpa-probe.dynamic-check
-	echo "vdpa-lab: static linking failed (no static libc, e.g. libc6-dev's libc.a): the real-kernel probe is not built; the model-only lab works without it"
+rm -f "$tmp" "$out" # a binary left from an earlier build must not pass for this one
+# The same sources linked dynamically tell a missing static libc from a compile error.
+check="dist/native/vdpa-probe.dynamic-check.$$"
+if "$CC" -O2 -Wall -Wextra -Werror -o "$check" native/*.c >/dev/null 2>&1; then
+	rm -f "$check" "$log"
+	echo "vdpa-lab: static linking failed (no static libc: install libc6-dev's libc.a): the real-kernel probe is not built; the model-only lab works without it"
 	exit 0
 fi
+rm -f "$check"
 cat "$log" >&2
-echo "vdpa-lab: the real-kernel probe does not compile (see above)" >&2
-exit 1
+rm -f "$log"
+if [ -n "${CI:-}" ]; then
+	echo "vdpa-lab: the real-kernel probe does not compile (see above)" >&2
+	exit 1
+fi
+echo "vdpa-lab: the real-kernel probe does not compile (see above) and is not built; the model-only lab works without it (CI fails on this)" >&2
+exit 0

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MALFORMED_LINES, PROBE, REPO, probeSkip, runModel, runModelInProcess, runProbe, type Answer } from './support/probe.js';
@@ -21,6 +21,10 @@ function expectedProbeMessage(model: string): string {
   if (!/unknown op .* \(one of /.test(model) || PROBE_ONLY_OPS.every((op) => model.includes(op))) return model;
   return model.replace(/\)\n?$/, `, ${PROBE_ONLY_OPS.join(', ')})\n`);
 }
+
+test('the probe is built (npm run build; under CI an absent binary is a failure, not a skip)', { skip }, () => {
+  assert.ok(existsSync(PROBE), `${PROBE} is missing: npm run build runs native/build.sh, which needs gcc and a static libc`);
+});
 
 test('a malformed line exits 2 with the model\'s own one-line message, after answering the lines before it', { skip }, () => {
   for (const bad of MALFORMED_LINES) {
