@@ -88,7 +88,15 @@ void json_fail_unexpected(struct parser *p)
 		return;
 	}
 	sbuf_puts(p->err, "Unexpected token '");
-	sbuf_put(p->err, p->src + p->pos, char_bytes(p->src, p->len, p->pos));
+	/*
+	 * V8 names one UTF-16 code unit: for a character beyond U+FFFF that is a
+	 * lone high surrogate, which Node writes to stderr as U+FFFD.
+	 */
+	size_t n = char_bytes(p->src, p->len, p->pos);
+	if ((unsigned char)p->src[p->pos] >= 0xf0)
+		sbuf_puts(p->err, "\xef\xbf\xbd");
+	else
+		sbuf_put(p->err, p->src + p->pos, n);
 	sbuf_puts(p->err, "', ");
 	size_t total = units_before(p->src, p->len);
 	size_t pos = units_before(p->src, p->pos);

@@ -280,7 +280,14 @@ static struct jv *parse_object(struct parser *p)
 		if (!scan_string(p, &m.key, &m.keylen))
 			return NULL;
 		if (!check(p, ':')) {
-			json_fail_at(p, "Expected ':' after property name");
+			/*
+			 * Node 20's V8 names a missing ':' only after the first key; after
+			 * a later key the token at the cursor is reported instead.
+			 */
+			if (obj->n == 0)
+				json_fail_at(p, "Expected ':' after property name");
+			else
+				json_fail_unexpected(p);
 			return NULL;
 		}
 		m.value = parse_value(p);

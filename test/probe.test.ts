@@ -200,3 +200,41 @@ test('every workloads/sessions script parses: one answer per op line, in the mod
     assert.deepEqual(probe.answers.map((a) => [a.line, a.op]), model.answers.map((a) => [a.line, a.op]), file);
   }
 });
+
+test('a line JSON.parse refuses gets V8\'s own words and position; one it takes is never refused as JSON (400 seeded mutations)', { skip }, () => {
+  let seed = 12345;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const base = sessionScripts.flatMap((f) => readFileSync(join(SESSIONS, f), 'utf8').split('\n')).filter((l) => l.startsWith('{'));
+  base.push('{"a":[1,-2.5e+3,true,false,null,{"b":"x\\u00e9\\n\\"y"}],"c":"\u20ac\u{1f600}"}');
+  const pieces = [...'{}[]:,"\\ 0123456789.-+eEtrufalsnxu\t\u20ac\u{1f600}'];
+  let refused = 0;
+  for (let i = 0; i < 400; i++) {
+    const chars = [...base[next(base.length)]];
+    for (let edits = 1 + next(3); edits > 0; edits--) {
+      const at = next(chars.length + 1);
+      const kind = next(3);
+      if (kind === 0) chars.splice(at, 1);
+      else chars.splice(at, kind === 1 ? 0 : 1, pieces[next(pieces.length)]);
+    }
+    const line = chars.join('');
+    if (line.trim() === '' || line.trim().startsWith('#')) continue;
+    let expected: string | undefined;
+    try {
+      JSON.parse(line.trim());
+    } catch (e) {
+      // As the CLI prints it: Node writes a lone surrogate of V8's message as U+FFFD.
+      expected = `error: line 1: not valid JSON (${(e as Error).message.toWellFormed()})\n`;
+    }
+    const r = runProbe([line], ['--device', 'vdpa0=/dev/null']);
+    if (expected === undefined) {
+      assert.doesNotMatch(r.stderr, /not valid JSON/, line);
+    } else {
+      refused++;
+      assert.deepEqual([r.status, r.stderr], [2, expected], line);
+    }
+  }
+  assert.ok(refused > 200, `only ${refused} of the mutations were bad JSON`);
+});
