@@ -101,3 +101,23 @@ test('opening the same device twice is EBUSY', () => {
   ]);
   assert.equal(answers[1].errno, 'EBUSY');
 });
+
+test('offered backend features follow the parent and kernel: SUSPEND from 6.1.192, RESUME, DESC_ASID and the parent own from 6.7 (as the real 6.1 and 6.12 offer them)', () => {
+  const offered = (parent: string, kernel: string) => runScript([{ op: 'open', parent, kernel }, { op: 'get_backend_features' }]).answers[1].features;
+  assert.deepEqual(offered('vdpa_sim', 'legacy'), ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID', 'SUSPEND']);
+  assert.deepEqual(offered('vdpa_sim', 'reset-map'), ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID', 'SUSPEND', 'RESUME', 'ENABLE_AFTER_DRIVER_OK', 'IOTLB_PERSIST']);
+  assert.deepEqual(offered('mlx5', 'reset-map'), ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID', 'SUSPEND', 'RESUME', 'ENABLE_AFTER_DRIVER_OK', 'DESC_ASID', 'IOTLB_PERSIST']);
+  assert.deepEqual(offered('vduse', 'reset-map'), ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID']);
+});
+
+test('SET_BACKEND_FEATURES checks in the kernel order: unknown bits, then what the parent cannot back, DESC_ASID without IOTLB_ASID is EINVAL', () => {
+  const set = (parent: string, kernel: string, features: string[]) => runScript([{ op: 'open', parent, kernel }, { op: 'set_backend_features', features }]).answers[1].errno;
+  assert.equal(set('vdpa_sim', 'legacy', ['SUSPEND']), null);
+  assert.equal(set('vdpa_sim', 'legacy', ['RESUME']), 'EOPNOTSUPP'); // 6.1's vhost-vdpa knows no RESUME
+  assert.equal(set('vdpa_sim', 'reset-map', ['RESUME', 'ENABLE_AFTER_DRIVER_OK']), null);
+  assert.equal(set('vduse', 'reset-map', ['SUSPEND']), 'EOPNOTSUPP');
+  assert.equal(set('vduse', 'reset-map', ['ENABLE_AFTER_DRIVER_OK']), null); // known bit, not checked against the parent
+  assert.equal(set('mlx5', 'reset-map', ['DESC_ASID']), 'EINVAL');
+  assert.equal(set('mlx5', 'reset-map', ['IOTLB_ASID', 'DESC_ASID']), null);
+  assert.equal(set('vdpa_sim', 'reset-map', ['IOTLB_ASID', 'DESC_ASID']), 'EOPNOTSUPP');
+});

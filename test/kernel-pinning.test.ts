@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MrBuilder } from '../src/kernel/index.js';
+import { MrBuilder, Session } from '../src/kernel/index.js';
 import * as kernelModule from '../src/kernel/index.js';
 import * as hostModule from '../src/host/index.js';
 import { GUEST_UADDR, runScript, setup } from './support/session.js';
@@ -148,11 +148,29 @@ test('kernel quirk: a VA map failing before any piece at iova 0 unmaps the whole
   const { answers: a2 } = runScript([
     ...setup({ parent: 'vduse', kernel: 'reset-map' }, '0x200000', '4k'),
     { op: 'update', iova: '0x100000', size: '0x100000', uaddr: GUEST_UADDR, perm: 'rw' },
-    { op: 'update', iova: '0x0', size: '0x1000', uaddr: '0x7fff00000000', perm: 'rw' }, // above every VMA
+    { op: 'update', iova: '0x0', size: '0x1000', uaddr: '0x7ffffffff000', perm: 'rw' }, // above every VMA, the stack's too
     { op: 'dump' },
   ]);
   assert.deepEqual([a2[4].errno, a2[4].cause], ['EFAULT', 'EINVAL']);
   assert.equal((a2[5] as unknown as { asids: Record<string, { count: number }> }).asids['0'].count, 0);
+});
+
+test('a VA map over a hole above every mapping still finds the stack VMA, skips it and succeeds (as 6.12 did)', () => {
+  const { answers } = runScript([
+    ...setup({ parent: 'vdpa_sim', kernel: 'reset-map', useVa: true }, '0x200000', '4k'),
+    { op: 'update', iova: '0x0', size: '0x1000', uaddr: '0x7f2000000000', perm: 'rw' },
+    { op: 'dump' },
+  ]);
+  assert.deepEqual([answers[3].ret, answers[3].errno], [0, null]);
+  assert.equal((answers[4] as unknown as { asids: Record<string, { count: number }> }).asids['0'].count, 0);
+});
+
+test('a process starts with RLIMIT_MEMLOCK 8 MiB: a larger PA map without setrlimit is ENOMEM, as on the real kernels', () => {
+  const script = [{ op: 'open', parent: 'vdpa_sim', kernel: 'reset-map', useVa: false }, { op: 'mmap', uaddr: GUEST_UADDR, size: '0x1000000', backing: 'thp' }, { op: 'set_owner' }];
+  const session = new Session();
+  const answers = [...script, { op: 'update', iova: '0x0', size: '0x800000', uaddr: GUEST_UADDR, perm: 'rw' }, { op: 'update', iova: '0x800000', size: '0x1000', uaddr: GUEST_UADDR, perm: 'rw' }].map((l, i) => session.runLine(JSON.stringify(l), i + 1)!);
+  assert.deepEqual([answers[3].errno, answers[4].errno, answers[4].cause], [null, 'EFAULT', 'ENOMEM']);
+  assert.equal(session.mm.pinnedVm, 2048);
 });
 
 test('same script and seed give identical counters and entries; another seed moves the frames', () => {

@@ -37,12 +37,23 @@ const FEATURE_NAMES = Object.keys(BACKEND_FEATURES) as BackendFeature[];
 const STATUS_NAMES = Object.keys(STATUS) as (keyof typeof STATUS)[];
 const DEFAULT_DEVICE = 'vdpa0';
 
+/**
+ * RLIMIT_MEMLOCK a process starts with: MLOCK_LIMIT, 8 MiB since v5.16
+ * (include/uapi/linux/resource.h). vhost-vdpa's PA maps check it with no
+ * CAP_IPC_LOCK bypass, so even root needs `setrlimit` for a larger guest
+ * (QEMU's users raise it; libvirt does). Both real kernels refused a 64 MiB
+ * map from a probe that had not raised it.
+ */
+export const DEFAULT_MEMLOCK_PAGES = (8 << 20) >> 12;
+
 export class Session {
   readonly mm = new HostMm();
   private readonly devices = new Map<string, VhostVdpa>();
   private current: string | undefined;
 
-  constructor(private readonly overrides: SessionOverrides = {}) {}
+  constructor(private readonly overrides: SessionOverrides = {}) {
+    this.mm.memlockPages = DEFAULT_MEMLOCK_PAGES;
+  }
 
   /** Parses and runs one script line. Blank lines and `#` comments answer nothing. */
   runLine(text: string, lineNo: number): Answer | undefined {

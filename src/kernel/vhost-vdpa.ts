@@ -13,6 +13,7 @@ import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
 import { pinPages, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
 import { countersOf, type KernelCounters } from './counters.js';
 import { createParent, type KernelGeneration, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
+import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import {
   featureBit,
   STATUS,
@@ -73,11 +74,23 @@ const SHARD_MIN_PAGES = 2 ** 16;
 /** VHOST_ACCESS_WO as a module-local const: V8 folds it, not an imported binding, in the per-entry unmap loop. */
 const ACCESS_WO = VHOST_ACCESS_WO;
 
+/**
+ * Every process has its stack VMA at the top of the user address space, so
+ * find_vma() finds a VMA for any address below it (x86-64: TASK_SIZE_MAX =
+ * 2^47 - 4 KiB; the stack ends just under it). A VA map over a hole below
+ * the stack succeeds and maps nothing, as 6.12 did for the probe.
+ */
+const STACK_END = (1n << 47n) - 4096n;
+
 /** pin_user_pages calls take at most one page of struct page pointers. */
 export const PIN_BATCH_PAGES = 512;
 
 /** Backend features vhost-vdpa always offers (VHOST_VDPA_BACKEND_FEATURES). */
 const BASE_FEATURES = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
+/** What VHOST_SET_BACKEND_FEATURES knows at all: 6.1.192 adds only SUSPEND to the base. */
+const LEGACY_SETTABLE = BASE_FEATURES | featureBit('SUSPEND');
+const MODERN_SETTABLE =
+  LEGACY_SETTABLE | featureBit('DESC_ASID') | featureBit('IOTLB_PERSIST') | featureBit('RESUME') | featureBit('ENABLE_AFTER_DRIVER_OK');
 
 export class VhostVdpa {
   readonly parent: Parent;
@@ -85,6 +98,8 @@ export class VhostVdpa {
   /** Per-ASID vhost iotlbs (vhost_vdpa_as), created lazily. */
   readonly spaces = new Map<number, RadixIotlb>();
   readonly groupAsid: number[];
+  /** The parent's optional ops behind the offered backend features. */
+  readonly ops: BackendOps;
   owner = false;
   backendFeatures = 0n;
   status = 0;
@@ -102,6 +117,7 @@ export class VhostVdpa {
       deviceLimit: config.iotlbLimit,
     });
     this.groupAsid = new Array(config.ngroups).fill(0);
+    this.ops = backendOps(config.parent, config.kernel);
   }
 
   // ---------------------------------------------------------------- ioctls
@@ -120,17 +136,45 @@ export class VhostVdpa {
     return this.config.kernel === 'reset-map' && (p.mapPath === 'iommu' || p.hasResetMap || p.advertisesPersist);
   }
 
-  /** VHOST_GET_BACKEND_FEATURES. */
+  /**
+   * VHOST_GET_BACKEND_FEATURES: the base set, SUSPEND where the parent can
+   * suspend, and from v6.7 on RESUME, DESC_ASID, IOTLB_PERSIST and the
+   * parent's own features (backend-ops.ts).
+   */
   getBackendFeatures(): bigint {
     this.counters.ioctls++;
-    return BASE_FEATURES | (this.persistOffered ? featureBit('IOTLB_PERSIST') : 0n);
+    return this.offeredFeatures();
   }
 
-  /** VHOST_SET_BACKEND_FEATURES: handled before the owner check; unknown or unoffered bits are EOPNOTSUPP. */
+  private offeredFeatures(): bigint {
+    const ops = this.ops;
+    let bits = BASE_FEATURES | (ops.suspend ? featureBit('SUSPEND') : 0n);
+    if (this.config.kernel === 'legacy') return bits;
+    if (ops.resume) bits |= featureBit('RESUME');
+    if (ops.descGroup) bits |= featureBit('DESC_ASID');
+    if (this.persistOffered) bits |= featureBit('IOTLB_PERSIST');
+    if (ops.enableAfterDriverOk) bits |= featureBit('ENABLE_AFTER_DRIVER_OK');
+    return bits;
+  }
+
+  /**
+   * VHOST_SET_BACKEND_FEATURES, handled before the owner check, in the
+   * kernel's order: bits outside what this vhost-vdpa knows, then each
+   * optional feature the parent cannot back, are EOPNOTSUPP; DESC_ASID
+   * without IOTLB_ASID is EINVAL. ENABLE_AFTER_DRIVER_OK is accepted from any
+   * parent (v6.12 checks only that the bit is known).
+   */
   setBackendFeatures(bits: bigint): OpResult {
     this.counters.ioctls++;
-    const offered = BASE_FEATURES | (this.persistOffered ? featureBit('IOTLB_PERSIST') : 0n);
-    if (bits & ~offered) return fail('EOPNOTSUPP');
+    const ops = this.ops;
+    const has = (n: Parameters<typeof featureBit>[0]) => (bits & featureBit(n)) !== 0n;
+    const known = this.config.kernel === 'legacy' ? LEGACY_SETTABLE : MODERN_SETTABLE;
+    if (bits & ~known) return fail('EOPNOTSUPP');
+    if (has('SUSPEND') && !ops.suspend) return fail('EOPNOTSUPP');
+    if (has('RESUME') && !ops.resume) return fail('EOPNOTSUPP');
+    if (has('DESC_ASID') && !has('IOTLB_ASID')) return fail('EINVAL');
+    if (has('DESC_ASID') && !ops.descGroup) return fail('EOPNOTSUPP');
+    if (has('IOTLB_PERSIST') && !this.persistOffered) return fail('EOPNOTSUPP');
     this.backendFeatures = bits;
     return OK;
   }
@@ -536,7 +580,8 @@ export class VhostVdpa {
 
   /**
    * vhost_vdpa_va_map: one entry per shared-file VMA piece; private or
-   * anonymous pieces are skipped; no VMA at all is EINVAL. On failure the
+   * anonymous pieces are skipped; no VMA at or above uaddr (past the stack)
+   * is EINVAL. On failure the
    * pieces mapped so far are unmapped with size (map_iova - iova), which is 0
    * when nothing was mapped: at iova 0 that unmaps the whole address space.
    */
@@ -545,13 +590,14 @@ export class VhostVdpa {
     let ret: ErrnoName | null = null;
     while (size) {
       const vma = this.mm.findVma(Number(uaddr >> 12n));
-      if (!vma) {
+      if (!vma && uaddr >= STACK_END) {
         ret = 'EINVAL';
         break;
       }
-      const vmEnd = BigInt(vma.endPage) << 12n;
+      // Past the last mapping find_vma still finds the process's stack (private: skipped).
+      const vmEnd = vma ? BigInt(vma.endPage) << 12n : STACK_END;
       const mapSize = size < vmEnd - uaddr ? size : vmEnd - uaddr;
-      if (vma.spec.shared) {
+      if (vma?.spec.shared) {
         ret = this.mapRange(asid, iotlb, mapIova, mapIova + mapSize - 1n, uaddr, perm);
         if (ret) break;
       }
