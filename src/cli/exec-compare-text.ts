@@ -2,7 +2,13 @@
 import type { ScriptComparison } from '../real/compare.js';
 import type { BackendAnswer } from '../real/model-run.js';
 import type { BackendRun } from '../real/run-scripts.js';
-import { textTable } from '../text-format.js';
+
+/** Left-aligned columns: ops and verdicts read as words, not numbers. */
+function leftTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
 
 function cell(a: BackendAnswer | null): string {
   if (!a) return '(no answer)';
@@ -27,7 +33,7 @@ export function formatComparison(a: BackendRun, b: BackendRun, results: ScriptCo
       cell(l.b),
       l.verdict === 'differ' ? `DIFFER (${l.differs.join(', ')})` : l.verdict === 'agree' ? 'agree' : `${l.verdict}: ${l.reason ?? ''}`,
     ]);
-    out.push(textTable(['line', 'op', a.backend, b.backend, 'verdict'], rows));
+    out.push(leftTable(['line', 'op', a.backend, b.backend, 'verdict'], rows));
   }
   const total = results.reduce((s, c) => s + c.differences, 0);
   out.push('', total === 0 ? 'verdict: the two backends agree on every line both can answer' : `verdict: ${total} line(s) differ`);

@@ -1,0 +1,62 @@
+/**
+ * The model against real kernels: every session script the lab ships, run
+ * through `exec --compare model,vm:KERNEL` (one VM boot per kernel). Where
+ * they differ, the real kernel is right and the model gets fixed.
+ *
+ * Needs `vdpa-lab kernels prepare` and the probe; skipped (saying so) where
+ * they are missing, except under CI, where .ci/run prepares both.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defaultProbePath } from '../src/real/probe-path.js';
+import { readPreparedKernel } from '../src/real/vm/index.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.url));
+
+/** Scripts that need what one kernel lacks: 6.1's vdpa_sim has no use_va. */
+const NOT_ON: Record<string, string[]> = { '6.1': ['va-mode-pins-nothing.jsonl'] };
+
+function unavailable(kernel: string): string | undefined {
+  if (!existsSync(defaultProbePath())) return `the probe is not built (${defaultProbePath()})`;
+  try {
+    readPreparedKernel(kernel);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
+interface Paired {
+  line: number;
+  op: string;
+  verdict: string;
+  differs: string[];
+  a: Record<string, unknown> | null;
+  b: Record<string, unknown> | null;
+}
+
+for (const kernel of ['6.1', '6.12']) {
+  const why = unavailable(kernel);
+  test(`the model answers every shipped session script as the real ${kernel} kernel does (ret, errno, pinnedVm, features)`, { skip: why && !process.env.CI ? why : false, timeout: 20 * 60_000 }, () => {
+    assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
+    const scripts = readdirSync(SESSIONS)
+      .filter((f) => f.endsWith('.jsonl') && !(NOT_ON[kernel] ?? []).includes(f))
+      .map((f) => SESSIONS + f);
+    const r = spawnSync(process.execPath, [CLI, 'exec', ...scripts, '--parent', 'vdpa_sim', '--compare', `model,vm:${kernel}`, '--json', '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.ok(r.stdout.trim().startsWith('{'), `exec --compare printed no JSON (exit ${r.status}): ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { backends: { kernel: string }[]; scripts: { script: string; lines: Paired[] }[]; errors: unknown[] };
+    assert.deepEqual(out.errors, []);
+    assert.match(out.backends[1].kernel, kernel === '6.1' ? /^6\.1\.0-/ : /^6\.12\./, 'the real kernel is named by its uname -r');
+    const differing = out.scripts.flatMap((s) =>
+      s.lines.filter((l) => l.verdict === 'differ' || l.verdict === 'missing').map((l) => `${s.script.split('/').pop()}:${l.line} ${l.op} ${l.differs.join(',')} model=${JSON.stringify(l.a)} real=${JSON.stringify(l.b)}`),
+    );
+    assert.deepEqual(differing, []);
+    assert.equal(r.status, 0, r.stderr);
+    // Nothing was skipped but what a real kernel cannot show (check, dump's device view).
+    for (const s of out.scripts) for (const l of s.lines) if (l.verdict === 'skipped') assert.ok(['check', 'dump'].includes(l.op), `${s.script}:${l.line} ${l.op} skipped`);
+  });
+}
