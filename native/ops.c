@@ -57,6 +57,7 @@ static void op_mmap(struct session *s, const struct line *l, struct answer *a)
 		line_fail(l, "size", "must be a non-zero multiple of 4 KiB");
 	if (g.uaddr + (g.size - 1) < g.uaddr)
 		line_fail(l, "size", "the region would end past 2^64-1");
+	/* The model's 64 TiB cap per region is its own limit: a real kernel answers for itself (ENOMEM). */
 	g.backing = (enum backing)field_one_of(l, "backing", backing_names, BACKING_COUNT, BACKING_4K);
 	g.shared = field_bool(l, "shared", false);
 	g.populate = field_bool(l, "populate", s->populate_default);
