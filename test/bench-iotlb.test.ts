@@ -46,7 +46,9 @@ test('bench rows: every implementation, every op, one row each, from the median 
     for (const impl of ['radix', 'flatten-js', 'sorted-btree'] as const) {
       const mine = rows.filter((x) => x.suite === suite && x.impl === impl);
       assert.deepEqual(mine.map((x) => x.op), ['insert', 'translate', 'query', 'delete'], `${suite} ${impl}`);
-      assert.ok(mine.every((x) => x.temp === 'hot' && x.entries === 1000 && x.opsPerSec! > 0 && x.rme! >= 0 && x.bytesPerEntry! > 0 && x.pattern && x.workingSet));
+      // (A peer's bytes are the heap's growth, which a GC can hide at 1 K entries: >= 0, not > 0.)
+      assert.ok(mine.every((x) => x.temp === 'hot' && x.entries === 1000 && x.opsPerSec! > 0 && x.rme! >= 0 && x.pattern && x.workingSet), `${suite} ${impl}`);
+      assert.ok(mine.every((x) => (impl === 'radix' ? x.bytesPerEntry! > 0 : x.bytesPerEntry! >= 0)), `${suite} ${impl} bytes`);
     }
   }
   assert.deepEqual(rows.filter((x) => x.suite === 'hugepage-1tib').map((x) => x.impl), ['radix', 'flatten-js']);

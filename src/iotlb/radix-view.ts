@@ -1,7 +1,7 @@
 /**
- * The read side of the radix IOTLB: views over the shared buffers, point
- * lookup and the first-overlap query. The writer (RadixIotlb) and attached
- * readers (IotlbReader) both build on it.
+ * The read side of the radix IOTLB: views over the shared buffers, entry
+ * fields and the point lookup. The writer (RadixIotlb, through
+ * query-walks.ts) and attached readers (IotlbReader) both build on it.
  *
  * Slot values (Int32):
  *   0   empty: no entry touches this stretch;
@@ -24,7 +24,6 @@ const {
   XLAT_HI_MASK,
   XLAT_PERM_SHIFT,
   XLAT_VALID,
-  LEVEL_SPAN,
   MAX_BUCKET_CHAIN,
   META_ADDR_OFF_SCALE,
   META_LAST_SHIFT,
@@ -49,8 +48,6 @@ export interface IotlbHandle {
 }
 
 const TWO_POW_52 = 2 ** 52;
-/** Pages under one level-0 node. */
-const LEAF_PAGES = LEVEL_SPAN[1];
 /** The offset bits of a record's meta word, and their value for an entry of whole pages (start offset 0, last offset 4095). */
 const WHOLE_PAGES_MASK = (PAGE_OFFSET_MASK << META_LAST_SHIFT) | PAGE_OFFSET_MASK;
 const WHOLE_PAGES_META = PAGE_OFFSET_MASK << META_LAST_SHIFT;
@@ -97,12 +94,6 @@ export class RadixView {
   private cacheHi = -1;
   private cacheSeq = -1;
   private cacheLevel3 = 0;
-
-  // The current overlap query [q, l] as (page, offset) pairs.
-  private qp = 0;
-  private qo = 0;
-  private lp = 0;
-  private lo = 0;
 
   /** The shared buffers this view reads (a writer may point `rec` at another tree's: RadixIotlb.shareFrom). */
   constructor(protected readonly buffers: IotlbHandle) {
@@ -241,167 +232,6 @@ export class RadixView {
     for (let n = 0; b > 0 && n < MAX_BUCKET_CHAIN; n++) {
       const e = this.bEntry[b];
       if (e > 0 && this.hit(e, page, off)) return e;
-      b = this.bNext[b];
-    }
-    return 0;
-  }
-
-  // ---- overlap query ----
-
-  /**
-   * First entry (lowest start) overlapping bytes [q, l], both inclusive, or 0.
-   * The caller guarantees (qp, qo) <= (lp, lo).
-   */
-  protected findFrom(qp: number, qo: number, lp: number, lo: number): number {
-    // Across pages: the gathering walk, stopped at its first entry.
-    if (qp !== lp) return this.gatherOverlapping(qp, qo, lp, lo, this.firstOnly) ? this.firstOnly[0] : 0;
-    this.qp = qp;
-    this.qo = qo;
-    this.lp = lp;
-    this.lo = lo;
-    return this.findInPage(qp);
-  }
-
-  private readonly firstOnly = new Int32Array(1);
-
-  /** First entry after `id` that overlaps up to (lp, lo) (entries are disjoint). */
-  protected findAfter(id: number, lp: number, lo: number): number {
-    let p = this.lastPage(id);
-    let o = this.lastOff(id) + 1;
-    if (o === PAGE_SIZE) {
-      if (p === TWO_POW_52 - 1) return 0; // the entry ends at 2^64-1
-      p += 1;
-      o = 0;
-    }
-    if (p > lp || (p === lp && o > lo)) return 0;
-    return this.findFrom(p, o, lp, lo);
-  }
-
-  /** The query lies in one page: one descent, no scan. */
-  private findInPage(page: number): number {
-    const s = this.slots;
-    let node = 0;
-    for (let level = TOP_LEVEL; ; level--) {
-      const v = s[node + 1 + slotOf(page, level)];
-      if (v > 0) return this.overlapsQuery(v) ? v : 0;
-      if (!(v < 0)) return 0;
-      if (level === 0) return this.bucketFind(-v);
-      node = -v;
-    }
-  }
-
-  /**
-   * Writes into `out` the ids of the first out.length entries overlapping
-   * [q, l] (from (qp, qo) on), in IOVA order, each once; returns how many.
-   * One walk of the tree, no re-descent and no callback per entry: unmapping
-   * and set_map walks visit tens of millions of entries on a 4k guest.
-   * Continue after the last id with findAfter-style bounds (see RadixIotlb).
-   */
-  protected gatherOverlapping(qp: number, qo: number, lp: number, lo: number, out: Int32Array): number {
-    this.qp = qp;
-    this.qo = qo;
-    this.lp = lp;
-    this.lo = lo;
-    this.lastVisited = 0;
-    this.gathered = 0;
-    this.gatherIn(0, TOP_LEVEL, 0, qp, lp, out);
-    return this.gathered;
-  }
-
-  /**
-   * gatherIn over slots [from, to] of a level-0 node whose pages all lie
-   * strictly inside the query's: every entry touching them overlaps it, so
-   * each new id goes straight out (no bounds check). The common node of a
-   * whole-section walk; its state is kept in locals, not fields.
-   */
-  private gatherInnerLeaf(from: number, to: number, out: Int32Array): boolean {
-    const s = this.slots;
-    const cap = out.length;
-    let g = this.gathered;
-    let last = this.lastVisited;
-    let full = false;
-    for (let at = from; at <= to && !full; at++) {
-      const v = s[at];
-      if (v > 0) {
-        if (v === last) continue;
-        last = v;
-        out[g++] = v;
-        full = g === cap;
-      } else if (v < 0) {
-        for (let b = -v, n = 0; b > 0 && n < MAX_BUCKET_CHAIN && !full; n++, b = this.bNext[b]) {
-          const e = this.bEntry[b];
-          if (e === last) continue;
-          last = e;
-          out[g++] = e;
-          full = g === cap;
-        }
-      }
-    }
-    this.gathered = g;
-    this.lastVisited = last;
-    return !full;
-  }
-
-  private gathered = 0;
-  /** The last id gathered: an entry's slots come one after another in the walk, so this dedupes them. */
-  private lastVisited = 0;
-
-  /** One node of the gathering walk; false once `out` is full. */
-  private gatherIn(node: number, level: number, base: number, ps: number, pl: number, out: Int32Array): boolean {
-    const s = this.slots;
-    if (level === 0 && base > this.qp && base + LEAF_PAGES - 1 < this.lp) return this.gatherInnerLeaf(node + 1 + ps - base, node + 1 + pl - base, out);
-    const span = LEVEL_SPAN[level];
-    const i1 = Math.floor((pl - base) / span);
-    for (let i = Math.floor((ps - base) / span); i <= i1; i++) {
-      const v = s[node + 1 + i];
-      if (v > 0) {
-        if (v === this.lastVisited) continue;
-        // A slot's entry touches the slot's stretch, and an entry touching a
-        // page strictly inside the query's pages overlaps the query: only
-        // stretches reaching the query's first or last page need the check.
-        const sb = base + i * span;
-        if ((sb > this.qp && sb + span - 1 < this.lp) || this.overlapsQuery(v)) {
-          this.lastVisited = v;
-          out[this.gathered++] = v;
-          if (this.gathered === out.length) return false;
-        }
-      } else if (v < 0) {
-        if (level === 0) {
-          for (let b = -v, n = 0; b > 0 && n < MAX_BUCKET_CHAIN; n++, b = this.bNext[b]) {
-            const e = this.bEntry[b];
-            if (e !== this.lastVisited && this.overlapsQuery(e)) {
-              this.lastVisited = e;
-              out[this.gathered++] = e;
-              if (this.gathered === out.length) return false;
-            }
-          }
-        } else {
-          const sb = base + i * span;
-          const se = sb + span - 1;
-          if (!this.gatherIn(-v, level - 1, sb, ps > sb ? ps : sb, pl < se ? pl : se, out)) return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  private overlapsQuery(e: number): boolean {
-    const r = this.rec;
-    const i = 4 * e;
-    const m32 = r[i + REC_META] >>> 0;
-    // e.last >= q
-    const elp = r[i + REC_LAST];
-    if (elp < this.qp || (elp === this.qp && ((m32 >>> META_LAST_SHIFT) & PAGE_OFFSET_MASK) < this.qo)) return false;
-    // e.start <= l
-    const esp = r[i + REC_START];
-    if (esp > this.lp || (esp === this.lp && (m32 & PAGE_OFFSET_MASK) > this.lo)) return false;
-    return true;
-  }
-
-  private bucketFind(b: number): number {
-    for (let n = 0; b > 0 && n < MAX_BUCKET_CHAIN; n++) {
-      const e = this.bEntry[b];
-      if (e > 0 && this.overlapsQuery(e)) return e;
       b = this.bNext[b];
     }
     return 0;
