@@ -4,7 +4,6 @@
  * caller a batch at a time while they can still be read, then clear the
  * pages between the batch's ends subtree by subtree (tree-surgery.ts).
  */
-
 import * as layout from './layout.js';
 import { RadixInserts } from './insert-paths.js';
 

@@ -1,4 +1,11 @@
-/** The shared IOTLB core: a radix tree in SharedArrayBuffers (see radix-iotlb.ts). */
+/**
+ * The shared IOTLB core: a radix tree in SharedArrayBuffers. RadixIotlb
+ * carries the verbs of the kernel's drivers/vhost/iotlb.c (addRange =
+ * vhost_iotlb_add_range, delRange = vhost_iotlb_del_range, first/next =
+ * vhost_iotlb_itree_first/next, reset = vhost_iotlb_reset) plus translate;
+ * radix-iotlb.ts lists the layers it is built from. IotlbReader reads it
+ * from other workers.
+ */
 export { RadixIotlb, defaultInitialEntries } from './radix-iotlb.js';
 export type { IotlbEntry, RadixIotlbOptions } from './radix-iotlb.js';
 export { IotlbReader } from './reader.js';

@@ -4,7 +4,6 @@
  * atomic store, everything else goes under the seqlock) and batch inserts
  * of one pin batch's runs in a single write section.
  */
-
 import { IotlbError } from '../errors.js';
 import { checkPerm, isPage } from './checks.js';
 import * as layout from './layout.js';

@@ -4,9 +4,9 @@
  * whose links live in the freed items, buffer growth, the parking of freed
  * record ids while another tree reads the records (record-sharing.ts), the
  * writer's node caches, and the writer's half of the seqlock (seqlock.ts).
- * Layers above: tree-surgery.ts, record-sharing.ts, write-paths.ts, radix-iotlb.ts.
+ * Layers above: tree-surgery.ts, record-sharing.ts, insert-paths.ts,
+ * delete-paths.ts, radix-iotlb.ts. Below: query-walks.ts, radix-view.ts.
  */
-
 import { growTo } from './growable.js';
 import * as layout from './layout.js';
 import { RadixQuery } from './query-walks.js';

@@ -5,7 +5,6 @@
  * record alive: the source parks the ids it frees (pools.ts) until every
  * copy reading them lets go.
  */
-
 import * as layout from './layout.js';
 import { RadixSurgery } from './tree-surgery.js';
 

@@ -5,7 +5,6 @@
  * parent's slot), clearing whole subtrees, and the sorted bucket chains of
  * byte-granular entries sharing a page. Callers hold the write section.
  */
-
 import * as layout from './layout.js';
 import { RadixPools } from './pools.js';
 import { slotOf } from './radix-view.js';
