@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RadixIotlb, U64_MAX } from '../src/iotlb/index.js';
+import { IotlbReader, RadixIotlb, U64_MAX } from '../src/iotlb/index.js';
 import { IotlbError } from '../src/errors.js';
 
 const G = 1n << 30n;
@@ -284,4 +284,25 @@ test('a leaf answers one-page entries from its translation words, and they follo
   t.addRange(5n * P + 0x10n, 5n * P + 0x20n, 9n * P, 3);
   assert.equal(t.translate(5n * P), undefined);
   assert.deepEqual(t.translate(5n * P + 0x10n), { addr: 9n * P, perm: 3 });
+});
+
+test('a tree written before its buffers went out (plain writes) reads the same through a reader, and stays consistent after', () => {
+  const t = new RadixIotlb({ initialEntries: 16 });
+  for (let p = 0; p < 5000; p++) t.addPages(p, 1, p + 100, 3);
+  t.delRange(0x1000n * 10n, 0x1000n * 20n - 1n);
+  const reader = IotlbReader.attach(t.handle);
+  assert.equal(reader.sequence % 2, 0, 'no write section left open');
+  const check = () => {
+    for (let p = 0; p < 5000; p++) {
+      const id = reader.translatePage(p, 5);
+      if (p >= 10 && p < 20) assert.equal(id, 0, `page ${p}`);
+      else assert.ok(id && reader.outPage === p + 100 && reader.outOff === 5 && reader.outPerm === 3, `page ${p}`);
+    }
+  };
+  check();
+  // After the hand-over the writes are atomic; a reader that cached the level-3 node sees the new ones.
+  for (let p = 10; p < 20; p++) t.addPages(p, 1, p + 100, 3);
+  t.addPages(6000, 1, 7, 1);
+  for (let p = 0; p < 20; p++) assert.ok(reader.translatePage(p, 0), `page ${p} after`);
+  assert.ok(reader.translatePage(6000, 0) && reader.outPage === 7);
 });

@@ -206,7 +206,8 @@ export class RadixInserts extends RadixSharing {
       if (this.slots[at] !== 0) throw new IotlbError('EEXIST', `range overlaps an existing entry`);
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
       this.setXlat(this.leafNode, at, id);
-      Atomics.store(this.slots, at, id);
+      if (this.exported) Atomics.store(this.slots, at, id);
+      else this.slots[at] = id; // no reader can exist yet (see `exported`)
       this.slots[this.leafNode]++;
       this.ctl[CTL_COUNT]++;
       return id;
@@ -218,7 +219,8 @@ export class RadixInserts extends RadixSharing {
     if (roomy && this.slots[at] === 0) {
       const id = this.newRecord(page, 0, page, PAGE_LAST_OFF, addrPage, addrOff, perm);
       if (level === 0) this.setXlat(node, at, id);
-      Atomics.store(this.slots, at, id);
+      if (this.exported) Atomics.store(this.slots, at, id);
+      else this.slots[at] = id;
       this.slots[node]++;
       this.ctl[CTL_COUNT]++;
       if (level === 0) {

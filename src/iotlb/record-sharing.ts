@@ -48,9 +48,6 @@ export class RadixSharing extends RadixSurgery {
   /** This tree's own record buffer, while it reads another's. */
   protected readonly ownRec: SharedArrayBuffer = this.buffers.rec;
 
-  /** The buffers went to another thread (handle): never read another tree's records. */
-  protected exported = false;
-
   /** The tree whose records this one reads (shareFrom), or undefined. */
   get sharesRecordsOf(): RadixSharing | undefined {
     return this.recordSource;

@@ -15,6 +15,10 @@
  * (A plain store would be faster on x86 but is not ordered by the JS memory
  * model, so the lab keeps the atomic: about a third of such an insert.)
  *
+ * Until the tree's buffers go to another thread (RadixIotlb.handle) no
+ * reader can exist, and the writer bumps SEQ and publishes with plain
+ * stores (pools.ts, `exported`).
+ *
  * Both halves cost a builtin call each in Node 20 (Atomics.* are not inlined:
  * about 15-25 ns per call here, measured), which is why readers translating
  * many pages use IotlbReader.translatePages: one round per 64 lookups.
