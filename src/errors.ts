@@ -19,6 +19,7 @@ export const ERRNO = {
   EINVAL: 22,
   ENOSPC: 28,
   EOPNOTSUPP: 95,
+  ENOBUFS: 105,
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;
@@ -33,7 +34,7 @@ export class VdpaLabError extends Error {
 /**
  * A kernel-model failure: `errno` is what userspace sees (write() on the
  * vhost-vdpa fd turns every handler error into EFAULT), `cause` is the code
- * the handler itself returned (EEXIST, ENOMEM, ...). MODEL.md, "message path" 6.
+ * the handler itself returned (EEXIST, ENOMEM, ...). docs/domain.md, "The message path".
  */
 export class KernelError extends VdpaLabError {
   override name = 'KernelError';

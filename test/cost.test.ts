@@ -55,7 +55,7 @@ test('calibrate reproduces the shipped default profile from its published figure
   const r = calibrate(`${PACKAGE_ROOT}/workloads/calibration/qemu-39g.json`);
   assert.equal(r.profile.prices.pagesPinned.ns, profile.prices.pagesPinned.ns);
   assert.ok(Math.abs(r.fit.rows[0].modeledSeconds - 2.63) < 1e-9);
-  // MODEL.md: about 0.26 us per 4 KiB page of pin+map.
+  // docs/domain.md, "Published figures": about 0.26 us per 4 KiB page of pin+map.
   assert.ok(profile.prices.pagesPinned.ns > 200 && profile.prices.pagesPinned.ns < 270);
 });
 

@@ -1,7 +1,8 @@
 /**
- * The reset table of MODEL.md through `exec`: kernel generation x parent x
- * PERSIST acked, after a map and a device reset. What does the parent still
- * translate, and are vhost's maps and pins untouched (they always are)?
+ * The reset table of docs/domain.md ("Kernel generations and what a reset
+ * does") through `exec`: kernel generation x parent x PERSIST acked, after
+ * a map and a device reset. What does the parent still translate, and are
+ * vhost's maps and pins untouched (they always are)?
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
  * The VMM flows on every kernel generation x parent: which cells run, which
  * are not applicable (and why), which leave a device translating nothing,
- * and what a reset re-pins. Expectations come from MODEL.md's tables.
+ * and what a reset re-pins. Expectations come from docs/domain.md's tables.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -69,7 +69,7 @@ export interface RadixIotlbOptions {
   /**
    * Entry limit. Undefined: unenforced (mainline vhost-vdpa). A number: the
    * distribution-kernel fix "vhost_iotlb: bound map allocation in add_range"
-   * (nmaps >= limit -> ENOSPC; limit 0 -> EINVAL). See MODEL.md.
+   * (nmaps >= limit -> ENOSPC; limit 0 -> EINVAL). See docs/domain.md, "vhost_iotlb and the entry limit".
    */
   limit?: number;
   /** Initial entry capacity (the buffers grow by doubling). */

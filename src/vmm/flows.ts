@@ -3,7 +3,7 @@
  * only: whether PERSIST is acked at open, and whether the listener is
  * unregistered (INVALIDATE everything) when the device stops.
  *
- *  - workaround: what every QEMU release does (MODEL.md, "QEMU"): stop ->
+ *  - workaround: what every QEMU release does (docs/domain.md, "QEMU", Flows): stop ->
  *    SET_STATUS 0 -> INVALIDATE all -> ... -> UPDATE all (re-pin) -> DRIVER_OK.
  *  - persist: the Dec 2023 series: ack IOTLB_PERSIST, keep the listener; a
  *    reset is SET_STATUS 0 alone. Not applicable where PERSIST is not offered.

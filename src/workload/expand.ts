@@ -92,7 +92,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
   const useVa = (v('devices.useVa') as boolean | undefined) ?? parent === 'vduse';
   if (parent === 'vduse' && !useVa) problems.add(pick['devices.useVa'].path, 'VDUSE maps virtual addresses only (use_va=true)');
   if ((parent === 'mlx5' || parent === 'platform-iommu') && useVa) problems.add(pick['devices.useVa'].path, `${parent} maps physical pages only (use_va=false)`);
-  if (parent === 'vdpa_sim' && useVa && v('kernel') === 'legacy') problems.add(pick['devices.useVa'].path, 'vdpa_sim on legacy kernels (v6.1) has no use_va (MODEL.md: PA only)');
+  if (parent === 'vdpa_sim' && useVa && v('kernel') === 'legacy') problems.add(pick['devices.useVa'].path, 'vdpa_sim on legacy kernels (v6.1) has no use_va (PA only: docs/domain.md, "Parents")');
   const events = expandEvents(pick.events, problems);
   let memlockBytes: number | null = null;
   if (v('memlock') !== 'unlimited') {
