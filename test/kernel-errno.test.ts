@@ -30,7 +30,7 @@ test('every IOTLB message errno path returns what userspace sees and the handler
     { op: 'batch_end', asid: 0 },
     { op: 'iotlb', type: 42 }, // 23: unknown iotlb type
     { op: 'set_group_asid', group: 0, asid: 5 }, // 24
-    { op: 'set_group_asid', group: 9, asid: 0 }, // 25
+    { op: 'set_group_asid', group: 9, asid: 0 }, // 25: past the virtqueues
     { op: 'set_status', status: ['ACKNOWLEDGE', 'DRIVER'] },
     { op: 'set_status', status: ['ACKNOWLEDGE'] }, // 27: clearing a bit
     { op: 'invalidate', iova: '0x900000', size: '0x1000' }, // 28: unmapped range: fine
@@ -52,7 +52,7 @@ test('every IOTLB message errno path returns what userspace sees and the handler
   assert.deepEqual(at(21), ['EFAULT', 'EINVAL']);
   assert.deepEqual(at(23), ['EFAULT', 'EINVAL']);
   assert.deepEqual(at(24), ['EINVAL', 'EINVAL']);
-  assert.deepEqual(at(25), ['EINVAL', 'EINVAL']);
+  assert.deepEqual(at(25), ['ENOBUFS', 'ENOBUFS']);
   assert.deepEqual(at(27), ['EINVAL', 'EINVAL']);
   assert.deepEqual(at(28), [null, null]);
 });

@@ -209,6 +209,7 @@ export class Session {
         useVa,
         nas: r.int('nas', 1, 64, 2),
         ngroups: r.int('ngroups', 1, 64, 2),
+        ...(r.has('nvqs') ? { nvqs: r.int('nvqs', 1, 65535) } : {}),
         iovaRange: { first, last },
         iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : this.overrides.iotlbLimit,
       },

@@ -43,6 +43,8 @@ export interface DeviceConfig {
   variant?: VdpaSimVariant;
   kernel: KernelGeneration;
   useVa: boolean;
+  /** Virtqueues (vdpa->nvqs; vdpa_sim_net: 3, two data queues and the CVQ). Optional: the parent's default. */
+  nvqs?: number;
   /** Address spaces (vdpa->nas) and virtqueue groups (vdpa->ngroups). */
   nas: number;
   ngroups: number;
@@ -81,6 +83,13 @@ const ACCESS_WO = VHOST_ACCESS_WO;
  * the stack succeeds and maps nothing, as 6.12 did for the probe.
  */
 const STACK_END = (1n << 47n) - 4096n;
+
+/**
+ * Virtqueues each parent registers when a script does not say: vdpa_sim_net
+ * VDPASIM_NET_VQ_NUM (3); mlx5 with 8 queue pairs and the CVQ (17), the lab's
+ * default guest; VDUSE and a platform-IOMMU parent as a 1-pair net device.
+ */
+const DEFAULT_NVQS: Record<ParentKind, number> = { vdpa_sim: 3, mlx5: 17, vduse: 3, 'platform-iommu': 3 };
 
 /** pin_user_pages calls take at most one page of struct page pointers. */
 export const PIN_BATCH_PAGES = 512;
@@ -189,9 +198,15 @@ export class VhostVdpa {
     return this.config.iovaRange;
   }
 
-  /** VHOST_VDPA_SET_GROUP_ASID: group or asid out of range EINVAL; no op EOPNOTSUPP. */
+  /**
+   * VHOST_VDPA_SET_GROUP_ASID, a vring ioctl (vhost_vdpa_vring_ioctl): its
+   * index is checked against the virtqueues first (ENOBUFS), then the group
+   * and asid (EINVAL); no op EOPNOTSUPP. Both real kernels answered ENOBUFS
+   * for a group past vdpa_sim_net's 3 queues, whatever the asid.
+   */
   setGroupAsid(group: number, asid: number): OpResult {
     this.counters.ioctls++;
+    if (group >= (this.config.nvqs ?? DEFAULT_NVQS[this.config.parent])) return fail('ENOBUFS');
     if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
     if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
     this.groupAsid[group] = asid;

@@ -28,9 +28,10 @@ export interface ScriptPlan {
   mmapBytes: bigint;
 }
 
-/** vdpa_sim_net's fixed shape (drivers/vdpa/vdpa_sim/vdpa_sim_net.c: VDPASIM_NET_AS_NUM, VDPASIM_NET_GROUP_NUM). */
+/** vdpa_sim_net's fixed shape (drivers/vdpa/vdpa_sim/vdpa_sim_net.c: VDPASIM_NET_AS_NUM, VDPASIM_NET_GROUP_NUM, VDPASIM_NET_VQ_NUM). */
 const SIM_NET_AS = 2;
 const SIM_NET_GROUPS = 2;
+const SIM_NET_VQS = 3;
 
 function lineObjects(text: string): { lineNo: number; obj: Record<string, unknown> }[] {
   const out: { lineNo: number; obj: Record<string, unknown> }[] = [];
@@ -63,6 +64,7 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
       throw new InputError(where('parent'), `a real kernel in a VM has only vdpa_sim, not ${parent} (pass --parent vdpa_sim to run this script there)`);
     }
     if ((obj.nas ?? SIM_NET_AS) !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${String(obj.nas)}`);
+    if ((obj.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(obj.nvqs)}`);
     if ((obj.ngroups ?? SIM_NET_GROUPS) !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${String(obj.ngroups)}`);
     const range = obj.iovaRange as { first?: string; last?: string } | undefined;
     if (range && ((parseU64(range.first ?? '0') ?? 0n) !== 0n || (parseU64(range.last ?? hexMax) ?? U64_MAX) !== U64_MAX)) {

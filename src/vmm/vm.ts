@@ -83,6 +83,7 @@ export class VirtualMachine {
         useVa: d.useVa,
         nas: d.nas,
         ngroups: 2,
+        nvqs: 2 * d.queuePairs + 1,
         iovaRange: { first: 0n, last: U64_MAX },
         iotlbLimit: spec.iotlbLimit ?? undefined,
       };
