@@ -27,6 +27,8 @@ export interface BenchScript {
 }
 
 const GUEST_UADDR = '0x7f0000000000';
+/** max_iotlb_entries for the bench: one entry per 4 KiB page of a 4 GiB guest fits. */
+export const BENCH_IOTLB_LIMIT = 1 << 20;
 const DRIVER_OK = ['ACKNOWLEDGE', 'DRIVER', 'FEATURES_OK', 'DRIVER_OK'];
 
 export function kernelBenchScript(c: KernelBenchCase, cycles: number): BenchScript {
@@ -38,7 +40,11 @@ export function kernelBenchScript(c: KernelBenchCase, cycles: number): BenchScri
     tags.set(lines.length, { phase, cycle });
   };
   const features = ['IOTLB_MSG_V2', 'IOTLB_BATCH', ...(c.flow === 'persist' ? ['IOTLB_PERSIST'] : [])];
-  add('setup', 0, { op: 'open', parent: 'vdpa_sim', kernel: 'reset-map', useVa: false, variant: c.variant });
+  // A 4k guest's map needs one entry per physically contiguous run: far more than the
+  // 2048 that vhost_vdpa.max_iotlb_entries allows by default, so the bench raises it.
+  add('setup', 0, { op: 'open', parent: 'vdpa_sim', kernel: 'reset-map', useVa: false, variant: c.variant, iotlbLimit: BENCH_IOTLB_LIMIT });
+  // QEMU's users raise RLIMIT_MEMLOCK to the guest's size; a process starts at 8 MiB.
+  add('setup', 0, { op: 'setrlimit', memlock: 'unlimited' });
   add('setup', 0, { op: 'mmap', uaddr: GUEST_UADDR, size, backing: c.backing });
   add('setup', 0, { op: 'set_owner' });
   add('setup', 0, { op: 'set_backend_features', features });
