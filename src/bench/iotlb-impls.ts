@@ -65,90 +65,115 @@ export interface Maker {
   empty(): Impl;
 }
 
+// Each implementation's loops are module-level functions taking the table:
+// the bench makes a fresh table (and so fresh wrapper closures) for every
+// cold build, and V8 keeps type feedback per closure once a function literal
+// has made more than one, so a loop written inside the wrapper would start
+// every build in the interpreter. (The wrappers below only forward.)
+
+function radixInsert(tree: RadixIotlb, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) tree.addPages(ps[i], 1, ps[i] + TARGET_DELTA, 3);
+}
+function radixRemove(tree: RadixIotlb, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) tree.deleteParts(ps[i], 0, ps[i], 4095);
+}
+function radixTranslate(tree: RadixIotlb, ps: Float64Array): number {
+  let hits = 0;
+  for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0x123) !== 0) hits++;
+  return hits;
+}
+function radixQuery(tree: RadixIotlb, ps: Float64Array): number {
+  let hits = 0;
+  for (let i = 0; i < ps.length; i++) if (tree.firstId(ps[i], 0, ps[i] + QUERY_PAGES - 1, 4095) !== 0) hits++;
+  return hits;
+}
+function radixRestore(tree: RadixIotlb, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0) === 0) tree.addPages(ps[i], 1, ps[i] + TARGET_DELTA, 3);
+}
+
 function radixImpl(tree: RadixIotlb): Impl {
   return {
     name: 'radix',
-    insertAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) tree.addPages(ps[i], 1, ps[i] + TARGET_DELTA, 3);
-    },
-    removeAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) tree.deleteParts(ps[i], 0, ps[i], 4095);
-    },
-    translateAll: (ps) => {
-      let hits = 0;
-      for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0x123) !== 0) hits++;
-      return hits;
-    },
-    queryAll: (ps) => {
-      let hits = 0;
-      for (let i = 0; i < ps.length; i++) if (tree.firstId(ps[i], 0, ps[i] + QUERY_PAGES - 1, 4095) !== 0) hits++;
-      return hits;
-    },
-    restoreAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) if (tree.translatePage(ps[i], 0) === 0) tree.addPages(ps[i], 1, ps[i] + TARGET_DELTA, 3);
-    },
+    insertAll: (ps) => radixInsert(tree, ps),
+    removeAll: (ps) => radixRemove(tree, ps),
+    translateAll: (ps) => radixTranslate(tree, ps),
+    queryAll: (ps) => radixQuery(tree, ps),
+    restoreAll: (ps) => radixRestore(tree, ps),
   };
+}
+
+function flattenInsert(tree: FlattenTree, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) tree.insert([ps[i], ps[i]], ps[i] + TARGET_DELTA);
+}
+function flattenRemove(tree: FlattenTree, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) tree.remove([ps[i], ps[i]], ps[i] + TARGET_DELTA);
+}
+function flattenTranslate(tree: FlattenTree, ps: Float64Array): number {
+  let hits = 0;
+  for (let i = 0; i < ps.length; i++) {
+    const hit = tree.search([ps[i], ps[i]]);
+    if (hit.length > 0 && hit[0] * 4096 + 0x123 > 0) hits++;
+  }
+  return hits;
+}
+function flattenQuery(tree: FlattenTree, ps: Float64Array): number {
+  let hits = 0;
+  for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i] + QUERY_PAGES - 1]).length > 0) hits++;
+  return hits;
+}
+function flattenRestore(tree: FlattenTree, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i]]).length === 0) tree.insert([ps[i], ps[i]], ps[i] + TARGET_DELTA);
 }
 
 function flattenImpl(tree: FlattenTree): Impl {
   return {
     name: 'flatten-js',
-    insertAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) tree.insert([ps[i], ps[i]], ps[i] + TARGET_DELTA);
-    },
-    removeAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) tree.remove([ps[i], ps[i]], ps[i] + TARGET_DELTA);
-    },
-    translateAll: (ps) => {
-      let hits = 0;
-      for (let i = 0; i < ps.length; i++) {
-        const hit = tree.search([ps[i], ps[i]]);
-        if (hit.length > 0 && hit[0] * 4096 + 0x123 > 0) hits++;
-      }
-      return hits;
-    },
-    queryAll: (ps) => {
-      let hits = 0;
-      for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i] + QUERY_PAGES - 1]).length > 0) hits++;
-      return hits;
-    },
-    restoreAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) if (tree.search([ps[i], ps[i]]).length === 0) tree.insert([ps[i], ps[i]], ps[i] + TARGET_DELTA);
-    },
+    insertAll: (ps) => flattenInsert(tree, ps),
+    removeAll: (ps) => flattenRemove(tree, ps),
+    translateAll: (ps) => flattenTranslate(tree, ps),
+    queryAll: (ps) => flattenQuery(tree, ps),
+    restoreAll: (ps) => flattenRestore(tree, ps),
   };
 }
 
+// One reused pair per lookup: sorted-btree fills it instead of allocating.
+const pair: [number, number] = [0, 0];
+
+function btreeInsert(map: OrderedMap, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) map.set(ps[i], ps[i] + TARGET_DELTA);
+}
+function btreeRemove(map: OrderedMap, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) map.delete(ps[i]);
+}
+function btreeTranslate(map: OrderedMap, ps: Float64Array): number {
+  let hits = 0;
+  for (let i = 0; i < ps.length; i++) {
+    // The entry starting at or below the page; it holds the page if it ends at or after it (here: starts there).
+    const hit = map.getPairOrNextLower(ps[i], pair);
+    if (hit !== undefined && hit[0] === ps[i] && hit[1] * 4096 + 0x123 > 0) hits++;
+  }
+  return hits;
+}
+function btreeQuery(map: OrderedMap, ps: Float64Array): number {
+  let hits = 0;
+  for (let i = 0; i < ps.length; i++) {
+    const hit = map.nextHigherPair(ps[i] - 1, pair);
+    if (hit !== undefined && hit[0] <= ps[i] + QUERY_PAGES - 1) hits++;
+  }
+  return hits;
+}
+function btreeRestore(map: OrderedMap, ps: Float64Array): void {
+  for (let i = 0; i < ps.length; i++) if (!map.has(ps[i])) map.set(ps[i], ps[i] + TARGET_DELTA);
+}
+
 function btreeImpl(map: OrderedMap): Impl {
-  // One reused pair per lookup: sorted-btree fills it instead of allocating.
-  const pair: [number, number] = [0, 0];
   return {
     name: 'sorted-btree',
-    insertAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) map.set(ps[i], ps[i] + TARGET_DELTA);
-    },
-    removeAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) map.delete(ps[i]);
-    },
-    translateAll: (ps) => {
-      let hits = 0;
-      for (let i = 0; i < ps.length; i++) {
-        // The entry starting at or below the page; it holds the page if it ends at or after it (here: starts there).
-        const hit = map.getPairOrNextLower(ps[i], pair);
-        if (hit !== undefined && hit[0] === ps[i] && hit[1] * 4096 + 0x123 > 0) hits++;
-      }
-      return hits;
-    },
-    queryAll: (ps) => {
-      let hits = 0;
-      for (let i = 0; i < ps.length; i++) {
-        const hit = map.nextHigherPair(ps[i] - 1, pair);
-        if (hit !== undefined && hit[0] <= ps[i] + QUERY_PAGES - 1) hits++;
-      }
-      return hits;
-    },
-    restoreAll: (ps) => {
-      for (let i = 0; i < ps.length; i++) if (!map.has(ps[i])) map.set(ps[i], ps[i] + TARGET_DELTA);
-    },
+    insertAll: (ps) => btreeInsert(map, ps),
+    removeAll: (ps) => btreeRemove(map, ps),
+    translateAll: (ps) => btreeTranslate(map, ps),
+    queryAll: (ps) => btreeQuery(map, ps),
+    restoreAll: (ps) => btreeRestore(map, ps),
   };
 }
 
