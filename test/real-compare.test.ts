@@ -9,7 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultProbePath } from '../src/real/probe-path.js';
 import { readPreparedKernel } from '../src/real/vm/index.js';
@@ -60,3 +62,16 @@ for (const kernel of ['6.1', '6.12']) {
     for (const s of out.scripts) for (const l of s.lines) if (l.verdict === 'skipped') assert.ok(['check', 'dump'].includes(l.op), `${s.script}:${l.line} ${l.op} skipped`);
   });
 }
+
+test('a guest larger than a VM on this host can hold is refused before any boot, naming the script', { skip: unavailable('6.12') && !process.env.CI ? unavailable('6.12') : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-big-'));
+  const file = join(dir, 'big.jsonl');
+  const tooBig = `0x${(BigInt(Math.ceil(totalmem() / 2 ** 30)) << 30n).toString(16)}`;
+  writeFileSync(file, [JSON.stringify({ op: 'open', parent: 'vdpa_sim', kernel: 'reset-map' }), JSON.stringify({ op: 'mmap', uaddr: '0x7f0000000000', size: tooBig, backing: 'thp' })].join('\n'));
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [CLI, 'exec', file, '--backend', 'vm:6.12'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /big\.jsonl: mmap: maps \d+ MiB, and a VM holding it needs \d+ MiB: more than 75% of this host's \d+ MiB/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.ok(Date.now() - started < 20_000, 'refused before booting');
+});

@@ -3,6 +3,8 @@
  * kernel. Each script gets vdpa_sim loaded with the parameters its open
  * lines ask for, one vdpasim_net device per device it opens, and the probe.
  */
+import { totalmem } from 'node:os';
+import { InputError } from '../errors.js';
 import type { KernelGeneration } from '../kernel/index.js';
 import { resolveKernel } from './kernels.js';
 import { parseProbeOutput } from './probe-answers.js';
@@ -39,6 +41,8 @@ export function realKernelFacts(name: string): RealKernelFacts {
 /** Room for the guest kernel and busybox beside the scripts' own mappings (TCG allocates lazily). */
 const VM_BASE_MIB = 1024;
 const VM_MIN_MIB = 2048;
+/** At most this share of the host's memory goes to the VM. */
+const HOST_SHARE = 0.75;
 
 function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: RealKernelFacts): VmJob {
   const limit = plan.params.iotlbLimit;
@@ -65,6 +69,12 @@ export async function runScriptsInVm(
   const probePath = requireProbe();
   const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
   const needMiB = Math.max(...plans.map((p) => Number(p.mmapBytes >> 20n)), 0);
+  // The VM's RAM comes out of this host's: refuse a guest it cannot hold before booting.
+  const hostMiB = Math.floor(totalmem() / 2 ** 20);
+  const biggest = plans.findIndex((p) => Number(p.mmapBytes >> 20n) === needMiB);
+  if (needMiB + VM_BASE_MIB > hostMiB * HOST_SHARE) {
+    throw new InputError(`${scripts[biggest].name}: mmap`, `maps ${needMiB} MiB, and a VM holding it needs ${needMiB + VM_BASE_MIB} MiB: more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
+  }
   const run = await runJobsInVm(resolveKernel(kernel).alias, jobs, {
     accel: opts.accel,
     memMiB: Math.max(VM_MIN_MIB, needMiB + VM_BASE_MIB),
