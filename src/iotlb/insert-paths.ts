@@ -29,8 +29,7 @@ const {
   REC_START,
   REC_WORDS,
   TOP_LEVEL,
-  XLAT_PERM_SHIFT,
-  XLAT_VALID,
+  XLAT_MAX_PAGE,
 } = layout;
 const {
   COUNT: CTL_COUNT,
@@ -139,7 +138,7 @@ export class RadixInserts extends RadixSharing {
     const slots = this.slots;
     const r = this.rec;
     const meta = ((PAGE_LAST_OFF << META_LAST_SHIFT) | ((perm & 0xff) << META_PERM_SHIFT)) >>> 0;
-    const xlatPerm = ((perm & 0xff) << XLAT_PERM_SHIFT) | XLAT_VALID;
+    const xlatPerm = perm <= 3 ? 1 + perm : -1; // (perm is checked: 0..255)
     let added = 0;
     for (; added < room; added++) {
       const addr = addrPages[k + added];
@@ -152,10 +151,7 @@ export class RadixInserts extends RadixSharing {
       r[i + REC_LAST] = page + added;
       r[i + REC_ADDR] = addr;
       r[i + REC_META] = meta;
-      const hi = Math.floor(addr / 2 ** 32);
-      const x = leaf + LEAF_XLAT + 2 * slot;
-      slots[x] = addr - hi * 2 ** 32;
-      slots[x + 1] = hi | xlatPerm;
+      slots[leaf + LEAF_XLAT + slot] = xlatPerm > 0 && addr <= XLAT_MAX_PAGE ? addr * 4 + xlatPerm : 0;
       slots[at] = id;
       ids[k + added] = id;
     }

@@ -32,8 +32,7 @@ const {
   REC_START,
   REC_WORDS,
   TOP_LEVEL,
-  XLAT_PERM_SHIFT,
-  XLAT_VALID,
+  XLAT_MAX_PAGE,
 } = layout;
 const {
   SEQ: CTL_SEQ,
@@ -123,24 +122,20 @@ export class RadixPools extends RadixQuery {
 
   /**
    * Writes the translation of leaf `node`'s slot `at` for entry `e` (see
-   * LEAF_XLAT in layout.ts): valid when e is one whole page to a
-   * page-aligned target, else marked invalid. Call it before the slot gets
+   * LEAF_XLAT in layout.ts): non-zero when e is one whole page to a
+   * page-aligned target it can hold, else 0. Call it before the slot gets
    * e: a reader that sees the id then sees its translation.
    */
   protected setXlat(node: number, at: number, e: number): void {
     const s = this.slots;
     const r = this.rec;
     const i = REC_WORDS * e;
-    const x = node + LEAF_XLAT + 2 * (at - node - 1);
+    const x = node + LEAF_XLAT + (at - node - 1);
     const meta = r[i + REC_META];
-    if (r[i + REC_START] === r[i + REC_LAST] && meta < META_ADDR_OFF_SCALE && (meta & WHOLE_PAGE_MASK) === WHOLE_PAGE_META) {
-      const addr = r[i + REC_ADDR];
-      const hi = Math.floor(addr / 2 ** 32);
-      s[x] = addr - hi * 2 ** 32;
-      s[x + 1] = hi | (((meta >>> META_PERM_SHIFT) & 0xff) << XLAT_PERM_SHIFT) | XLAT_VALID;
-    } else {
-      s[x + 1] = 0;
-    }
+    const addr = r[i + REC_ADDR];
+    const perm = meta >>> META_PERM_SHIFT;
+    const whole = r[i + REC_START] === r[i + REC_LAST] && meta < META_ADDR_OFF_SCALE && (meta & WHOLE_PAGE_MASK) === WHOLE_PAGE_META;
+    s[x] = whole && addr <= XLAT_MAX_PAGE && perm <= 3 ? 1 + addr * 4 + perm : 0;
   }
 
   /** Allocates an entry id and writes its 32-byte record. */

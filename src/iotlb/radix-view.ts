@@ -21,9 +21,6 @@ import * as layout from './layout.js';
 const {
   CTL,
   LEAF_XLAT,
-  XLAT_HI_MASK,
-  XLAT_PERM_SHIFT,
-  XLAT_VALID,
   MAX_BUCKET_CHAIN,
   META_ADDR_OFF_SCALE,
   META_LAST_SHIFT,
@@ -181,16 +178,16 @@ export class RadixView {
     v = s[1 - v + ((page >>> 5) & 15)];
     if (!(v < 0)) return v > 0 ? this.hit(v, page, off) : 0;
     // A leaf: a one-page entry of the whole page answers from the leaf's
-    // translation words, without reading its record (see LEAF_XLAT).
+    // translation word, without reading its record (see LEAF_XLAT).
     const leaf = -v;
     const k = page & 31;
     v = s[leaf + 1 + k];
     if (v > 0) {
-      const hi = s[leaf + LEAF_XLAT + 1 + 2 * k];
-      if ((hi & XLAT_VALID) === 0) return this.hit(v, page, off);
-      this.outPage = (hi & XLAT_HI_MASK) * 2 ** 32 + (s[leaf + LEAF_XLAT + 2 * k] >>> 0);
+      const x = s[leaf + LEAF_XLAT + k];
+      if (!(x > 0)) return this.hit(v, page, off);
+      this.outPage = (x - 1) >>> 2;
       this.outOff = off;
-      this.outPerm = (hi >>> XLAT_PERM_SHIFT) & 0xff;
+      this.outPerm = (x - 1) & 3;
       return v;
     }
     return v < 0 ? this.bucketLookup(-v, page, off) : 0;
