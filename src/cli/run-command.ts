@@ -1,7 +1,7 @@
 /** `vdpa-lab run [WORKLOAD]`: the lab's main job. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultThreads, runWorkload, summaryRows, summaryText, type CellResult } from '../runner/index.js';
+import { defaultThreads, parseShard, runWorkload, shardName, SHARD_COUNT_ENV, type ShardSpec, summaryRows, summaryText, type CellResult } from '../runner/index.js';
 import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
 import { loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
@@ -21,6 +21,7 @@ interface RunFlags {
   json?: boolean;
   quiet?: boolean;
   filter?: string[];
+  shard?: ShardSpec;
 }
 
 function progressLine(r: CellResult, done: number, total: number, startMs: number): string {
@@ -41,6 +42,7 @@ export function registerRun(program: Command): void {
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
     .option('-f, --filter <text>', 'run only cells whose label contains this text (case-insensitive; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--shard <I/N|k8s>', `run only shard I of N (numbered from 1; round-robin over the cells sorted by id), in its own --out; k8s: the index from JOB_COMPLETION_INDEX (0-based) and N from ${SHARD_COUNT_ENV}. Join the shards with vdpa-lab merge`, (t: string) => parseShard(t))
     .option('--json', 'print results.json to stdout instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -58,7 +60,8 @@ Examples:
   vdpa-lab run workloads/guest-size-sweep.json --threads 2 --out reports/sweep
   vdpa-lab run workloads/parent-comparison.json --resume --out reports/parents
   vdpa-lab run --filter mlx5 --filter reset-map   # only the mlx5 cells on v6.7+
-  vdpa-lab run --json --quiet > results.json`,
+  vdpa-lab run --json --quiet > results.json
+  vdpa-lab run workloads/parent-comparison.json --shard 2/3 --out parts/shard-2   # then vdpa-lab merge parts/* --out merged`,
     )
     .action(
       action(async (workloadPath: string, o: RunFlags) => {
@@ -77,7 +80,8 @@ Examples:
           resume: o.resume,
           force: o.force,
           samples: o.samples,
-          onStart: (toRun, threads) => progress.update(`${w.workload.name}: ${toRun} of ${w.cells.length} cells to run on ${threads} threads`),
+          shard: o.shard,
+          onStart: (toRun, threads) => progress.update(`${w.workload.name}${o.shard ? ` shard ${shardName(o.shard)}` : ''}: ${toRun} of ${w.cells.length} cells to run on ${threads} threads`),
           onResult: (r, done, total) => progress.update(progressLine(r, done, total, start)),
         });
         progress.done();
@@ -85,7 +89,8 @@ Examples:
         else {
           const count = (s: string) => file.cells.filter((c) => c.status === s).length;
           process.stdout.write(`${summaryText(summaryRows(file.cells))}\n\n`);
-          process.stdout.write(`${file.cells.length} cells: ${count('ok')} ok, ${count('incorrect')} incorrect, ${count('n/a')} n/a, ${count('failed')} failed in ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
+          const shard = o.shard ? `shard ${shardName(o.shard)}: ${file.cells.length} of ${w.cells.length} cells` : `${file.cells.length} cells`;
+          process.stdout.write(`${shard}: ${count('ok')} ok, ${count('incorrect')} incorrect, ${count('n/a')} n/a, ${count('failed')} failed in ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
           for (const c of file.cells.filter((x) => x.status === 'incorrect' || x.status === 'failed')) process.stdout.write(`  ${c.status}: ${c.label}: ${c.reason}\n`);
           process.stdout.write(`results: ${resolve(o.out, 'results.json')}\n`);
         }

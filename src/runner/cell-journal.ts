@@ -18,7 +18,8 @@ import { InputError } from '../errors.js';
 import type { CellResult } from './cell-result.js';
 import { cellSchema, type ResultsFile } from './results-file.js';
 
-const headerSchema = z.object({ kind: z.literal('header'), workloadHash: z.string() });
+/** `shard` ("2/3") is absent for an unsharded run, so journals written before sharding still resume. */
+const headerSchema = z.object({ kind: z.literal('header'), workloadHash: z.string(), shard: z.string().optional() });
 
 export interface JournalOpenOptions {
   /** Continue the journal an earlier run of this workload left. */
@@ -27,6 +28,8 @@ export interface JournalOpenOptions {
   force: boolean;
   /** The flag that named the directory, for errors. */
   flag: string;
+  /** The shard this run is ("2/3"), or null: a journal resumes only the same shard's run. */
+  shard?: string | null;
   onWarning: (message: string) => void;
 }
 
@@ -88,18 +91,24 @@ export class ResultsStream {
    */
   open(workloadHash: string, opts: JournalOpenOptions): Map<string, CellResult> {
     const finished = new Map<string, CellResult>();
-    if (!existsSync(this.jsonlPath)) return this.startFresh(workloadHash, finished);
+    const shard = opts.shard ?? null;
+    if (!existsSync(this.jsonlPath)) return this.startFresh(workloadHash, shard, finished);
     const j = parseJournal(readFileSync(this.jsonlPath));
     if (!opts.resume) {
       // A journal without cells loses nothing when replaced; one with cells only on --force.
       if (j.cells.length > 0 && !opts.force) {
         throw new InputError(opts.flag, `${this.jsonlPath} holds ${j.cells.length} finished cells of an earlier run: --resume continues it, --force discards it and starts over`);
       }
-      return this.startFresh(workloadHash, finished);
+      return this.startFresh(workloadHash, shard, finished);
     }
-    if (j.completeBytes === 0) return this.startFresh(workloadHash, finished); // killed while writing its header
+    if (j.completeBytes === 0) return this.startFresh(workloadHash, shard, finished); // killed while writing its header
     if (j.header === null) throw new InputError(`${this.jsonlPath}: line 1`, 'is not a vdpa-lab journal header: --force starts over, or choose another directory');
     if (j.header.workloadHash !== workloadHash) throw new InputError(this.jsonlPath, 'holds cells of a different workload (its hash differs): use another --out, or run without --resume');
+    const theirs = j.header.shard ?? null;
+    if (theirs !== shard) {
+      const what = (s: string | null) => (s === null ? 'an unsharded run' : `shard ${s}`);
+      throw new InputError(this.jsonlPath, `is the journal of ${what(theirs)}, not of ${what(shard)}: each shard resumes in its own directory (its own --out)`);
+    }
     if (j.tornBytes > 0) {
       truncateSync(this.jsonlPath, j.completeBytes);
       opts.onWarning(`${this.jsonlPath}: cut off a torn last line (${j.tornBytes} bytes of an interrupted write); its cell is run again`);
@@ -113,8 +122,8 @@ export class ResultsStream {
     return finished;
   }
 
-  private startFresh(workloadHash: string, finished: Map<string, CellResult>): Map<string, CellResult> {
-    writeFileAtomic(this.jsonlPath, `${JSON.stringify({ kind: 'header', workloadHash })}\n`);
+  private startFresh(workloadHash: string, shard: string | null, finished: Map<string, CellResult>): Map<string, CellResult> {
+    writeFileAtomic(this.jsonlPath, `${JSON.stringify({ kind: 'header', workloadHash, ...(shard === null ? {} : { shard }) })}\n`);
     this.fd = openSync(this.jsonlPath, 'a');
     return finished;
   }

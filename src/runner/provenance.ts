@@ -4,6 +4,22 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../workload/index.js';
+import type { ShardRecord } from './shard.js';
+
+/** One shard's run, as a merged file keeps it: where it ran and when. */
+export interface PartProvenance {
+  shard: string;
+  host: string;
+  results: string;
+  cells: number;
+  node: string;
+  platform: string;
+  cpu: string;
+  cpus: number;
+  threads: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
 
 export interface Provenance {
   labVersion: string;
@@ -19,6 +35,10 @@ export interface Provenance {
   threads: number;
   startedAt: string;
   finishedAt: string | null;
+  /** A shard's results (`run --shard`): which shard, and every cell of the whole run. */
+  shard?: ShardRecord;
+  /** A merged file (`vdpa-lab merge`): each shard's host and times, in shard order. */
+  parts?: PartProvenance[];
 }
 
 export function gitCommit(): string | null {

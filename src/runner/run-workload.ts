@@ -14,6 +14,7 @@ import { gitCommit, hostFacts, labVersion } from './provenance.js';
 import { ResultsStream } from './cell-journal.js';
 import { RESULTS_SCHEMA, type ResultsFile } from './results-file.js';
 import { acquireRunLock } from './run-lock.js';
+import { cellsOfShard, shardName, shardRecord, type ShardSpec } from './shard.js';
 
 export interface RunOptions {
   out: string;
@@ -30,6 +31,8 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Heap limit per worker in MiB (a cell beyond it fails alone). */
   maxOldGenerationSizeMb?: number;
+  /** Run only this shard's cells (shard.ts); results.json then records the shard and every cell of the whole run. */
+  shard?: ShardSpec;
   /** Tests only: sabotage chosen cells. */
   sabotage?: (cell: CellSpec) => CellTask['sabotage'];
 }
@@ -41,12 +44,15 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
     if (!profiles.has(c.params.profile)) profiles.set(c.params.profile, loadProfile(resolveProfilePath(c.params.profile, w.path)));
   }
   const onWarning = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  // Before the directory is claimed: a shard that would be empty is bad input, and nothing is written.
+  const mine = opts.shard ? { ...w, cells: cellsOfShard(w.cells, opts.shard) } : w;
   const dir = claimOutputDir(opts.out, '--out', 'run');
   const lock = acquireRunLock(dir, '--out', onWarning);
   const stream = new ResultsStream(dir);
   try {
-    const finished = stream.open(w.hash, { resume: opts.resume ?? false, force: opts.force ?? false, flag: '--out', onWarning });
-    const file = await runCells(w, opts, stream, finished, profiles, startedAt);
+    const finished = stream.open(w.hash, { resume: opts.resume ?? false, force: opts.force ?? false, flag: '--out', onWarning, shard: opts.shard ? shardName(opts.shard) : null });
+    const file = await runCells(mine, opts, stream, finished, profiles, startedAt);
+    if (opts.shard) file.provenance.shard = shardRecord(w.cells, opts.shard);
     stream.finish(file);
     return file;
   } finally {
