@@ -50,7 +50,7 @@ test('two results files: side by side, with deltas', async () => {
   await writeReport([run.path, other.path], { out, noPng: true });
   const md = readFileSync(join(out, 'summary.md'), 'utf8');
   assert.match(md, /## Changes against small \(/);
-  assert.match(md, /No modeled figure changed\./, 'same workload and seed: identical modeled figures');
+  assert.match(md, /No modeled figure changed in the 24 paired cell\(s\)\./, 'same workload and seed: identical modeled figures');
   const spec = JSON.parse(readFileSync(join(out, 'pages-pinned.vl.json'), 'utf8'));
   assert.equal(new Set(spec.data.values.map((v: { run: string }) => v.run)).size, 2);
 });

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { claimOutputDir } from '../output-path.js';
 import { textTable } from '../text-format.js';
+import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { loadWorkload, PACKAGE_ROOT, type CellSpec } from '../workload/index.js';
 import { DEFAULT_WORKLOAD } from './run-command.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
@@ -25,9 +26,13 @@ function pickCell(cells: CellSpec[], which: string | undefined): CellSpec {
     if (!c) throw new InputError('--cell', `index ${which} is out of range (the workload has ${cells.length} cells)`);
     return c;
   }
-  const matches = cells.filter((c) => c.id === which || c.label.includes(which));
-  if (matches.length !== 1) throw new InputError('--cell', `'${which}' matches ${matches.length} cells (give an index, an id, or a unique part of a label)`);
-  return matches[0];
+  const labels = distinctLabels(cells);
+  const byId = cells.find((c) => c.id === which);
+  if (byId) return byId;
+  const matches = cells.filter((c) => labelMatches(labels.get(c.id)!, which));
+  if (matches.length === 1) return matches[0];
+  const shown = matches.slice(0, 4).map((c) => `${cells.indexOf(c)}: ${labels.get(c.id)}`).join('; ');
+  throw new InputError('--cell', `'${which}' matches ${matches.length} cells${matches.length ? ` (${shown}${matches.length > 4 ? '; ...' : ''})` : ''}: give an index, an id, or whole words of one label`);
 }
 
 function findClinic(): string | null {
@@ -59,7 +64,7 @@ export function registerProfile(program: Command): void {
     .command('profile')
     .description('profile one cell of a workload: clinic flame if it works here, else node --cpu-prof')
     .argument('[workload]', 'a workload JSON file', DEFAULT_WORKLOAD)
-    .option('--cell <which>', 'cell index, id, or a unique part of its label (default: the first cell)')
+    .option('--cell <which>', 'cell index, id, or whole words of its label, e.g. "mlx5 persist 4GiB profile=mlx5-2024" (default: the first cell)')
     .option('-o, --out <dir>', 'output directory', 'reports/profiles')
     .option('--tool <tool>', 'auto | clinic | cpu-prof', 'auto')
     .addHelpText(
@@ -80,7 +85,7 @@ Examples:
         const w = loadWorkload(workloadPath);
         const cell = pickCell(w.cells, o.cell);
         const out = claimOutputDir(o.out, '--out', 'profile');
-        process.stderr.write(`profiling ${cell.label} (${cell.id})\n`);
+        process.stderr.write(`profiling ${distinctLabels(w.cells).get(cell.id)} (${cell.id})\n`);
         if (o.tool !== 'cpu-prof') {
           const clinic = findClinic();
           if (clinic) {

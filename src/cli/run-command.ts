@@ -8,6 +8,7 @@ import { loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
 import { nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
+import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
 
 export const DEFAULT_WORKLOAD = resolve(PACKAGE_ROOT, 'workloads/default.json');
@@ -41,7 +42,7 @@ export function registerRun(program: Command): void {
     .option('--resume', 'skip cells the results directory already holds for this workload')
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
-    .option('-f, --filter <text>', 'run only cells whose label contains this text (case-insensitive; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-f, --filter <text>', 'run only cells whose label holds these whole words (case-insensitive: 4GiB is not 64GiB; varying parameters as name=value, e.g. profile=mlx5-2024; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--shard <I/N|k8s>', `run only shard I of N (numbered from 1; round-robin over the cells sorted by id), in its own --out; k8s: the index from JOB_COMPLETION_INDEX (0-based) and N from ${SHARD_COUNT_ENV}. Join the shards with vdpa-lab merge`, (t: string) => parseShard(t))
     .option('--json', 'print results.json to stdout instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')
@@ -67,8 +68,8 @@ Examples:
       action(async (workloadPath: string, o: RunFlags) => {
         const w = loadWorkload(workloadPath);
         if (o.filter) {
-          const want = o.filter.map((f) => f.toLowerCase());
-          const kept = w.cells.filter((c) => want.every((f) => c.label.toLowerCase().includes(f)));
+          const labels = distinctLabels(w.cells);
+          const kept = w.cells.filter((c) => o.filter!.every((f) => labelMatches(labels.get(c.id)!, f)));
           if (kept.length === 0) throw new InputError('--filter', `${o.filter.map((f) => `'${f}'`).join(' and ')} matches none of the ${w.cells.length} cells`);
           w.cells = kept;
         }

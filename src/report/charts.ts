@@ -1,134 +1,152 @@
 /**
  * The report's Vega-Lite specs, built from cell rows (which come from
  * results files). Every axis names its unit and whether the figure is
- * modeled or measured. With several runs, each chart separates them.
+ * modeled or measured. With several runs, each chart separates them, the
+ * reference first.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { PHASES } from '../cost/index.js';
+import { BAR_WIDTH, barsPerCell, base, fmtMs, keyAxis, runColor, runOffset, type Chart } from './chart-parts.js';
 import type { CellRow } from './rows.js';
+import { fmtChange, pairingLine, type Deltas } from './deltas.js';
 
-export interface Chart {
-  name: string;
-  title: string;
-  spec: TopLevelSpec;
+export { REPORT_FONT, type Chart } from './chart-parts.js';
+
+const MODELED = ['MODELED: counters x cost-profile prices (virtual time, deterministic)', 'cells flagged incorrect are left out'];
+const fmtCount = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function resetCost(resets: CellRow[], runs: string[]): Chart {
+  const multi = runs.length > 1;
+  const values = resets.map((r) => ({ ...r, line: r.extras ? `${r.flow} ${r.extras}` : r.flow, series: `${r.run} ${r.series}` }));
+  return {
+    name: 'reset-cost',
+    title: 'Cost of one device reset vs guest size',
+    spec: {
+      ...base('Cost of one device reset vs guest size', MODELED, values),
+      mark: { type: 'line', point: true, tooltip: true },
+      encoding: {
+        x: { field: 'guestGiB', type: 'quantitative', scale: { type: 'log' }, title: 'guest RAM (GiB, log)' },
+        y: { field: 'modeledPerResetMs', type: 'quantitative', scale: { type: 'log' }, title: 'modeled ms per reset (log)' },
+        color: { field: 'line', type: 'nominal', title: 'flow' },
+        ...(multi ? { strokeDash: { field: 'run', type: 'nominal', title: 'run', sort: runs, scale: { domain: runs } }, shape: { field: 'run', type: 'nominal', title: 'run', sort: runs, scale: { domain: runs } } } : {}),
+        detail: { field: 'series' },
+        tooltip: [{ field: 'cell' }, { field: 'run' }, { field: 'modeledPerResetMs', title: 'ms per reset' }],
+        column: { field: 'setup', type: 'nominal', title: 'parent' },
+        row: { field: 'kernel', type: 'nominal', title: 'kernel' },
+      },
+      width: 300,
+      height: 220,
+    } as unknown as TopLevelSpec,
+  };
 }
 
-/** The font the SVG text is measured with and the PNG is drawn with. */
-export const REPORT_FONT = 'DejaVu Sans';
-
-const CONFIG = { font: REPORT_FONT, axis: { labelLimit: 320 }, legend: { labelLimit: 320 } };
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-
-function base(title: string, subtitle: string | string[], values: object[]): Pick<TopLevelSpec, '$schema' | 'title' | 'data' | 'config'> {
-  return { $schema: SCHEMA, title: { text: title, subtitle }, data: { values }, config: CONFIG } as Pick<TopLevelSpec, '$schema' | 'title' | 'data' | 'config'>;
-}
-
-/**
- * A horizontal bar per cell; several runs sit side by side (yOffset),
- * coloured by run. On a log axis bars have no zero to start from (they
- * collapse to nothing), so log charts draw a dot per cell instead.
- */
-function barsPerCell(name: string, title: string, subtitle: string | string[], rows: object[], field: string, axis: string, multi: boolean, log = false): Chart {
-  const spec = {
-    ...base(title, subtitle, rows),
-    width: 560,
-    mark: log ? { type: 'point', filled: true, size: 90, tooltip: true } : { type: 'bar', tooltip: true },
-    encoding: {
-      y: { field: 'cell', type: 'nominal', title: null, sort: null },
-      x: { field, type: 'quantitative', title: axis, ...(log ? { scale: { type: 'log' } } : {}) },
-      ...(multi ? { color: { field: 'run', type: 'nominal', title: 'run' }, yOffset: { field: 'run' } } : {}),
-    },
-  } as unknown as TopLevelSpec;
-  return { name, title, spec };
+function phases(resets: CellRow[], runs: string[]): Chart {
+  const multi = runs.length > 1;
+  const phaseRows = resets.flatMap((r) => PHASES.map((phase) => ({ run: r.run, key: r.key, cell: r.cell, phase, ms: r.modeledPhasesMs![phase] })));
+  const totals = resets.map((r) => ({ run: r.run, key: r.key, cell: r.cell, total: r.modeledPerResetMs!, text: fmtMs(r.modeledPerResetMs!) }));
+  const y = keyAxis(resets);
+  const offset = multi ? { yOffset: runOffset(runs) } : {};
+  return {
+    name: 'phases',
+    title: 'Where one reset spends its time',
+    spec: {
+      ...base('Where one reset spends its time', [...MODELED, ...(multi ? ['runs side by side per cell, the reference on top'] : [])], []),
+      width: BAR_WIDTH,
+      layer: [
+        {
+          data: { values: phaseRows },
+          mark: { type: 'bar', tooltip: true, ...(multi ? { stroke: 'white', strokeWidth: 0.5 } : {}) },
+          encoding: { y, x: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'modeled ms per reset' }, color: { field: 'phase', type: 'nominal', title: 'phase', scale: { domain: [...PHASES] } }, ...offset },
+        },
+        { data: { values: totals }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'total', type: 'quantitative' }, text: { field: 'text' }, ...offset } },
+      ],
+    } as unknown as TopLevelSpec,
+  };
 }
 
 export function buildCharts(rows: CellRow[], runs: string[]): Chart[] {
-  const multi = runs.length > 1;
   // An incorrect cell skipped work it needed (the naive flow): its cost is not a cost, so no cost chart shows it.
   const ran = rows.filter((r) => r.status === 'ok');
+  const shown = rows.filter((r) => r.status === 'ok' || r.status === 'n/a');
   const resets = ran.filter((r) => r.modeledPerResetMs !== null && r.modeledPerResetMs > 0);
   const charts: Chart[] = [];
-  const modeled = ['MODELED: counters x cost-profile prices (virtual time, deterministic)', 'cells flagged incorrect are left out'];
-
-  if (resets.length) {
-    charts.push({
-      name: 'reset-cost',
-      title: 'Cost of one device reset vs guest size',
-      spec: {
-        ...base('Cost of one device reset vs guest size', modeled, resets),
-        mark: { type: 'line', point: true, tooltip: true },
-        encoding: {
-          x: { field: 'guestGiB', type: 'quantitative', scale: { type: 'log' }, title: 'guest RAM (GiB, log)' },
-          y: { field: 'modeledPerResetMs', type: 'quantitative', scale: { type: 'log' }, title: 'modeled ms per reset (log)' },
-          color: { field: 'flow', type: 'nominal', title: 'flow' },
-          ...(multi ? { strokeDash: { field: 'run', type: 'nominal', title: 'run' } } : {}),
-          detail: { field: 'run' },
-          column: { field: 'setup', type: 'nominal', title: 'parent' },
-          row: { field: 'kernel', type: 'nominal', title: 'kernel' },
-        },
-        width: 220,
-        height: 160,
-      } as unknown as TopLevelSpec,
-    });
-
-    const phaseRows = resets.flatMap((r) => PHASES.map((phase) => ({ run: r.run, cell: r.cell, phase, ms: r.modeledPhasesMs![phase] })));
-    charts.push({
-      name: 'phases',
-      title: 'Where one reset spends its time',
-      spec: {
-        ...base('Where one reset spends its time', modeled, phaseRows),
-        width: 560,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          y: { field: 'cell', type: 'nominal', title: null, sort: null },
-          x: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'modeled ms per reset' },
-          color: { field: 'phase', type: 'nominal', title: 'phase', scale: { domain: [...PHASES] } },
-          ...(multi ? { row: { field: 'run', type: 'nominal', title: 'run' } } : {}),
-        },
-      } as unknown as TopLevelSpec,
-    });
-  }
+  if (resets.length) charts.push(resetCost(resets, runs), phases(resets, runs));
 
   const ratios = ratioRows(ran);
   if (ratios.length) {
-    charts.push(barsPerCell('ratio', 'Workaround / persist', [...modeled, 'cost per reset: workaround divided by persist on the same setup'], ratios, 'ratio', 'workaround / persist, modeled (x, log)', multi, true));
+    charts.push(barsPerCell('ratio', 'Workaround / persist', [...MODELED, 'cost per reset: workaround divided by persist on the same setup'], ratios, 'workaround / persist, modeled (x, log)', runs, (v) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}x`, true));
   }
-  const pinned = ran.filter((r) => r.modeledPagesPinnedPerReset !== null);
-  if (pinned.length) charts.push(barsPerCell('pages-pinned', 'Pages pinned per reset', modeled, pinned, 'modeledPagesPinnedPerReset', 'modeled 4 KiB pages pinned per reset', multi));
-  const blackout = ran.filter((r) => r.modeledBlackoutMs !== null);
-  if (blackout.length) charts.push(barsPerCell('dma-blackout', 'DMA blackout per reset', [...modeled, 'time during which device 0 cannot translate all of guest RAM'], blackout, 'modeledBlackoutMs', 'modeled ms of DMA blackout per reset', multi));
-
+  const pinned = shown.filter((r) => r.status === 'n/a' || r.modeledPagesPinnedPerReset !== null);
+  if (pinned.some((r) => r.modeledPagesPinnedPerReset !== null)) {
+    charts.push(barsPerCell('pages-pinned', 'Pages pinned per reset', ['MODELED: 4 KiB pages the kernel model pinned per reset (a count from the model, not priced time)', 'cells flagged incorrect are left out; 0 = the flow pins nothing on a reset'], pinned.map((r) => ({ run: r.run, key: r.key, cell: r.cell, value: r.modeledPagesPinnedPerReset })), 'modeled 4 KiB pages pinned per reset', runs, fmtCount));
+  }
+  const blackout = shown.filter((r) => r.status === 'n/a' || r.modeledBlackoutMs !== null);
+  if (blackout.some((r) => r.modeledBlackoutMs !== null)) {
+    charts.push(barsPerCell('dma-blackout', 'DMA blackout per reset', [...MODELED, 'time during which device 0 cannot translate all of guest RAM; 0 = never blind'], blackout.map((r) => ({ run: r.run, key: r.key, cell: r.cell, value: r.modeledBlackoutMs })), 'modeled ms of DMA blackout per reset', runs, fmtMs));
+  }
   const dma = rows.filter((r) => r.measuredDmaFailedShare !== null);
   if (dma.length) {
-    charts.push(barsPerCell('dma-failures', 'Failed DMA translations during resets', ['MEASURED: share of reader-thread translations of mapped guest RAM that the device view could not answer', 'depends on thread timing on the machine that ran it'], dma, 'measuredDmaFailedShare', 'measured share of failed translations', multi));
+    charts.push(barsPerCell('dma-failures', 'Failed DMA translations during resets', ['MEASURED: share of reader-thread translations of mapped guest RAM that the device view could not answer', 'depends on thread timing on the machine that ran it; 0 = none failed'], dma.map((r) => ({ run: r.run, key: r.key, cell: r.cell, value: r.measuredDmaFailedShare })), 'measured share of failed translations', runs, (v) => `${(v * 100).toFixed(1)}%`));
   }
-
-  const wall = rows.flatMap((r) => r.measuredWallMs.map((ms) => ({ run: r.run, cell: r.cell, ms })));
-  if (wall.length) {
-    charts.push({
-      name: 'wall-time',
-      title: "The simulator's own wall time per reset cycle",
-      spec: {
-        ...base("The simulator's own wall time per reset cycle", 'MEASURED: wall clock of vdpa-lab on the machine that ran it (tinybench samples); not a kernel figure', wall),
-        width: 560,
-        mark: { type: 'boxplot', extent: 'min-max' },
-        encoding: {
-          y: { field: 'cell', type: 'nominal', title: null, sort: null },
-          x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'measured wall ms per simulated reset cycle (log)' },
-          ...(multi ? { color: { field: 'run', type: 'nominal', title: 'run' }, yOffset: { field: 'run' } } : {}),
-        },
-      } as unknown as TopLevelSpec,
-    });
-  }
+  const wall = rows.flatMap((r) => r.measuredWallMs.map((ms) => ({ run: r.run, key: r.key, cell: r.cell, ms })));
+  if (wall.length) charts.push(wallTime(wall, runs));
   return charts;
 }
 
-/** workaround / persist per run and setup (the persist cell of the same setup). */
-export function ratioRows(rows: CellRow[]): { run: string; cell: string; ratio: number }[] {
-  const out: { run: string; cell: string; ratio: number }[] = [];
+function wallTime(wall: { run: string; key: string; cell: string; ms: number }[], runs: string[]): Chart {
+  const multi = runs.length > 1;
+  return {
+    name: 'wall-time',
+    title: "The simulator's own wall time per reset cycle",
+    spec: {
+      ...base("The simulator's own wall time per reset cycle", 'MEASURED: wall clock of vdpa-lab on the machine that ran it (tinybench samples); not a kernel figure', wall),
+      width: BAR_WIDTH,
+      mark: { type: 'boxplot', extent: 'min-max' },
+      encoding: {
+        y: keyAxis(wall),
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'measured wall ms per simulated reset cycle (log)' },
+        ...(multi ? { color: runColor(runs), yOffset: runOffset(runs) } : {}),
+      },
+    } as unknown as TopLevelSpec,
+  };
+}
+
+/** workaround / persist per run and setup (the persist cell of the same setup, every other parameter equal). */
+export function ratioRows(rows: CellRow[]): { run: string; key: string; cell: string; value: number }[] {
+  const out: { run: string; key: string; cell: string; value: number }[] = [];
   for (const w of rows.filter((r) => r.flow === 'workaround' && r.modeledPerResetMs)) {
-    const p = rows.find((r) => r.run === w.run && r.flow === 'persist' && r.setup === w.setup && r.kernel === w.kernel && r.guest === w.guest && r.modeledPerResetMs);
-    if (p) out.push({ run: w.run, cell: `${w.setup} ${w.kernel} ${w.guest}`, ratio: w.modeledPerResetMs! / p.modeledPerResetMs! });
+    const p = rows.find((r) => r.run === w.run && r.flow === 'persist' && r.group === w.group && r.modeledPerResetMs);
+    if (p) out.push({ run: w.run, key: `${w.key} / ${p.key}`, cell: w.group, value: w.modeledPerResetMs! / p.modeledPerResetMs! });
   }
   return out;
+}
+
+/** Current vs reference per paired cell, in % (the bar) and absolute (its text). */
+export function deltaChart(d: Deltas, runs: string[]): Chart | null {
+  const values = d.rows.map((r) => ({
+    run: r.run,
+    key: r.key,
+    cell: r.cell,
+    value: r.change === null ? null : r.change * 100,
+    text: r.change === null ? 'n/a' : r.deltaNs === 0 ? '0 (no change)' : `${fmtChange(r.change)} (${r.deltaNs! > 0 ? '+' : ''}${fmtMs(r.deltaNs! / 1e6)})`,
+  }));
+  if (values.length === 0) return null;
+  const others = runs.slice(1);
+  const multi = others.length > 1;
+  const y = keyAxis(values);
+  const offset = multi ? { yOffset: runOffset(others) } : {};
+  const title = `Change against ${runs[0]}`;
+  return {
+    name: 'delta',
+    title,
+    spec: {
+      ...base(title, ['MODELED: cost per reset of each paired cell, (run - reference) / reference; text: the change in % and absolute', d.pairings.map((p) => pairingLine(p, runs[0])).join('; ')], values.map((v) => ({ ...v, at: v.value ?? 0 }))),
+      width: BAR_WIDTH,
+      layer: [
+        { mark: { type: 'bar', tooltip: true }, encoding: { y, x: { field: 'value', type: 'quantitative', title: `modeled cost per reset, % change against ${runs[0]}` }, color: { field: 'run', type: 'nominal', title: 'run', scale: { domain: others }, legend: { orient: 'bottom' } }, ...offset } },
+        { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'at', type: 'quantitative' }, text: { field: 'text' }, ...offset } },
+        { mark: { type: 'rule', color: '#555' }, encoding: { x: { datum: 0 } } },
+      ],
+    } as unknown as TopLevelSpec,
+  };
 }

@@ -1,38 +1,68 @@
 /**
- * Side-by-side figures of two or more runs: cells are matched by id (a hash
- * of their parameters), the first run is the reference. MODELED figures.
+ * Side-by-side figures of two or more runs: cells are paired by id (a hash
+ * of their parameters) or by the --match key; the first run is the
+ * reference. MODELED figures. What did not pair is counted and listed,
+ * never passed off as "unchanged".
  */
-import type { LabelledResults } from './rows.js';
+import type { MatchField } from './match.js';
+import { keyedCells } from './match.js';
+import { labelsOf, type LabelledResults } from './rows.js';
 
 export interface DeltaRow {
+  key: string;
   cell: string;
   run: string;
   referenceNs: number | null;
   otherNs: number | null;
+  /** other - reference, or null when either side has no figure. */
+  deltaNs: number | null;
   /** (other - reference) / reference, or null when either side has no figure. */
   change: number | null;
 }
 
-export function deltaRows(runs: LabelledResults[]): { rows: DeltaRow[]; unmatched: string[] } {
+export interface Pairing {
+  run: string;
+  /** Cells of this run that found a counterpart in the reference. */
+  matched: number;
+  cells: number;
+}
+
+export interface Deltas {
+  rows: DeltaRow[];
+  pairings: Pairing[];
+  unmatched: string[];
+}
+
+export function deltaRows(runs: LabelledResults[], match: MatchField[] | null = null): Deltas {
   const [ref, ...others] = runs;
+  const labels = labelsOf(runs);
   const rows: DeltaRow[] = [];
   const unmatched: string[] = [];
-  const refCells = new Map(ref.file.cells.map((c) => [c.id, c]));
+  const pairings: Pairing[] = [];
+  const refCells = keyedCells(ref.file.cells, match, ref.run);
   for (const o of others) {
-    for (const c of o.file.cells) {
-      const r = refCells.get(c.id);
+    const mine = keyedCells(o.file.cells, match, o.run);
+    let matched = 0;
+    for (const [key, c] of mine) {
+      const r = refCells.get(key);
       if (!r) {
-        unmatched.push(`${o.run}: ${c.label}`);
+        unmatched.push(`${o.run} only: ${labels.get(c.id)}`);
         continue;
       }
+      matched++;
       const a = r.modeled?.perResetNs ?? null;
       const b = c.modeled?.perResetNs ?? null;
-      rows.push({ cell: c.label, run: o.run, referenceNs: a, otherNs: b, change: a && b !== null ? (b - a) / a : null });
+      rows.push({ key, cell: labels.get(r.id)!, run: o.run, referenceNs: a, otherNs: b, deltaNs: a !== null && b !== null ? b - a : null, change: a && b !== null ? (b - a) / a : null });
     }
-    const ids = new Set(o.file.cells.map((c) => c.id));
-    for (const c of ref.file.cells) if (!ids.has(c.id)) unmatched.push(`${ref.run} only: ${c.label}`);
+    for (const [key, c] of refCells) if (!mine.has(key)) unmatched.push(`${ref.run} only (not in ${o.run}): ${labels.get(c.id)}`);
+    pairings.push({ run: o.run, matched, cells: mine.size });
   }
-  return { rows, unmatched };
+  return { rows, pairings, unmatched };
+}
+
+/** "8 of 8 cells of B matched a cell of A" per run: said before any delta, so 0 cannot read as "no change". */
+export function pairingLine(p: Pairing, reference: string): string {
+  return `${p.matched} of ${p.cells} cells of ${p.run} matched a cell of ${reference}`;
 }
 
 export function fmtChange(x: number | null): string {

@@ -5,10 +5,12 @@
  * waits for it); embed failures go to console.error.
  */
 import { fmtDuration } from '../text-format.js';
-import { SUMMARY_HEADER, summaryCells, summaryRows } from '../runner/index.js';
+import { summaryRows } from '../runner/index.js';
+import { summaryCells, summaryHeader } from '../runner/summary.js';
 import { browserBundles } from './bundles.js';
 import type { Chart } from './charts.js';
-import { deltaRows, fmtChange } from './deltas.js';
+import { pairingLine, type Deltas } from './deltas.js';
+import { DELTA_HEADER, deltaCells } from './markdown.js';
 import type { LabelledResults } from './rows.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -32,18 +34,19 @@ function provenance(r: LabelledResults): string {
   return table(['', ''], rows);
 }
 
-export function indexHtml(runs: LabelledResults[], charts: Chart[]): string {
+export function indexHtml(runs: LabelledResults[], charts: Chart[], d: Deltas | null): string {
   const b = browserBundles();
   const sections = runs
     .map((r) => {
-      const rows = summaryRows(r.file.cells).map(summaryCells);
-      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(SUMMARY_HEADER, rows)}`;
+      const rows = summaryRows(r.file.cells);
+      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(summaryHeader(rows), rows.map(summaryCells))}`;
     })
     .join('\n');
   let deltas = '';
-  if (runs.length > 1) {
-    const { rows } = deltaRows(runs);
-    deltas = `<h2>Changes against ${esc(runs[0].run)} (modeled cost per reset)</h2>${table(['cell', 'run', runs[0].run, 'this run', 'change'], rows.map((d) => [d.cell, d.run, fmtDuration(d.referenceNs), fmtDuration(d.otherNs), fmtChange(d.change)]))}`;
+  if (d) {
+    const ref = runs[0].run;
+    deltas = `<h2>Changes against ${esc(ref)} (modeled cost per reset)</h2>${d.pairings.map((p) => `<p>${esc(pairingLine(p, ref))}.</p>`).join('')}${table(DELTA_HEADER(ref), d.rows.map(deltaCells))}`;
+    if (d.unmatched.length) deltas += `<p>Cells without a counterpart:</p><ul>${d.unmatched.map((u) => `<li>${esc(u)}</li>`).join('')}</ul>`;
   }
   const divs = charts.map((c, i) => `<section><h3>${esc(c.title)}</h3><div id="chart-${i}" class="chart"></div><p class="files">${esc(c.name)}.vl.json · ${esc(c.name)}.svg · ${esc(c.name)}.png</p></section>`).join('\n');
   return `<!doctype html>

@@ -1,10 +1,13 @@
 /** summary.md: what a PR comment needs, in GitHub-flavoured markdown. */
-import { summaryMarkdown, summaryRows } from '../runner/index.js';
+import { summaryRows } from '../runner/index.js';
+import { summaryMarkdown } from '../runner/summary.js';
 import { fmtDuration, markdownTable } from '../text-format.js';
-import { deltaRows, fmtChange } from './deltas.js';
+import { fmtChange, pairingLine, type Deltas } from './deltas.js';
 import type { LabelledResults } from './rows.js';
 
-export function summaryMd(runs: LabelledResults[], chartNames: string[]): string {
+export const DELTA_HEADER = (ref: string) => ['cell', 'run', ref, 'this run', 'change', 'change %'];
+
+export function summaryMd(runs: LabelledResults[], chartNames: string[], deltas: Deltas | null): string {
   const out: string[] = ['# vdpa-lab report', ''];
   for (const r of runs) {
     const p = r.file.provenance;
@@ -13,13 +16,19 @@ export function summaryMd(runs: LabelledResults[], chartNames: string[]): string
     const bad = r.file.cells.filter((c) => c.status === 'incorrect' || c.status === 'failed');
     if (bad.length) out.push(...bad.map((c) => `- **${c.status}**: ${c.label}: ${c.reason}`), '');
   }
-  if (runs.length > 1) {
-    const { rows, unmatched } = deltaRows(runs);
-    out.push(`## Changes against ${runs[0].run} (modeled cost per reset)`, '');
-    const changed = rows.filter((r) => r.referenceNs !== r.otherNs);
-    out.push(changed.length ? markdownTable(['cell', 'run', runs[0].run, 'this run', 'change'], changed.map((r) => [r.cell, r.run, fmtDuration(r.referenceNs), fmtDuration(r.otherNs), fmtChange(r.change)])) : 'No modeled figure changed.', '');
-    if (unmatched.length) out.push('Cells without a counterpart:', '', ...unmatched.map((u) => `- ${u}`), '');
+  if (deltas) {
+    const ref = runs[0].run;
+    out.push(`## Changes against ${ref} (modeled cost per reset)`, '', ...deltas.pairings.map((p) => `${pairingLine(p, ref)}.`), '');
+    const changed = deltas.rows.filter((r) => r.referenceNs !== r.otherNs);
+    const paired = deltas.rows.length;
+    if (changed.length) out.push(markdownTable(DELTA_HEADER(ref), changed.map(deltaCells)), '');
+    else if (paired) out.push(`No modeled figure changed in the ${paired} paired cell(s).`, '');
+    if (deltas.unmatched.length) out.push('Cells without a counterpart:', '', ...deltas.unmatched.map((u) => `- ${u}`), '');
   }
   out.push(`Charts: ${chartNames.map((n) => `\`${n}.svg\``).join(', ')}. Modeled figures are deterministic; measured figures are the simulator's own wall clock.`, '');
   return out.join('\n');
+}
+
+export function deltaCells(r: Deltas['rows'][number]): string[] {
+  return [r.cell, r.run, fmtDuration(r.referenceNs), fmtDuration(r.otherNs), r.deltaNs === null ? '-' : `${r.deltaNs > 0 ? '+' : ''}${fmtDuration(r.deltaNs)}`, fmtChange(r.change)];
 }

@@ -2,10 +2,16 @@
  * Flat rows for charts, derived only from results files: one per cell and
  * run. Modeled figures in ms (ns / 1e6) and measured samples in ms are kept
  * in separately named fields so a chart cannot mix them by accident.
+ *
+ * Charts key cells by `key` (the cell id, or the `--match` key), never by
+ * label; `cell` is the label a reader sees, with every parameter that varies
+ * among the charted cells.
  */
 import { PHASES, type Phase } from '../cost/index.js';
-import type { ResultsFile } from '../runner/index.js';
+import type { CellResult, ResultsFile } from '../runner/index.js';
+import { distinctLabels } from '../runner/summary.js';
 import { formatBytes, setupLabel } from '../workload/index.js';
+import { matchKeyOf, type MatchField } from './match.js';
 
 export interface LabelledResults {
   /** Short name for this run in charts and tables. */
@@ -17,7 +23,16 @@ export interface LabelledResults {
 export interface CellRow {
   run: string;
   id: string;
+  /** What charts group and pair by: the id, or the values of the --match fields. */
+  key: string;
+  /** The label readers see (distinct among the charted cells). */
   cell: string;
+  /** The cell's label without its flow: what workaround and persist of one setup share. */
+  group: string;
+  /** The varying parameters the cell's own label leaves out ("profile=mlx5-2024"), or ''. */
+  extras: string;
+  /** The label without the guest size: one line of a cost-vs-size chart. */
+  series: string;
   setup: string;
   parent: string;
   kernel: string;
@@ -36,17 +51,31 @@ export interface CellRow {
 
 const ms = (ns: number | null | undefined) => (ns === null || ns === undefined ? null : ns / 1e6);
 
-export function cellRows(runs: LabelledResults[]): CellRow[] {
+/** Labels made distinct over the cells of every run (a cell id names the same parameters in each). */
+export function labelsOf(runs: LabelledResults[]): Map<string, string> {
+  const byId = new Map<string, CellResult>();
+  for (const r of runs) for (const c of r.file.cells) if (!byId.has(c.id)) byId.set(c.id, c);
+  return distinctLabels([...byId.values()]);
+}
+
+export function cellRows(runs: LabelledResults[], match: MatchField[] | null = null): CellRow[] {
+  const labels = labelsOf(runs);
   return runs.flatMap(({ run, file }) =>
     file.cells.map((c) => {
       const p = c.params;
       const setup = setupLabel(p);
       const guest = `${formatBytes(p.guestBytes)} ${p.backing}`;
       const phases = c.modeled?.perResetPhases;
+      const cell = labels.get(c.id)!;
+      const size = `${formatBytes(p.guestBytes)}${p.dimms.length ? `+${p.dimms.length}dimm` : ''}`;
       return {
         run,
         id: c.id,
-        cell: `${setup} ${p.kernel} ${p.flow} ${guest}`,
+        key: matchKeyOf(c, match),
+        cell,
+        group: cell.split(' ').filter((t) => t !== p.flow).join(' '),
+        extras: cell.slice(c.label.length).trim(),
+        series: cell.split(' ').filter((t) => t !== size).join(' '),
         setup,
         parent: p.parent,
         kernel: p.kernel,

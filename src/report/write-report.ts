@@ -11,7 +11,9 @@ import { fsyncDir, uniqueSibling, writeFileDurable } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputDir, isInside, OUTPUT_MARKER, refuseForeignDir } from '../output-path.js';
 import { readResults } from '../runner/index.js';
-import { buildCharts } from './charts.js';
+import { buildCharts, deltaChart } from './charts.js';
+import { deltaRows } from './deltas.js';
+import type { MatchField } from './match.js';
 import { indexHtml } from './html.js';
 import { summaryMd } from './markdown.js';
 import { toPng, toSvg } from './render.js';
@@ -22,10 +24,17 @@ export interface ReportOptions {
   /** Skip PNG rendering (faster; SVG and HTML only). */
   noPng?: boolean;
   onProgress?: (message: string) => void;
+  /** A name per results file (`--label`), in the same order; default: workload (directory). */
+  labels?: string[];
+  /** Pair cells of different runs by these fields instead of by id (`--match`). */
+  match?: MatchField[] | null;
 }
 
-export function labelRuns(paths: string[]): LabelledResults[] {
+export function labelRuns(paths: string[], labels?: string[]): LabelledResults[] {
+  if (labels && labels.length !== paths.length) throw new InputError('--label', `${labels.length} label(s) for ${paths.length} results file(s): give one per file, in order`);
+  if (labels && new Set(labels).size !== labels.length) throw new InputError('--label', `labels must differ (got ${labels.map((l) => `'${l}'`).join(', ')})`);
   const runs = paths.map((path) => ({ path, file: readResults(path), run: '' }));
+  if (labels) return runs.map((r, i) => ({ ...r, run: labels[i] }));
   const used = new Map<string, number>();
   for (const r of runs) {
     // Name each run by its workload and directory: "default (baseline)".
@@ -68,9 +77,13 @@ function cleanUpOnSignal(tmp: string): () => void {
 export async function writeReport(paths: string[], opts: ReportOptions): Promise<{ charts: string[]; dir: string }> {
   if (paths.length === 0) throw new InputError('results', 'name at least one results.json');
   const { out } = checkReportDir(paths, opts.out);
-  const runs = labelRuns(paths);
-  const rows = cellRows(runs);
-  const charts = buildCharts(rows, runs.map((r) => r.run));
+  const runs = labelRuns(paths, opts.labels);
+  const match = opts.match ?? null;
+  const names = runs.map((r) => r.run);
+  const deltas = runs.length > 1 ? deltaRows(runs, match) : null;
+  const charts = buildCharts(cellRows(runs, match), names);
+  const delta = deltas && deltaChart(deltas, names);
+  if (delta) charts.splice(2, 0, delta);
   if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
   mkdirSync(dirname(out), { recursive: true });
   const tmp = mkdtempSync(`${out}.partial-`);
@@ -86,8 +99,8 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
       // loop a SIGINT would only be seen after the report was done (and its handler gone).
       await new Promise((resolve) => setImmediate(resolve));
     }
-    writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, charts));
-    writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name)));
+    writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, charts, deltas));
+    writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name), deltas));
     writeFileDurable(join(tmp, OUTPUT_MARKER), `${JSON.stringify({ madeBy: 'vdpa-lab', command: 'report' })}\n`);
     fsyncDir(tmp);
     // Checked again right before the swap: the directory may have changed while the charts rendered.

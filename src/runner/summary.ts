@@ -2,15 +2,79 @@
  * The table a vDPA engineer reads first: per setup (everything but the flow),
  * what one reset costs under the workaround and under persist, and the ratio.
  * All figures here are MODELED.
+ *
+ * Cells are told apart by every parameter that varies in the workload: a
+ * cell's own label ("mlx5 reset-map workaround 64GiB thp x2") leaves out the
+ * cost profile, queue pairs, events and the like, so two cells of a workload
+ * that sweeps the profile would share it. `distinctLabels` appends those
+ * parameters (as `name=value` tokens) wherever they vary, and the summary
+ * table gets a column for each.
  */
 import { fmtDuration, fmtRatio, markdownTable, textTable } from '../text-format.js';
-import { formatBytes, setupLabel } from '../workload/index.js';
+import { formatBytes, setupLabel, type CellParams } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
+
+/** A parameter that a cell's label leaves out, and how a label or table shows it. */
+interface ExtraParam {
+  name: string;
+  show: (p: CellParams) => string;
+}
+
+/** Repeated events as "guest-reset*3", so the token stays short and has no spaces. */
+function eventsToken(events: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < events.length; ) {
+    let j = i;
+    while (j < events.length && events[j] === events[i]) j++;
+    out.push(j - i > 1 ? `${events[i]}*${j - i}` : events[i]);
+    i = j;
+  }
+  return out.join(',');
+}
+
+const EXTRA_PARAMS: ExtraParam[] = [
+  { name: 'profile', show: (p) => p.profile },
+  { name: 'events', show: (p) => eventsToken(p.events) },
+  { name: 'addr', show: (p) => (p.useVa ? 'va' : 'pa') },
+  { name: 'qp', show: (p) => String(p.queuePairs) },
+  { name: 'nas', show: (p) => String(p.nas) },
+  { name: 'run', show: (p) => String(p.meanRun) },
+  { name: 'dimms', show: (p) => (p.dimms.length ? p.dimms.map(formatBytes).join(',') : 'none') },
+  { name: 'seed', show: (p) => String(p.seed) },
+  { name: 'memlock', show: (p) => (p.memlockBytes === null ? 'unlimited' : formatBytes(p.memlockBytes)) },
+  { name: 'iotlb-limit', show: (p) => (p.iotlbLimit === null ? 'none' : String(p.iotlbLimit)) },
+  { name: 'readers', show: (p) => String(p.dmaReaders ?? 0) },
+  { name: 'shards', show: (p) => String(p.pinShards ?? 1) },
+];
+
+/** The parameters a label leaves out that take more than one value among these cells. */
+export function varyingParams(cells: readonly { params: CellParams }[]): ExtraParam[] {
+  return EXTRA_PARAMS.filter((x) => new Set(cells.map((c) => x.show(c.params))).size > 1);
+}
+
+/** Each cell's label plus `name=value` for every parameter that varies among `cells`; keyed by cell id. */
+export function distinctLabels(cells: readonly { id: string; label: string; params: CellParams }[]): Map<string, string> {
+  const extras = varyingParams(cells);
+  return new Map(cells.map((c) => [c.id, [c.label, ...extras.map((x) => `${x.name}=${x.show(c.params)}`)].join(' ')]));
+}
+
+/**
+ * Does a label hold every word of `filter` as a whole token? A label token
+ * also matches by its '/'-separated parts ("vdpa_sim" matches
+ * "vdpa_sim/dma_map"), never by a substring: "4GiB" does not match "64GiB".
+ */
+export function labelMatches(label: string, filter: string): boolean {
+  const tokens = new Set(label.toLowerCase().split(/\s+/).flatMap((t) => [t, ...t.split('/')]));
+  return filter.toLowerCase().split(/\s+/).filter(Boolean).every((w) => tokens.has(w));
+}
 
 export interface SummaryRow {
   setup: string;
   kernel: string;
   guest: string;
+  /** Values of the parameters that vary in these cells beyond setup, kernel and guest, in `extraNames` order. */
+  extras: string[];
+  extraNames: string[];
   workaroundNs: number | null;
   persistNs: number | null;
   /** workaround / persist, per reset. */
@@ -34,6 +98,8 @@ function cellCell(c: CellResult | undefined): { ns: number | null; note?: string
 }
 
 export function summaryRows(cells: CellResult[]): SummaryRow[] {
+  // useVa is in the setup column already ("(va)").
+  const extras = varyingParams(cells).filter((x) => x.name !== 'addr');
   const groups = new Map<string, CellResult[]>();
   for (const c of cells) {
     const k = setupKey(c);
@@ -49,6 +115,8 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
       setup: setupLabel(p),
       kernel: p.kernel,
       guest: `${formatBytes(p.guestBytes)}${p.dimms.length ? `+${p.dimms.length} DIMM` : ''} ${p.backing}${p.backing === '4k' ? ` run${p.meanRun}` : ''}`,
+      extras: extras.map((x) => x.show(p)),
+      extraNames: extras.map((x) => x.name),
       workaroundNs: w.ns,
       persistNs: s.ns,
       ratio: w.ns !== null && s.ns ? w.ns / s.ns : null,
@@ -59,14 +127,20 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
   });
 }
 
+/** The columns every summary has; `summaryHeader` inserts the varying parameters after guest. */
 export const SUMMARY_HEADER = ['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive', 'pages re-pinned/reset'];
 
-/** One summary row as printed cells (text, markdown and HTML tables all use it). */
+export function summaryHeader(rows: SummaryRow[]): string[] {
+  return [...SUMMARY_HEADER.slice(0, 3), ...(rows[0]?.extraNames ?? []), ...SUMMARY_HEADER.slice(3)];
+}
+
+/** One summary row as printed cells, in `summaryHeader` order (text, markdown and HTML tables all use it). */
 export function summaryCells(r: SummaryRow): string[] {
   return [
     r.setup,
     r.kernel,
     r.guest,
+    ...r.extras,
     fmtDuration(r.workaroundNs),
     r.persistNs === null && r.notes.some((n) => n.startsWith('persist n/a')) ? 'n/a' : fmtDuration(r.persistNs),
     fmtRatio(r.ratio),
@@ -76,9 +150,9 @@ export function summaryCells(r: SummaryRow): string[] {
 }
 
 export function summaryText(rows: SummaryRow[]): string {
-  return `Modeled cost of one device reset (virtual time from the cost profile):\n${textTable(SUMMARY_HEADER, rows.map(summaryCells))}`;
+  return `Modeled cost of one device reset (virtual time from the cost profile):\n${textTable(summaryHeader(rows), rows.map(summaryCells))}`;
 }
 
 export function summaryMarkdown(rows: SummaryRow[]): string {
-  return markdownTable(SUMMARY_HEADER, rows.map(summaryCells));
+  return markdownTable(summaryHeader(rows), rows.map(summaryCells));
 }
