@@ -1,7 +1,8 @@
 /** `vdpa-lab run [WORKLOAD]`: the lab's main job. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultThreads, parseShard, runWorkload, shardName, SHARD_COUNT_ENV, type ShardSpec, summaryRows, summaryText, type CellResult } from '../runner/index.js';
+import { defaultThreads, parseShard, runWorkload, shardName, SHARD_COUNT_ENV, type ShardSpec, summaryRows, summaryText, type CellResult, type ResultsFile } from '../runner/index.js';
+import type { CellSpec } from '../workload/index.js';
 import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
 import { loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
@@ -10,6 +11,9 @@ import { nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
 import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
+import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
+import { addRealFigures, type CellWithReal } from '../runner/real/run-real.js';
+import { realSummaryText } from './run-real-text.js';
 
 export const DEFAULT_WORKLOAD = resolve(PACKAGE_ROOT, 'workloads/default.json');
 
@@ -23,6 +27,15 @@ interface RunFlags {
   quiet?: boolean;
   filter?: string[];
   shard?: ShardSpec;
+  backend?: BackendSpec;
+  realCycles: number;
+  accel: 'auto' | 'kvm' | 'tcg';
+}
+
+function realBackend(text: string): BackendSpec {
+  const b = parseBackend(text);
+  if (b.kind === 'model') throw new InputError('--backend', 'run always runs the model; name a real backend (vm:KERNEL or device:PATH) to run the cells there too');
+  return b;
 }
 
 function progressLine(r: CellResult, done: number, total: number, startMs: number): string {
@@ -30,6 +43,18 @@ function progressLine(r: CellResult, done: number, total: number, startMs: numbe
   const eta = done < total ? ` eta ${Math.ceil((elapsed / done) * (total - done))} s` : '';
   const what = r.status === 'ok' || r.status === 'incorrect' ? `${fmtDuration(r.modeled?.perResetNs ?? r.modeled?.totalNs ?? null)}/reset (modeled)` : (r.reason ?? '');
   return `[${done}/${total}]${eta} ${r.label}: ${r.status} ${what}`;
+}
+
+let realKernel = '';
+let realAccel = '';
+
+/** Sends the modeled cells to the real backend and records what answered in the provenance. */
+async function augmentReal(file: ResultsFile, specs: CellSpec[], o: RunFlags, say: (line: string) => void): Promise<void> {
+  const r = await addRealFigures(file.cells, specs, { backend: o.backend as Exclude<BackendSpec, { kind: 'model' }>, cycles: o.realCycles, accel: o.accel, onProgress: say });
+  file.cells = r.cells;
+  realKernel = r.kernel;
+  realAccel = r.accel;
+  (file.provenance as unknown as Record<string, unknown>).real = { backend: o.backend!.kind === 'vm' ? `vm:${o.backend!.kernel}` : `device:${(o.backend as { path: string }).path}`, kernel: r.kernel, accel: r.accel, cycles: o.realCycles };
 }
 
 export function registerRun(program: Command): void {
@@ -43,6 +68,12 @@ export function registerRun(program: Command): void {
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
     .option('-f, --filter <text>', 'run only cells whose label holds these whole words (case-insensitive: 4GiB is not 64GiB; varying parameters as name=value, e.g. profile=mlx5-2024; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--backend <backend>', 'also run every cell on a real kernel: vm:6.1, vm:6.12 (see kernels prepare) or device:/dev/vhost-vdpa-N', realBackend)
+    .option('--real-cycles <n>', 'with --backend: reset cycles repeated on the real kernel for a distribution', positiveInt('--real-cycles'), 3)
+    .option('--accel <accel>', 'with --backend vm:: auto, kvm or tcg', (t: string) => {
+      if (t !== 'auto' && t !== 'kvm' && t !== 'tcg') throw new InputError('--accel', `must be auto, kvm or tcg, got '${t}'`);
+      return t;
+    }, 'auto')
     .option('--shard <I/N|k8s>', `run only shard I of N (numbered from 1; round-robin over the cells sorted by id), in its own --out; k8s: the index from JOB_COMPLETION_INDEX (0-based) and N from ${SHARD_COUNT_ENV}. Join the shards with vdpa-lab merge`, (t: string) => parseShard(t))
     .option('--json', 'print results.json to stdout instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')
@@ -84,6 +115,7 @@ Examples:
           shard: o.shard,
           onStart: (toRun, threads) => progress.update(`${w.workload.name}${o.shard ? ` shard ${shardName(o.shard)}` : ''}: ${toRun} of ${w.cells.length} cells to run on ${threads} threads`),
           onResult: (r, done, total) => progress.update(progressLine(r, done, total, start)),
+          augment: o.backend ? (f) => augmentReal(f, w.cells, o, (l) => progress.update(l)) : undefined,
         });
         progress.done();
         if (o.json) process.stdout.write(`${JSON.stringify(file, null, 1)}\n`);
@@ -95,7 +127,9 @@ Examples:
           for (const c of file.cells.filter((x) => x.status === 'incorrect' || x.status === 'failed')) process.stdout.write(`  ${c.status}: ${c.label}: ${c.reason}\n`);
           process.stdout.write(`results: ${resolve(o.out, 'results.json')}\n`);
         }
-        return file.cells.some((c) => c.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
+        if (o.backend && !o.json) process.stdout.write(`\n${realSummaryText(file.cells as CellWithReal[], realKernel, realAccel)}\n`);
+        const diverged = (file.cells as CellWithReal[]).some((c) => c.real && c.real.status !== 'n/a' && c.real.status !== 'agree');
+        return file.cells.some((c) => c.status === 'failed') || diverged ? EXIT_FAILURE : EXIT_OK;
       }),
     );
 }

@@ -31,6 +31,11 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Heap limit per worker in MiB (a cell beyond it fails alone). */
   maxOldGenerationSizeMb?: number;
+  /**
+   * Runs after every cell and before results.json is written, under the run's
+   * lock: `run --backend` adds the real kernel's figures here.
+   */
+  augment?: (file: ResultsFile) => Promise<void>;
   /** Run only this shard's cells (shard.ts); results.json then records the shard and every cell of the whole run. */
   shard?: ShardSpec;
   /** Tests only: sabotage chosen cells. */
@@ -53,6 +58,7 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
     const finished = stream.open(w.hash, { resume: opts.resume ?? false, force: opts.force ?? false, flag: '--out', onWarning, shard: opts.shard ? shardName(opts.shard) : null });
     const file = await runCells(mine, opts, stream, finished, profiles, startedAt);
     if (opts.shard) file.provenance.shard = shardRecord(w.cells, opts.shard);
+    await opts.augment?.(file);
     stream.finish(file);
     return file;
   } finally {

@@ -1,0 +1,18 @@
+/** `run --backend`: the real kernel's figures beside the modeled ones, one row per cell, never one number. */
+import type { CellWithReal } from '../runner/real/run-real.js';
+import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
+
+export function realSummaryText(cells: CellWithReal[], kernel: string, accel: string): string {
+  const rows = cells.map((c) => {
+    const r = c.real;
+    const modeled = c.modeled?.perResetNs ?? null;
+    if (!r || r.status === 'n/a') return [c.label, fmtDuration(modeled), '-', '-', '-', `n/a: ${r?.reason ?? ''}`];
+    const cycle = r.resetCycleNs?.median ?? null;
+    const perReset = r.perResetNs;
+    return [c.label, fmtDuration(modeled), fmtDuration(perReset), fmtDuration(cycle), perReset && modeled ? fmtRatio(perReset / modeled) : '-', r.status === 'agree' ? 'agree' : `${r.status}: ${r.reason}`];
+  });
+  return (
+    `Real kernel: ${kernel}${accel === 'none' ? '' : `, ${accel.toUpperCase()}`} (time in the syscalls; ${accel === 'tcg' ? 'TCG figures, not native timings' : 'measured'}). Modeled: counters x profile.\n` +
+    textTable(['cell', 'modeled/reset', 'real/reset', 'real reset cycle (median)', 'real/modeled', 'model vs kernel'], rows)
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * A cell's REAL figures, from the real kernel's answers to its script: time
+ * in the syscalls per event and phase, VmPin after each event, the
+ * distribution of reset cycles, and the first line where the real kernel
+ * answered otherwise than the model (the cell then `diverged`). Real figures
+ * are never mixed into modeled ones: they live in their own field.
+ */
+import type { BackendAnswer } from '../../real/model-run.js';
+import { SAMPLE_EVENT, type CellScript, type RealPhase } from './cell-script.js';
+
+export type RealPhaseNs = Record<RealPhase, number>;
+
+export interface RealEvent {
+  name: string;
+  ns: RealPhaseNs;
+  totalNs: number;
+  /** VmPin after the event, pages. */
+  pinnedVm: number;
+}
+
+export interface RealFigures {
+  backend: string;
+  /** `uname -r` of the kernel that answered. */
+  kernel: string;
+  /** kvm or tcg for a VM; none for a device on this host. TCG figures are not native timings. */
+  accel: 'kvm' | 'tcg' | 'none';
+  status: 'agree' | 'diverged' | 'failed';
+  reason: string | null;
+  events: RealEvent[];
+  /** Reset cycles of device 0 repeated after the events (stop + start: the cost of one reset). */
+  resetCycleNs: { median: number; samples: number[] } | null;
+  /** Mean over the cell's reset events (guest-reset, reboot), like modeled.perResetNs. */
+  perResetNs: number | null;
+}
+
+function zero(): RealPhaseNs {
+  return { map: 0, unmap: 0, reset: 0, other: 0 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
+}
+
+/** The first line whose ret, errno or VmPin differs from the model's, as a reason. */
+function firstDifference(script: CellScript, answers: BackendAnswer[]): string | null {
+  const byLine = new Map(answers.map((a) => [a.line, a]));
+  for (const [line, info] of script.lines) {
+    const a = byLine.get(line);
+    if (!a) return `line ${line}: the real kernel gave no answer (the script stopped)`;
+    const m = info.model;
+    if (a.ret !== m.ret || a.errno !== m.errno || a.pinnedVm !== m.pinnedVm) {
+      return `line ${line} (${a.op}, ${info.eventName}): model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}`;
+    }
+  }
+  return null;
+}
+
+export const RESET_EVENT_NAMES = ['guest-reset', 'reboot'];
+
+export function realFigures(script: CellScript, answers: BackendAnswer[], who: { backend: string; kernel: string; accel: RealFigures['accel'] }, failure?: string): RealFigures {
+  const byLine = new Map(answers.map((a) => [a.line, a]));
+  const events: RealEvent[] = [];
+  let current = -1;
+  for (const [line, info] of [...script.lines].sort((x, y) => x[0] - y[0])) {
+    if (info.event !== current) {
+      events.push({ name: info.eventName, ns: zero(), totalNs: 0, pinnedVm: 0 });
+      current = info.event;
+    }
+    const e = events[events.length - 1];
+    const a = byLine.get(line);
+    if (!a) continue;
+    e.ns[info.phase] += a.ns ?? 0;
+    e.totalNs += a.ns ?? 0;
+    e.pinnedVm = a.pinnedVm ?? e.pinnedVm;
+  }
+  const cycles = events.filter((e) => e.name === SAMPLE_EVENT).map((e) => e.totalNs);
+  const resets = events.filter((e) => RESET_EVENT_NAMES.includes(e.name));
+  const diff = failure ? null : firstDifference(script, answers);
+  return {
+    ...who,
+    status: failure ? 'failed' : diff ? 'diverged' : 'agree',
+    reason: failure ?? diff,
+    events: events.filter((e) => e.name !== SAMPLE_EVENT),
+    resetCycleNs: cycles.length ? { median: median(cycles), samples: cycles } : null,
+    perResetNs: resets.length ? Math.round(resets.reduce((s, e) => s + e.totalNs, 0) / resets.length) : null,
+  };
+}

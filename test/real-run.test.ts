@@ -1,0 +1,129 @@
+/**
+ * `run --backend`: a cell's operation stream as an exec script, and the
+ * same cells on a real kernel beside the model.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Session } from '../src/kernel/index.js';
+import { recordCellScript, SAMPLE_EVENT } from '../src/runner/real/cell-script.js';
+import { realFigures } from '../src/runner/real/real-figures.js';
+import { parseWorkload } from '../src/workload/index.js';
+import { defaultProbePath } from '../src/real/probe-path.js';
+import { readPreparedKernel } from '../src/real/vm/index.js';
+import { existsSync } from 'node:fs';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+function workload(matrix: object) {
+  return { schema: 1, name: 'real-test', seed: 1, profile: 'default', measure: { samples: 2 }, matrix };
+}
+
+const base = {
+  guest: { ram: '1GiB', backing: 'thp' },
+  devices: { parent: 'vdpa_sim', variant: ['set_map', 'dma_map'], useVa: false, count: 2, queuePairs: 2, nas: 2 },
+  kernel: 'reset-map',
+  flow: ['workaround', 'persist'],
+  events: ['boot', 'guest-reset', 'reboot', 'migrate-svq', 'close'],
+  memlock: 'unlimited',
+};
+
+test("a cell's recorded script, replayed through exec's session, answers every line as the cell's VM did", () => {
+  const { cells } = parseWorkload(workload(base), 'w');
+  assert.equal(cells.length, 4);
+  for (const cell of cells) {
+    const s = recordCellScript(cell, 2);
+    const session = new Session();
+    let compared = 0;
+    s.text.split('\n').forEach((text, i) => {
+      const a = session.runLine(text, i + 1);
+      const info = s.lines.get(i + 1);
+      if (!a || !info) return;
+      assert.deepEqual([a.ret, a.errno, session.mm.pinnedVm], [info.model.ret, info.model.errno, info.model.pinnedVm], `${cell.label} line ${i + 1} ${a.op}`);
+      compared++;
+    });
+    assert.ok(compared > 20, `${cell.label}: ${compared} lines compared`);
+    assert.equal(session.mm.pinnedVm, 0, 'closed: nothing pinned');
+    // Every event of the cell and the reset cycles are there, each line in one phase.
+    const names = [...new Set([...s.lines.values()].map((l) => `${l.event}:${l.eventName}`))];
+    assert.deepEqual(names, ['0:boot', '1:guest-reset', '2:reboot', '3:migrate-svq', `4:${SAMPLE_EVENT}`, `5:${SAMPLE_EVENT}`, '6:close']);
+    const texts = s.text.split('\n');
+    const reboot = [...s.lines].filter(([, l]) => l.eventName === 'reboot');
+    const phases = new Set(reboot.map(([, l]) => l.phase));
+    assert.ok(phases.has('reset') && phases.has('map') && phases.has('unmap'), cell.label);
+    // Both flows unmap the shadow CVQ buffers (ASID 1) on stop; only the workaround unmaps guest RAM (ASID 0).
+    const unmappedAsids = new Set(reboot.filter(([n]) => JSON.parse(texts[n - 1]).op === 'invalidate').map(([n]) => JSON.parse(texts[n - 1]).asid));
+    assert.deepEqual([...unmappedAsids].sort(), cell.params.flow === 'workaround' ? [0, 1] : [1], cell.label);
+  }
+});
+
+test('real figures book time per event and phase, take the reset cycles as a distribution, and name the first line that diverged', () => {
+  const { cells } = parseWorkload(workload({ ...base, devices: { ...base.devices, variant: 'set_map', count: 1 }, flow: 'workaround' }), 'w');
+  const s = recordCellScript(cells[0], 3);
+  const answers = [...s.lines].map(([line, info]) => ({ line, op: 'x', ret: info.model.ret as 0 | -1, errno: info.model.errno, cause: null, ns: 10, pinnedVm: info.model.pinnedVm }));
+  const who = { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg' as const };
+  const ok = realFigures(s, answers, who);
+  assert.equal(ok.status, 'agree');
+  assert.deepEqual(ok.events.map((e) => e.name), ['boot', 'guest-reset', 'reboot', 'migrate-svq', 'close']);
+  assert.equal(ok.resetCycleNs?.samples.length, 3);
+  const reboot = ok.events[2];
+  assert.equal(reboot.totalNs, reboot.ns.map + reboot.ns.unmap + reboot.ns.reset + reboot.ns.other);
+  assert.equal(ok.perResetNs, Math.round((ok.events[1].totalNs + ok.events[2].totalNs) / 2));
+  // A real kernel that pinned one page fewer on some line: diverged, naming it.
+  const k = answers.findIndex((a) => a.pinnedVm > 0);
+  const bad = answers.map((a, i) => (i === k ? { ...a, pinnedVm: a.pinnedVm - 1 } : a));
+  const d = realFigures(s, bad, who);
+  assert.equal(d.status, 'diverged');
+  assert.match(d.reason!, new RegExp(`^line ${answers[k].line} \\(x, boot\\): model 0 ok pinned \\d+, real 0 ok pinned \\d+`));
+});
+
+const why = !existsSync(defaultProbePath()) ? 'the probe is not built' : (() => {
+  try {
+    readPreparedKernel('6.12');
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+})();
+
+test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the model, and says why others cannot', { skip: why && !process.env.CI ? why : false, timeout: 10 * 60_000 }, () => {
+  assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-run-'));
+  const file = join(dir, 'w.json');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      workload({
+        guest: { ram: '1GiB', backing: '4k', meanRun: 8 },
+        devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, count: 1, queuePairs: 1, nas: 2 },
+        kernel: 'reset-map',
+        flow: ['workaround', 'persist'],
+        events: ['boot', 'guest-reset', 'close'],
+        memlock: 'unlimited',
+        iotlbLimit: 1048576,
+      }),
+    ),
+  );
+  const out = join(dir, 'out');
+  const r = spawnSync(process.execPath, [CLI, 'run', file, '--out', out, '--backend', 'vm:6.12', '--real-cycles', '2', '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Real kernel: 6\.12\.117\+deb12-amd64, (TCG|KVM)/);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(results.provenance.real.kernel, '6.12.117+deb12-amd64');
+  const byLabel = Object.fromEntries(results.cells.map((c: { label: string }) => [c.label, c]));
+  const w = byLabel['vdpa_sim reset-map workaround 1GiB 4k'].real;
+  const p = byLabel['vdpa_sim reset-map persist 1GiB 4k'].real;
+  assert.equal(w.status, 'agree', w.reason);
+  assert.equal(p.status, 'agree', p.reason);
+  assert.equal(w.resetCycleNs.samples.length, 2);
+  assert.ok(w.events[1].ns.unmap > 0 && w.events[1].ns.map > 0, 'the workaround unmaps and remaps around the real reset');
+  assert.ok(p.events[1].ns.unmap * 10 < w.events[1].ns.unmap, 'persist unmaps only the CVQ buffers');
+  assert.ok(w.perResetNs > 10 * p.perResetNs, `real workaround ${w.perResetNs} ns vs persist ${p.perResetNs} ns per reset`);
+  // 1 GiB less the VGA/ROM window (0xa0000-0x100000: 96 pages), plus the two shadow CVQ buffers.
+  assert.equal(w.events[0].pinnedVm, 262144 - 96 + 2, 'after boot: guest RAM and the CVQ buffers pinned, on the real kernel');
+  assert.match(byLabel['mlx5 reset-map workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
+});
