@@ -7,6 +7,7 @@
 import { InputError } from '../errors.js';
 import { PHASES } from '../cost/index.js';
 import type { CellResult, ResultsFile } from '../runner/index.js';
+import { distinctLabels } from '../runner/summary.js';
 import { toleranceFor, type GateConfig } from './config.js';
 import { mannWhitney } from './mann-whitney.js';
 
@@ -47,25 +48,38 @@ function deterministic(c: CellResult): Record<string, number | null> {
   return out;
 }
 
+/** Why two results files cannot be compared cell by cell, or null when they can. */
+export function incomparable(baseline: ResultsFile, current: ResultsFile, paths: { baseline: string; current: string }): InputError | null {
+  try {
+    checkComparable(baseline, current, paths);
+    return null;
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+}
+
 export function checkComparable(baseline: ResultsFile, current: ResultsFile, paths: { baseline: string; current: string }): void {
   const b = baseline.provenance;
   const c = current.provenance;
   if (b.workload.hash !== c.workload.hash) {
-    throw new InputError(paths.current, `was run from another workload than the baseline (${c.workload.name} sha256 ${c.workload.hash.slice(0, 12)} vs ${b.workload.name} sha256 ${b.workload.hash.slice(0, 12)}): compare like with like, or refresh the baseline with --update`);
+    throw new InputError(paths.current, `was run from another workload than the baseline (${c.workload.name} sha256 ${c.workload.hash.slice(0, 12)} vs ${b.workload.name} sha256 ${b.workload.hash.slice(0, 12)}): compare like with like, or rebase deliberately with --update (it replaces the baseline with the current results)`);
   }
   const names = new Set([...Object.keys(b.profiles), ...Object.keys(c.profiles)]);
   for (const n of names) {
-    if (b.profiles[n] !== c.profiles[n]) throw new InputError(paths.current, `cost profile "${n}" differs from the baseline's (sha256 ${c.profiles[n]?.slice(0, 12) ?? 'none'} vs ${b.profiles[n]?.slice(0, 12) ?? 'none'}): modeled figures would not be comparable; refresh the baseline with --update`);
+    if (b.profiles[n] !== c.profiles[n]) throw new InputError(paths.current, `cost profile "${n}" differs from the baseline's (sha256 ${c.profiles[n]?.slice(0, 12) ?? 'none'} vs ${b.profiles[n]?.slice(0, 12) ?? 'none'}): modeled figures would not be comparable; rebase deliberately with --update (it replaces the baseline with the current results)`);
   }
   const ids = new Set(current.cells.map((x) => x.id));
   const missing = baseline.cells.filter((x) => !ids.has(x.id));
-  if (missing.length) throw new InputError(`${paths.current}: cells`, `misses ${missing.length} baseline cell(s): ${missing.slice(0, 3).map((x) => x.label).join(', ')}${missing.length > 3 ? ', ...' : ''}`);
+  if (missing.length) throw new InputError(`${paths.current}: cells`, `misses ${missing.length} baseline cell(s): ${missing.slice(0, 3).map((x) => x.label).join(', ')}${missing.length > 3 ? ', ...' : ''} (rebase deliberately with --update)`);
 }
 
 export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg: GateConfig): GateOutcome {
   const rows: GateRow[] = [];
   const cur = new Map(current.cells.map((c) => [c.id, c]));
-  for (const b of baseline.cells) {
+  const labels = distinctLabels(baseline.cells);
+  for (const base of baseline.cells) {
+    const b = { ...base, label: labels.get(base.id)! };
     const c = cur.get(b.id)!;
     if (b.status !== c.status) {
       const worse = STATUS_RANK[c.status] > STATUS_RANK[b.status] || (b.status === 'ok' && c.status === 'n/a');

@@ -1,5 +1,5 @@
 /** Gate layer: compare a results file against a baseline; exact for modeled figures, statistical for measured ones. */
-export { compareResults, checkComparable } from './compare.js';
+export { compareResults, checkComparable, incomparable } from './compare.js';
 export type { GateOutcome, GateRow, Verdict } from './compare.js';
 export { gateConfigSchema, defaultGateConfig, loadGateConfig, toleranceFor } from './config.js';
 export type { GateConfig } from './config.js';

@@ -11,6 +11,10 @@ import { sha256, zodIssues } from '../cost/index.js';
 import type { CellSpec } from './cell.js';
 import { expandWorkload } from './expand.js';
 import { schemaFor, type RawWorkload } from './schema.js';
+import canonicalJson from 'canonicalize';
+
+// canonicalize is CommonJS whose types declare an ES default: at run time the default import is the function.
+const canonicalize = canonicalJson as unknown as (input: unknown) => string;
 
 /** The package root (dist/src/workload/ -> ../../..), where shipped workloads and profiles live. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -40,9 +44,10 @@ export function parseWorkload(raw: unknown, where: string): { workload: RawWorkl
 }
 
 export function loadWorkload(path: string): LoadedWorkload {
-  const { text, value } = readJsonFile(path, 'workload');
+  const { value } = readJsonFile(path, 'workload');
   const { workload, cells } = parseWorkload(value, path);
-  return { path, hash: sha256(text), workload, cells };
+  // The identity is the canonical JSON (RFC 8785) of what the schema read: re-indenting or reordering keys does not change it.
+  return { path, hash: sha256(canonicalize(workload)), workload, cells };
 }
 
 /** A profile given by name (`default`) lives in workloads/profiles; a path is relative to the workload file. */
