@@ -12,6 +12,7 @@ import { registerGate } from './gate-command.js';
 import { registerProfile } from './profile-command.js';
 import { registerReplay } from './replay-command.js';
 import { registerKernels } from './kernels-command.js';
+import { registerMerge } from './merge-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -46,6 +47,7 @@ regression, 2 bad input.`,
   registerReplay(program);
   registerKernels(program);
   registerBenchKernel(program);
+  registerMerge(program);
   return program;
 }
 

@@ -11,6 +11,8 @@ export type { ResultsFile } from './results-file.js';
 export type { Provenance, PartProvenance } from './provenance.js';
 export { parseShard, cellsOfShard, assignShards, shardName, SHARD_SCHEME, SHARD_COUNT_ENV, K8S_INDEX_ENV } from './shard.js';
 export type { ShardSpec, ShardRecord } from './shard.js';
+export { readPart, mergeParts } from './merge-parts.js';
+export type { ResultsPart } from './merge-parts.js';
 export { summaryRows, summaryText, summaryMarkdown, summaryCells, SUMMARY_HEADER } from './summary.js';
 export type { SummaryRow } from './summary.js';
 export type { CellResult, CellStatus, Modeled, Measured, WallStats, EventCost } from './cell-result.js';
