@@ -15,7 +15,7 @@ const run = await smallRun();
 test('every chart is a spec, an SVG and a PNG; the page and summary.md are written', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-report-')), 'r');
   const r = await writeReport([run.path], { out });
-  assert.deepEqual(r.charts, ['reset-cost', 'phases', 'ratio', 'pages-pinned', 'dma-blackout', 'wall-time']);
+  assert.deepEqual(r.charts, ['reset-cost', 'phases', 'events', 'ratio', 'pages-pinned', 'dma-blackout', 'wall-time']);
   for (const c of r.charts) {
     assert.match(readFileSync(join(out, `${c}.svg`), 'utf8'), /^<svg/);
     assert.deepEqual([...readFileSync(join(out, `${c}.png`)).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -38,7 +38,7 @@ test('chart data are the results file figures, never anything else', async () =>
   const wall = JSON.parse(readFileSync(join(out, 'wall-time.vl.json'), 'utf8'));
   assert.match(JSON.stringify(wall.title), /MEASURED/);
   assert.equal(wall.data.values.length, run.file.cells.reduce((s, c) => s + (c.measured?.wallNs?.samples.length ?? 0), 0));
-  for (const name of ['reset-cost', 'phases', 'ratio', 'pages-pinned', 'dma-blackout']) {
+  for (const name of ['reset-cost', 'phases', 'events', 'ratio', 'pages-pinned', 'dma-blackout']) {
     const s = JSON.parse(readFileSync(join(out, `${name}.vl.json`), 'utf8'));
     assert.match(JSON.stringify(s.title), /MODELED/, `${name} says its figures are modeled`);
   }

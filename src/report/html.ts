@@ -1,15 +1,16 @@
 /**
- * index.html: one self-contained, offline page. vega, vega-lite and
- * vega-embed are inlined; specs are inlined as JSON. When every chart has
- * rendered the page sets data-charts-rendered on <body> (the browser test
- * waits for it); embed failures go to console.error.
+ * index.html: one self-contained, offline page. Each chart is the very SVG
+ * the PNG was drawn from, inlined, so the page shows every chart without a
+ * script (and with the same ticks as the PNGs); each Vega-Lite spec is kept
+ * beside it as inert JSON (<script type="application/json">) and as its
+ * .vl.json file, for those who want to re-render or edit it.
  */
-import { fmtDuration } from '../text-format.js';
+
 import { summaryRows } from '../runner/index.js';
 import { summaryCells, summaryHeader } from '../runner/summary.js';
-import { browserBundles } from './bundles.js';
 import type { Chart } from './charts.js';
 import { pairingLine, type Deltas } from './deltas.js';
+import { EVENT_HEADER, eventTable, type EventRow } from './events.js';
 import { DELTA_HEADER, deltaCells } from './markdown.js';
 import type { LabelledResults } from './rows.js';
 
@@ -19,6 +20,18 @@ const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
 function table(header: string[], rows: string[][]): string {
   return `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/**
+ * Several SVGs in one document share one id space: vega names its clip paths
+ * clip1, clip2, ... in every chart, so the second chart would clip with the
+ * first one's rectangles. Prefix each chart's ids and their references.
+ */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  return svg
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
 }
 
 function provenance(r: LabelledResults): string {
@@ -34,21 +47,30 @@ function provenance(r: LabelledResults): string {
   return table(['', ''], rows);
 }
 
-export function indexHtml(runs: LabelledResults[], charts: Chart[], d: Deltas | null): string {
-  const b = browserBundles();
+export interface RenderedChart extends Chart {
+  svg: string;
+}
+
+export function indexHtml(runs: LabelledResults[], charts: RenderedChart[], d: Deltas | null, events: EventRow[]): string {
   const sections = runs
     .map((r) => {
       const rows = summaryRows(r.file.cells);
-      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset</h3>${table(summaryHeader(rows), rows.map(summaryCells))}`;
+      const ev = eventTable(events, r.run);
+      return `<h2>${esc(r.run)}</h2>${provenance(r)}<h3>Modeled cost of one device reset, and what persist saves</h3>${table(summaryHeader(rows), rows.map(summaryCells))}${ev.length ? `<h3>Modeled cost per event (one occurrence)</h3>${table(EVENT_HEADER, ev)}` : ''}`;
     })
     .join('\n');
   let deltas = '';
   if (d) {
     const ref = runs[0].run;
-    deltas = `<h2>Changes against ${esc(ref)} (modeled cost per reset)</h2>${d.pairings.map((p) => `<p>${esc(pairingLine(p, ref))}.</p>`).join('')}${table(DELTA_HEADER(ref), d.rows.map(deltaCells))}`;
+    deltas = `<h2>Changes against ${esc(ref)} (modeled cost per reset)</h2>${d.pairings.map((p) => `<p>${esc(pairingLine(p, ref))}.</p>`).join('')}${d.rows.length ? table(DELTA_HEADER(ref), d.rows.map(deltaCells)) : ''}`;
     if (d.unmatched.length) deltas += `<p>Cells without a counterpart:</p><ul>${d.unmatched.map((u) => `<li>${esc(u)}</li>`).join('')}</ul>`;
   }
-  const divs = charts.map((c, i) => `<section><h3>${esc(c.title)}</h3><div id="chart-${i}" class="chart"></div><p class="files">${esc(c.name)}.vl.json · ${esc(c.name)}.svg · ${esc(c.name)}.png</p></section>`).join('\n');
+  const divs = charts
+    .map(
+      (c, i) =>
+        `<section><h3>${esc(c.title)}</h3><div id="chart-${i}" class="chart">${scopeSvgIds(c.svg, `c${i}`)}</div><p class="files"><a href="${esc(c.name)}.svg">${esc(c.name)}.svg</a> · <a href="${esc(c.name)}.png">${esc(c.name)}.png</a> · <a href="${esc(c.name)}.vl.json">${esc(c.name)}.vl.json</a> (Vega-Lite spec)</p><script type="application/json" class="vega-lite-spec" data-chart="${esc(c.name)}">${scriptJson(c.spec)}</script></section>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -61,10 +83,8 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .note { background: #f4f4f4; padding: 0.6em 1em; border-left: 4px solid #888; }
 .files { color: #777; font-size: 0.8em; }
+.chart svg { max-width: 100%; height: auto; }
 </style>
-<script>${b.vega}</script>
-<script>${b.vegaLite}</script>
-<script>${b.vegaEmbed}</script>
 </head>
 <body>
 <h1>vdpa-lab: what a vDPA device reset costs</h1>
@@ -73,13 +93,8 @@ ${sections}
 ${deltas}
 <h2>Charts</h2>
 ${divs}
-<script>
-const specs = ${scriptJson(charts.map((c) => c.spec))};
-Promise.all(specs.map((s, i) => vegaEmbed('#chart-' + i, s, { actions: false, renderer: 'svg' })))
-  .then(() => { document.body.dataset.chartsRendered = String(specs.length); })
-  .catch((e) => { console.error('chart failed: ' + (e && e.message ? e.message : e)); document.body.dataset.chartsFailed = '1'; });
-</script>
 </body>
 </html>
 `;
 }
+

@@ -4,15 +4,18 @@ import { summaryMarkdown } from '../runner/summary.js';
 import { fmtDuration, markdownTable } from '../text-format.js';
 import { fmtChange, pairingLine, type Deltas } from './deltas.js';
 import type { LabelledResults } from './rows.js';
+import { EVENT_HEADER, eventTable, type EventRow } from './events.js';
 
 export const DELTA_HEADER = (ref: string) => ['cell', 'run', ref, 'this run', 'change', 'change %'];
 
-export function summaryMd(runs: LabelledResults[], chartNames: string[], deltas: Deltas | null): string {
+export function summaryMd(runs: LabelledResults[], chartNames: string[], deltas: Deltas | null, events: EventRow[]): string {
   const out: string[] = ['# vdpa-lab report', ''];
   for (const r of runs) {
     const p = r.file.provenance;
     out.push(`## ${r.run}`, '', `Workload \`${p.workload.name}\` (sha256 ${p.workload.hash.slice(0, 12)}), lab ${p.labVersion}${p.gitCommit ? ` @ ${p.gitCommit.slice(0, 12)}` : ''}, Node ${p.node}, ${p.cpus} x ${p.cpu}.`, '');
-    out.push('Modeled cost of one device reset (virtual time from the cost profile):', '', summaryMarkdown(summaryRows(r.file.cells)), '');
+    out.push('Modeled cost of one device reset, and what persist saves per reset and per VM lifetime (virtual time from the cost profile):', '', summaryMarkdown(summaryRows(r.file.cells)), '');
+    const ev = eventTable(events, r.run);
+    if (ev.length) out.push('Modeled cost per event (one occurrence; mean when it repeats):', '', markdownTable(EVENT_HEADER, ev), '');
     const bad = r.file.cells.filter((c) => c.status === 'incorrect' || c.status === 'failed');
     if (bad.length) out.push(...bad.map((c) => `- **${c.status}**: ${c.label}: ${c.reason}`), '');
   }

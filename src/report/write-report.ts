@@ -13,8 +13,9 @@ import { checkOutputDir, isInside, OUTPUT_MARKER, refuseForeignDir } from '../ou
 import { readResults } from '../runner/index.js';
 import { buildCharts, deltaChart } from './charts.js';
 import { deltaRows } from './deltas.js';
+import { eventRows, eventsChart } from './events.js';
 import type { MatchField } from './match.js';
-import { indexHtml } from './html.js';
+import { indexHtml, type RenderedChart } from './html.js';
 import { summaryMd } from './markdown.js';
 import { toPng, toSvg } from './render.js';
 import { cellRows, type LabelledResults } from './rows.js';
@@ -84,23 +85,28 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
   const charts = buildCharts(cellRows(runs, match), names);
   const delta = deltas && deltaChart(deltas, names);
   if (delta) charts.splice(2, 0, delta);
+  const events = eventRows(runs);
+  const eventChart = eventsChart(events, names);
+  if (eventChart) charts.splice(charts.findIndex((c) => c.name === 'phases') + 1, 0, eventChart);
   if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
   mkdirSync(dirname(out), { recursive: true });
   const tmp = mkdtempSync(`${out}.partial-`);
   const disarm = cleanUpOnSignal(tmp);
   try {
+    const rendered: RenderedChart[] = [];
     for (const c of charts) {
       opts.onProgress?.(`rendering ${c.name}`);
       writeFileDurable(join(tmp, `${c.name}.vl.json`), `${JSON.stringify(c.spec, null, 1)}\n`);
       const svg = await toSvg(c.spec);
+      rendered.push({ ...c, svg });
       writeFileDurable(join(tmp, `${c.name}.svg`), svg);
       if (!opts.noPng) writeFileDurable(join(tmp, `${c.name}.png`), toPng(svg));
       // Rendering is synchronous work behind resolved promises: without a turn of the event
       // loop a SIGINT would only be seen after the report was done (and its handler gone).
       await new Promise((resolve) => setImmediate(resolve));
     }
-    writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, charts, deltas));
-    writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name), deltas));
+    writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, rendered, deltas, events));
+    writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name), deltas, events));
     writeFileDurable(join(tmp, OUTPUT_MARKER), `${JSON.stringify({ madeBy: 'vdpa-lab', command: 'report' })}\n`);
     fsyncDir(tmp);
     // Checked again right before the swap: the directory may have changed while the charts rendered.

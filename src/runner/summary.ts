@@ -79,6 +79,10 @@ export interface SummaryRow {
   persistNs: number | null;
   /** workaround / persist, per reset. */
   ratio: number | null;
+  /** workaround - persist, per reset: what persist saves each time the guest resets. */
+  savedNs: number | null;
+  /** workaround - persist over the cell's whole event list (boot to close): what one VM lifetime saves. */
+  savedLifetimeNs: number | null;
   /** What the naive flow did: ok (parent keeps maps), incorrect (view lost), or '-'. */
   naive: string;
   workaroundPagesPinned: number | null;
@@ -111,6 +115,9 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
     const w = cellCell(by('workaround'));
     const s = cellCell(by('persist'));
     const naive = by('naive');
+    const total = (f: string) => (cellCell(by(f)).ns === null ? null : by(f)?.modeled?.totalNs ?? null);
+    const wt = total('workaround');
+    const pt = total('persist');
     return {
       setup: setupLabel(p),
       kernel: p.kernel,
@@ -120,6 +127,8 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
       workaroundNs: w.ns,
       persistNs: s.ns,
       ratio: w.ns !== null && s.ns ? w.ns / s.ns : null,
+      savedNs: w.ns !== null && s.ns !== null ? w.ns - s.ns : null,
+      savedLifetimeNs: wt !== null && pt !== null ? wt - pt : null,
       naive: naive ? naive.status : '-',
       workaroundPagesPinned: by('workaround')?.modeled?.perResetPagesPinned ?? null,
       notes: [w.note, s.note].filter((x): x is string => !!x),
@@ -128,7 +137,7 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
 }
 
 /** The columns every summary has; `summaryHeader` inserts the varying parameters after guest. */
-export const SUMMARY_HEADER = ['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'ratio', 'naive', 'pages re-pinned/reset'];
+export const SUMMARY_HEADER = ['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'saved/reset', 'ratio', 'saved/VM lifetime', 'naive', 'pages re-pinned/reset'];
 
 export function summaryHeader(rows: SummaryRow[]): string[] {
   return [...SUMMARY_HEADER.slice(0, 3), ...(rows[0]?.extraNames ?? []), ...SUMMARY_HEADER.slice(3)];
@@ -136,21 +145,24 @@ export function summaryHeader(rows: SummaryRow[]): string[] {
 
 /** One summary row as printed cells, in `summaryHeader` order (text, markdown and HTML tables all use it). */
 export function summaryCells(r: SummaryRow): string[] {
+  const persistNa = r.persistNs === null && r.notes.some((n) => n.startsWith('persist n/a'));
   return [
     r.setup,
     r.kernel,
     r.guest,
     ...r.extras,
     fmtDuration(r.workaroundNs),
-    r.persistNs === null && r.notes.some((n) => n.startsWith('persist n/a')) ? 'n/a' : fmtDuration(r.persistNs),
-    fmtRatio(r.ratio),
+    persistNa ? 'n/a' : fmtDuration(r.persistNs),
+    persistNa ? 'n/a' : fmtDuration(r.savedNs),
+    persistNa ? 'n/a' : fmtRatio(r.ratio),
+    persistNa ? 'n/a' : fmtDuration(r.savedLifetimeNs),
     r.naive,
     r.workaroundPagesPinned === null ? '-' : r.workaroundPagesPinned.toLocaleString('en-US'),
   ];
 }
 
 export function summaryText(rows: SummaryRow[]): string {
-  return `Modeled cost of one device reset (virtual time from the cost profile):\n${textTable(summaryHeader(rows), rows.map(summaryCells))}`;
+  return `Modeled cost of one device reset, and what persist saves per reset and per VM lifetime (boot to close) (virtual time from the cost profile):\n${textTable(summaryHeader(rows), rows.map(summaryCells))}`;
 }
 
 export function summaryMarkdown(rows: SummaryRow[]): string {
