@@ -68,3 +68,33 @@ for (const c of CASES) {
     assert.equal(session.mm.totalPins(), 0);
   });
 }
+
+test('SET_STATUS 0 inside an open batch leaves the batch open: another ASID is still refused until BATCH_END (as both real kernels do)', () => {
+  const { answers } = runScript([
+    { op: 'open', parent: 'vdpa_sim', kernel: 'reset-map', useVa: false },
+    { op: 'mmap', uaddr: '0x100000000', size: '0x200000', backing: '4k' },
+    { op: 'set_owner' },
+    { op: 'set_backend_features', features: ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID'] },
+    { op: 'batch_begin', asid: 0 },
+    { op: 'set_status', status: 0 },
+    { op: 'update', asid: 1, iova: '0x0', size: '0x1000', uaddr: '0x100000000', perm: 'rw' },
+    { op: 'batch_end', asid: 0 },
+    { op: 'update', asid: 1, iova: '0x0', size: '0x1000', uaddr: '0x100000000', perm: 'rw' },
+  ]);
+  assert.deepEqual([answers[6].errno, answers[6].cause], ['EFAULT', 'EINVAL']);
+  assert.equal(answers[8].errno, null);
+});
+
+test('vdpa_sim dma_unmap on an identity address space empties it first (vdpasim_dma_unmap): after a clean reset and an INVALIDATE the device translates nothing', () => {
+  const { answers } = runScript([
+    { op: 'open', parent: 'vdpa_sim', kernel: 'reset-map', useVa: false, variant: 'dma_map' },
+    { op: 'mmap', uaddr: '0x100000000', size: '0x200000', backing: 'thp' },
+    { op: 'set_owner' },
+    { op: 'update', iova: '0x0', size: '0x200000', uaddr: '0x100000000', perm: 'rw' },
+    { op: 'set_status', status: 0 },
+    { op: 'invalidate', iova: '0x0', size: '0x200000' },
+    { op: 'dump' },
+  ]);
+  const device = (answers[6] as unknown as { asids: Record<string, { device: { passthrough: boolean; count: number } }> }).asids['0'].device;
+  assert.deepEqual(device, { ...device, passthrough: false, count: 0 });
+});

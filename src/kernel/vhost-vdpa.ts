@@ -221,7 +221,9 @@ export class VhostVdpa {
   setStatus(status: number): OpResult {
     this.counters.ioctls++;
     if (status === 0) {
-      this.reset();
+      // vhost_vdpa_set_status resets through (_compat_)vdpa_reset, not
+      // vhost_vdpa_reset: an open batch stays open (only open and release end it).
+      this.deviceReset();
       return OK;
     }
     if ((this.status & ~status) !== 0) return fail('EINVAL');
@@ -229,9 +231,14 @@ export class VhostVdpa {
     return OK;
   }
 
-  /** vhost_vdpa_reset: in_batch cleared, then (compat_)reset. */
+  /** vhost_vdpa_reset (open, release): in_batch cleared, then (compat_)reset. */
   private reset(): void {
     this.inBatch = false;
+    this.deviceReset();
+  }
+
+  /** (_compat_)vdpa_reset: the parent's reset, CLEAN_MAP unless PERSIST was acked (v6.7+). */
+  private deviceReset(): void {
     const cleanMap = this.config.kernel === 'legacy' ? true : !this.acked('IOTLB_PERSIST');
     const wiped = this.parent.reset(cleanMap);
     this.counters.resets++;

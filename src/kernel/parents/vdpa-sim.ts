@@ -39,8 +39,10 @@ export class VdpaSimParent extends ParentBase {
     return this.maps.add(asid, src, id);
   }
 
+  /** vdpasim_dma_unmap: an identity (passthrough) address space is emptied first, then del_range. */
   override dmaUnmap(asid: number, src: RadixIotlb, id: number): void {
     this.counters.dmaUnmaps++;
+    if (this.maps.view(asid).passthrough) this.maps.clear(asid, false);
     this.maps.remove(asid, src, id);
   }
 
