@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
-import { compareResults, defaultGateConfig, incomparable, loadGateConfig, verdictMarkdown } from '../gate/index.js';
+import { compareResults, defaultGateConfig, incomparable, junitXml, loadGateConfig, verdictMarkdown } from '../gate/index.js';
+import { distinctLabels } from '../runner/summary.js';
 import { readResults } from '../runner/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
+import { stdinPaths } from './report-command.js';
 
 interface GateFlags {
   baseline: string;
@@ -15,6 +17,7 @@ interface GateFlags {
   measured: string;
   update?: boolean;
   json?: boolean;
+  junit?: string;
 }
 
 /** The verdict for the CI job page: a summary that cannot be written is a warning, never a change of verdict. */
@@ -36,6 +39,7 @@ export function registerGate(program: Command): void {
     .option('--measured <mode>', "report: the simulator's wall clock is only reported; gate: its regressions fail too", 'report')
     .option('--update', 'rebase: replace the baseline with the current results (atomically) and exit 0, even when the workload, a profile or the cells changed')
     .option('--json', 'print the verdict rows as JSON instead of markdown')
+    .option('--junit <file>', 'also write the verdict as JUnit XML (a testcase per cell) for CI test views')
     .addHelpText(
       'after',
       `
@@ -53,12 +57,17 @@ When GITHUB_STEP_SUMMARY is set the verdict is appended there too.
 Examples:
   vdpa-lab gate --baseline reports/baseline.json --current reports/latest/results.json
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --measured gate
-  vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --update`,
+  vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --update
+  vdpa-lab run --json --quiet | vdpa-lab gate -b reports/baseline.json -c - --junit gate.xml`,
     )
     .action(
       action((o: GateFlags) => {
         if (o.measured !== 'gate' && o.measured !== 'report') throw new InputError('--measured', `must be gate or report, got '${o.measured}'`);
         if (o.update) checkOutputFile(o.baseline, '--baseline');
+        if (o.junit) checkOutputFile(o.junit, '--junit');
+        if (o.baseline === '-' && (o.current === '-' || o.update)) throw new InputError('--baseline', "'-' (stdin) can be read once, and --update cannot write it: name a file");
+        [o.current] = stdinPaths([o.current], '--current');
+        [o.baseline] = stdinPaths([o.baseline], '--baseline');
         const cfg = o.config ? loadGateConfig(o.config) : defaultGateConfig();
         const current = readResults(o.current);
         if (o.update) return rebase(o, current);
@@ -70,6 +79,7 @@ Examples:
         if (o.json) process.stdout.write(`${JSON.stringify(outcome, null, 1)}\n`);
         else process.stdout.write(`${md}\n`);
         if (process.env.GITHUB_STEP_SUMMARY) appendStepSummary(process.env.GITHUB_STEP_SUMMARY, md);
+        if (o.junit) writeFileAtomic(o.junit, junitXml(outcome, [...distinctLabels(baseline.cells).values()], { measuredGates: o.measured === 'gate' }));
         const failed = outcome.modeledChanges > 0 || (o.measured === 'gate' && outcome.measuredRegressions > 0);
         return failed ? EXIT_FAILURE : EXIT_OK;
       }),

@@ -16,6 +16,7 @@ import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { loadWorkload, PACKAGE_ROOT, type CellSpec } from '../workload/index.js';
 import { DEFAULT_WORKLOAD } from './run-command.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
+import { stdinPaths } from './report-command.js';
 
 const TARGET = fileURLToPath(new URL('./profile-target.js', import.meta.url));
 
@@ -63,10 +64,11 @@ export function registerProfile(program: Command): void {
   program
     .command('profile')
     .description('profile one cell of a workload: clinic flame if it works here, else node --cpu-prof')
-    .argument('[workload]', 'a workload JSON file', DEFAULT_WORKLOAD)
+    .argument('[workload]', 'a workload JSON file (- reads it from stdin)', DEFAULT_WORKLOAD)
     .option('--cell <which>', 'cell index, id, or whole words of its label, e.g. "mlx5 persist 4GiB profile=mlx5-2024" (default: the first cell)')
     .option('-o, --out <dir>', 'output directory', 'reports/profiles')
     .option('--tool <tool>', 'auto | clinic | cpu-prof', 'auto')
+    .option('--json', 'print the cell, the tool, the output file and the hottest functions as JSON')
     .addHelpText(
       'after',
       `
@@ -77,15 +79,17 @@ node --cpu-prof, whose .cpuprofile opens in Chrome DevTools or speedscope.
 
 Examples:
   vdpa-lab profile --cell 0
-  vdpa-lab profile workloads/guest-size-sweep.json --cell "256GiB" --tool cpu-prof`,
+  vdpa-lab profile workloads/guest-size-sweep.json --cell "256GiB" --tool cpu-prof
+  cat workloads/migration.json | vdpa-lab profile - --cell "mlx5 persist profile=mlx5-2024" --json`,
     )
     .action(
-      action((workloadPath: string, o: { cell?: string; out: string; tool: string }) => {
+      action((workloadPath: string, o: { cell?: string; out: string; tool: string; json?: boolean }) => {
         if (!['auto', 'clinic', 'cpu-prof'].includes(o.tool)) throw new InputError('--tool', `must be auto, clinic or cpu-prof, got '${o.tool}'`);
-        const w = loadWorkload(workloadPath);
+        const w = loadWorkload(stdinPaths([workloadPath], 'workload')[0]);
         const cell = pickCell(w.cells, o.cell);
         const out = claimOutputDir(o.out, '--out', 'profile');
-        process.stderr.write(`profiling ${distinctLabels(w.cells).get(cell.id)} (${cell.id})\n`);
+        const label = distinctLabels(w.cells).get(cell.id)!;
+        process.stderr.write(`profiling ${label} (${cell.id})\n`);
         if (o.tool !== 'cpu-prof') {
           const clinic = findClinic();
           if (clinic) {
@@ -93,7 +97,8 @@ Examples:
             const r = spawnSync(clinic, ['flame', '--dest', dest, '--', process.execPath, TARGET, w.path, cell.id], { stdio: ['ignore', 'inherit', 'inherit'] });
             const html = existsSync(dest) ? readdirSync(dest, { recursive: true }).map(String).filter((f) => f.endsWith('.html')) : [];
             if (r.status === 0 && html.length) {
-              process.stdout.write(`clinic flame: ${join(dest, html[0])}\n`);
+              const report = join(dest, html[0]);
+              process.stdout.write(o.json ? `${JSON.stringify({ cell: label, id: cell.id, tool: 'clinic', report }, null, 1)}\n` : `clinic flame: ${report}\n`);
               return EXIT_OK;
             }
             process.stderr.write(`note: clinic ran but produced no report (exit ${r.status}); falling back to node --cpu-prof\n`);
@@ -110,7 +115,9 @@ Examples:
         }
         const made = readdirSync(out).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).sort((a, b) => statSync(join(out, b)).mtimeMs - statSync(join(out, a)).mtimeMs);
         const file = join(out, made[0]);
-        process.stdout.write(`${textTable(['function (self time)', 'time'], hottest(file))}\n\ncpu profile: ${file}\n`);
+        const hot = hottest(file);
+        if (o.json) process.stdout.write(`${JSON.stringify({ cell: label, id: cell.id, tool: 'cpu-prof', cpuprofile: file, hottest: hot.map(([fn, time]) => ({ function: fn, selfTime: time })) }, null, 1)}\n`);
+        else process.stdout.write(`${textTable(['function (self time)', 'time'], hot)}\n\ncpu profile: ${file}\n`);
         return EXIT_OK;
       }),
     );

@@ -1,5 +1,12 @@
 /** `vdpa-lab report RESULTS.json... --out DIR`. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { STDIN_DIR_PREFIX } from '../report/stdin-name.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { InputError } from '../errors.js';
+import { checkOutputFile } from '../output-path.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
 
@@ -9,6 +16,24 @@ interface ReportFlags {
   quiet?: boolean;
   label?: string[];
   match?: string;
+  export?: string[];
+  json?: boolean;
+}
+
+/**
+ * `-` reads an input from stdin (once: a pipe cannot be read twice). Readers
+ * take paths, and stdin may be a socket that cannot be opened by name, so
+ * its bytes go to a temp file (`vdpa-lab-stdin-*`; reports name that run "stdin").
+ */
+export function stdinPaths(paths: string[], flag: string): string[] {
+  if (paths.filter((p) => p === '-').length > 1) throw new InputError(flag, "'-' (stdin) can be given once");
+  return paths.map((p) => (p === '-' ? stdinFile() : p));
+}
+
+function stdinFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), STDIN_DIR_PREFIX)), 'stdin.json');
+  writeFileSync(file, readFileSync(0));
+  return file;
 }
 
 export function registerReport(program: Command): void {
@@ -19,6 +44,8 @@ export function registerReport(program: Command): void {
     .option('-o, --out <dir>', 'report directory (replaced as a whole; never left half-written)', 'reports/latest/report')
     .option('--label <name>', 'a name for each results file, in order (repeat: --label before --label after)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--match <fields>', 'pair cells of different runs by these fields instead of by id: setup, parent, kernel, flow, guest, backing, profile, events (e.g. setup,guest,flow)')
+    .option('--export <format=file>', 'also write the cells as csv, github-action-benchmark (customSmallerIsBetter) or bmf (bencher); file - is stdout; repeat for several', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--json', 'print what was written (directory, charts, exports) as JSON on stdout')
     .option('--no-png', 'skip PNG rendering')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -32,17 +59,29 @@ Examples:
   vdpa-lab report reports/latest/results.json
   vdpa-lab report reports/baseline.json reports/latest/results.json --label baseline --label now --out reports/compare
   vdpa-lab report a/results.json b/results.json --match setup,kernel,guest,flow
+  vdpa-lab run --json --quiet | vdpa-lab report - --export bmf=bmf.json --export csv=cells.csv
 Exit codes: 0 written, 2 bad input (corrupt, truncated or foreign results file).`,
     )
     .action(
       action(async (results: string[], o: ReportFlags) => {
         // vega and vega-lite load only when a report is asked for: every other command starts faster.
-        const { writeReport, parseMatch } = await import('../report/index.js');
+        const { writeReport, parseMatch, parseExport, exportRuns } = await import('../report/index.js');
         const match = o.match === undefined ? null : parseMatch(o.match);
+        const exports = (o.export ?? []).map(parseExport);
+        if (exports.filter((e) => e.path === '-').length + (o.json ? 1 : 0) > 1) throw new InputError('--export', 'stdout can take one of --json and the exports: name a file for the others');
+        for (const e of exports) if (e.path !== '-') checkOutputFile(e.path, '--export');
+        results = stdinPaths(results, 'results');
         const progress = makeProgress(o.quiet);
         const r = await writeReport(results, { out: o.out, noPng: !o.png, labels: o.label, match, onProgress: (m) => progress.update(m) });
         progress.done();
-        process.stdout.write(`report: ${r.dir}/index.html (${r.charts.length} charts: ${r.charts.join(', ')})\n`);
+        // The exports use the runs the report read (stdin cannot be read twice).
+        for (const e of exports) {
+          const text = exportRuns(e.format, r.runs);
+          if (e.path === '-') process.stdout.write(text);
+          else writeFileAtomic(e.path, text);
+        }
+        if (o.json) process.stdout.write(`${JSON.stringify({ dir: r.dir, index: `${r.dir}/index.html`, summary: `${r.dir}/summary.md`, charts: r.charts, exports }, null, 1)}\n`);
+        else if (!exports.some((e) => e.path === '-')) process.stdout.write(`report: ${r.dir}/index.html (${r.charts.length} charts: ${r.charts.join(', ')})\n`);
       }),
     );
 }

@@ -6,3 +6,4 @@ export type { GateConfig } from './config.js';
 export { mannWhitney } from './mann-whitney.js';
 export type { MannWhitney } from './mann-whitney.js';
 export { verdictMarkdown } from './verdict.js';
+export { junitXml } from './junit.js';

@@ -19,6 +19,7 @@ import { indexHtml, type RenderedChart } from './html.js';
 import { summaryMd } from './markdown.js';
 import { toPng, toSvg } from './render.js';
 import { cellRows, type LabelledResults } from './rows.js';
+import { STDIN_DIR_PREFIX } from './stdin-name.js';
 
 export interface ReportOptions {
   out: string;
@@ -39,7 +40,7 @@ export function labelRuns(paths: string[], labels?: string[]): LabelledResults[]
   const used = new Map<string, number>();
   for (const r of runs) {
     // Name each run by its workload and directory: "default (baseline)".
-    const dir = basename(dirname(resolve(r.path)));
+    const dir = basename(dirname(resolve(r.path))).startsWith(STDIN_DIR_PREFIX) ? 'stdin' : basename(dirname(resolve(r.path)));
     let name = `${r.file.provenance.workload.name} (${dir === '.' ? basename(r.path) : dir})`;
     const n = used.get(name) ?? 0;
     used.set(name, n + 1);
@@ -75,7 +76,7 @@ function cleanUpOnSignal(tmp: string): () => void {
   return disarm;
 }
 
-export async function writeReport(paths: string[], opts: ReportOptions): Promise<{ charts: string[]; dir: string }> {
+export async function writeReport(paths: string[], opts: ReportOptions): Promise<{ charts: string[]; dir: string; runs: LabelledResults[] }> {
   if (paths.length === 0) throw new InputError('results', 'name at least one results.json');
   const { out } = checkReportDir(paths, opts.out);
   const runs = labelRuns(paths, opts.labels);
@@ -126,5 +127,5 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
   } finally {
     disarm();
   }
-  return { charts: charts.map((c) => c.name), dir: out };
+  return { charts: charts.map((c) => c.name), dir: out, runs };
 }
