@@ -1,43 +1,98 @@
-/** `vdpa-lab calibrate OBSERVATIONS.json`: fit prices and write a profile. */
+/**
+ * `vdpa-lab calibrate`: fit prices and write a profile, from published
+ * observations (a calibration file) or from real-kernel runs (`--from`), and
+ * check a profile against real runs (`--check`).
+ */
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
+import { loadProfile } from '../cost/index.js';
+import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { calibrate } from '../runner/index.js';
-import { textTable } from '../text-format.js';
+import { calibrateFromReal, checkAgainstReal, type PredictionRow } from '../runner/calibrate-real.js';
+import { fmtDuration, textTable } from '../text-format.js';
+import { resolveProfilePath } from '../workload/index.js';
 import { action } from './run-action.js';
+
+interface Options {
+  out?: string;
+  json?: boolean;
+  from?: string[];
+  fit: string;
+  base: string;
+  name: string;
+  check?: string[];
+  profile?: string;
+}
+
+/** Real runs' default free prices: what a reset's time on a real kernel scales with. */
+const DEFAULT_REAL_FIT = 'pagesPinned,pagesUnpinned';
+
+function predictionText(rows: PredictionRow[]): string {
+  const worst = Math.max(...rows.map((r) => Math.abs(r.errorPct)));
+  return (
+    `${textTable(['cell (per reset)', 'real', 'modeled', 'error'], rows.map((r) => [r.label, fmtDuration(r.realNs), fmtDuration(r.modeledNs), `${r.errorPct >= 0 ? '+' : ''}${r.errorPct.toFixed(1)}%`]))}\n` +
+    `worst: ${worst.toFixed(1)}% over ${rows.length} cells\n`
+  );
+}
 
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('fit per-counter prices from observed (setup, seconds) pairs and write a cost profile')
-    .argument('<observations>', 'a calibration JSON file (see workloads/calibration/)')
+    .description('fit per-counter prices from observed (setup, seconds) pairs or real-kernel runs and write a cost profile')
+    .argument('[observations]', 'a calibration JSON file (see workloads/calibration/)')
+    .option('--from <results...>', 'fit to real-kernel figures: results.json files of `run --backend vm:KERNEL|device:PATH`')
+    .option('--fit <counters>', 'with --from: the prices to fit (comma-separated counters)', DEFAULT_REAL_FIT)
+    .option('--base <profile>', 'with --from: the profile whose other prices are held', 'default')
+    .option('--name <name>', 'with --from: the fitted profile\'s name', 'calibrated')
+    .option('--check <results...>', 'price these real runs\' cells with the fitted profile (or --profile) and show how far each lands from the real kernel, per reset')
+    .option('--profile <profile>', 'with --check alone: the profile to check')
     .option('-o, --out <file>', 'write the fitted profile here (atomically); default: print it')
-    .option('--json', 'print the fit as JSON')
+    .option('--json', 'print the fit (and the check) as JSON')
     .addHelpText(
       'after',
       `
-The lab runs each observation's setup, takes the counters of the observed steps,
-holds every price of the base profile except those named in "fit", and solves
-(least squares) for the free prices. The fitted prices carry the observation as
-their source.
+From observations: the lab runs each observation's setup, takes the counters of the
+observed steps, holds every price of the base profile except those named in "fit",
+and solves (least squares) for the free prices; the fitted prices carry the
+observation as their source.
+From real runs (--from): every cell whose real answers agreed with the model gives one
+observation per event (boot, each reset, close): its model counters against the real
+kernel's time; each fitted price names the files, kernel, accelerator, CPU and date.
 
 Examples:
   vdpa-lab calibrate workloads/calibration/qemu-39g.json
-  vdpa-lab calibrate workloads/calibration/qemu-39g.json --out workloads/profiles/default.json`,
+  vdpa-lab calibrate --from reports/real-1g2g/results.json --out my-profile.json --check reports/real-4g8g/results.json
+  vdpa-lab calibrate --check reports/real/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json`,
     )
     .action(
-      action((path: string, o: { out?: string; json?: boolean }) => {
+      action((path: string | undefined, o: Options) => {
         if (o.out) checkOutputFile(o.out, '--out');
-        const r = calibrate(path);
+        if (path && o.from) throw new InputError('--from', 'fits to real runs; drop the observations file, or drop --from');
+        if (!path && !o.from && !o.check) throw new InputError('<observations>', 'name a calibration file, or --from RESULTS.json, or --check RESULTS.json --profile P');
+        if (!path && !o.from) {
+          if (!o.profile) throw new InputError('--profile', 'names the profile --check prices the cells with');
+          const rows = checkAgainstReal(loadProfile(resolveProfilePath(o.profile, 'workloads/x.json')).profile, o.check!);
+          process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : predictionText(rows));
+          return;
+        }
+        const r = path
+          ? (() => {
+              const c = calibrate(path);
+              return { profile: c.profile, fit: c.fit };
+            })()
+          : calibrateFromReal(loadProfile(resolveProfilePath(o.base, 'workloads/x.json')).profile, o.from!, o.fit.split(',').map((s) => s.trim()), o.name);
         const text = `${JSON.stringify(r.profile, null, 2)}\n`;
         if (o.out) writeFileAtomic(o.out, text);
+        const check = o.check ? checkAgainstReal(r.profile, o.check) : null;
         if (o.json) {
-          process.stdout.write(`${JSON.stringify({ prices: r.fit.prices, rmsResidualSeconds: r.fit.rmsResidualSeconds, rows: r.fit.rows }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ prices: r.fit.prices, rmsResidualSeconds: r.fit.rmsResidualSeconds, rows: r.fit.rows, ...(check ? { check } : {}) }, null, 2)}\n`);
           return;
         }
         const fitted = Object.entries(r.fit.prices).map(([k, ns]) => [k, `${ns.toFixed(3)} ns`]);
         process.stderr.write(`${textTable(['price', 'fitted'], fitted)}\n\n`);
-        process.stderr.write(`${textTable(['observation', 'observed', 'modeled'], r.fit.rows.map((x) => [x.label, `${x.observedSeconds} s`, `${x.modeledSeconds.toFixed(3)} s`]))}\n`);
+        process.stderr.write(`${textTable(['observation', 'observed', 'modeled'], r.fit.rows.map((x) => [x.label, `${x.observedSeconds.toPrecision(4)} s`, `${x.modeledSeconds.toPrecision(4)} s`]))}\n`);
+        if (check) process.stderr.write(`\nChecked against real runs:\n${predictionText(check)}`);
         if (!o.out) process.stdout.write(text);
         else process.stderr.write(`profile written: ${o.out}\n`);
       }),

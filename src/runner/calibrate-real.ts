@@ -1,0 +1,117 @@
+/**
+ * `calibrate --from RESULTS.json...`: fit a profile's prices to what a real
+ * kernel measured. Every cell of a `run --backend` results file whose real
+ * answers agreed with the model gives one observation per event (boot, each
+ * reset, close): the model's counters of that event, re-derived from the
+ * cell's parameters (deterministic), against the real kernel's time in that
+ * event's syscalls. Least squares solves for the free prices, every other
+ * price held; each fitted price names the files, kernel, accelerator, CPU and
+ * date it came from. `--check` prices other real runs with a profile and
+ * says how far the model lands from the kernel, per reset.
+ */
+import { InputError } from '../errors.js';
+import { fitPrices, VirtualClock, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
+import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
+import { makeCell, toVmSpec, type CellParams } from '../workload/index.js';
+import { readResults, type ResultsFile } from './results-file.js';
+
+interface RealEventFigure {
+  name: string;
+  totalNs: number;
+}
+interface RealCell {
+  label: string;
+  params: CellParams;
+  real: { status: string; kernel: string; accel: string; events: RealEventFigure[]; perResetNs: number | null };
+}
+
+/** Cells that ran on a real kernel and agreed with the model, from each file. */
+function agreeingCells(file: ResultsFile, path: string): RealCell[] {
+  const cells = (file.cells as unknown as (RealCell & { real?: RealCell['real'] })[]).filter((c) => c.real && c.real.status === 'agree');
+  if (cells.length === 0) throw new InputError(path, 'holds no cell with real-kernel figures that agreed with the model (run it with --backend vm:KERNEL or device:PATH)');
+  return cells;
+}
+
+/** The model's counters of each event of a cell, in order (close last, as the real script ran them). */
+function eventCounters(params: CellParams): { name: string; counters: Record<string, number> }[] {
+  const vm = new VirtualMachine(toVmSpec(params));
+  try {
+    const events = params.events as EventName[];
+    const all = events[events.length - 1] === 'close' ? events : [...events, 'close' as EventName];
+    return all.map((name) => {
+      const counters: Record<string, number> = {};
+      for (const s of vm.runEvent(name).steps) addCounters(counters, s.counters);
+      return { name, counters };
+    });
+  } finally {
+    vm.dispose();
+  }
+}
+
+export function realObservations(paths: string[]): { observations: Observation[]; provenance: string } {
+  const observations: Observation[] = [];
+  const who = new Set<string>();
+  for (const path of paths) {
+    const file = readResults(path);
+    const p = file.provenance as unknown as { host?: { cpu?: string }; startedAt?: string; real?: { kernel: string; accel: string } };
+    for (const cell of agreeingCells(file, path)) {
+      const model = eventCounters(makeCell(cell.params).params);
+      const real = cell.real.events;
+      if (real.length !== model.length) throw new InputError(`${path}: ${cell.label}`, `has ${real.length} real events where the cell runs ${model.length}`);
+      model.forEach((m, k) => observations.push({ label: `${cell.label} ${m.name}#${k}`, parent: cell.params.parent, counters: m.counters, seconds: real[k].totalNs / 1e9 }));
+      who.add(`${path} (${cell.real.kernel}, ${cell.real.accel.toUpperCase()}, ${p.host?.cpu ?? 'unknown CPU'}, ${p.startedAt?.slice(0, 10) ?? 'undated'})`);
+    }
+  }
+  return { observations, provenance: [...who].join('; ') };
+}
+
+export interface RealCalibration {
+  profile: CostProfile;
+  fit: FitResult;
+  observations: number;
+}
+
+export function calibrateFromReal(base: CostProfile, paths: string[], free: string[], name: string): RealCalibration {
+  const { observations, provenance } = realObservations(paths);
+  const fit = fitPrices(base, free, observations, '--from');
+  const prices = { ...base.prices };
+  for (const [k, ns] of Object.entries(fit.prices)) {
+    prices[k] = { ns: Number(ns.toFixed(3)), source: `FITTED by \`vdpa-lab calibrate --from\` to real-kernel figures: ${provenance}; every other price held at ${base.name}'s` };
+  }
+  const parents = Object.fromEntries(Object.entries(base.parents).map(([parent, ps]) => [parent, Object.fromEntries(Object.entries(ps ?? {}).filter(([k]) => !free.includes(k)))]));
+  return {
+    profile: {
+      ...base,
+      name,
+      description: `${base.description} Prices ${free.join(', ')} fitted to real-kernel runs.`,
+      calibration: `\`vdpa-lab calibrate --from ${paths.join(' ')} --fit ${free.join(',')}\`: ${observations.length} observations (boot, each reset and close of every cell whose real answers agreed with the model) from ${provenance}. Real figures under TCG are TCG figures: a profile fitted to them predicts that VM, not native hardware.`,
+      prices,
+      parents,
+    },
+    fit,
+    observations: observations.length,
+  };
+}
+
+export interface PredictionRow {
+  label: string;
+  realNs: number;
+  modeledNs: number;
+  /** (modeled - real) / real, percent. */
+  errorPct: number;
+}
+
+/** Modeled cost per reset of each real cell under `profile`, beside the real one. */
+export function checkAgainstReal(profile: CostProfile, paths: string[]): PredictionRow[] {
+  const rows: PredictionRow[] = [];
+  for (const path of paths) {
+    for (const cell of agreeingCells(readResults(path), path)) {
+      if (cell.real.perResetNs === null) continue;
+      const clock = new VirtualClock(profile, cell.params.parent);
+      const resets = eventCounters(makeCell(cell.params).params).filter((e) => RESET_EVENTS.includes(e.name as EventName));
+      const modeledNs = resets.reduce((s, e) => s + clock.price(e.counters).totalNs, 0) / resets.length;
+      rows.push({ label: cell.label, realNs: cell.real.perResetNs, modeledNs, errorPct: ((modeledNs - cell.real.perResetNs) / cell.real.perResetNs) * 100 });
+    }
+  }
+  return rows;
+}
