@@ -101,7 +101,7 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
       const svg = await toSvg(c.spec);
       rendered.push({ ...c, svg });
       writeFileDurable(join(tmp, `${c.name}.svg`), svg);
-      if (!opts.noPng) writeFileDurable(join(tmp, `${c.name}.png`), toPng(svg));
+      if (!opts.noPng) writeFileDurable(join(tmp, `${c.name}.png`), await toPng(svg));
       // Rendering is synchronous work behind resolved promises: without a turn of the event
       // loop a SIGINT would only be seen after the report was done (and its handler gone).
       await new Promise((resolve) => setImmediate(resolve));

@@ -3,9 +3,10 @@
  * run the rest on the pool, stream each result to disk, then write
  * results.json atomically with the provenance.
  */
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
+import canonicalJson from 'canonicalize';
 import { claimOutputDir } from '../output-path.js';
-import { loadProfile, type CostProfile } from '../cost/index.js';
+import { loadProfile, sha256, type CostProfile } from '../cost/index.js';
 import { resolveProfilePath, type CellSpec, type LoadedWorkload } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
 import type { CellTask } from './cell-worker.js';
@@ -16,8 +17,19 @@ import { RESULTS_SCHEMA, type ResultsFile } from './results-file.js';
 import { acquireRunLock } from './run-lock.js';
 import { cellsOfShard, shardName, shardRecord, type ShardSpec } from './shard.js';
 
+// canonicalize is CommonJS whose types declare an ES default: at run time the default import is the function.
+const canonicalize = canonicalJson as unknown as (input: unknown) => string;
+
+/**
+ * What runWorkload needs: the parsed workload and its cells. `hash` defaults
+ * to the one loadWorkload computes (sha256 of the canonical JSON); `path`
+ * (where relative profile paths start) defaults to the working directory.
+ */
+export type RunnableWorkload = Omit<LoadedWorkload, 'hash' | 'path'> & { hash?: string; path?: string };
+
 export interface RunOptions {
-  out: string;
+  /** The results directory; without it nothing is written and the results are only returned (no resume). */
+  out?: string;
   threads?: number;
   resume?: boolean;
   /** Without resume: replace a journal that holds an earlier run's cells. */
@@ -42,7 +54,8 @@ export interface RunOptions {
   sabotage?: (cell: CellSpec) => CellTask['sabotage'];
 }
 
-export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<ResultsFile> {
+export async function runWorkload(given: RunnableWorkload, opts: RunOptions): Promise<ResultsFile> {
+  const w: LoadedWorkload = { ...given, path: given.path ?? join(process.cwd(), `${given.workload.name}.json`), hash: given.hash ?? sha256(canonicalize(given.workload)) };
   const startedAt = new Date().toISOString();
   const profiles = new Map<string, { profile: CostProfile; hash: string }>();
   for (const c of w.cells) {
@@ -51,6 +64,13 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
   const onWarning = opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   // Before the directory is claimed: a shard that would be empty is bad input, and nothing is written.
   const mine = opts.shard ? { ...w, cells: cellsOfShard(w.cells, opts.shard) } : w;
+  if (opts.out === undefined) {
+    if (opts.resume) throw new Error('runWorkload: resume needs an out directory');
+    const file = await runCells(mine, opts, null, new Map(), profiles, startedAt);
+    if (opts.shard) file.provenance.shard = shardRecord(w.cells, opts.shard);
+    await opts.augment?.(file);
+    return file;
+  }
   const dir = claimOutputDir(opts.out, '--out', 'run');
   const lock = acquireRunLock(dir, '--out', onWarning);
   const stream = new ResultsStream(dir);
@@ -70,7 +90,7 @@ export async function runWorkload(w: LoadedWorkload, opts: RunOptions): Promise<
 async function runCells(
   w: LoadedWorkload,
   opts: RunOptions,
-  stream: ResultsStream,
+  stream: ResultsStream | null,
   finished: Map<string, CellResult>,
   profiles: Map<string, { profile: CostProfile; hash: string }>,
   startedAt: string,
@@ -95,7 +115,7 @@ async function runCells(
     maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb,
     onResult: (r) => {
       results.set(r.id, r);
-      stream.append(r);
+      stream?.append(r);
       opts.onResult?.(r, ++done, w.cells.length);
     },
   });
