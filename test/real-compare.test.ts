@@ -75,3 +75,16 @@ test('a guest larger than a VM on this host can hold is refused before any boot,
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.ok(Date.now() - started < 20_000, 'refused before booting');
 });
+
+test("replay --backend vm:6.12: the real QEMU 7.2 trace's messages answered by a real kernel exactly as by the model, and PERSIST's resets cost far less there too", { skip: unavailable('6.12') && !process.env.CI ? unavailable('6.12') : false, timeout: 10 * 60_000 }, () => {
+  const trace = fileURLToPath(new URL('../../workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', import.meta.url));
+  const r = spawnSync(process.execPath, [CLI, 'replay', trace, '--what-if', 'persist', '--backend', 'vm:6.12', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, r.stderr);
+  const real = JSON.parse(r.stdout).real as { kernel: string; replays: { flow: string; status: string; reason: string | null; segments: { name: string; realNs: number; pinnedVm: number }[] }[] };
+  assert.match(real.kernel, /^6\.12\./);
+  for (const p of real.replays) assert.equal(p.status, 'agree', `${p.flow}: ${p.reason}`);
+  const w = real.replays.find((p) => p.flow === 'workaround')!;
+  const p = real.replays.find((x) => x.flow === 'persist')!;
+  for (const k of [1, 2, 3]) assert.ok(p.segments[k].realNs * 10 < w.segments[k].realNs, `reset ${k}: persist ${p.segments[k].realNs} ns vs workaround ${w.segments[k].realNs} ns`);
+  assert.equal(w.segments[1].pinnedVm, 262208, 'the guest RAM the trace maps, pinned again after each reset');
+});

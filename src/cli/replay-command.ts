@@ -12,6 +12,9 @@ import { DEFAULT_BACKING, replayResultsFile, replayText, replayTrace, summarizeR
 import { resolveProfilePath } from '../workload/index.js';
 import { positiveInt } from './parse-options.js';
 import { action } from './run-action.js';
+import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
+import { replayOnReal } from '../runner/real/replay-real.js';
+import { realReplayText } from './replay-real-text.js';
 
 interface ReplayFlags {
   kernel: KernelGeneration;
@@ -23,6 +26,7 @@ interface ReplayFlags {
   profile: string;
   out?: string;
   json?: boolean;
+  backend?: Exclude<BackendSpec, { kind: 'model' }>;
 }
 
 function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
@@ -67,6 +71,11 @@ export function registerReplay(program: Command): void {
     .option('--what-if <what>', "'persist': also replay with IOTLB_PERSIST acked and the re-maps around each reset dropped", oneOf('--what-if', ['persist'] as const))
     .option('--profile <name|path>', 'cost profile (workloads/profiles/NAME.json or a path)', 'default')
     .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@1: one cell per fd and flow; report and gate read it)')
+    .option('--backend <backend>', 'also replay every fd on a real kernel: vm:6.1, vm:6.12 (see kernels prepare) or device:/dev/vhost-vdpa-N', (t: string) => {
+      const b = parseBackend(t);
+      if (b.kind === 'model') throw new InputError('--backend', 'replay always uses the model; name a real backend (vm:KERNEL or device:PATH)');
+      return b;
+    })
     .option('--json', 'print the replay summary as JSON instead of the table')
     .addHelpText(
       'after',
@@ -75,6 +84,7 @@ Examples:
   vdpa-lab replay workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log
   vdpa-lab replay vm.log --kernel legacy --parent mlx5 --backing 4k --mean-run 8
   vdpa-lab replay vm.log --what-if persist --out reports/replay && vdpa-lab report reports/replay/results.json
+  vdpa-lab replay workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log --what-if persist --backend vm:6.12
 Exit codes: 0 replayed (refusals and n/a are findings), 2 bad input (one line naming the
 trace line and the reason; nothing written).`,
     )
@@ -86,7 +96,7 @@ trace line and the reason; nothing written).`,
         const { profile, hash } = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'replay')));
         const text = readTrace(tracePath);
         const startedAt = new Date().toISOString();
-        const outcome = replayTrace(text, tracePath, {
+        const replayOpts = {
           kernel: o.kernel,
           parent: o.parent,
           backing: o.backing ?? DEFAULT_BACKING,
@@ -97,14 +107,19 @@ trace line and the reason; nothing written).`,
           profileName: o.profile,
           profile,
           profileHash: hash,
-        });
+        };
+        // With a real backend the model's replay also records each fd's ops for the real kernel.
+        const real = o.backend ? await replayOnReal(text, tracePath, replayOpts, o.backend, { onProgress: (l) => process.stderr.write(`${l}\n`) }) : null;
+        const outcome = real?.outcome ?? replayTrace(text, tracePath, replayOpts);
         const summary = summarizeReplay(outcome);
         if (outPath) {
           mkdirSync(resolve(o.out!), { recursive: true });
           writeFileAtomic(outPath, `${JSON.stringify(replayResultsFile(outcome, startedAt), null, 1)}\n`);
         }
-        process.stdout.write(o.json ? `${JSON.stringify(summary, null, 1)}\n` : `${replayText(summary)}\n`);
+        const realView = real && { backend: real.backend, kernel: real.kernel, accel: real.accel, replays: real.replays };
+        process.stdout.write(o.json ? `${JSON.stringify(realView ? { ...summary, real: realView } : summary, null, 1)}\n` : `${replayText(summary)}\n${real ? `\n${realReplayText(real)}\n` : ''}`);
         if (outPath && !o.json) process.stdout.write(`results: ${outPath}\n`);
+        return real?.replays.some((r) => r.status !== 'agree') ? 1 : 0;
       }),
     );
 }

@@ -7,12 +7,11 @@
  * it), which the real kernel's answers are compared with.
  */
 import { hex } from '../../iotlb/index.js';
-import { VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE, type IotlbMsg, type OpResult, type VhostVdpa } from '../../kernel/index.js';
+import { phaseOf, recordOps, type RealPhase } from './record-ops.js';
 import { VirtualMachine, type EventName } from '../../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../../workload/index.js';
 
-/** What a real kernel's time in one line is booked as. Pin is inside map on a real kernel: one write() does both. */
-export type RealPhase = 'map' | 'unmap' | 'reset' | 'other';
+export type { RealPhase } from './record-ops.js';
 
 export interface ScriptLineInfo {
   /** Index of the event in the cell (samples: one past the events, per cycle). */
@@ -35,57 +34,6 @@ export interface CellScript {
 
 /** The name the reset cycles repeated for a distribution go by. */
 export const SAMPLE_EVENT = 'reset-cycle';
-
-function writeLine(msg: IotlbMsg): Record<string, unknown> {
-  const op =
-    msg.type === VHOST_IOTLB_UPDATE ? 'update' : msg.type === VHOST_IOTLB_INVALIDATE ? 'invalidate' : msg.type === VHOST_IOTLB_BATCH_BEGIN ? 'batch_begin' : msg.type === VHOST_IOTLB_BATCH_END ? 'batch_end' : 'iotlb';
-  const line: Record<string, unknown> = { op, asid: msg.asid, iova: hex(msg.iova), size: hex(msg.size), uaddr: hex(msg.uaddr), perm: msg.perm, msgType: msg.msgType };
-  if (op === 'iotlb') line.type = msg.type;
-  return line;
-}
-
-type Sink = (line: Record<string, unknown>, res: OpResult) => void;
-
-/** Wraps the device's ops that reach the kernel so each also lands in the script. */
-function record(dev: VhostVdpa, device: string, sink: Sink): void {
-  const d = dev as unknown as Record<string, (...args: never[]) => OpResult>;
-  const wrap = (name: string, toLine: (...args: never[]) => Record<string, unknown>) => {
-    const orig = d[name].bind(dev);
-    d[name] = (...args: never[]) => {
-      const res = orig(...args);
-      sink({ ...toLine(...args), device }, res);
-      return res;
-    };
-  };
-  wrap('setOwner', () => ({ op: 'set_owner' }));
-  wrap('setBackendFeatures', (bits: bigint) => ({ op: 'set_backend_features', features: featureList(bits) }));
-  wrap('setGroupAsid', (group: number, asid: number) => ({ op: 'set_group_asid', group, asid }));
-  wrap('setStatus', (status: number) => ({ op: 'set_status', status }));
-  wrap('write', (msg: IotlbMsg) => writeLine(msg));
-  wrap('close', () => ({ op: 'close' }));
-}
-
-const FEATURE_BITS: Record<string, number> = { IOTLB_MSG_V2: 1, IOTLB_BATCH: 2, IOTLB_ASID: 3, SUSPEND: 4, RESUME: 5, ENABLE_AFTER_DRIVER_OK: 6, DESC_ASID: 7, IOTLB_PERSIST: 8 };
-function featureList(bits: bigint): string[] {
-  return Object.keys(FEATURE_BITS).filter((n) => (bits >> BigInt(FEATURE_BITS[n])) & 1n);
-}
-
-/** Books each line: messages by type, batch markers by the message they enclose, SET_STATUS 0 as the reset. */
-function phaseOf(ops: Record<string, unknown>[], i: number): RealPhase {
-  const op = ops[i].op;
-  if (op === 'update') return 'map';
-  if (op === 'invalidate') return 'unmap';
-  if (op === 'set_status') return ops[i].status === 0 ? 'reset' : 'other';
-  if (op === 'batch_begin' || op === 'batch_end') {
-    const step = op === 'batch_begin' ? 1 : -1;
-    for (let j = i + step; j >= 0 && j < ops.length && ops[j].device === ops[i].device; j += step) {
-      if (ops[j].op === 'update') return 'map';
-      if (ops[j].op === 'invalidate') return 'unmap';
-      if (ops[j].op === 'batch_begin' || ops[j].op === 'batch_end') break;
-    }
-  }
-  return 'other';
-}
 
 /**
  * The cell's events (close last), with `cycles` reset cycles of device 0
@@ -115,7 +63,7 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
       ...vm.mm.allRegions.map((r) => ({ op: 'mmap', uaddr: hex(BigInt(r.startPage) << 12n), size: hex(BigInt(r.pages) << 12n), backing: r.spec.backing, shared: r.spec.shared })),
     ];
     vm.backends.forEach((b, i) =>
-      record(b.dev, devices[i], (line, res) => {
+      recordOps(b.dev, devices[i], (line, res) => {
         ops.push(line);
         info.push({ event, eventName, model: { ret: res.ret, errno: res.errno, pinnedVm: vm.mm.pinnedVm } });
       }),

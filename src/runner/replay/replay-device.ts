@@ -63,12 +63,15 @@ export interface ReplaySetup {
   config: Omit<DeviceConfig, 'iovaRange'>;
   ackPersist: boolean;
   profile: CostProfile;
+  /** Sees the device before its first op (`replay --backend` records its ops as a script). */
+  onDevice?: (dev: VhostVdpa) => void;
 }
 
 const BASE_ACK = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
 
 export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm: HostMm, setup: ReplaySetup): DeviceReplay {
   const dev = new VhostVdpa({ ...setup.config, iovaRange: stream.iovaRange }, mm);
+  setup.onDevice?.(dev);
   const rec = new StepRecorder(dev.counters, newVmmCounters());
   const clock = new VirtualClock(setup.profile, setup.config.parent);
   const boot = newSegment('boot', 'boot', null);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { CostProfile } from '../../cost/index.js';
 import { HostMm, type Backing } from '../../host/index.js';
-import type { KernelGeneration, ParentKind } from '../../kernel/index.js';
+import type { KernelGeneration, ParentKind, VhostVdpa } from '../../kernel/index.js';
 import { parseTrace, rebuildStreams, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
 import { dropPersistedRemaps } from './persist-what-if.js';
 import { replayDevice, type DeviceReplay } from './replay-device.js';
@@ -25,6 +25,8 @@ export interface ReplayOptions {
   profileName: string;
   profile: CostProfile;
   profileHash: string;
+  /** Sees each (fd, flow) replay's device and host memory before the first op. */
+  onDevice?: (fd: number, flow: 'workaround' | 'persist', dev: VhostVdpa, mm: HostMm) => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   const { events: _events, ...trace } = parsed;
   const devices = rebuilt.devices.map((stream): DeviceResult => {
     const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, stream.ops, rebuilt.regions, opts, false) }];
+
     if (opts.whatIfPersist) {
       const p = dropPersistedRemaps(stream.ops);
       flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
@@ -106,5 +109,6 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
     },
     ackPersist,
     profile: opts.profile,
+    onDevice: opts.onDevice ? (dev) => opts.onDevice!(stream.fd, ackPersist ? 'persist' : 'workaround', dev, mm) : undefined,
   });
 }

@@ -1,0 +1,60 @@
+/**
+ * Records what a model device is asked as `exec` script lines: a wrapper on
+ * the device object's ops that reach the kernel (the model's own hot paths
+ * stay as they are), so a real kernel can be sent exactly the same stream.
+ * Used for a cell's events (`run --backend`) and a trace's replay
+ * (`replay --backend`).
+ */
+import { hex } from '../../iotlb/index.js';
+import { VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE, featureNames, type IotlbMsg, type OpResult, type VhostVdpa } from '../../kernel/index.js';
+
+/** What a real kernel's time in one line is booked as. Pin is inside map on a real kernel: one write() does both. */
+export type RealPhase = 'map' | 'unmap' | 'reset' | 'other';
+
+function writeLine(msg: IotlbMsg): Record<string, unknown> {
+  const op =
+    msg.type === VHOST_IOTLB_UPDATE ? 'update' : msg.type === VHOST_IOTLB_INVALIDATE ? 'invalidate' : msg.type === VHOST_IOTLB_BATCH_BEGIN ? 'batch_begin' : msg.type === VHOST_IOTLB_BATCH_END ? 'batch_end' : 'iotlb';
+  const line: Record<string, unknown> = { op, asid: msg.asid, iova: hex(msg.iova), size: hex(msg.size), uaddr: hex(msg.uaddr), perm: msg.perm, msgType: msg.msgType };
+  if (op === 'iotlb') line.type = msg.type;
+  return line;
+}
+
+export type OpSink = (line: Record<string, unknown>, res: OpResult) => void;
+
+/** Wraps the device's ops that reach the kernel so each also lands in the script. */
+export function recordOps(dev: VhostVdpa, device: string, sink: OpSink): void {
+  const d = dev as unknown as Record<string, (...args: never[]) => OpResult>;
+  const wrap = (name: string, toLine: (...args: never[]) => Record<string, unknown>) => {
+    const orig = d[name].bind(dev);
+    d[name] = (...args: never[]) => {
+      const res = orig(...args);
+      sink({ ...toLine(...args), device }, res);
+      return res;
+    };
+  };
+  wrap('setOwner', () => ({ op: 'set_owner' }));
+  wrap('setBackendFeatures', (bits: bigint) => ({ op: 'set_backend_features', features: featureNames(bits) }));
+  wrap('setGroupAsid', (group: number, asid: number) => ({ op: 'set_group_asid', group, asid }));
+  wrap('setStatus', (status: number) => ({ op: 'set_status', status }));
+  wrap('write', (msg: IotlbMsg) => writeLine(msg));
+  wrap('close', () => ({ op: 'close' }));
+}
+
+
+/** Books each line: messages by type, batch markers by the message they enclose, SET_STATUS 0 as the reset. */
+export function phaseOf(ops: Record<string, unknown>[], i: number): RealPhase {
+  const op = ops[i].op;
+  if (op === 'update') return 'map';
+  if (op === 'invalidate') return 'unmap';
+  if (op === 'set_status') return ops[i].status === 0 ? 'reset' : 'other';
+  if (op === 'batch_begin' || op === 'batch_end') {
+    const step = op === 'batch_begin' ? 1 : -1;
+    for (let j = i + step; j >= 0 && j < ops.length && ops[j].device === ops[i].device; j += step) {
+      if (ops[j].op === 'update') return 'map';
+      if (ops[j].op === 'invalidate') return 'unmap';
+      if (ops[j].op === 'batch_begin' || ops[j].op === 'batch_end') break;
+    }
+  }
+  return 'other';
+}
+

@@ -1,0 +1,137 @@
+/**
+ * `replay --backend vm:KERNEL | device:PATH`: a QEMU trace's message
+ * streams on a real kernel. The model's replay runs with each (fd, flow)
+ * device's ops recorded as an exec script (the trace's RAM regions mapped at
+ * their uaddrs); a real kernel answers every script, and each replay gains
+ * the real time per segment (boot, each reset, close) and whether the real
+ * kernel answered every message as the model did.
+ */
+import { hex } from '../../iotlb/index.js';
+import type { HostMm } from '../../host/index.js';
+import type { VhostVdpa } from '../../kernel/index.js';
+import { backendLabel, type BackendSpec } from '../../real/backend-spec.js';
+import { checkVhostVdpaDevice, runOnDevice } from '../../real/device-backend.js';
+import { InputError } from '../../errors.js';
+import type { BackendAnswer } from '../../real/model-run.js';
+import type { ScriptPlan } from '../../real/script-plan.js';
+import type { ReplayOptions, ReplayOutcome } from '../replay/replay-trace.js';
+import { replayTrace } from '../replay/replay-trace.js';
+import { recordOps } from './record-ops.js';
+
+export interface RealSegment {
+  name: string;
+  realNs: number;
+  pinnedVm: number;
+}
+
+export interface RealReplay {
+  fd: number;
+  flow: 'workaround' | 'persist';
+  status: 'agree' | 'diverged' | 'failed';
+  reason: string | null;
+  segments: RealSegment[];
+}
+
+export interface RealReplayOutcome {
+  outcome: ReplayOutcome;
+  backend: string;
+  kernel: string;
+  accel: string;
+  replays: RealReplay[];
+}
+
+interface Recorded {
+  fd: number;
+  flow: 'workaround' | 'persist';
+  mm: HostMm;
+  ops: Record<string, unknown>[];
+  model: { ret: number; errno: string | null; pinnedVm: number }[];
+}
+
+function scriptOf(r: Recorded, opts: ReplayOptions): { text: string; headerLines: number } {
+  const header: Record<string, unknown>[] = [
+    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, variant: 'set_map', ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    { op: 'setrlimit', memlock: 'unlimited' },
+    ...r.mm.allRegions.map((g) => ({ op: 'mmap', uaddr: hex(BigInt(g.startPage) << 12n), size: hex(BigInt(g.pages) << 12n), backing: g.spec.backing })),
+  ];
+  return { text: [...header, ...r.ops].map((l) => JSON.stringify(l)).join('\n') + '\n', headerLines: header.length };
+}
+
+/** Segments as the replay counts them: boot, one per SET_STATUS 0, close. */
+function segmentsOf(r: Recorded, headerLines: number, answers: BackendAnswer[]): RealSegment[] {
+  const byLine = new Map(answers.map((a) => [a.line, a]));
+  const out: RealSegment[] = [{ name: 'boot', realNs: 0, pinnedVm: 0 }];
+  r.ops.forEach((op, i) => {
+    if (op.op === 'set_status' && op.status === 0) out.push({ name: `reset ${out.length}`, realNs: 0, pinnedVm: 0 });
+    if (op.op === 'close') out.push({ name: 'close', realNs: 0, pinnedVm: 0 });
+    const a = byLine.get(headerLines + i + 1);
+    const seg = out[out.length - 1];
+    if (a) {
+      seg.realNs += a.ns ?? 0;
+      seg.pinnedVm = a.pinnedVm ?? seg.pinnedVm;
+    }
+  });
+  return out;
+}
+
+function firstDifference(r: Recorded, headerLines: number, answers: BackendAnswer[]): string | null {
+  const byLine = new Map(answers.map((a) => [a.line, a]));
+  for (let i = 0; i < r.ops.length; i++) {
+    const line = headerLines + i + 1;
+    const a = byLine.get(line);
+    const m = r.model[i];
+    if (!a) return `script line ${line} (${String(r.ops[i].op)}): no real answer`;
+    if (a.ret !== m.ret || a.errno !== m.errno || a.pinnedVm !== m.pinnedVm) {
+      return `script line ${line} (${String(r.ops[i].op)}): model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}`;
+    }
+  }
+  return null;
+}
+
+export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Exclude<BackendSpec, { kind: 'model' }>, run: { accel?: 'auto' | 'kvm' | 'tcg'; onProgress?: (l: string) => void }): Promise<RealReplayOutcome> {
+  if (backend.kind === 'vm' && opts.parent !== 'vdpa_sim') throw new InputError('--parent', `a real kernel in a VM has only vdpa_sim, not ${opts.parent}`);
+  if (opts.backing === 'hugetlb-1g') throw new InputError('--backing', 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab): use 4k or thp');
+  const recorded: Recorded[] = [];
+  const outcome = replayTrace(text, source, {
+    ...opts,
+    onDevice: (fd: number, flow: 'workaround' | 'persist', dev: VhostVdpa, mm: HostMm) => {
+      const r: Recorded = { fd, flow, mm, ops: [], model: [] };
+      recorded.push(r);
+      recordOps(dev, 'vdpa0', (line, res) => {
+        r.ops.push(line);
+        r.model.push({ ret: res.ret, errno: res.errno, pinnedVm: mm.pinnedVm });
+      });
+    },
+  });
+  const scripts = recorded.map((r) => scriptOf(r, opts));
+  const sources = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text }));
+  const plans: ScriptPlan[] = recorded.map((r) => ({
+    devices: ['vdpa0'],
+    params: { useVa: false, variant: 'set_map', ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    paramsLine: 1,
+    mmapBytes: r.mm.allRegions.reduce((s, g) => s + (BigInt(g.pages) << 12n), 0n),
+  }));
+  let runs: { answers: BackendAnswer[]; error?: string }[];
+  let kernel: string;
+  let accel = 'none';
+  if (backend.kind === 'vm') {
+    const { runScriptsInVm } = await import('../../real/vm-backend.js');
+    const vm = await runScriptsInVm(backend.kernel, sources, plans, { overrides: {}, accel: run.accel, onProgress: run.onProgress });
+    runs = vm.scripts;
+    kernel = vm.release;
+    accel = vm.accel;
+  } else {
+    checkVhostVdpaDevice(backend.path);
+    const path = backend.path;
+    const done = sources.map((s, i) => runOnDevice(path, s, plans[i]));
+    runs = done;
+    kernel = done[0]?.release ?? '';
+  }
+  const replays = recorded.map((r, i): RealReplay => {
+    const { headerLines } = scripts[i];
+    const error = runs[i].error;
+    const diff = error ? null : firstDifference(r, headerLines, runs[i].answers);
+    return { fd: r.fd, flow: r.flow, status: error ? 'failed' : diff ? 'diverged' : 'agree', reason: error ?? diff, segments: segmentsOf(r, headerLines, runs[i].answers) };
+  });
+  return { outcome, backend: backendLabel(backend), kernel, accel, replays };
+}
