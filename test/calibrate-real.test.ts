@@ -37,6 +37,7 @@ test('calibrate --from recovers the prices real figures were made with, and --ch
   const truth = parseProfile(JSON.parse(readFileSync(PROFILE, 'utf8')), 'default');
   truth.prices.pagesPinned = { ns: 300, source: 'test truth' };
   truth.prices.pagesUnpinned = { ns: 120, source: 'test truth' };
+  truth.prices.resets = { ns: 40_000, source: 'test truth' };
   const file = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   for (const cell of file.cells) {
     const vm = new VirtualMachine(toVmSpec(cell.params));
@@ -59,6 +60,7 @@ test('calibrate --from recovers the prices real figures were made with, and --ch
   const fit = JSON.parse(r.stdout);
   assert.ok(Math.abs(fit.prices.pagesPinned - 300) < 0.01, `pagesPinned ${fit.prices.pagesPinned}`);
   assert.ok(Math.abs(fit.prices.pagesUnpinned - 120) < 0.01, `pagesUnpinned ${fit.prices.pagesUnpinned}`);
+  assert.ok(Math.abs(fit.prices.resets - 40_000) < 0.5, `resets ${fit.prices.resets}`);
   for (const row of fit.check) assert.ok(Math.abs(row.errorPct) < 0.01, `${row.label}: ${row.errorPct}%`);
   const written = JSON.parse(readFileSync(profile, 'utf8'));
   assert.match(written.prices.pagesPinned.source, /FITTED by `vdpa-lab calibrate --from` to real-kernel figures: .*real\.json \(6\.12\.117\+deb12-amd64, TCG, /);

@@ -24,18 +24,24 @@ export interface FitResult {
   rows: { label: string; observedSeconds: number; modeledSeconds: number }[];
 }
 
-export function fitPrices(base: CostProfile, free: string[], obs: Observation[], where: string): FitResult {
+/**
+ * `relative`: weight each observation by 1/seconds, so the fit minimises
+ * relative residuals (a 100 us reset counts as much as a 1 s one) instead of
+ * absolute ones, which the largest observations dominate.
+ */
+export function fitPrices(base: CostProfile, free: string[], obs: Observation[], where: string, relative = false): FitResult {
   if (free.length === 0) throw new InputError(`${where}.fit`, 'name at least one counter to fit');
   if (obs.length < free.length) throw new InputError(`${where}.observations`, `${obs.length} observation(s) cannot fix ${free.length} free price(s)`);
   const fixed = obs.map((o) => {
     const held = Object.fromEntries(Object.entries(o.counters).filter(([k]) => !free.includes(k)));
     return new VirtualClock(base, o.parent).price(held).totalNs;
   });
-  const a = new Matrix(obs.map((o) => free.map((f) => o.counters[f] ?? 0)));
+  const w = obs.map((o) => (relative ? 1 / o.seconds : 1));
+  const a = new Matrix(obs.map((o, i) => free.map((f) => (o.counters[f] ?? 0) * w[i])));
   for (let j = 0; j < free.length; j++) {
     if (a.getColumn(j).every((v) => v === 0)) throw new InputError(`${where}.fit`, `no observation exercises ${free[j]}, so its price cannot be fitted`);
   }
-  const b = Matrix.columnVector(obs.map((o, i) => o.seconds * 1e9 - fixed[i]));
+  const b = Matrix.columnVector(obs.map((o, i) => (o.seconds * 1e9 - fixed[i]) * w[i]));
   const x = solve(a, b, true).getColumn(0);
   const prices: Record<string, number> = {};
   free.forEach((f, j) => {

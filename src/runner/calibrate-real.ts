@@ -4,8 +4,8 @@
  * answers agreed with the model gives one observation per event (boot, each
  * reset, close): the model's counters of that event, re-derived from the
  * cell's parameters (deterministic), against the real kernel's time in that
- * event's syscalls. Least squares solves for the free prices, every other
- * price held; each fitted price names the files, kernel, accelerator, CPU and
+ * event's syscalls. Least squares on relative residuals solves for the free
+ * prices, every other price held; each fitted price names the files, kernel, accelerator, CPU and
  * date it came from. `--check` prices other real runs with a profile and
  * says how far the model lands from the kernel, per reset.
  */
@@ -73,7 +73,8 @@ export interface RealCalibration {
 
 export function calibrateFromReal(base: CostProfile, paths: string[], free: string[], name: string): RealCalibration {
   const { observations, provenance } = realObservations(paths);
-  const fit = fitPrices(base, free, observations, '--from');
+  // Relative residuals: a PERSIST reset of 100 us must count as much as a 1 s workaround reset.
+  const fit = fitPrices(base, free, observations, '--from', true);
   const prices = { ...base.prices };
   for (const [k, ns] of Object.entries(fit.prices)) {
     prices[k] = { ns: Number(ns.toFixed(3)), source: `FITTED by \`vdpa-lab calibrate --from\` to real-kernel figures: ${provenance}; every other price held at ${base.name}'s` };
