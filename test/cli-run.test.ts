@@ -76,7 +76,7 @@ test('calibrate prints a profile whose fitted price names its source', () => {
   assert.equal(r.status, 0, r.stderr);
   const p = JSON.parse(r.stdout);
   assert.match(p.prices.pagesPinned.source, /^FITTED by `vdpa-lab calibrate/);
-  assert.match(r.stderr, /2\.63 s +2\.630 s/);
+  assert.match(r.stderr, /2\.630 s +2\.630 s/);
 });
 
 test('profile runs one cell under node --cpu-prof (clinic is optional) and names the hottest functions', () => {
