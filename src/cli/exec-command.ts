@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { KERNEL_GENERATIONS, PARENT_KINDS, Session, type KernelGeneration, type ParentKind } from '../kernel/index.js';
+import { KERNEL_GENERATIONS, NAMED_KERNELS, PARENT_KINDS, resolveKernel, Session, type ParentKind } from '../kernel/index.js';
 import { BACKEND_FORMS, parseBackend, parseComparePair, type BackendSpec } from '../real/backend-spec.js';
 import { compareAnswers } from '../real/compare.js';
 import type { ScriptSource } from '../real/model-run.js';
@@ -24,8 +24,19 @@ function one<T extends string>(flag: string, allowed: readonly T[]) {
   };
 }
 
+/** --kernel: any name src/kernel/versions.ts resolves, checked here so the error names the flag. */
+function kernelOption(text: string): string {
+  try {
+    resolveKernel(text);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError('--kernel', e.reason);
+    throw e;
+  }
+  return text;
+}
+
 interface ExecOptions {
-  kernel?: KernelGeneration;
+  kernel?: string;
   parent?: ParentKind;
   backend?: BackendSpec;
   compare?: [BackendSpec, BackendSpec];
@@ -104,7 +115,7 @@ export function registerExec(program: Command): void {
     .command('exec')
     .description('run scripted vhost-vdpa sessions (JSON lines) against the kernel model or a real kernel; one JSON answer per line')
     .argument('<script...>', '.jsonl files, or - for standard input')
-    .option('--kernel <generation>', `override the open line's kernel on the model (${KERNEL_GENERATIONS.join(', ')})`, one('--kernel', KERNEL_GENERATIONS))
+    .option('--kernel <version>', `override the open line's kernel on the model: a version (${NAMED_KERNELS.join(', ')}, any uname -r) or ${KERNEL_GENERATIONS.join(', ')}`, kernelOption)
     .option('--parent <parent>', `override the open line's parent (${PARENT_KINDS.join(', ')})`, one('--parent', PARENT_KINDS))
     .option('--backend <backend>', `who answers: ${BACKEND_FORMS} (default: model)`, (t) => parseBackend(t))
     .option('--compare <a,b>', 'run on two backends and compare every line (ret, errno, pinnedVm, offered features); exit 1 on any difference', parseComparePair)

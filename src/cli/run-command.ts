@@ -5,7 +5,7 @@ import { defaultThreads, parseShard, runWorkload, shardName, SHARD_COUNT_ENV, ty
 import type { CellSpec } from '../workload/index.js';
 import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
-import { loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
+import { entryLimitWarnings, loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
 import { nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
@@ -104,6 +104,7 @@ Examples:
           if (kept.length === 0) throw new InputError('--filter', `${o.filter.map((f) => `'${f}'`).join(' and ')} matches none of the ${w.cells.length} cells`);
           w.cells = kept;
         }
+        for (const line of entryLimitWarnings(w.cells)) process.stderr.write(`${line}\n`);
         const progress = makeProgress(o.quiet);
         const start = Date.now();
         const file = await runWorkload(w, {

@@ -11,5 +11,7 @@ export type { KernelCounters } from './counters.js';
 export { MrBuilder, MAX_KLM_PAGES } from './mlx5-mr.js';
 export type { MrShape } from './mlx5-mr.js';
 export { Session, SCRIPT_OPS } from './session.js';
+export { resolveKernel, isKernelName, kernelLabel, ARRIVALS, NAMED_KERNELS, KERNEL_ALIASES, DEFAULT_MAX_IOTLB_ENTRIES } from './versions.js';
+export type { KernelBehaviour, BehaviourName } from './versions.js';
 export type { Answer, SessionOverrides } from './session.js';
 export * from './uapi.js';

@@ -9,7 +9,8 @@ import { hex, U64_MAX } from '../iotlb/index.js';
 import { BACKINGS, HostMm, type Backing } from '../host/index.js';
 import { dumpDevice } from './dump.js';
 import { checkInvariants } from './invariants.js';
-import { KERNEL_GENERATIONS, PARENT_KINDS, type KernelGeneration, type ParentKind } from './parents/index.js';
+import { PARENT_KINDS, type ParentKind } from './parents/index.js';
+import { kernelLabel, resolveKernel, type KernelBehaviour } from './versions.js';
 import { FieldReader, type Line } from './script-fields.js';
 import { BACKEND_FEATURES, featureBit, featureNames, STATUS, VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_MSG_V2, VHOST_IOTLB_UPDATE, type BackendFeature } from './uapi.js';
 import { VhostVdpa, type OpResult } from './vhost-vdpa.js';
@@ -22,7 +23,8 @@ export const SCRIPT_OPS = [
 export type ScriptOp = (typeof SCRIPT_OPS)[number];
 
 export interface SessionOverrides {
-  kernel?: KernelGeneration;
+  /** A kernel version (`6.12.117`) or an old alias (`legacy`, `reset-map`): versions.ts. */
+  kernel?: string;
   parent?: ParentKind;
   /**
    * The entry limit of an open line that sets none: the default of the kernel
@@ -184,11 +186,18 @@ export class Session {
     const existing = this.devices.get(name);
     if (existing && !existing.closed) return this.answer(r, 'open', { ret: -1, errno: 'EBUSY', cause: 'EBUSY' });
     const parent = this.overrides.parent ?? r.oneOf<ParentKind>('parent', PARENT_KINDS);
-    const kernel = this.overrides.kernel ?? r.oneOf<KernelGeneration>('kernel', KERNEL_GENERATIONS);
-    const vaDefault = parent === 'vduse' || (parent === 'vdpa_sim' && kernel === 'reset-map');
+    const kernel = this.overrides.kernel ?? (r.has('kernel') ? String(r.obj.kernel) : r.fail('kernel', 'required: a kernel version as uname -r names it (6.1.192, 6.12.117, mainline) or legacy / reset-map'));
+    let k: KernelBehaviour;
+    try {
+      k = resolveKernel(kernel);
+    } catch (e) {
+      if (e instanceof InputError) r.fail('kernel', e.reason);
+      throw e;
+    }
+    const vaDefault = parent === 'vduse' || (parent === 'vdpa_sim' && k.vdpaSimUseVa);
     const useVa = r.bool('useVa', vaDefault);
     if (useVa && (parent === 'mlx5' || parent === 'platform-iommu')) r.fail('useVa', `${parent} maps physical addresses only (use_va=false)`);
-    if (useVa && parent === 'vdpa_sim' && kernel === 'legacy') r.fail('useVa', 'vdpa_sim on legacy kernels (v6.1) has no use_va');
+    if (useVa && parent === 'vdpa_sim' && !k.vdpaSimUseVa) r.fail('useVa', `vdpa_sim on ${k.name === 'legacy' ? 'legacy kernels (v6.1)' : kernelLabel(k)} has no use_va (it came in v6.4)`);
     if (!useVa && parent === 'vduse') r.fail('useVa', 'VDUSE always maps user virtual addresses (use_va=true)');
     const variant = r.has('variant') ? r.oneOf('variant', ['set_map', 'dma_map'] as const) : undefined;
     if (variant && parent !== 'vdpa_sim') r.fail('variant', 'only vdpa_sim has the batch_mapping variants');
@@ -211,12 +220,13 @@ export class Session {
         ngroups: r.int('ngroups', 1, 64, 2),
         ...(r.has('nvqs') ? { nvqs: r.int('nvqs', 1, 65535) } : {}),
         iovaRange: { first, last },
-        iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : this.overrides.iotlbLimit,
+        // An open line's limit, else the kernel being played's, else this version's default.
+        iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : (this.overrides.iotlbLimit ?? k.defaultIotlbLimit),
       },
       this.mm,
     );
     this.devices.set(name, dev);
     this.current = name;
-    return this.ok(r, 'open', { device: name, parent, kernel, useVa, persistOffered: dev.persistOffered });
+    return this.ok(r, 'open', { device: name, parent, kernel, release: k.release, useVa, persistOffered: dev.persistOffered, iotlbLimit: dev.config.iotlbLimit ?? null });
   }
 }

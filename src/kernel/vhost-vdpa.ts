@@ -12,7 +12,8 @@ import { IotlbError, type ErrnoName } from '../errors.js';
 import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
 import { pinPages, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
 import { countersOf, type KernelCounters } from './counters.js';
-import { createParent, type KernelGeneration, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
+import { createParent, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
+import { resolveKernel, type KernelBehaviour } from './versions.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import {
   featureBit,
@@ -41,7 +42,8 @@ export interface DeviceConfig {
   parent: ParentKind;
   /** vdpa_sim only: batch_mapping=1 (set_map, default) or 0 (dma_map). */
   variant?: VdpaSimVariant;
-  kernel: KernelGeneration;
+  /** A kernel version as uname -r names it (`6.12.117`), or an old alias (`legacy`, `reset-map`): versions.ts. */
+  kernel: string;
   useVa: boolean;
   /** Virtqueues (vdpa->nvqs; vdpa_sim_net: 3, two data queues and the CVQ). Optional: the parent's default. */
   nvqs?: number;
@@ -49,7 +51,10 @@ export interface DeviceConfig {
   nas: number;
   ngroups: number;
   iovaRange: { first: bigint; last: bigint };
-  /** vhost_vdpa.max_iotlb_entries when enforced (distribution fix); undefined: mainline. */
+  /**
+   * vhost_vdpa.max_iotlb_entries; undefined: a kernel without the 2026 fix (no limit).
+   * Callers default it from the version (KernelBehaviour.defaultIotlbLimit).
+   */
   iotlbLimit?: number;
 }
 
@@ -96,13 +101,22 @@ export const PIN_BATCH_PAGES = 512;
 
 /** Backend features vhost-vdpa always offers (VHOST_VDPA_BACKEND_FEATURES). */
 const BASE_FEATURES = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
-/** What VHOST_SET_BACKEND_FEATURES knows at all: 6.1.192 adds only SUSPEND to the base. */
-const LEGACY_SETTABLE = BASE_FEATURES | featureBit('SUSPEND');
-const MODERN_SETTABLE =
-  LEGACY_SETTABLE | featureBit('DESC_ASID') | featureBit('IOTLB_PERSIST') | featureBit('RESUME') | featureBit('ENABLE_AFTER_DRIVER_OK');
+
+/** What VHOST_SET_BACKEND_FEATURES knows at all in this version: the base set plus each feature bit it has. */
+function settableFeatures(k: KernelBehaviour): bigint {
+  let bits = BASE_FEATURES;
+  if (k.suspend) bits |= featureBit('SUSPEND');
+  if (k.resume) bits |= featureBit('RESUME');
+  if (k.enableAfterDriverOk) bits |= featureBit('ENABLE_AFTER_DRIVER_OK');
+  if (k.descAsid) bits |= featureBit('DESC_ASID');
+  if (k.resetMap) bits |= featureBit('IOTLB_PERSIST');
+  return bits;
+}
 
 export class VhostVdpa {
   readonly parent: Parent;
+  /** The kernel version's behaviours (versions.ts). */
+  readonly kernel: KernelBehaviour;
   readonly counters: KernelCounters;
   /** Per-ASID vhost iotlbs (vhost_vdpa_as), created lazily. */
   readonly spaces = new Map<number, RadixIotlb>();
@@ -121,12 +135,13 @@ export class VhostVdpa {
     readonly mm: HostMm,
   ) {
     this.counters = countersOf(mm);
-    this.parent = createParent(config.parent, config.kernel, this.counters, {
+    this.kernel = resolveKernel(config.kernel);
+    this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,
       deviceLimit: config.iotlbLimit,
     });
     this.groupAsid = new Array(config.ngroups).fill(0);
-    this.ops = backendOps(config.parent, config.kernel);
+    this.ops = backendOps(config.parent, this.kernel);
   }
 
   // ---------------------------------------------------------------- ioctls
@@ -142,7 +157,7 @@ export class VhostVdpa {
   /** IOTLB_PERSIST is offered iff no on-chip IOMMU, or .reset_map, or the parent advertises it (v6.7+). */
   get persistOffered(): boolean {
     const p = this.parent;
-    return this.config.kernel === 'reset-map' && (p.mapPath === 'iommu' || p.hasResetMap || p.advertisesPersist);
+    return this.kernel.resetMap && (p.mapPath === 'iommu' || p.hasResetMap || p.advertisesPersist);
   }
 
   /**
@@ -157,12 +172,12 @@ export class VhostVdpa {
 
   private offeredFeatures(): bigint {
     const ops = this.ops;
-    let bits = BASE_FEATURES | (ops.suspend ? featureBit('SUSPEND') : 0n);
-    if (this.config.kernel === 'legacy') return bits;
-    if (ops.resume) bits |= featureBit('RESUME');
-    if (ops.descGroup) bits |= featureBit('DESC_ASID');
+    const k = this.kernel;
+    let bits = BASE_FEATURES | (k.suspend && ops.suspend ? featureBit('SUSPEND') : 0n);
+    if (k.resume && ops.resume) bits |= featureBit('RESUME');
+    if (k.descAsid && ops.descGroup) bits |= featureBit('DESC_ASID');
     if (this.persistOffered) bits |= featureBit('IOTLB_PERSIST');
-    if (ops.enableAfterDriverOk) bits |= featureBit('ENABLE_AFTER_DRIVER_OK');
+    if (k.enableAfterDriverOk && ops.enableAfterDriverOk) bits |= featureBit('ENABLE_AFTER_DRIVER_OK');
     return bits;
   }
 
@@ -177,8 +192,7 @@ export class VhostVdpa {
     this.counters.ioctls++;
     const ops = this.ops;
     const has = (n: Parameters<typeof featureBit>[0]) => (bits & featureBit(n)) !== 0n;
-    const known = this.config.kernel === 'legacy' ? LEGACY_SETTABLE : MODERN_SETTABLE;
-    if (bits & ~known) return fail('EOPNOTSUPP');
+    if (bits & ~settableFeatures(this.kernel)) return fail('EOPNOTSUPP');
     if (has('SUSPEND') && !ops.suspend) return fail('EOPNOTSUPP');
     if (has('RESUME') && !ops.resume) return fail('EOPNOTSUPP');
     if (has('DESC_ASID') && !has('IOTLB_ASID')) return fail('EINVAL');
@@ -239,7 +253,7 @@ export class VhostVdpa {
 
   /** (_compat_)vdpa_reset: the parent's reset, CLEAN_MAP unless PERSIST was acked (v6.7+). */
   private deviceReset(): void {
-    const cleanMap = this.config.kernel === 'legacy' ? true : !this.acked('IOTLB_PERSIST');
+    const cleanMap = this.kernel.resetMap ? !this.acked('IOTLB_PERSIST') : true;
     const wiped = this.parent.reset(cleanMap);
     this.counters.resets++;
     if (wiped) this.counters.resetsCleanMap++;
@@ -270,6 +284,9 @@ export class VhostVdpa {
     this.counters.messages++;
     if (msg.msgType !== VHOST_IOTLB_MSG && msg.msgType !== VHOST_IOTLB_MSG_V2) return fail('EINVAL');
     if (msg.type === VHOST_IOTLB_UPDATE && msg.size === 0n) return fail('EINVAL');
+    // Before "vhost: Allow null msg.size on VHOST_IOTLB_INVALIDATE" (v6.6, and 6.1.y by 6.1.192)
+    // an INVALIDATE of size 0 was refused here too, so "invalidate everything" was impossible.
+    if (msg.type === VHOST_IOTLB_INVALIDATE && msg.size === 0n && !this.kernel.invalidateSize0) return fail('EINVAL');
     const asid = msg.msgType === VHOST_IOTLB_MSG_V2 && this.acked('IOTLB_ASID') ? msg.asid : 0;
     const cause = this.processIotlbMsg(asid, msg);
     return cause ? fail('EFAULT', cause) : OK;

@@ -6,7 +6,7 @@
  */
 import { HostMm, PinShards } from '../host/index.js';
 import { U64_MAX } from '../iotlb/index.js';
-import { checkInvariants, viewState, type InvariantReport, type KernelGeneration, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
+import { checkInvariants, kernelLabel, viewState, type InvariantReport, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
 import type { EventName } from './events.js';
 import { FLOWS, type Flow, type FlowName } from './flows.js';
 import { layoutGuest, PAGE, type GuestMemory, type GuestSpec } from './guest-memory.js';
@@ -27,7 +27,8 @@ export interface DevicesSpec {
 export interface VmSpec {
   guest: GuestSpec;
   devices: DevicesSpec;
-  kernel: KernelGeneration;
+  /** A kernel version or an old alias (src/kernel/versions.ts). */
+  kernel: string;
   flow: FlowName;
   /** RLIMIT_MEMLOCK in bytes; null: unlimited. */
   memlockBytes: number | null;
@@ -96,7 +97,8 @@ export class VirtualMachine {
   /** Why this cell cannot run its flow, or null. */
   notApplicable(): string | null {
     if (this.flow.ackPersist && !this.backends[0].dev.persistOffered) {
-      const why = this.spec.kernel === 'legacy' ? 'legacy kernels do not offer it' : `${this.spec.devices.parent} has no .reset_map and an on-chip IOMMU`;
+      const k = this.backends[0].dev.kernel;
+      const why = k.resetMap ? `${this.spec.devices.parent} has no .reset_map and an on-chip IOMMU` : k.name === 'legacy' ? 'legacy kernels do not offer it' : `${kernelLabel(k)} is older than v6.7`;
       return `VHOST_BACKEND_F_IOTLB_PERSIST is not offered (${why})`;
     }
     return null;

@@ -1,7 +1,7 @@
 /** One cell of a workload matrix: flat parameters, a stable id and a label. */
 import { createHash } from 'node:crypto';
 import type { Backing } from '../host/index.js';
-import type { KernelGeneration, ParentKind, VdpaSimVariant } from '../kernel/index.js';
+import type { ParentKind, VdpaSimVariant } from '../kernel/index.js';
 import type { EventName, FlowName, VmSpec } from '../vmm/index.js';
 import { formatBytes } from './sizes.js';
 
@@ -10,7 +10,8 @@ export interface CellParams {
   parent: ParentKind;
   /** vdpa_sim's batch_mapping choice; null for other parents. */
   variant: VdpaSimVariant | null;
-  kernel: KernelGeneration;
+  /** A kernel version (`6.12.117`) or an old alias (`legacy`, `reset-map`), as the workload named it. */
+  kernel: string;
   useVa: boolean;
   devices: number;
   queuePairs: number;
@@ -23,6 +24,7 @@ export interface CellParams {
   /** Events in order, always starting with boot and ending with close. */
   events: EventName[];
   memlockBytes: number | null;
+  /** vhost_vdpa.max_iotlb_entries, the version's default filled in; null: no limit. */
   iotlbLimit: number | null;
   /** Cost profile name or path, as the workload gave it. */
   profile: string;

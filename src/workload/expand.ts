@@ -4,7 +4,7 @@
  * value keeps its JSON path, so a semantic error names the exact element.
  */
 import type { Backing } from '../host/index.js';
-import type { KernelGeneration, ParentKind, VdpaSimVariant } from '../kernel/index.js';
+import { kernelLabel, resolveKernel, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
 import { VirtualMachine, type EventName, type FlowName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams, type CellSpec } from './cell.js';
 import type { RawMatrix, RawWorkload } from './schema.js';
@@ -92,7 +92,8 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
   const useVa = (v('devices.useVa') as boolean | undefined) ?? parent === 'vduse';
   if (parent === 'vduse' && !useVa) problems.add(pick['devices.useVa'].path, 'VDUSE maps virtual addresses only (use_va=true)');
   if ((parent === 'mlx5' || parent === 'platform-iommu') && useVa) problems.add(pick['devices.useVa'].path, `${parent} maps physical pages only (use_va=false)`);
-  if (parent === 'vdpa_sim' && useVa && v('kernel') === 'legacy') problems.add(pick['devices.useVa'].path, 'vdpa_sim on legacy kernels (v6.1) has no use_va (PA only: docs/domain.md, "Parents")');
+  const kernel = resolveKernel(v('kernel') as string);
+  if (parent === 'vdpa_sim' && useVa && !kernel.vdpaSimUseVa) problems.add(pick['devices.useVa'].path, `vdpa_sim on ${kernel.name === 'legacy' ? 'legacy kernels (v6.1)' : kernelLabel(kernel)} has no use_va (it came in v6.4; PA only: docs/domain.md, "Parents")`);
   const events = expandEvents(pick.events, problems);
   let memlockBytes: number | null = null;
   if (v('memlock') !== 'unlimited') {
@@ -106,7 +107,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
     flow: v('flow') as FlowName,
     parent,
     variant: parent === 'vdpa_sim' ? ((v('devices.variant') as VdpaSimVariant | undefined) ?? 'set_map') : null,
-    kernel: v('kernel') as KernelGeneration,
+    kernel: kernel.name,
     useVa,
     devices: v('devices.count') as number,
     queuePairs: v('devices.queuePairs') as number,
@@ -118,7 +119,8 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
     seed: (v('guest.seed') as number | undefined) ?? w.seed,
     events,
     memlockBytes,
-    iotlbLimit: v('iotlbLimit') as number | null,
+    // null: the version's default (none for the old aliases, so their cells keep their ids).
+    iotlbLimit: v('iotlbLimit') === 'none' ? null : ((v('iotlbLimit') as number | null) ?? kernel.defaultIotlbLimit ?? null),
     profile: (v('profile') as string | undefined) ?? w.profile,
     ...((v('dmaReaders') as number) > 0 ? { dmaReaders: v('dmaReaders') as number } : {}),
     ...((v('pinShards') as number) > 1 ? { pinShards: v('pinShards') as number } : {}),

@@ -5,5 +5,6 @@ export { parseSize, formatBytes } from './sizes.js';
 export { makeCell, setupLabel, toVmSpec } from './cell.js';
 export type { CellParams, CellSpec } from './cell.js';
 export { expandWorkload, MAX_GUEST_BYTES } from './expand.js';
+export { entryLimitWarnings, estimatedEntries } from './entry-limit.js';
 export { loadWorkload, parseWorkload, resolveProfilePath, problemsError, PACKAGE_ROOT, PROFILES_DIR } from './load.js';
 export type { LoadedWorkload } from './load.js';

@@ -1,0 +1,116 @@
+/**
+ * Kernel versions (src/kernel/versions.ts): each name resolves to the
+ * behaviours of its line and patch level, the old generation names keep
+ * their figures, and the model answers as each version does.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveKernel, Session, type Answer } from '../src/kernel/index.js';
+import { InputError } from '../src/errors.js';
+import { entryLimitWarnings, parseWorkload } from '../src/workload/index.js';
+
+function run(lines: object[], kernel?: string): Answer[] {
+  const s = new Session(kernel ? { kernel } : {});
+  return lines.map((l, i) => s.runLine(JSON.stringify(l), i + 1)!);
+}
+
+const open = (kernel: string, extra: object = {}) => ({ op: 'open', parent: 'vdpa_sim', kernel, useVa: false, ...extra });
+
+test('the named versions resolve to the behaviours of their line and patch level', () => {
+  const pick = (n: string) => {
+    const k = resolveKernel(n);
+    return [k.release, k.generation, k.suspend, k.resume, k.enableAfterDriverOk, k.descAsid, k.resetMap, k.vdpaSimUseVa, k.invalidateSize0, k.defaultIotlbLimit ?? null];
+  };
+  assert.deepEqual(pick('6.1.0'), ['6.1.0', 'legacy', true, false, false, false, false, false, false, null]);
+  assert.deepEqual(pick('6.1.192'), ['6.1.192', 'legacy', true, false, false, false, false, false, true, 2048]);
+  assert.deepEqual(pick('6.6.0'), ['6.6.0', 'legacy', true, true, true, false, false, true, true, null]);
+  assert.deepEqual(pick('6.12.0'), ['6.12.0', 'reset-map', true, true, true, true, true, true, true, null]);
+  assert.deepEqual(pick('6.12.117'), ['6.12.117', 'reset-map', true, true, true, true, true, true, true, 2048]);
+  assert.deepEqual(pick('mainline'), ['mainline', 'reset-map', true, true, true, true, true, true, true, 2048]);
+});
+
+test('the old names are aliases of 6.1.192 and 6.12.117 with no default entry limit', () => {
+  for (const [alias, release] of [['legacy', '6.1.192'], ['reset-map', '6.12.117']]) {
+    const a = resolveKernel(alias);
+    const r = resolveKernel(release);
+    assert.equal(a.release, release);
+    assert.equal(a.defaultIotlbLimit, undefined);
+    assert.deepEqual({ ...a, name: '', notes: [], defaultIotlbLimit: 0 }, { ...r, name: '', notes: [], defaultIotlbLimit: 0 });
+  }
+});
+
+test('uname -r names with a suffix resolve; a Debian ABI name without a known patch level is refused', () => {
+  assert.equal(resolveKernel('6.12.117+deb12-amd64').release, '6.12.117');
+  assert.equal(resolveKernel('6.1.0-56-amd64').release, '6.1.192');
+  assert.throws(() => resolveKernel('6.1.0-3-amd64'), (e: unknown) => e instanceof InputError && /patch level/.test(e.reason));
+  assert.throws(() => resolveKernel('six'), (e: unknown) => e instanceof InputError && e.where === 'kernel');
+});
+
+test('a 6.1 patch level between 6.1.0 and a known backport is modeled without it, and says so', () => {
+  const k = resolveKernel('6.1.100');
+  assert.equal(k.invalidateSize0, false);
+  assert.equal(k.defaultIotlbLimit, undefined);
+  assert.ok(k.notes.some((n) => n.startsWith('invalidateSize0: backported to 6.1.y by 6.1.192')));
+});
+
+test('INVALIDATE of size 0 is EINVAL on 6.1.0 and removes everything on 6.1.192', () => {
+  const script = (k: string) => [
+    open(k),
+    { op: 'mmap', uaddr: '0x100000000', size: '0x4000', backing: '4k' },
+    { op: 'set_owner' },
+    { op: 'update', iova: '0x0', size: '0x4000', uaddr: '0x100000000', perm: 'rw' },
+    { op: 'invalidate', iova: '0x0', size: '0x0' },
+    { op: 'close' },
+  ];
+  const old = run(script('6.1.0'));
+  assert.deepEqual([old[4].ret, old[4].errno, old[4].cause], [-1, 'EINVAL', 'EINVAL']);
+  assert.equal(old[5].pinnedVm, 0); // close still unpins
+  const fixed = run(script('6.1.192'));
+  assert.deepEqual([fixed[4].ret, fixed[4].errno], [0, null]);
+});
+
+test('a kernel with the 2026 fix defaults the entry limit to 2048; 6.12.0 and the aliases have none', () => {
+  assert.equal(run([open('6.12.117')])[0].iotlbLimit, 2048);
+  assert.equal(run([open('6.1.192')])[0].iotlbLimit, 2048);
+  assert.equal(run([open('6.12.0')])[0].iotlbLimit, null);
+  assert.equal(run([open('reset-map')])[0].iotlbLimit, null);
+  assert.equal(run([open('6.12.117', { iotlbLimit: 8 })])[0].iotlbLimit, 8);
+});
+
+test('6.6.0 offers RESUME and ENABLE_AFTER_DRIVER_OK but refuses IOTLB_PERSIST (v6.7)', () => {
+  const a = run([open('6.6.0'), { op: 'get_backend_features' }, { op: 'set_backend_features', features: ['IOTLB_MSG_V2', 'RESUME'] }, { op: 'set_backend_features', features: ['IOTLB_PERSIST'] }]);
+  assert.deepEqual(a[1].features, ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID', 'SUSPEND', 'RESUME', 'ENABLE_AFTER_DRIVER_OK']);
+  assert.equal(a[2].ret, 0);
+  assert.deepEqual([a[3].errno], ['EOPNOTSUPP']);
+  assert.equal(a[0].persistOffered, false);
+});
+
+test('mlx5 on 6.7 offers DESC_ASID but not RESUME (mlx5 .resume came in v6.8)', () => {
+  const a = run([{ op: 'open', parent: 'mlx5', kernel: '6.7.0' }, { op: 'get_backend_features' }]);
+  assert.deepEqual(a[1].features, ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID', 'SUSPEND', 'ENABLE_AFTER_DRIVER_OK', 'DESC_ASID', 'IOTLB_PERSIST']);
+});
+
+test('an open line with an unknown kernel is named by line and field', () => {
+  assert.throws(() => run([open('7.x')]), (e: unknown) => e instanceof InputError && e.where === 'line 1: kernel');
+});
+
+const workload = (kernel: string, iotlbLimit?: unknown) => ({
+  schema: 1,
+  name: 'w',
+  matrix: { guest: { ram: '39GiB', backing: 'thp' }, devices: { parent: 'mlx5' }, kernel, flow: 'workaround', ...(iotlbLimit === undefined ? {} : { iotlbLimit }) },
+});
+
+test('run warns, naming the cell, when a 39 GiB THP guest exceeds a current kernel\'s default entry limit', () => {
+  const { cells } = parseWorkload(workload('mainline'), 'w.json');
+  assert.equal(cells[0].params.iotlbLimit, 2048);
+  const w = entryLimitWarnings(cells);
+  assert.equal(w.length, 1);
+  assert.match(w[0], /^warning: mlx5 mainline workaround 39GiB thp: the guest's RAM needs about 19969 vhost iotlb entries and kernel mainline allows 2048/);
+  assert.deepEqual(entryLimitWarnings(parseWorkload(workload('reset-map'), 'w.json').cells), []);
+  assert.deepEqual(entryLimitWarnings(parseWorkload(workload('mainline', 'none'), 'w.json').cells), []);
+  assert.deepEqual(entryLimitWarnings(parseWorkload(workload('mainline', 40000), 'w.json').cells), []);
+});
+
+test('a workload with an unknown kernel is refused, named by its JSON path', () => {
+  assert.throws(() => parseWorkload(workload('6.x'), 'w.json'), (e: unknown) => e instanceof InputError && e.where === 'w.json.matrix.kernel');
+});
