@@ -5,7 +5,7 @@
  *  - IOVA-adjacent entries with the same perm merge into chains;
  *  - each hole between chains costs ceil(hole / 1 GiB) null KLMs;
  *  - chains are cut into direct MRs of at most 1 GiB (MAX_KLM_SIZE);
- *  - a direct MR holds len / gcd(entry lengths in it) MTTs and costs one
+ *  - a direct MR holds ceil(len / (1 << ilog2(gcd(entry lengths in it)))) MTTs and costs one
  *    CREATE_MKEY; plus one indirect mkey over all the KLMs.
  * Entries arrive in IOVA order; units are 4 KiB pages.
  */
@@ -81,7 +81,9 @@ export class MrBuilder {
   private finishPiece(): void {
     if (this.pieceLen > 0) {
       this.shape.directMrs++;
-      this.shape.mtts += this.pieceLen / this.pieceGcd;
+      // map_direct_mr: log_entity_size = ilog2(gcd), nsg = DIV_ROUND_UP(len, 1 << log_entity_size).
+      const entity = 2 ** Math.floor(Math.log2(this.pieceGcd));
+      this.shape.mtts += Math.ceil(this.pieceLen / entity);
     }
     this.pieceLen = 0;
     this.pieceGcd = 0;

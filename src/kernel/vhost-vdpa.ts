@@ -325,8 +325,11 @@ export class VhostVdpa {
     }
   }
 
+  /** vhost_vdpa_find_alloc_as / vhost_vdpa_alloc_as: no AS past nas, and none at all when max_iotlb_entries <= 0. */
   private findAllocAs(asid: number): RadixIotlb | undefined {
     if (asid >= this.config.nas) return undefined;
+    const limit = this.config.iotlbLimit;
+    if (limit !== undefined && limit <= 0 && !this.spaces.has(asid)) return undefined;
     let t = this.spaces.get(asid);
     if (!t) {
       t = new RadixIotlb({ limit: this.config.iotlbLimit, initialEntries: 256 });
@@ -406,7 +409,9 @@ export class VhostVdpa {
   private paMap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint, uaddr: bigint, perm: number): ErrnoName | null {
     const mm = this.mm;
     const c = this.counters;
-    let npages = Number((size + (iova & 0xfffn) + 0xfffn) >> 12n);
+    // PFN_UP(size + page_offset) in u64: a size reaching 2^64 with the offset wraps to 0 pages, which is EINVAL.
+    let npages = Number(((size + (iova & 0xfffn) + 0xfffn) & U64_MAX) >> 12n);
+    if (!npages) return 'EINVAL';
     if (npages + mm.pinnedVm > mm.memlockPages) return 'ENOMEM';
     let curPage = Number(uaddr >> 12n);
     let iovaPage = Number(iova >> 12n);

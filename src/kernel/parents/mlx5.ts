@@ -30,6 +30,15 @@ export class Mlx5Parent extends ParentBase {
   override setMap(asid: number, src: RadixIotlb, running: boolean): ErrnoName | null {
     const c = this.counters;
     c.setMaps++;
+    if (src.count === 0) {
+      // set_map_data: "Empty iotlbs don't have an mr but will clear the previous mr."
+      this.destroy(asid);
+      if (running) {
+        c.vqSuspends++;
+        c.vqResumes++;
+      }
+      return this.maps.copy(asid, src);
+    }
     const b = new MrBuilder();
     src.forEachBatch((ids, n) => {
       for (let k = 0; k < n; k++) {
@@ -75,8 +84,14 @@ export class Mlx5Parent extends ParentBase {
     return true;
   }
 
+  /**
+   * mlx5_vdpa_reset_mr: the ASID's MR goes; only ASID 0 gets the 1:1 DMA MR
+   * back, any other ASID (the CVQ's) is left with no MR and translates nothing.
+   */
   override resetMap(asid: number): void {
     this.counters.resetMaps++;
-    this.dmaMr(asid);
+    if (asid === 0) return this.dmaMr(0);
+    this.destroy(asid);
+    this.maps.clear(asid, false);
   }
 }
