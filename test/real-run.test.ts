@@ -127,3 +127,43 @@ test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the mo
   assert.equal(w.events[0].pinnedVm, 262144 - 96 + 2, 'after boot: guest RAM and the CVQ buffers pinned, on the real kernel');
   assert.match(byLabel['mlx5 reset-map workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
 });
+
+test('report shows real figures beside modeled ones, never on one axis, with the kernel and accelerator named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-report-'));
+  const file = join(dir, 'w.json');
+  writeFileSync(file, JSON.stringify(workload({ ...base, devices: { ...base.devices, variant: 'set_map', count: 1 }, events: ['boot', 'guest-reset', 'close'] })));
+  const out = join(dir, 'out');
+  assert.equal(spawnSync(process.execPath, [CLI, 'run', file, '--out', out, '--quiet', '--samples', '0'], { encoding: 'utf8' }).status, 0);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  for (const c of results.cells) c.real = { status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events: [], resetCycleNs: null, perResetNs: c.params.flow === 'workaround' ? 150_000_000 : 200_000 };
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results));
+  const r = spawnSync(process.execPath, [CLI, 'report', join(out, 'results.json'), '--out', join(dir, 'report'), '--no-png'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const spec = JSON.parse(readFileSync(join(dir, 'report', 'real-vs-modeled.vl.json'), 'utf8'));
+  assert.deepEqual(spec.resolve, { scale: { x: 'independent' } }, 'modeled and real panels have their own axes');
+  assert.deepEqual([...new Set(spec.data.values.map((v: { kind: string }) => v.kind))], ['MODELED (counters x profile)', 'REAL (6.12.117+deb12-amd64, TCG)']);
+  const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
+  assert.match(md, /\| vdpa_sim reset-map workaround 1GiB thp \| [\d.]+ ms \| 150 ms \| [\d.]+x \| agree \|/);
+  assert.match(md, /\| vdpa_sim reset-map 1GiB thp \| 150 ms \(750x\) \|/);
+});
+
+test('gate compares real-kernel reset cycles statistically and reports them, never gating on them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-gate-'));
+  const file = join(dir, 'w.json');
+  writeFileSync(file, JSON.stringify(workload({ ...base, devices: { ...base.devices, variant: 'set_map', count: 1 }, flow: 'workaround', events: ['boot', 'guest-reset', 'close'] })));
+  const out = join(dir, 'out');
+  assert.equal(spawnSync(process.execPath, [CLI, 'run', file, '--out', out, '--quiet', '--samples', '0'], { encoding: 'utf8' }).status, 0);
+  const withReal = (samples: number[]) => {
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    for (const c of results.cells) c.real = { status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events: [], resetCycleNs: { median: samples[2], samples }, perResetNs: samples[2] };
+    return results;
+  };
+  const b = join(dir, 'b.json');
+  const c = join(dir, 'c.json');
+  writeFileSync(b, JSON.stringify(withReal([100e6, 101e6, 102e6, 103e6, 104e6])));
+  writeFileSync(c, JSON.stringify(withReal([200e6, 201e6, 202e6, 203e6, 204e6])));
+  const r = spawnSync(process.execPath, [CLI, 'gate', '--baseline', b, '--current', c], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `real figures are reported, not gated: ${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /Real kernel: 1 regressed, 0 improved of 1 \(reported only\)/);
+  assert.match(r.stdout, /\| real\.resetCycleNs \(real kernel\) \| real \| 102 ms \| 202 ms \| \+98\.04% \| regressed \| Mann-Whitney p=0\.0079/);
+});

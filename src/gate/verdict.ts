@@ -5,7 +5,15 @@ import type { GateOutcome, GateRow } from './compare.js';
 function fmtValue(r: GateRow, v: number | string | null): string {
   if (v === null) return '-';
   if (typeof v === 'string') return v;
-  return r.metric.endsWith('Ns') || r.metric.startsWith('modeled.phases') || r.kind === 'measured' ? fmtDuration(v) : v.toLocaleString('en-US');
+  return r.metric.endsWith('Ns') || r.metric.startsWith('modeled.phases') || r.kind !== 'modeled' ? fmtDuration(v) : v.toLocaleString('en-US');
+}
+
+/** Real-kernel rows are reported, never gated: they move with the host (and under TCG with its load). */
+function realLine(o: GateOutcome): string {
+  const real = o.rows.filter((r) => r.kind === 'real');
+  if (!real.length) return '';
+  const n = (v: string) => real.filter((r) => r.verdict === v).length;
+  return ` Real kernel: ${n('regressed')} regressed, ${n('improved')} improved of ${real.length} (reported only).`;
 }
 
 export function verdictMarkdown(o: GateOutcome, opts: { measuredGates: boolean }): string {
@@ -14,10 +22,10 @@ export function verdictMarkdown(o: GateOutcome, opts: { measuredGates: boolean }
   const lines = [
     head,
     '',
-    `${o.cellsCompared} cells compared. Deterministic (modeled) changes: ${o.modeledChanges}. Measured: ${o.measuredRegressions} regressed, ${o.measuredImprovements} improved${opts.measuredGates ? '' : ' (reported only, not gated)'}.`,
+    `${o.cellsCompared} cells compared. Deterministic (modeled) changes: ${o.modeledChanges}. Measured: ${o.measuredRegressions} regressed, ${o.measuredImprovements} improved${opts.measuredGates ? '' : ' (reported only, not gated)'}.${realLine(o)}`,
     '',
   ];
-  const shown = o.rows.filter((r) => r.verdict !== 'noise' || r.kind === 'measured');
+  const shown = o.rows.filter((r) => r.verdict !== 'noise' || r.kind !== 'modeled');
   if (shown.length) {
     lines.push(
       markdownTable(

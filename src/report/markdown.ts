@@ -5,6 +5,7 @@ import { fmtDuration, markdownTable } from '../text-format.js';
 import { fmtChange, pairingLine, type Deltas } from './deltas.js';
 import type { LabelledResults } from './rows.js';
 import { EVENT_HEADER, eventTable, type EventRow } from './events.js';
+import { REAL_HEADER, realRows, realSavings, realTable, SAVINGS_HEADER } from './real.js';
 
 export const DELTA_HEADER = (ref: string) => ['cell', 'run', ref, 'this run', 'change', 'change %'];
 
@@ -16,6 +17,12 @@ export function summaryMd(runs: LabelledResults[], chartNames: string[], deltas:
     out.push('Modeled cost of one device reset, and what persist saves per reset and per VM lifetime (virtual time from the cost profile):', '', summaryMarkdown(summaryRows(r.file.cells)), '');
     const ev = eventTable(events, r.run);
     if (ev.length) out.push('Modeled cost per event (one occurrence; mean when it repeats):', '', markdownTable(EVENT_HEADER, ev), '');
+    const real = realRows([r]);
+    if (real.length) {
+      out.push(`Modeled beside REAL: the same cells on a real kernel (\`run --backend\`), time in its syscalls per reset (${[...new Set(real.map((x) => x.where).filter((w) => w))].join('; ')}):`, '', markdownTable(REAL_HEADER, realTable(real, r.run)), '');
+      const saved = realSavings(real, r.run);
+      if (saved.length) out.push('What PERSIST saves per reset, as the real kernel measured it and as modeled:', '', markdownTable(SAVINGS_HEADER, saved), '');
+    }
     const bad = r.file.cells.filter((c) => c.status === 'incorrect' || c.status === 'failed');
     if (bad.length) out.push(...bad.map((c) => `- **${c.status}**: ${c.label}: ${c.reason}`), '');
   }

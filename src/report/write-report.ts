@@ -14,6 +14,7 @@ import { readResults } from '../runner/index.js';
 import { buildCharts, deltaChart } from './charts.js';
 import { deltaRows } from './deltas.js';
 import { eventRows, eventsChart } from './events.js';
+import { realChart, realRows } from './real.js';
 import type { MatchField } from './match.js';
 import { indexHtml, type RenderedChart } from './html.js';
 import { summaryMd } from './markdown.js';
@@ -89,6 +90,8 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
   const events = eventRows(runs);
   const eventChart = eventsChart(events, names);
   if (eventChart) charts.splice(charts.findIndex((c) => c.name === 'phases') + 1, 0, eventChart);
+  const real = realChart(realRows(runs));
+  if (real) charts.push(real);
   if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
   mkdirSync(dirname(out), { recursive: true });
   const tmp = mkdtempSync(`${out}.partial-`);
