@@ -1,11 +1,11 @@
 /** `vdpa-lab run [WORKLOAD]`: the lab's main job. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultThreads, parseShard, runWorkload, shardName, SHARD_COUNT_ENV, type ShardSpec, summaryRows, summaryText, type CellResult, type ResultsFile } from '../runner/index.js';
+import { defaultThreads, MAX_THREADS_PER_CORE, parseShard, threadsProblem, runWorkload, shardName, SHARD_COUNT_ENV, type ShardSpec, summaryRows, summaryText, type CellResult, type ResultsFile } from '../runner/index.js';
 import type { CellSpec } from '../workload/index.js';
 import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
-import { entryLimitWarnings, loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
+import { DEFAULT_MAX_CELLS, entryLimitWarnings, loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
 import { nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
@@ -20,6 +20,7 @@ export const DEFAULT_WORKLOAD = resolve(PACKAGE_ROOT, 'workloads/default.json');
 interface RunFlags {
   out: string;
   threads?: number;
+  maxCells: number;
   resume?: boolean;
   force?: boolean;
   samples?: number;
@@ -57,13 +58,22 @@ async function augmentReal(file: ResultsFile, specs: CellSpec[], o: RunFlags, sa
   (file.provenance as unknown as Record<string, unknown>).real = { backend: o.backend!.kind === 'vm' ? `vm:${o.backend!.kernel}` : `device:${(o.backend as { path: string }).path}`, kernel: r.kernel, accel: r.accel, cycles: o.realCycles };
 }
 
+/** A positive integer that this machine's cores can carry (pool.ts threadsProblem says why not). */
+function threadsOption(text: string): number {
+  const n = positiveInt('--threads')(text);
+  const problem = threadsProblem(n);
+  if (problem) throw new InputError('--threads', problem);
+  return n;
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a workload matrix: every cell boots a synthetic guest, resets its devices and closes; writes results.json')
     .argument('[workload]', 'a workload JSON file', DEFAULT_WORKLOAD)
     .option('-o, --out <dir>', 'results directory (cells.jsonl as cells finish, results.json at the end)', 'reports/latest')
-    .option('-t, --threads <n>', `worker threads (default: cores, here ${defaultThreads()})`, positiveInt('--threads'))
+    .option('-t, --threads <n>', `worker threads (default: cores, here ${defaultThreads()}; at most ${MAX_THREADS_PER_CORE} per core)`, threadsOption)
+    .option('--max-cells <n>', 'refuse a workload whose matrix expands to more cells than this (counted before any cell is built)', positiveInt('--max-cells'), DEFAULT_MAX_CELLS)
     .option('--resume', 'skip cells the results directory already holds for this workload')
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
@@ -97,7 +107,7 @@ Examples:
     )
     .action(
       action(async (workloadPath: string, o: RunFlags) => {
-        const w = loadWorkload(workloadPath);
+        const w = loadWorkload(workloadPath, { maxCells: o.maxCells });
         if (o.filter) {
           const labels = distinctLabels(w.cells);
           const kept = w.cells.filter((c) => o.filter!.every((f) => labelMatches(labels.get(c.id)!, f)));

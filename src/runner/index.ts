@@ -1,7 +1,7 @@
 /** Runner layer: one cell in a thread, the piscina pool, streamed results, the summary. */
 export { runCell } from './run-cell.js';
 export type { RunCellOptions } from './run-cell.js';
-export { runPool, defaultThreads } from './pool.js';
+export { runPool, defaultThreads, MAX_THREADS_PER_CORE, threadsProblem } from './pool.js';
 export { runWorkload } from './run-workload.js';
 export type { RunOptions } from './run-workload.js';
 export { readResults, RESULTS_SCHEMA } from './results-file.js';

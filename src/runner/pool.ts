@@ -21,8 +21,27 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
+/**
+ * Threads per core past which --threads is refused. Cells are CPU-bound, so
+ * threads beyond the cores only take turns on them (no speed-up), while each
+ * worker may hold its own heap of up to maxOldGenerationSizeMb (2 GiB by
+ * default) plus its guest's frame tables: 1,000 threads asked for on 2 cores
+ * would exhaust memory long before they finished faster. A small
+ * oversubscription stays allowed (a CI runner whose core count differs from
+ * the laptop the flag was written on).
+ */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** Why `threads` is refused on this machine, or null if it is fine. */
+export function threadsProblem(threads: number, cores = availableParallelism()): string | null {
+  const max = cores * MAX_THREADS_PER_CORE;
+  if (threads <= max) return null;
+  return `${threads} is far above this machine's ${cores} cores: at most ${max} (${MAX_THREADS_PER_CORE} per core); cells are CPU-bound, so threads past the cores only share them, and each worker holds its own heap`;
+}
+
 export async function runPool(tasks: CellTask[], opts: PoolOptions): Promise<void> {
-  const threads = Math.max(1, opts.threads ?? defaultThreads());
+  // The pool never needs more workers than tasks (the rest would idle).
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), tasks.length));
   const pool = new Piscina({
     filename: new URL('./cell-worker.js', import.meta.url).href,
     minThreads: Math.min(threads, tasks.length),

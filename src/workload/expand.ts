@@ -130,9 +130,41 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
   return makeCell(params);
 }
 
+/**
+ * The default ceiling on a workload's cross product. Building a cell costs
+ * about a kilobyte and a few microseconds, and each runs for seconds: 100,000
+ * cells is already days of running, while a few list leaves of 20 values
+ * reach millions of combinations that would take minutes and gigabytes to
+ * build before any other check.
+ */
+export const DEFAULT_MAX_CELLS = 100_000;
+
+/**
+ * How many combinations the matrices' list leaves multiply to, counted from
+ * the list lengths alone (before deduplication, before any cell is built).
+ * A float: a product past 2^53 only needs to compare above the limit.
+ */
+export function countCombinations(w: RawWorkload): number {
+  const matrices = Array.isArray(w.matrix) ? w.matrix : [w.matrix];
+  let total = 0;
+  for (const m of matrices) total += LEAVES.reduce((n, leaf) => n * choices(leaf.get(m), '', leaf.listLeaf ?? false).length, 1);
+  return total;
+}
+
+export interface ExpandOptions {
+  /** Refuse a cross product larger than this (default DEFAULT_MAX_CELLS). */
+  maxCells?: number;
+}
+
 /** Expands a validated workload into cells (deduplicated by id), or returns every problem found. */
-export function expandWorkload(w: RawWorkload): { cells: CellSpec[]; problems: string[] } {
+export function expandWorkload(w: RawWorkload, opts: ExpandOptions = {}): { cells: CellSpec[]; problems: string[] } {
   const problems = new Problems();
+  const maxCells = opts.maxCells ?? DEFAULT_MAX_CELLS;
+  const count = countCombinations(w);
+  if (count > maxCells) {
+    problems.add('matrix', `expands to ${count.toLocaleString('en-US')} cells, more than the limit of ${maxCells.toLocaleString('en-US')} (--max-cells N raises it)`);
+    return { cells: [], problems: problems.list };
+  }
   const matrices = Array.isArray(w.matrix) ? w.matrix : [w.matrix];
   const cells = new Map<string, CellSpec>();
   matrices.forEach((m, mi) => {

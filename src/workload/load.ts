@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { sha256, zodIssues } from '../cost/index.js';
 import type { CellSpec } from './cell.js';
-import { expandWorkload } from './expand.js';
+import { expandWorkload, type ExpandOptions } from './expand.js';
 import { schemaFor, type RawWorkload } from './schema.js';
 import canonicalJson from 'canonicalize';
 
@@ -34,18 +34,18 @@ export function problemsError(problems: string[]): InputError {
   return new InputError(first.slice(0, at), first.slice(at + 2) + more);
 }
 
-export function parseWorkload(raw: unknown, where: string): { workload: RawWorkload; cells: CellSpec[] } {
+export function parseWorkload(raw: unknown, where: string, opts: ExpandOptions = {}): { workload: RawWorkload; cells: CellSpec[] } {
   const r = schemaFor(raw).safeParse(raw);
   if (!r.success) throw problemsError(zodIssues(where, r.error));
-  const { cells, problems } = expandWorkload(r.data);
+  const { cells, problems } = expandWorkload(r.data, opts);
   if (problems.length) throw problemsError(problems.map((p) => `${where}.${p}`));
   if (cells.length === 0) throw new InputError(`${where}.matrix`, 'expands to no cells');
   return { workload: r.data, cells };
 }
 
-export function loadWorkload(path: string): LoadedWorkload {
+export function loadWorkload(path: string, opts: ExpandOptions = {}): LoadedWorkload {
   const { value } = readJsonFile(path, 'workload');
-  const { workload, cells } = parseWorkload(value, path);
+  const { workload, cells } = parseWorkload(value, path, opts);
   // The identity is the canonical JSON (RFC 8785) of what the schema read: re-indenting or reordering keys does not change it.
   return { path, hash: sha256(canonicalize(workload)), workload, cells };
 }
