@@ -7,18 +7,59 @@ import { parseU64 } from '../iotlb/index.js';
 
 export type Line = Record<string, unknown>;
 
+/** Edit distance, to name the field a misspelt one most likely meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
 export class FieldReader {
+  /** `prefix` names a nested object's fields in errors (`iovaRange.first`). */
   constructor(
     readonly lineNo: number,
     readonly obj: Line,
+    private readonly prefix = '',
   ) {}
 
   private err(field: string, reason: string): InputError {
-    return new InputError(`line ${this.lineNo}: ${field}`, reason);
+    return new InputError(`line ${this.lineNo}: ${this.prefix}${field}`, reason);
   }
 
   has(field: string): boolean {
     return this.obj[field] !== undefined;
+  }
+
+  /**
+   * Refuses a field the line's op does not read. A field that is ignored is
+   * worse than an error: a misspelt `"sise"` leaves size at its default 0,
+   * and the kernel's EINVAL for that looks like a finding about the kernel.
+   */
+  onlyFields(what: string, allowed: readonly string[]): void {
+    for (const field of Object.keys(this.obj)) {
+      if (allowed.includes(field)) continue;
+      const near = allowed.filter((a) => distance(field.toLowerCase(), a.toLowerCase()) <= Math.max(1, Math.floor(a.length / 3)));
+      const hint = near.length ? `; did you mean ${near.join(' or ')}?` : '';
+      throw this.err(field, `unknown field for ${what} (it reads ${allowed.join(', ')})${hint}`);
+    }
+  }
+
+  /** A non-empty string (a device name, a kernel version). */
+  str(field: string): string {
+    const v = this.obj[field];
+    if (typeof v !== 'string' || v === '') throw this.err(field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  /** A nested JSON object, read by its own reader whose errors name `field.inner`. */
+  object(field: string): FieldReader {
+    const v = this.obj[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw this.err(field, `must be an object, got ${JSON.stringify(v)}`);
+    return new FieldReader(this.lineNo, v as Line, `${this.prefix}${field}.`);
   }
 
   /** A 64-bit value written as a string ("0x1000" or "4096"). */

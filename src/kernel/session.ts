@@ -22,6 +22,34 @@ export const SCRIPT_OPS = [
 ] as const;
 export type ScriptOp = (typeof SCRIPT_OPS)[number];
 
+const MSG_FIELDS = ['device', 'msgType', 'asid', 'iova', 'size', 'uaddr', 'perm'] as const;
+
+/**
+ * The fields each op reads; any other is refused. The probe (native/) reads
+ * the same scripts: `path` (open) and `populate` (mmap) are its own fields,
+ * accepted here (type-checked) so one script serves both; the probe in turn
+ * ignores the model-only ones (seed, meanRun, nas, ngroups, nvqs, iovaRange).
+ */
+export const SCRIPT_FIELDS: Record<ScriptOp, readonly string[]> = {
+  open: ['device', 'parent', 'kernel', 'useVa', 'variant', 'nas', 'ngroups', 'nvqs', 'iovaRange', 'iotlbLimit', 'path'],
+  mmap: ['uaddr', 'size', 'backing', 'seed', 'shared', 'meanRun', 'populate'],
+  setrlimit: ['memlock'],
+  set_owner: ['device'],
+  get_backend_features: ['device'],
+  set_backend_features: ['device', 'features'],
+  update: MSG_FIELDS,
+  invalidate: MSG_FIELDS,
+  batch_begin: MSG_FIELDS,
+  batch_end: MSG_FIELDS,
+  iotlb: [...MSG_FIELDS, 'type'],
+  set_status: ['device', 'status'],
+  set_group_asid: ['device', 'group', 'asid'],
+  get_iova_range: ['device'],
+  close: ['device'],
+  dump: ['device'],
+  check: ['perPage'],
+};
+
 export interface SessionOverrides {
   /** A kernel version (`6.12.117`) or an old alias (`legacy`, `reset-map`): versions.ts. */
   kernel?: string;
@@ -73,6 +101,7 @@ export class Session {
     if (typeof op !== 'string' || !(SCRIPT_OPS as readonly string[]).includes(op)) {
       throw new InputError(`line ${lineNo}: op`, `unknown op ${JSON.stringify(op)} (one of ${SCRIPT_OPS.join(', ')})`);
     }
+    r.onlyFields(op, ['op', ...SCRIPT_FIELDS[op as ScriptOp]]);
     return this.run(op as ScriptOp, r);
   }
 
@@ -85,7 +114,7 @@ export class Session {
   }
 
   private device(r: FieldReader): VhostVdpa {
-    const name = r.has('device') ? String(r.obj.device) : this.current;
+    const name = r.has('device') ? r.str('device') : this.current;
     const dev = name === undefined ? undefined : this.devices.get(name);
     if (!dev || dev.closed) r.fail('device', name === undefined ? 'no device is open (add an open line first)' : `device ${name} is not open`);
     return dev!;
@@ -103,6 +132,7 @@ export class Session {
         if (uaddr + size - 1n > U64_MAX) r.fail('size', 'the region would end past 2^64-1');
         if (size > 1n << 46n) r.fail('size', 'larger than the 64 TiB the lab models per region');
         const backing = r.oneOf<Backing>('backing', BACKINGS, '4k');
+        r.bool('populate', false); // the probe's (native/): the model's pages are always there
         this.mm.mmap(
           {
             startPage: Number(uaddr >> 12n),
@@ -182,11 +212,13 @@ export class Session {
   }
 
   private open(r: FieldReader): Answer {
-    const name = r.has('device') ? String(r.obj.device) : DEFAULT_DEVICE;
-    const existing = this.devices.get(name);
-    if (existing && !existing.closed) return this.answer(r, 'open', { ret: -1, errno: 'EBUSY', cause: 'EBUSY' });
-    const parent = this.overrides.parent ?? r.oneOf<ParentKind>('parent', PARENT_KINDS);
-    const kernel = this.overrides.kernel ?? (r.has('kernel') ? String(r.obj.kernel) : r.fail('kernel', 'required: a kernel version as uname -r names it (6.1.192, 6.12.117, mainline) or legacy / reset-map'));
+    const name = r.has('device') ? r.str('device') : DEFAULT_DEVICE;
+    if (r.has('path')) r.str('path'); // the probe's (native/): which /dev/vhost-vdpa-N to open
+    // Read even when overridden, so a mistyped field is refused rather than ignored.
+    const scriptParent = r.has('parent') ? r.oneOf<ParentKind>('parent', PARENT_KINDS) : undefined;
+    const parent = this.overrides.parent ?? scriptParent ?? r.oneOf<ParentKind>('parent', PARENT_KINDS);
+    const scriptKernel = r.has('kernel') ? r.str('kernel') : undefined;
+    const kernel = this.overrides.kernel ?? scriptKernel ?? r.fail('kernel', 'required: a kernel version as uname -r names it (6.1.192, 6.12.117, mainline) or legacy / reset-map');
     let k: KernelBehaviour;
     try {
       k = resolveKernel(kernel);
@@ -201,30 +233,32 @@ export class Session {
     if (!useVa && parent === 'vduse') r.fail('useVa', 'VDUSE always maps user virtual addresses (use_va=true)');
     const variant = r.has('variant') ? r.oneOf('variant', ['set_map', 'dma_map'] as const) : undefined;
     if (variant && parent !== 'vdpa_sim') r.fail('variant', 'only vdpa_sim has the batch_mapping variants');
-    const range = r.obj.iovaRange as Line | undefined;
     let first = 0n;
     let last = U64_MAX;
-    if (range !== undefined) {
-      const rr = new FieldReader(r.lineNo, range);
+    // null is not "absent": a range that is not an object is refused, as is one with fields other than first and last.
+    if (r.has('iovaRange')) {
+      const rr = r.object('iovaRange');
+      rr.onlyFields('iovaRange', ['first', 'last']);
       first = rr.u64('first', 0n);
       last = rr.u64('last', U64_MAX);
       if (last < first) r.fail('iovaRange', 'last must be >= first');
     }
-    const dev = new VhostVdpa(
-      {
-        parent,
-        variant,
-        kernel,
-        useVa,
-        nas: r.int('nas', 1, 64, 2),
-        ngroups: r.int('ngroups', 1, 64, 2),
-        ...(r.has('nvqs') ? { nvqs: r.int('nvqs', 1, 65535) } : {}),
-        iovaRange: { first, last },
-        // An open line's limit, else the kernel being played's, else this version's default.
-        iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : (this.overrides.iotlbLimit ?? k.defaultIotlbLimit),
-      },
-      this.mm,
-    );
+    const config = {
+      parent,
+      variant,
+      kernel,
+      useVa,
+      nas: r.int('nas', 1, 64, 2),
+      ngroups: r.int('ngroups', 1, 64, 2),
+      ...(r.has('nvqs') ? { nvqs: r.int('nvqs', 1, 65535) } : {}),
+      iovaRange: { first, last },
+      // An open line's limit, else the kernel being played's, else this version's default.
+      iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : (this.overrides.iotlbLimit ?? k.defaultIotlbLimit),
+    };
+    // Only a well-formed line reaches the kernel: a busy name is the kernel's answer, bad fields are the script's error.
+    const existing = this.devices.get(name);
+    if (existing && !existing.closed) return this.answer(r, 'open', { ret: -1, errno: 'EBUSY', cause: 'EBUSY' });
+    const dev = new VhostVdpa(config, this.mm);
     this.devices.set(name, dev);
     this.current = name;
     return this.ok(r, 'open', { device: name, parent, kernel, release: k.release, useVa, persistOffered: dev.persistOffered, iotlbLimit: dev.config.iotlbLimit ?? null });
