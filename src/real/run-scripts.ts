@@ -4,7 +4,7 @@
  * boots its kernel once for every script of the command.
  */
 import { release as hostRelease } from 'node:os';
-import type { KernelGeneration, SessionOverrides } from '../kernel/index.js';
+import { isKernelName, type KernelGeneration, type SessionOverrides } from '../kernel/index.js';
 import { backendLabel, type BackendSpec } from './backend-spec.js';
 import { checkVhostVdpaDevice, runOnDevice } from './device-backend.js';
 import { inScript, runOnModel, type BackendAnswer, type ScriptSource } from './model-run.js';
@@ -58,10 +58,16 @@ export async function factsOf(spec: BackendSpec): Promise<RealKernelFacts | unde
   return undefined;
 }
 
-/** Overrides for the model so that it plays the kernel `facts` describes. */
+/**
+ * Overrides for the model so that it plays the kernel `facts` describes: by
+ * its version where the version table knows it (a Debian `uname -r` such as
+ * 6.12.117+deb12-amd64 resolves to 6.12.117), else by its generation, with
+ * that kernel's default entry limit.
+ */
 export function modelOverridesFor(facts: RealKernelFacts | undefined, base: SessionOverrides): SessionOverrides {
   if (!facts) return base;
-  return { ...base, kernel: facts.generation, ...(facts.iotlbLimit === undefined ? {} : { iotlbLimit: facts.iotlbLimit }) };
+  const kernel = isKernelName(facts.release) ? facts.release : facts.generation;
+  return { ...base, kernel, ...(facts.iotlbLimit === undefined ? {} : { iotlbLimit: facts.iotlbLimit }) };
 }
 
 export async function runScripts(spec: BackendSpec, scripts: ScriptSource[], opts: RunScriptsOptions): Promise<BackendRun> {

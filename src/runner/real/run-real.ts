@@ -10,6 +10,7 @@ import { checkVhostVdpaDevice, runOnDevice } from '../../real/device-backend.js'
 import type { ScriptSource } from '../../real/model-run.js';
 import { factsOf } from '../../real/run-scripts.js';
 import type { ScriptPlan } from '../../real/script-plan.js';
+import { resolveKernel } from '../../kernel/index.js';
 import type { CellSpec } from '../../workload/index.js';
 import type { CellResult } from '../cell-result.js';
 import { recordCellScript, type CellScript } from './cell-script.js';
@@ -35,7 +36,9 @@ function notOnReal(cell: CellResult, spec: CellSpec, o: RealRunOptions, generati
   if (cell.status !== 'ok' && cell.status !== 'incorrect') return `the model did not run it (${cell.status})`;
   const p = spec.params as unknown as { parent: string; kernel: string; backing: string; guestBytes: number };
   if (o.backend.kind === 'vm' && p.parent !== 'vdpa_sim') return `a VM has only vdpa_sim; ${p.parent} needs a real device (--backend device:PATH)`;
-  if (p.kernel !== generation) return `the cell models a ${p.kernel} kernel; ${backendLabel(o.backend)} is ${generation}`;
+  // A cell names its kernel by version or alias; what must match the real kernel is the generation.
+  const cellGeneration = resolveKernel(p.kernel).generation;
+  if (cellGeneration !== generation) return `the cell models a ${p.kernel} (${cellGeneration}) kernel; ${backendLabel(o.backend)} is ${generation}`;
   if (p.backing === 'hugetlb-1g') return 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab)';
   const need = BigInt(p.guestBytes) + VM_BASE_BYTES;
   if (Number(need) > totalmem() * HOST_SHARE) return `a ${p.guestBytes} byte guest needs more than ${Math.round(HOST_SHARE * 100)}% of this host's memory`;
