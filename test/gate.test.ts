@@ -116,7 +116,7 @@ test('unlike runs are refused with exit 2: another workload, another profile, mi
   assert.match(prof.stderr, /cost profile "default" differs/);
   const missing = gate(variant((f) => f.cells.pop()));
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /: cells: misses 1 baseline cell\(s\)/);
+  assert.match(missing.stderr, /: cells: differ from the baseline's: 1 only in the baseline: /);
   const bad = variant(() => {});
   writeFileSync(bad, '{"schema": "vdpa-lab/results@1", "provenance": {}');
   assert.equal(gate(bad).status, 2);

@@ -70,12 +70,37 @@ export function checkComparable(baseline: ResultsFile, current: ResultsFile, pat
   for (const n of names) {
     if (b.profiles[n] !== c.profiles[n]) throw new InputError(paths.current, `cost profile "${n}" differs from the baseline's (sha256 ${c.profiles[n]?.slice(0, 12) ?? 'none'} vs ${b.profiles[n]?.slice(0, 12) ?? 'none'}): modeled figures would not be comparable; rebase deliberately with --update (it replaces the baseline with the current results)`);
   }
-  const ids = new Set(current.cells.map((x) => x.id));
-  const missing = baseline.cells.filter((x) => !ids.has(x.id));
-  if (missing.length) throw new InputError(`${paths.current}: cells`, `misses ${missing.length} baseline cell(s): ${missing.slice(0, 3).map((x) => x.label).join(', ')}${missing.length > 3 ? ', ...' : ''} (rebase deliberately with --update)`);
+  // Cells on one side only are listed, both ways: an extra current cell would otherwise go ungated without a word.
+  const onlyIn = (a: ResultsFile, b: ResultsFile) => {
+    const ids = new Set(b.cells.map((x) => x.id));
+    const labels = distinctLabels(a.cells);
+    return a.cells.filter((x) => !ids.has(x.id)).map((x) => labels.get(x.id)!);
+  };
+  const listed = (labels: string[]) => `${labels.slice(0, CELLS_LISTED).join(', ')}${labels.length > CELLS_LISTED ? ` and ${labels.length - CELLS_LISTED} more` : ''}`;
+  const missing = onlyIn(baseline, current);
+  const extra = onlyIn(current, baseline);
+  const sides = [
+    ...(missing.length ? [`${missing.length} only in the baseline: ${listed(missing)}`] : []),
+    ...(extra.length ? [`${extra.length} only in the current file: ${listed(extra)}`] : []),
+  ];
+  if (sides.length) throw new InputError(`${paths.current}: cells`, `differ from the baseline's: ${sides.join('; ')} (gate runs of the same cells, e.g. without --filter, or rebase deliberately with --update)`);
+}
+
+/** How many cells of each side a refusal names before "and N more". */
+const CELLS_LISTED = 5;
+
+/** A figure the results schema would refuse (runner/results-file.ts): a file built in memory can still carry one. */
+function checkFigures(file: ResultsFile, side: string): void {
+  for (const c of file.cells) {
+    for (const [metric, v] of Object.entries(deterministic(c))) {
+      if (v !== null && !(Number.isFinite(v) && v >= 0)) throw new InputError(`${side}: ${c.label}: ${metric}`, `${v} is not a cost (negative or non-finite): the gate would read it as an improvement`);
+    }
+  }
 }
 
 export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg: GateConfig): GateOutcome {
+  checkFigures(baseline, 'baseline');
+  checkFigures(current, 'current');
   const rows: GateRow[] = [];
   const cur = new Map(current.cells.map((c) => [c.id, c]));
   const labels = distinctLabels(baseline.cells);

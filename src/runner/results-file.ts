@@ -19,30 +19,59 @@ export interface ResultsFile {
   cells: CellResult[];
 }
 
-const phases = z.object({ unmap: z.number(), reset: z.number(), map: z.number(), pin: z.number(), mrBuild: z.number(), vqRestart: z.number() });
+/**
+ * Every figure is a count or a duration: finite (zod 4's number already
+ * refuses Infinity, which JSON spells 1e999) and never negative. A negative
+ * cost would read as an improvement to the gate, so it is refused here, at
+ * the one door every results file and journal line comes through.
+ */
+const figure = z.number().nonnegative();
+const phases = z.object({ unmap: figure, reset: figure, map: figure, pin: figure, mrBuild: figure, vqRestart: figure });
 export const cellSchema = z.looseObject({
   id: z.string().regex(/^[0-9a-f]{12}$/),
   label: z.string(),
-  params: z.looseObject({ flow: z.string(), parent: z.string(), kernel: z.string(), guestBytes: z.number(), backing: z.string(), events: z.array(z.string()), profile: z.string() }),
+  // Every CellParams field the report and the gate read (labels, the summary's columns): a file lacking one crashed them.
+  params: z.looseObject({
+    flow: z.string(),
+    parent: z.string(),
+    variant: z.string().nullable(),
+    kernel: z.string(),
+    useVa: z.boolean(),
+    devices: z.number().int().positive(),
+    queuePairs: z.number().int().positive(),
+    nas: z.number().int().positive(),
+    guestBytes: z.number().positive(),
+    backing: z.string(),
+    meanRun: z.number().positive(),
+    dimms: z.array(z.number().positive()),
+    seed: z.number(),
+    events: z.array(z.string()),
+    memlockBytes: figure.nullable(),
+    iotlbLimit: figure.nullable(),
+    profile: z.string(),
+    dmaReaders: z.number().int().nonnegative().optional(),
+    pinShards: z.number().int().positive().optional(),
+  }),
   status: z.enum(['ok', 'incorrect', 'n/a', 'failed']),
   reason: z.string().nullable(),
-  counters: z.record(z.string(), z.number()),
+  counters: z.record(z.string(), figure),
   modeled: z
     .looseObject({
-      totalNs: z.number(),
+      totalNs: figure,
       phases,
-      resets: z.number(),
-      perResetNs: z.number().nullable(),
+      resets: figure,
+      perResetNs: figure.nullable(),
       perResetPhases: phases.nullable(),
-      perResetBlackoutNs: z.number().nullable(),
-      perResetPagesPinned: z.number().nullable(),
-      events: z.array(z.looseObject({ name: z.string(), totalNs: z.number() })),
+      perResetBlackoutNs: figure.nullable(),
+      perResetPagesPinned: figure.nullable(),
+      events: z.array(z.looseObject({ name: z.string(), totalNs: figure, blackoutNs: figure.optional(), pagesPinned: figure.optional() })),
     })
     .nullable(),
   measured: z
     .looseObject({
-      wallNs: z.looseObject({ median: z.number(), p99: z.number(), rme: z.number(), samples: z.array(z.number()) }).nullable(),
-      runWallNs: z.number(),
+      // Not measured is null; a statistic of no samples is a broken file (the gate would compare nothing and call it noise).
+      wallNs: z.looseObject({ median: figure, mean: figure.optional(), p99: figure, min: figure.optional(), max: figure.optional(), rme: figure, samples: z.array(figure).min(1, 'a measured figure needs at least one sample (not measured is wallNs: null)') }).nullable(),
+      runWallNs: figure,
     })
     .nullable(),
   invariants: z.looseObject({ ok: z.boolean(), violations: z.array(z.string()) }).nullable(),
@@ -69,5 +98,12 @@ export function readResults(path: string): ResultsFile {
     throw new InputError(path, `${first}${rest.length ? ` (and ${rest.length} more)` : ''}`);
   }
   if (r.data.cells.length === 0) throw new InputError(`${path}: cells`, 'the file holds no cells');
+  const seen = new Map<string, number>();
+  r.data.cells.forEach((c, i) => {
+    const first = seen.get(c.id);
+    // Cells are matched by id (report pairing, the gate): a second cell of one id would silently shadow the first.
+    if (first !== undefined) throw new InputError(`${path}: cells[${i}].id`, `duplicates cells[${first}] (${c.id}): each cell appears once`);
+    seen.set(c.id, i);
+  });
   return r.data as unknown as ResultsFile;
 }
