@@ -6,6 +6,7 @@ export * from './errors.js';
 export * as iotlb from './iotlb/index.js';
 export * as host from './host/index.js';
 export * as kernel from './kernel/index.js';
+export * as real from './real/index.js';
 export * as vmm from './vmm/index.js';
 export * as cost from './cost/index.js';
 export * as workload from './workload/index.js';
