@@ -102,10 +102,11 @@ export class RadixView {
   protected refreshViews(): void {
     const h = this.buffers;
     this.epoch = Atomics.load(this.ctl, CTL_GROW_EPOCH);
-    this.slots = new Int32Array(h.slots, 0, h.slots.byteLength >> 2);
-    this.rec = new Float64Array(h.rec, 0, h.rec.byteLength >> 3);
-    this.bEntry = new Int32Array(h.bEntry, 0, h.bEntry.byteLength >> 2);
-    this.bNext = new Int32Array(h.bNext, 0, h.bNext.byteLength >> 2);
+    // Division, not `>> 2`: a shift works on int32, so a buffer of 2 GiB or more (a 256 GiB 4k guest's records) gave a negative length.
+    this.slots = new Int32Array(h.slots, 0, h.slots.byteLength / 4);
+    this.rec = new Float64Array(h.rec, 0, h.rec.byteLength / 8);
+    this.bEntry = new Int32Array(h.bEntry, 0, h.bEntry.byteLength / 4);
+    this.bNext = new Int32Array(h.bNext, 0, h.bNext.byteLength / 4);
   }
 
   /** Number of entries. */
