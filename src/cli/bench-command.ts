@@ -99,7 +99,7 @@ compiled with gcc -O2 into a temp dir when a compiler exists.`,
 
   bench
     .command('run')
-    .description('the run targets: default workload, 1 TiB THP guest, 128 GiB 4k guest (wall, peak RSS), 16 cells on 1 vs 2 threads')
+    .description('the run targets: default workload, 1 TiB THP guest, 128 GiB and 512 GiB 4k guests (wall, peak RSS), 16 cells on 1 vs 2 threads')
     .option('--scenarios <list>', `which (${RUN_SCENARIOS.join(', ')})`, choiceList('--scenarios', RUN_SCENARIOS), [...RUN_SCENARIOS])
     .option('-t, --threads <n>', 'threads for the single-setting scenarios (default: cores)', positiveInt('--threads'))
     .option('--rounds <n>', 'scaling-16: rounds of 1 thread then 2; the row is the median round', positiveInt('--rounds'), defaultScalingRounds)

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import { hex, U64_MAX } from '../iotlb/index.js';
-import { BACKINGS, HostMm, type Backing } from '../host/index.js';
+import { BACKINGS, HostMm, regionProblem, type Backing } from '../host/index.js';
 import { dumpDevice } from './dump.js';
 import { checkInvariants } from './invariants.js';
 import { PARENT_KINDS, type ParentKind } from './parents/index.js';
@@ -132,6 +132,9 @@ export class Session {
         if (uaddr + size - 1n > U64_MAX) r.fail('size', 'the region would end past 2^64-1');
         if (size > 1n << 46n) r.fail('size', 'larger than the 64 TiB the lab models per region');
         const backing = r.oneOf<Backing>('backing', BACKINGS, '4k');
+        // Before the tables are allocated: a 32 TiB 4k region used to pass the 64 TiB check and die in the allocation.
+        const tooBig = regionProblem(Number(size >> 12n), backing);
+        if (tooBig) r.fail('size', tooBig);
         r.bool('populate', false); // the probe's (native/): the model's pages are always there
         this.mm.mmap(
           {

@@ -7,6 +7,7 @@ import type { Backing } from '../host/index.js';
 import { kernelLabel, resolveKernel, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
 import { VirtualMachine, type EventName, type FlowName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams, type CellSpec } from './cell.js';
+import { memoryProblem } from './memory-need.js';
 import type { RawMatrix, RawWorkload } from './schema.js';
 import { parseSize } from './sizes.js';
 
@@ -127,7 +128,11 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
   };
   const memlock = VirtualMachine.memlockProblem(toVmSpec(params));
   if (memlock) return problems.add(pick.memlock.path, memlock), undefined;
-  return makeCell(params);
+  const cell = makeCell(params);
+  // Before any cell starts: a guest this machine cannot hold is refused with the estimate, not discovered mid-run.
+  const memory = memoryProblem(cell);
+  if (memory) return problems.add(pick['guest.ram'].path, memory), undefined;
+  return cell;
 }
 
 /**
