@@ -7,10 +7,11 @@
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { KernelError } from '../errors.js';
-import { addPhases, VirtualClock, zeroPhases, type CostProfile, type PhaseNs } from '../cost/index.js';
-import { PAGE, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
+import { addPhases, VirtualClock, zeroPhases, type CostProfile } from '../cost/index.js';
+import { PAGE, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
 import type { CellResult, DmaReadings, EventCost, Measured, Modeled, WallStats } from './cell-result.js';
+import { summariseEvents } from './modeled-summary.js';
 import { failedResult } from './failed.js';
 
 export interface RunCellOptions {
@@ -90,32 +91,9 @@ function runModeled(vm: VirtualMachine, events: EventName[], profile: CostProfil
     costs.push({ name, totalNs, phases, blackoutNs, pagesPinned, viewProblems: rec.viewProblems });
     if (name === 'boot') violations.push(...vm.invariants(perPage).violations.map((v) => `after boot: ${v}`));
   }
-  return { modeled: summarise(costs), violations };
+  return { modeled: summariseEvents(costs), violations };
 }
 
-function summarise(events: EventCost[]): Modeled {
-  const phases = zeroPhases();
-  for (const e of events) addPhases(phases, e.phases);
-  const resets = events.filter((e) => RESET_EVENTS.includes(e.name as EventName));
-  const n = resets.length;
-  const mean = (f: (e: EventCost) => number) => (n ? Math.round(resets.reduce((s, e) => s + f(e), 0) / n) : null);
-  let perResetPhases: PhaseNs | null = null;
-  if (n) {
-    perResetPhases = zeroPhases();
-    for (const e of resets) addPhases(perResetPhases, e.phases);
-    for (const k of Object.keys(perResetPhases) as (keyof PhaseNs)[]) perResetPhases[k] = Math.round(perResetPhases[k] / n);
-  }
-  return {
-    totalNs: events.reduce((s, e) => s + e.totalNs, 0),
-    phases,
-    resets: n,
-    perResetNs: mean((e) => e.totalNs),
-    perResetPhases,
-    perResetBlackoutNs: mean((e) => e.blackoutNs),
-    perResetPagesPinned: mean((e) => e.pagesPinned),
-    events,
-  };
-}
 
 /**
  * A fresh VM on the same host memory: boot, time `samples` reset cycles

@@ -28,13 +28,8 @@ export interface Refusal {
   cause: string;
 }
 
-export interface SegmentReport {
-  /** `boot`, `reset 1`..., `close`. */
-  name: string;
-  /** The results-file event it becomes. */
-  event: 'boot' | 'guest-reset' | 'close';
-  /** Trace line that opens it (the reset's), null for boot and close. */
-  lineNo: number | null;
+/** What a segment, or a whole flow, adds up to. */
+export interface Totals {
   messages: number;
   updates: number;
   invalidates: number;
@@ -48,6 +43,15 @@ export interface SegmentReport {
   /** Modeled ns of the ops during which the device did not translate what it did before the reset. */
   blackoutNs: number;
   refusals: Refusal[];
+}
+
+export interface SegmentReport extends Totals {
+  /** `boot`, `reset 1`..., `close`. */
+  name: string;
+  /** The results-file event it becomes. */
+  event: 'boot' | 'guest-reset' | 'close';
+  /** Trace line that opens it (the reset's), null for boot and close. */
+  lineNo: number | null;
   counters: Record<string, number>;
   viewProblems: string[];
 }

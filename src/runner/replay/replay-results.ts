@@ -4,11 +4,11 @@
  * figures only: a replay times nothing of the simulator's own.
  */
 import { basename } from 'node:path';
-import { addPhases, zeroPhases, type PhaseNs } from '../../cost/index.js';
 import { makeCell, type CellParams } from '../../workload/index.js';
 import type { CellResult, EventCost, Modeled } from '../cell-result.js';
 import { gitCommit, hostFacts, labVersion } from '../provenance.js';
 import { RESULTS_SCHEMA, type ResultsFile } from '../results-file.js';
+import { summariseEvents } from '../modeled-summary.js';
 import type { SegmentReport } from './replay-device.js';
 import type { DeviceResult, FlowReplay, ReplayOutcome } from './replay-trace.js';
 
@@ -85,25 +85,5 @@ function cellOf(o: ReplayOutcome, d: DeviceResult, f: FlowReplay): CellResult {
 
 function modeledOf(segments: SegmentReport[]): Modeled {
   const events: EventCost[] = segments.map((s) => ({ name: s.event, totalNs: s.totalNs, phases: s.phases, blackoutNs: s.blackoutNs, pagesPinned: s.pagesPinned, viewProblems: s.viewProblems }));
-  const phases = zeroPhases();
-  for (const e of events) addPhases(phases, e.phases);
-  const resets = events.filter((e) => e.name === 'guest-reset');
-  const n = resets.length;
-  const mean = (f: (e: EventCost) => number) => (n ? Math.round(resets.reduce((s, e) => s + f(e), 0) / n) : null);
-  let perResetPhases: PhaseNs | null = null;
-  if (n) {
-    perResetPhases = zeroPhases();
-    for (const e of resets) addPhases(perResetPhases, e.phases);
-    for (const k of Object.keys(perResetPhases) as (keyof PhaseNs)[]) perResetPhases[k] = Math.round(perResetPhases[k] / n);
-  }
-  return {
-    totalNs: events.reduce((s, e) => s + e.totalNs, 0),
-    phases,
-    resets: n,
-    perResetNs: mean((e) => e.totalNs),
-    perResetPhases,
-    perResetBlackoutNs: mean((e) => e.blackoutNs),
-    perResetPagesPinned: mean((e) => e.pagesPinned),
-    events,
-  };
+  return summariseEvents(events);
 }

@@ -4,7 +4,9 @@
  */
 import { hex } from '../../iotlb/index.js';
 import { zeroPhases, addPhases, type PhaseNs } from '../../cost/index.js';
-import type { Refusal, SegmentReport } from './replay-device.js';
+import type { Refusal, SegmentReport, Totals } from './replay-device.js';
+
+export type { Totals } from './replay-device.js';
 import { DEFAULT_BACKING_REASON, type ReplayOutcome } from './replay-trace.js';
 
 export interface SegmentSummary extends Omit<SegmentReport, 'counters'> {
@@ -18,21 +20,6 @@ export interface FlowSummary {
   whole: Totals | null;
   pairsDroppedPerReset?: number[];
   droppedLines?: number[];
-}
-
-export interface Totals {
-  messages: number;
-  updates: number;
-  invalidates: number;
-  batches: number;
-  entriesAdded: number;
-  entriesRemoved: number;
-  pagesPinned: number;
-  pagesUnpinned: number;
-  totalNs: number;
-  phases: PhaseNs;
-  blackoutNs: number;
-  refusals: Refusal[];
 }
 
 export interface ReplaySummary {
