@@ -3,8 +3,8 @@
  * plain JSON, addresses as hex strings so 64-bit values stay exact.
  */
 import { hex } from '../../iotlb/index.js';
-import { zeroPhases, addPhases, type PhaseNs } from '../../cost/index.js';
-import type { Refusal, SegmentReport, Totals } from './replay-device.js';
+import { zeroPhases, addPhases } from '../../cost/index.js';
+import type { SegmentReport, Totals } from './replay-device.js';
 
 export type { Totals } from './replay-device.js';
 import { DEFAULT_BACKING_REASON, type ReplayOutcome } from './replay-trace.js';
