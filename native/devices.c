@@ -33,7 +33,7 @@ struct probe_device *session_device(struct session *s, const struct line *l)
 	const struct jv *v = field_get(l, "device");
 	struct sbuf *name = scratch(SCRATCH_DEVICE);
 	if (v)
-		js_string_of(v, name);
+		sbuf_puts(name, field_str(l, "device"));
 	else if (s->current)
 		sbuf_puts(name, s->current);
 	else
@@ -59,7 +59,7 @@ void op_open(struct session *s, const struct line *l, struct answer *a)
 	struct sbuf *name = scratch(SCRATCH_DEVICE), *path = scratch(SCRATCH_PATH);
 	const struct jv *v = field_get(l, "device");
 	if (v)
-		js_string_of(v, name);
+		sbuf_puts(name, field_str(l, "device"));
 	else
 		sbuf_puts(name, DEFAULT_DEVICE);
 	struct probe_device *d = find(s, sbuf_str(name));

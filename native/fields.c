@@ -66,6 +66,15 @@ static const char *got(const struct jv *v)
 	return sbuf_str(out);
 }
 
+/* A non-empty string (a device name), as the model's FieldReader.str. */
+const char *field_str(const struct line *l, const char *field)
+{
+	const struct jv *v = field_get(l, field);
+	if (!v || v->kind != J_STRING || v->len == 0)
+		line_fail(l, field, "must be a non-empty string, got %s", got(v));
+	return v->str;
+}
+
 /* The allowed names joined by ", ". */
 static const char *join(const char *const *names, size_t n)
 {

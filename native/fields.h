@@ -34,6 +34,8 @@ void line_fail(const struct line *l, const char *field, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 
 bool field_has(const struct line *l, const char *field);
+/* A non-empty string field; anything else fails the line as the model does. */
+const char *field_str(const struct line *l, const char *field);
 const struct jv *field_get(const struct line *l, const char *field);
 
 /* A 64-bit value written as a string ("0x1000" or "4096"). */

@@ -157,27 +157,6 @@ void js_stringify(const struct jv *v, struct sbuf *out)
 	}
 }
 
-void js_string_of(const struct jv *v, struct sbuf *out)
-{
-	switch (v->kind) {
-	case J_NULL: sbuf_puts(out, "null"); return;
-	case J_FALSE: sbuf_puts(out, "false"); return;
-	case J_TRUE: sbuf_puts(out, "true"); return;
-	case J_NUMBER: js_number(v->number, out); return;
-	case J_STRING: sbuf_put(out, v->str, v->len); return;
-	case J_ARRAY:
-		/* Array.prototype.join(","): null items are empty. */
-		for (size_t i = 0; i < v->n; i++) {
-			if (i)
-				sbuf_putc(out, ',');
-			if (v->items[i]->kind != J_NULL)
-				js_string_of(v->items[i], out);
-		}
-		return;
-	case J_OBJECT: sbuf_puts(out, "[object Object]"); return;
-	}
-}
-
 /* The code point of the UTF-8 sequence at s[i], or -1 when it is not one. */
 static long code_point_at(const char *s, size_t len, size_t i, size_t *bytes)
 {

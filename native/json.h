@@ -45,8 +45,6 @@ const struct jv *json_get(const struct jv *obj, const char *key);
 
 /* JSON.stringify(v) (compact; JavaScript's key order: array indexes first). */
 void js_stringify(const struct jv *v, struct sbuf *out);
-/* String(v). */
-void js_string_of(const struct jv *v, struct sbuf *out);
 /* Number.prototype.toString() of a double. */
 void js_number(double d, struct sbuf *out);
 
