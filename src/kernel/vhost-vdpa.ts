@@ -10,11 +10,13 @@
  */
 import { IotlbError, type ErrnoName } from '../errors.js';
 import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
-import { pinPages, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
+import type { HostMm, HostRegion } from '../host/index.js';
 import { countersOf, type KernelCounters } from './counters.js';
+import { PIN_BATCH_PAGES, UserPagePins } from './pin-user-pages.js';
 import { createParent, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
 import { resolveKernel, type KernelBehaviour } from './versions.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
+import { offeredFeatures, refuseFeatures } from './backend-features.js';
 import {
   featureBit,
   STATUS,
@@ -96,22 +98,8 @@ const STACK_END = (1n << 47n) - 4096n;
  */
 const DEFAULT_NVQS: Record<ParentKind, number> = { vdpa_sim: 3, mlx5: 17, vduse: 3, 'platform-iommu': 3 };
 
-/** pin_user_pages calls take at most one page of struct page pointers. */
-export const PIN_BATCH_PAGES = 512;
+export { PIN_BATCH_PAGES } from './pin-user-pages.js';
 
-/** Backend features vhost-vdpa always offers (VHOST_VDPA_BACKEND_FEATURES). */
-const BASE_FEATURES = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
-
-/** What VHOST_SET_BACKEND_FEATURES knows at all in this version: the base set plus each feature bit it has. */
-function settableFeatures(k: KernelBehaviour): bigint {
-  let bits = BASE_FEATURES;
-  if (k.suspend) bits |= featureBit('SUSPEND');
-  if (k.resume) bits |= featureBit('RESUME');
-  if (k.enableAfterDriverOk) bits |= featureBit('ENABLE_AFTER_DRIVER_OK');
-  if (k.descAsid) bits |= featureBit('DESC_ASID');
-  if (k.resetMap) bits |= featureBit('IOTLB_PERSIST');
-  return bits;
-}
 
 export class VhostVdpa {
   readonly parent: Parent;
@@ -121,6 +109,8 @@ export class VhostVdpa {
   /** Per-ASID vhost iotlbs (vhost_vdpa_as), created lazily. */
   readonly spaces = new Map<number, RadixIotlb>();
   readonly groupAsid: number[];
+  /** pin_user_pages and the unpins, with their scratch tables. */
+  private readonly pins: UserPagePins;
   /** The parent's optional ops behind the offered backend features. */
   readonly ops: BackendOps;
   owner = false;
@@ -135,6 +125,7 @@ export class VhostVdpa {
     readonly mm: HostMm,
   ) {
     this.counters = countersOf(mm);
+    this.pins = new UserPagePins(mm, this.counters);
     this.kernel = resolveKernel(config.kernel);
     this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,
@@ -171,14 +162,7 @@ export class VhostVdpa {
   }
 
   private offeredFeatures(): bigint {
-    const ops = this.ops;
-    const k = this.kernel;
-    let bits = BASE_FEATURES | (k.suspend && ops.suspend ? featureBit('SUSPEND') : 0n);
-    if (k.resume && ops.resume) bits |= featureBit('RESUME');
-    if (k.descAsid && ops.descGroup) bits |= featureBit('DESC_ASID');
-    if (this.persistOffered) bits |= featureBit('IOTLB_PERSIST');
-    if (k.enableAfterDriverOk && ops.enableAfterDriverOk) bits |= featureBit('ENABLE_AFTER_DRIVER_OK');
-    return bits;
+    return offeredFeatures(this.kernel, this.ops, this.persistOffered);
   }
 
   /**
@@ -190,14 +174,8 @@ export class VhostVdpa {
    */
   setBackendFeatures(bits: bigint): OpResult {
     this.counters.ioctls++;
-    const ops = this.ops;
-    const has = (n: Parameters<typeof featureBit>[0]) => (bits & featureBit(n)) !== 0n;
-    if (bits & ~settableFeatures(this.kernel)) return fail('EOPNOTSUPP');
-    if (has('SUSPEND') && !ops.suspend) return fail('EOPNOTSUPP');
-    if (has('RESUME') && !ops.resume) return fail('EOPNOTSUPP');
-    if (has('DESC_ASID') && !has('IOTLB_ASID')) return fail('EINVAL');
-    if (has('DESC_ASID') && !ops.descGroup) return fail('EOPNOTSUPP');
-    if (has('IOTLB_PERSIST') && !this.persistOffered) return fail('EOPNOTSUPP');
+    const refused = refuseFeatures(bits, this.kernel, this.ops, this.persistOffered);
+    if (refused) return fail(refused);
     this.backendFeatures = bits;
     return OK;
   }
@@ -419,7 +397,7 @@ export class VhostVdpa {
     let mapPfn = 0;
     let lastPfn = 0;
     let ret: ErrnoName | null = null;
-    const seg = this.segments;
+    const seg = this.pins.segments;
     // Sharded pinning: helpers pin the whole range ahead; the batches below
     // then only list runs. `reached` is how far the kernel's own walk got.
     const aheadEnd = mm.pinShards && npages >= SHARD_MIN_PAGES ? curPage + mm.pinShards.pinAhead(curPage, npages, c) : 0;
@@ -428,13 +406,13 @@ export class VhostVdpa {
       while (npages) {
         const sz2pin = Math.min(npages, PIN_BATCH_PAGES);
         c.pinCalls++;
-        const n = this.pinUserPages(curPage, sz2pin, seg, aheadEnd);
+        const n = this.pins.pin(curPage, sz2pin, aheadEnd);
         const pinned = seg.pages;
         reached = curPage + pinned;
         if (pinned !== sz2pin) {
           // pin_user_pages stopped at a hole: nothing pinned is -EFAULT,
           // a short pin is undone and reported as ENOMEM.
-          this.unpinSegments(seg, 0, n, false);
+          this.pins.unpinSegments(0, n, false);
           ret = pinned === 0 ? 'EFAULT' : 'ENOMEM';
           break out;
         }
@@ -469,7 +447,7 @@ export class VhostVdpa {
           mapPfn = runs.pfn[mapped];
           lastPfn = mapPfn + runs.pages[mapped] - 1;
           // Unpin what is left unmapped in this page_list.
-          this.unpinSegments(seg, runs.seg[mapped], n, false);
+          this.pins.unpinSegments(runs.seg[mapped], n, false);
           break out;
         }
         curPage += pinned;
@@ -484,7 +462,7 @@ export class VhostVdpa {
       // Kernel: only `if (nchunks)` are the pinned-but-unmapped pages released.
       // After a successful map inside the same page_list nchunks is 0 and the
       // pages of the failed run stay pinned: the invariant checker reports it.
-      if (nchunks) this.unpinPfnRange(mapPfn, lastPfn - mapPfn + 1, false);
+      if (nchunks) this.pins.unpinPfnRange(mapPfn, lastPfn - mapPfn + 1, false);
       this.unmap(asid, iotlb, iova, size);
     }
     return ret;
@@ -539,88 +517,6 @@ export class VhostVdpa {
     ids: new Int32Array(PIN_BATCH_PAGES),
     error: 'EINVAL' as ErrnoName,
   };
-
-  /** Scratch list of pinned segments for one pin_user_pages call. */
-  private readonly segments = {
-    pfn: new Float64Array(PIN_BATCH_PAGES),
-    len: new Int32Array(PIN_BATCH_PAGES),
-    region: new Array<HostRegion>(PIN_BATCH_PAGES),
-    frame: new Float64Array(PIN_BATCH_PAGES),
-    pages: 0,
-  };
-
-  /**
-   * pin_user_pages(FOLL_LONGTERM) over [page, page + count): pins frame by
-   * frame, stopping at the first page no VMA covers. Fills `seg` with the
-   * physically contiguous segments; returns how many, seg.pages = pages pinned.
-   */
-  private pinUserPages(page: number, count: number, seg: VhostVdpa['segments'], pinnedAheadUntil: number): number {
-    let n = 0;
-    let done = 0;
-    while (done < count) {
-      const vma = this.mm.findVma(page + done);
-      if (!vma || vma.startPage > page + done) break;
-      const layout = vma.layout;
-      let idx = page + done - vma.startPage;
-      const end = Math.min(vma.pages, idx + (count - done));
-      // Pin the piece (per-page work; not what was pinned ahead), then list its physically contiguous runs.
-      const from = Math.max(idx, pinnedAheadUntil - vma.startPage);
-      if (from < end) pinPages(vma, from, end - from, this.counters);
-      if (layout.singlePageRuns) {
-        // Every page its own run, frames descending within a chunk: list a
-        // chunk's pages in one loop instead of a frameOf call per page.
-        const cp = layout.chunkPages;
-        const pfnBase = vma.pfnBase;
-        while (idx < end) {
-          const top = layout.frameOf(idx);
-          const len = Math.min(end - idx, cp - (idx % cp));
-          for (let j = 0; j < len; j++, n++) {
-            seg.region[n] = vma;
-            seg.frame[n] = top - j;
-            seg.pfn[n] = pfnBase + top - j;
-            seg.len[n] = 1;
-          }
-          idx += len;
-          done += len;
-        }
-        continue;
-      }
-      while (idx < end) {
-        const frame = layout.frameOf(idx);
-        const len = Math.min(layout.runLeft, end - idx);
-        seg.region[n] = vma;
-        seg.frame[n] = frame;
-        seg.pfn[n] = vma.pfnBase + frame;
-        seg.len[n] = len;
-        n++;
-        idx += len;
-        done += len;
-      }
-    }
-    seg.pages = done;
-    return n;
-  }
-
-  private unpinSegments(seg: VhostVdpa['segments'], from: number, to: number, dirty: boolean): void {
-    for (let i = from; i < to; i++) unpinFrames(seg.region[i], seg.frame[i], seg.len[i], dirty, this.counters);
-  }
-
-  private lastUnpinRegion: HostRegion | undefined;
-
-  private unpinPfnRange(pfn: number, pages: number, dirty: boolean): void {
-    while (pages > 0) {
-      // Consecutive unpins land in one region: try the last one first.
-      let region = this.lastUnpinRegion;
-      if (!region || pfn < region.pfnBase || pfn >= region.pfnBase + region.framePages) region = this.mm.regionOfPfn(pfn);
-      if (!region) return;
-      this.lastUnpinRegion = region;
-      const frame = pfn - region.pfnBase;
-      const n = Math.min(pages, region.framePages - frame);
-      unpinFrames(region, frame, n, dirty, this.counters);
-      pfn += n;
-      pages -= n;
-    }
-  }
 
   /**
    * vhost_vdpa_va_map: one entry per shared-file VMA piece; private or
@@ -699,7 +595,7 @@ export class VhostVdpa {
     if (!this.config.useVa) {
       // A one-page entry in a region of one-page folios (4k: every entry of a
       // fragmented guest) is unpinned right here, as unpinFrames would:
-      // dirty mark, then the pin. Anything else takes unpinPfnRange.
+      // dirty mark, then the pin. Anything else takes pins.unpinPfnRange.
       let pages = 0;
       let dirtied = 0;
       let single = 0;
@@ -724,9 +620,9 @@ export class VhostVdpa {
           single++;
           continue;
         }
-        this.unpinPfnRange(pfn, np, dirty);
-        if (this.lastUnpinRegion !== region) {
-          region = this.lastUnpinRegion!;
+        this.pins.unpinPfnRange(pfn, np, dirty);
+        if (this.pins.lastUnpinRegion !== region) {
+          region = this.pins.lastUnpinRegion!;
           const folios4k = region.folioShift === 0;
           base = folios4k ? region.pfnBase : 0;
           end = folios4k ? base + region.framePages : 0;
