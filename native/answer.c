@@ -114,6 +114,11 @@ void answer_extra_string(struct answer *a, const char *key, const char *value)
 	sbuf_json_string(&a->extras, value, strlen(value));
 }
 
+void answer_extra_uint(struct answer *a, const char *key, uint64_t v)
+{
+	sbuf_printf(&a->extras, ",\"%s\":%llu", key, (unsigned long long)v);
+}
+
 void answer_extra_hex(struct answer *a, const char *key, uint64_t v)
 {
 	sbuf_printf(&a->extras, ",\"%s\":\"", key);

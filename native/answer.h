@@ -45,6 +45,8 @@ long pinned_pages(void);
 /* Appends `,"key":"value"` (value JSON-escaped) or `,"key":"0x.."` to the extras. */
 void answer_extra_string(struct answer *a, const char *key, const char *value);
 void answer_extra_hex(struct answer *a, const char *key, uint64_t v);
+/* Appends `,"key":N`. */
+void answer_extra_uint(struct answer *a, const char *key, uint64_t v);
 
 /* The errno of a syscall that returned `ret` (0 when it succeeded). */
 static inline int errno_of(long ret)

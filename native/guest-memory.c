@@ -3,6 +3,7 @@
 #include "guest-memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -101,6 +102,43 @@ static int populate(const struct guest_region *g, struct answer *a, void *p)
 	return 0;
 }
 
+/*
+ * How many physically contiguous runs back [p, p + size): what
+ * vhost_vdpa_pa_map turns into one IOTLB entry each. Read from
+ * /proc/self/pagemap (PFNs need CAP_SYS_ADMIN: the guest's probe is root);
+ * 0 when a page is not present or PFNs are hidden. Outside the timed region.
+ */
+static uint64_t physical_runs(const void *p, uint64_t size)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	enum { CHUNK = 4096 };
+	static uint64_t buf[CHUNK];
+	uint64_t first = (uintptr_t)p / 4096, pages = size / 4096, runs = 0, prev = 0;
+	for (uint64_t done = 0; done < pages;) {
+		uint64_t n = pages - done < CHUNK ? pages - done : CHUNK;
+		ssize_t got = pread(fd, buf, n * 8, (off_t)((first + done) * 8));
+		if (got != (ssize_t)(n * 8)) {
+			runs = 0;
+			break;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t pfn = buf[i] & ((1ULL << 55) - 1);
+			if (!(buf[i] >> 63) || pfn == 0) {
+				close(fd);
+				return 0;
+			}
+			if (done + i == 0 || pfn != prev + 1)
+				runs++;
+			prev = pfn;
+		}
+		done += n;
+	}
+	close(fd);
+	return runs;
+}
+
 int guest_mmap(const struct guest_region *g, struct answer *a)
 {
 	void *p = NULL;
@@ -114,7 +152,12 @@ int guest_mmap(const struct guest_region *g, struct answer *a)
 		err = errno;
 	if (!err && g->populate)
 		err = populate(g, a, p);
-	if (err)
+	if (err) {
 		TIMED(a, munmap(p, g->size));
-	return err;
+		return err;
+	}
+	uint64_t runs = g->populate ? physical_runs(p, g->size) : 0;
+	if (runs)
+		answer_extra_uint(a, "runs", runs);
+	return 0;
 }

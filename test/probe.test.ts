@@ -238,3 +238,19 @@ test('a line JSON.parse refuses gets V8\'s own words and position; one it takes 
   }
   assert.ok(refused > 200, `only ${refused} of the mutations were bad JSON`);
 });
+
+test('a populated mmap reports its physically contiguous runs from pagemap (one IOTLB entry each in a PA map) where PFNs are visible', { skip }, () => {
+  const lines = [
+    JSON.stringify({ op: 'mmap', uaddr: '0x7f0000000000', size: '0x200000', backing: '4k' }),
+    JSON.stringify({ op: 'mmap', uaddr: '0x7f1000000000', size: '0x200000', backing: '4k', populate: false }),
+  ];
+  const r = runProbe(lines);
+  assert.equal(r.status, 0, r.stderr);
+  const [populated, lazy] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Answer);
+  // PFNs are visible to root only (CAP_SYS_ADMIN): elsewhere the field is absent, never a guess.
+  if (process.getuid?.() === 0) {
+    assert.equal(typeof populated.runs, 'number');
+    assert.ok((populated.runs as number) >= 1 && (populated.runs as number) <= 512, `runs ${populated.runs}`);
+  } else assert.equal(populated.runs, undefined);
+  assert.equal(lazy.runs, undefined, 'nothing faulted in: no layout to report');
+});

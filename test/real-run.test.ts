@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Session } from '../src/kernel/index.js';
 import { recordCellScript, SAMPLE_EVENT } from '../src/runner/real/cell-script.js';
 import { realFigures } from '../src/runner/real/real-figures.js';
+import type { BackendAnswer } from '../src/real/model-run.js';
 import { parseWorkload } from '../src/workload/index.js';
 import { defaultProbePath } from '../src/real/probe-path.js';
 import { readPreparedKernel } from '../src/real/vm/index.js';
@@ -64,18 +65,25 @@ test("a cell's recorded script, replayed through exec's session, answers every l
 test('real figures book time per event and phase, take the reset cycles as a distribution, and name the first line that diverged', () => {
   const { cells } = parseWorkload(workload({ ...base, devices: { ...base.devices, variant: 'set_map', count: 1 }, flow: 'workaround' }), 'w');
   const s = recordCellScript(cells[0], 3);
-  const answers = [...s.lines].map(([line, info]) => ({ line, op: 'x', ret: info.model.ret as 0 | -1, errno: info.model.errno, cause: null, ns: 10, pinnedVm: info.model.pinnedVm }));
+  const answers: BackendAnswer[] = [...s.lines].map(([line, info]) => ({ line, op: 'x', ret: info.model.ret as 0 | -1, errno: info.model.errno, cause: null, ns: 10, pinnedVm: info.model.pinnedVm }));
+  // The probe's mmap answers carry the real layout (pagemap runs): 40 runs per region.
+  s.text.split('\n').forEach((t, i) => {
+    if (t.includes('"op":"mmap"')) answers.push({ line: i + 1, op: 'mmap', ret: 0, errno: null, cause: null, ns: 1, pinnedVm: 0, runs: 40 });
+  });
   const who = { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg' as const };
   const ok = realFigures(s, answers, who);
   assert.equal(ok.status, 'agree');
+  const regions = s.text.split('\n').filter((t) => t.includes('"op":"mmap"')).length;
+  assert.equal(ok.layout?.runs, 40 * regions);
+  assert.equal(ok.layout?.pages, Number(s.mmapBytes >> 12n));
   assert.deepEqual(ok.events.map((e) => e.name), ['boot', 'guest-reset', 'reboot', 'migrate-svq', 'close']);
   assert.equal(ok.resetCycleNs?.samples.length, 3);
   const reboot = ok.events[2];
   assert.equal(reboot.totalNs, reboot.ns.map + reboot.ns.unmap + reboot.ns.reset + reboot.ns.other);
   assert.equal(ok.perResetNs, Math.round((ok.events[1].totalNs + ok.events[2].totalNs) / 2));
   // A real kernel that pinned one page fewer on some line: diverged, naming it.
-  const k = answers.findIndex((a) => a.pinnedVm > 0);
-  const bad = answers.map((a, i) => (i === k ? { ...a, pinnedVm: a.pinnedVm - 1 } : a));
+  const k = answers.findIndex((a) => (a.pinnedVm ?? 0) > 0);
+  const bad = answers.map((a, i) => (i === k ? { ...a, pinnedVm: (a.pinnedVm ?? 0) - 1 } : a));
   const d = realFigures(s, bad, who);
   assert.equal(d.status, 'diverged');
   assert.match(d.reason!, new RegExp(`^line ${answers[k].line} \\(x, boot\\): model 0 ok pinned \\d+, real 0 ok pinned \\d+`));

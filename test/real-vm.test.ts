@@ -14,7 +14,7 @@ import { REAL_KERNELS, resolveKernel } from '../src/real/kernels.js';
 import { readModInfo } from '../src/real/modinfo.js';
 import { kbuildText } from '../src/real/prepare/build-modules.js';
 import { prepareKernel } from '../src/real/prepare/prepare-kernel.js';
-import { MANIFEST_FILE, MANIFEST_VERSION, packagesKey, readValidManifest } from '../src/real/prepare/manifest.js';
+import { initSha256, MANIFEST_FILE, MANIFEST_VERSION, packagesKey, readValidManifest } from '../src/real/prepare/manifest.js';
 import { initScript } from '../src/real/prepare/init-script.js';
 import { FrameReader } from '../src/real/vm/frames.js';
 import { checkJobs, jobArchive, type VmJob } from '../src/real/vm/job-archive.js';
@@ -293,13 +293,16 @@ test('a cache entry is trusted only with a manifest naming today\'s packages and
   writeFileSync(join(dir, 'vmlinuz'), 'kernel');
   writeFileSync(join(dir, 'initramfs.cpio'), 'archive');
   assert.equal(readValidManifest(dir, k).reason, 'no manifest (an interrupted prepare)');
-  const manifest = { manifestVersion: MANIFEST_VERSION, release: k.release, packages: packagesKey(k), vmlinuz: 'vmlinuz', initramfs: 'initramfs.cpio', vmlinuzBytes: 6, initramfsBytes: 7, modules: [] };
+  const manifest = { manifestVersion: MANIFEST_VERSION, release: k.release, packages: packagesKey(k), initSha256: initSha256(), vmlinuz: 'vmlinuz', initramfs: 'initramfs.cpio', vmlinuzBytes: 6, initramfsBytes: 7, modules: [] };
   writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest));
   assert.ok(readValidManifest(dir, k).manifest);
   writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, initramfsBytes: 8 }));
   assert.equal(readValidManifest(dir, k).reason, 'initramfs.cpio is missing or has the wrong size');
   writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, packages: ['linux-image-x=1'] }));
   assert.equal(readValidManifest(dir, k).reason, 'prepared from other package versions');
+  // An entry built with another guest /init is rebuilt, not trusted.
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, initSha256: 'f'.repeat(64) }));
+  assert.equal(readValidManifest(dir, k).reason, "prepared with another version of the guest's /init");
   writeFileSync(join(dir, MANIFEST_FILE), '{"half');
   assert.equal(readValidManifest(dir, k).reason, 'manifest.json is not valid JSON');
 });

@@ -26,7 +26,7 @@ interface Options {
 }
 
 /** Real runs' default free prices: what a reset's time on a real kernel scales with. */
-const DEFAULT_REAL_FIT = 'pagesPinned,pagesUnpinned,resets';
+const DEFAULT_REAL_FIT = 'pagesPinned,pagesUnpinned,resets,iotlbInserts';
 
 function predictionText(rows: PredictionRow[]): string {
   const worst = Math.max(...rows.map((r) => Math.abs(r.errorPct)));

@@ -6,13 +6,14 @@ export function realSummaryText(cells: CellWithReal[], kernel: string, accel: st
   const rows = cells.map((c) => {
     const r = c.real;
     const modeled = c.modeled?.perResetNs ?? null;
-    if (!r || r.status === 'n/a') return [c.label, fmtDuration(modeled), '-', '-', '-', `n/a: ${r?.reason ?? ''}`];
+    if (!r || r.status === 'n/a') return [c.label, fmtDuration(modeled), '-', '-', '-', '-', `n/a: ${r?.reason ?? ''}`];
     const cycle = r.resetCycleNs?.median ?? null;
     const perReset = r.perResetNs;
-    return [c.label, fmtDuration(modeled), fmtDuration(perReset), fmtDuration(cycle), perReset && modeled ? fmtRatio(perReset / modeled) : '-', r.status === 'agree' ? 'agree' : `${r.status}: ${r.reason}`];
+    const run = r.layout ? `${r.layout.meanRun} (${c.params.meanRun ?? '-'})` : '-';
+    return [c.label, fmtDuration(modeled), fmtDuration(perReset), fmtDuration(cycle), perReset && modeled ? fmtRatio(perReset / modeled) : '-', run, r.status === 'agree' ? 'agree' : `${r.status}: ${r.reason}`];
   });
   return (
     `Real kernel: ${kernel}${accel === 'none' ? '' : `, ${accel.toUpperCase()}`} (time in the syscalls; ${accel === 'tcg' ? 'TCG figures, not native timings' : 'measured'}). Modeled: counters x profile.\n` +
-    textTable(['cell', 'modeled/reset', 'real/reset', 'real reset cycle (median)', 'real/modeled', 'model vs kernel'], rows)
+    textTable(['cell', 'modeled/reset', 'real/reset', 'real reset cycle (median)', 'real/modeled', 'real mean run (modeled)', 'model vs kernel'], rows)
   );
 }

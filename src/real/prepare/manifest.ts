@@ -5,7 +5,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { kernelDebs, type RealKernel } from '../kernels.js';
+import { initScript } from './init-script.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_VERSION = 1;
@@ -26,6 +28,8 @@ export interface KernelManifest {
   generation: string;
   /** `name=version` of every package used: a table change invalidates the entry. */
   packages: string[];
+  /** sha256 of the guest's /init: a changed init script invalidates the entry too. */
+  initSha256: string;
   vmlinuz: string;
   initramfs: string;
   vmlinuzBytes: number;
@@ -37,6 +41,11 @@ export interface KernelManifest {
   /** Milliseconds per step and in total. */
   timingsMs: Record<string, number>;
   preparedAt: string;
+}
+
+/** The guest /init this lab writes today, hashed. */
+export function initSha256(): string {
+  return createHash('sha256').update(initScript()).digest('hex');
 }
 
 export function packagesKey(k: RealKernel): string[] {
@@ -57,6 +66,7 @@ export function readValidManifest(dir: string, k: RealKernel): { manifest: Kerne
   if (m.release !== k.release || JSON.stringify(m.packages) !== JSON.stringify(packagesKey(k))) {
     return { manifest: null, reason: 'prepared from other package versions' };
   }
+  if (m.initSha256 !== initSha256()) return { manifest: null, reason: "prepared with another version of the guest's /init" };
   for (const [file, bytes] of [
     [m.vmlinuz, m.vmlinuzBytes],
     [m.initramfs, m.initramfsBytes],

@@ -14,7 +14,7 @@ import { collectModules } from './collect-modules.js';
 import { downloadDebs } from './download.js';
 import { extractDeb, extractDebMembers, extractSourceMembers } from './extract.js';
 import { buildBaseInitramfs } from './initramfs.js';
-import { MANIFEST_FILE, MANIFEST_VERSION, packagesKey, readValidManifest, type KernelManifest } from './manifest.js';
+import { MANIFEST_FILE, MANIFEST_VERSION, packagesKey, initSha256, readValidManifest, type KernelManifest } from './manifest.js';
 
 export interface PrepareOptions {
   onProgress?: (line: string) => void;
@@ -140,6 +140,7 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
       release: k.release,
       generation: k.generation,
       packages: packagesKey(k),
+      initSha256: initSha256(),
       vmlinuz: 'vmlinuz',
       initramfs: 'initramfs.cpio',
       vmlinuzBytes: statSync(join(out, 'vmlinuz')).size,

@@ -31,6 +31,12 @@ export interface RealFigures {
   resetCycleNs: { median: number; samples: number[] } | null;
   /** Mean over the cell's reset events (guest-reset, reboot), like modeled.perResetNs. */
   perResetNs: number | null;
+  /**
+   * The real host's physical layout of the guest's memory, as the probe read
+   * it from /proc/self/pagemap: physically contiguous runs (one IOTLB entry
+   * each in a PA map) and their mean length. Absent where PFNs are hidden.
+   */
+  layout?: { pages: number; runs: number; meanRun: number };
 }
 
 function zero(): RealPhaseNs {
@@ -78,6 +84,7 @@ export function realFigures(script: CellScript, answers: BackendAnswer[], who: {
   const cycles = events.filter((e) => e.name === SAMPLE_EVENT).map((e) => e.totalNs);
   const resets = events.filter((e) => RESET_EVENT_NAMES.includes(e.name));
   const diff = failure ? null : firstDifference(script, answers);
+  const layout = layoutOf(script, answers);
   return {
     ...who,
     status: failure ? 'failed' : diff ? 'diverged' : 'agree',
@@ -85,5 +92,22 @@ export function realFigures(script: CellScript, answers: BackendAnswer[], who: {
     events: events.filter((e) => e.name !== SAMPLE_EVENT),
     resetCycleNs: cycles.length ? { median: median(cycles), samples: cycles } : null,
     perResetNs: resets.length ? Math.round(resets.reduce((s, e) => s + e.totalNs, 0) / resets.length) : null,
+    ...(layout ? { layout } : {}),
   };
+}
+
+/** Pages and physical runs over the script's mmap lines, when the probe saw every region's PFNs. */
+function layoutOf(script: CellScript, answers: BackendAnswer[]): RealFigures['layout'] {
+  const byLine = new Map(answers.map((a) => [a.line, a]));
+  let pages = 0;
+  let runs = 0;
+  const lines = script.text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i].includes('"op":"mmap"')) continue;
+    const a = byLine.get(i + 1);
+    if (!a || typeof a.runs !== 'number') return undefined;
+    pages += Number(BigInt(JSON.parse(lines[i]).size) >> 12n);
+    runs += a.runs;
+  }
+  return runs ? { pages, runs, meanRun: Number((pages / runs).toFixed(2)) } : undefined;
 }
