@@ -138,3 +138,30 @@ test('exec runs several scripts on the model, each answer naming its script', ()
   const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(out.map((x) => [x.script, x.line, x.op, x.pinnedVm]), [[a, 1, 'open', 0], [b, 1, 'open', 0], [b, 2, 'set_owner', 0]]);
 });
+
+test('a VM that dies in one job fails that job alone; the jobs after it get a fresh boot; a VM that dies in no job is the environment failing', async () => {
+  const { runJobsResilient } = await import('../src/real/vm/resilient.js');
+  const { VmFailedError } = await import('../src/real/vm/index.js');
+  const job = (id: string) => ({ id, vdpaSim: {}, vhostVdpa: {}, devices: 1, script: '' });
+  const ok = (id: string) => ({ id, exitCode: 0, stdout: `${id} ran`, stderr: '' });
+  const jobs = ['a', 'b', 'c', 'd'].map(job);
+  const calls: string[][] = [];
+  const run = await runJobsResilient(jobs, async (pending) => {
+    calls.push(pending.map((j) => j.id));
+    if (calls.length === 1) throw new VmFailedError('the VM did not finish: kernel panic in job b', [ok('a')], 'b');
+    return { release: '6.12.117+deb12-amd64', accel: 'tcg', bootMs: 1, wallMs: 2, jobs: pending.map((j) => ok(j.id)) };
+  });
+  assert.deepEqual(calls, [['a', 'b', 'c', 'd'], ['c', 'd']]);
+  assert.deepEqual(run.jobs.map((j) => [j.id, j.exitCode, j.setupError ?? null]), [['a', 0, null], ['b', -1, 'the VM did not finish: kernel panic in job b'], ['c', 0, null], ['d', 0, null]]);
+  assert.equal(run.release, '6.12.117+deb12-amd64');
+  // Died before any job (no /init): not a job's fault, so no retry.
+  let boots = 0;
+  await assert.rejects(
+    runJobsResilient(jobs, async () => {
+      boots++;
+      throw new VmFailedError('the VM did not finish: it never reached /init', [], null);
+    }),
+    /never reached \/init/,
+  );
+  assert.equal(boots, 1);
+});

@@ -13,6 +13,7 @@ import type { ScriptSource } from './model-run.js';
 import type { ScriptPlan } from './script-plan.js';
 import type { RunScriptsOptions, ScriptRun } from './run-scripts.js';
 import { readPreparedKernel, runJobsInVm, type VmJob } from './vm/index.js';
+import { runJobsResilient } from './vm/resilient.js';
 
 export interface RealKernelFacts {
   release: string;
@@ -75,7 +76,7 @@ export async function runScriptsInVm(
   if (needMiB + VM_BASE_MIB > hostMiB * HOST_SHARE) {
     throw new InputError(`${scripts[biggest].name}: mmap`, `maps ${needMiB} MiB, and a VM holding it needs ${needMiB + VM_BASE_MIB} MiB: more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
   }
-  const run = await runJobsInVm(resolveKernel(kernel).alias, jobs, {
+  const vmOptions = {
     accel: opts.accel,
     // Headroom of the guest's size again where the host allows it: in a VM short of free memory
     // a 4k guest's pages come back fragmented (more entries, more work per page: a 2 GiB guest
@@ -85,7 +86,9 @@ export async function runScriptsInVm(
     timeoutMs: opts.timeoutMs,
     probePath,
     onProgress: opts.onProgress,
-  });
+  };
+  // A VM that dies in one script fails that script alone; the ones after it get a fresh boot.
+  const run = await runJobsResilient(jobs, (pending) => runJobsInVm(resolveKernel(kernel).alias, pending, vmOptions), opts.onProgress);
   const out: ScriptRun[] = scripts.map((s, i) => {
     const job = run.jobs.find((j) => j.id === jobs[i].id);
     if (!job) return { name: s.name, answers: [], error: 'the VM ended before this script ran' };

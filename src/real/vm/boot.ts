@@ -18,6 +18,8 @@ export class VmFailedError extends VdpaLabError {
     message: string,
     /** Jobs that finished before the failure. */
     readonly finished: VmJobResult[],
+    /** The job the guest was running when it died; null when no job was (boot, base modules, between jobs). */
+    readonly running: string | null = null,
   ) {
     super(message);
   }
@@ -161,7 +163,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
               ? `it was running job ${current} after ${jobs.length} finished job(s) (console: ${tail(consoleText, consoleTailLines)})`
               : `it had finished ${jobs.length} job(s) (console: ${tail(consoleText, consoleTailLines)})`;
       const why = failure || (baseError ? 'stopped' : `QEMU exited with ${code}${stderr.trim() ? `: ${tail(stderr, 2)}` : ''}`);
-      throw new VmFailedError(`the ${k.release} VM (${opts.accel}) did not finish: ${why}; ${where}`, jobs);
+      throw new VmFailedError(`the ${k.release} VM (${opts.accel}) did not finish: ${why}; ${where}`, jobs, current || null);
     } finally {
       clearTimeout(timer);
       clearInterval(poll);
