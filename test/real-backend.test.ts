@@ -165,3 +165,18 @@ test('a VM that dies in one job fails that job alone; the jobs after it get a fr
   );
   assert.equal(boots, 1);
 });
+
+test('a device backend plays the host kernel as it is loaded: version behaviours, and the entry limit and use_va its modules report in sysfs', async () => {
+  const { hostKernelFacts } = await import('../src/real/run-scripts.js');
+  const { mkdirSync } = await import('node:fs');
+  const sys = mkdtempSync(join(tmpdir(), 'vdpa-lab-sys-'));
+  // No vhost-vdpa modules loaded: the version table's defaults.
+  assert.deepEqual(hostKernelFacts('6.12.117+deb12-amd64', sys), { release: '6.12.117+deb12-amd64', generation: 'reset-map', vaDefault: true, iotlbLimit: 2048 });
+  assert.deepEqual(hostKernelFacts('5.15.0-100-generic', sys), { release: '5.15.0-100-generic', generation: 'legacy', vaDefault: false });
+  // Loaded with other parameters: sysfs wins.
+  mkdirSync(join(sys, 'module/vhost_vdpa/parameters'), { recursive: true });
+  mkdirSync(join(sys, 'module/vdpa_sim/parameters'), { recursive: true });
+  writeFileSync(join(sys, 'module/vhost_vdpa/parameters/max_iotlb_entries'), '65536\n');
+  writeFileSync(join(sys, 'module/vdpa_sim/parameters/use_va'), 'N\n');
+  assert.deepEqual(hostKernelFacts('6.12.117+deb12-amd64', sys), { release: '6.12.117+deb12-amd64', generation: 'reset-map', vaDefault: false, iotlbLimit: 65536 });
+});

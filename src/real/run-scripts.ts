@@ -4,7 +4,8 @@
  * boots its kernel once for every script of the command.
  */
 import { release as hostRelease } from 'node:os';
-import { isKernelName, type KernelGeneration, type SessionOverrides } from '../kernel/index.js';
+import { readFileSync } from 'node:fs';
+import { isKernelName, resolveKernel, type KernelGeneration, type SessionOverrides } from '../kernel/index.js';
 import { backendLabel, type BackendSpec } from './backend-spec.js';
 import { checkVhostVdpaDevice, runOnDevice } from './device-backend.js';
 import { inScript, runOnModel, type BackendAnswer, type ScriptSource } from './model-run.js';
@@ -51,11 +52,35 @@ export function generationOfRelease(release: string): KernelGeneration {
  */
 export async function factsOf(spec: BackendSpec): Promise<RealKernelFacts | undefined> {
   if (spec.kind === 'vm') return (await vmBackend()).realKernelFacts(spec.kernel);
-  if (spec.kind === 'device') {
-    const generation = generationOfRelease(hostRelease());
-    return { release: hostRelease(), generation, vaDefault: generation === 'reset-map' };
-  }
+  if (spec.kind === 'device') return hostKernelFacts(hostRelease());
   return undefined;
+}
+
+/** A module parameter of the running host kernel, from sysfs; undefined where the module or parameter is absent. */
+function hostParam(module: string, param: string, sys = '/sys'): string | undefined {
+  try {
+    return readFileSync(`${sys}/module/${module}/parameters/${param}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The host kernel a device backend runs on: its version's behaviours where the
+ * version table knows it, and the entry limit and vdpa_sim use_va the loaded
+ * modules really have (sysfs), since the device is used as it is.
+ */
+export function hostKernelFacts(release: string, sys = '/sys'): RealKernelFacts {
+  const known = isKernelName(release) ? resolveKernel(release) : undefined;
+  const generation = known?.generation ?? generationOfRelease(release);
+  const limit = Number(hostParam('vhost_vdpa', 'max_iotlb_entries', sys) ?? known?.defaultIotlbLimit ?? NaN);
+  const useVa = hostParam('vdpa_sim', 'use_va', sys);
+  return {
+    release,
+    generation,
+    vaDefault: useVa === undefined ? (known?.vdpaSimUseVa ?? generation === 'reset-map') : useVa === 'Y' || useVa === '1',
+    ...(Number.isFinite(limit) ? { iotlbLimit: limit } : {}),
+  };
 }
 
 /**
