@@ -22,6 +22,7 @@ interface ReplayFlags {
   backing?: Backing;
   meanRun?: number;
   iotlbLimit?: number;
+  variant?: 'set_map' | 'dma_map';
   whatIf?: 'persist';
   profile: string;
   out?: string;
@@ -68,6 +69,7 @@ export function registerReplay(program: Command): void {
     .option('--backing <backing>', `host backing of guest RAM (${BACKINGS.join(', ')}; default ${DEFAULT_BACKING}, what QEMU's default RAM gets)`, oneOf('--backing', BACKINGS))
     .option('--mean-run <pages>', '4k backing: mean physically contiguous run in pages (1-512)', positiveInt('--mean-run'))
     .option('--iotlb-limit <n>', 'enforce vhost_vdpa.max_iotlb_entries (2048 on kernels with the 2026 fix); default: no limit', positiveInt('--iotlb-limit'))
+    .option('--variant <variant>', "vdpa_sim's batch_mapping: set_map (1, default) or dma_map (0); a module parameter, not in a trace", oneOf('--variant', ['set_map', 'dma_map'] as const))
     .option('--what-if <what>', "'persist': also replay with IOTLB_PERSIST acked and the re-maps around each reset dropped", oneOf('--what-if', ['persist'] as const))
     .option('--profile <name|path>', 'cost profile (workloads/profiles/NAME.json or a path)', 'default')
     .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@1: one cell per fd and flow; report and gate read it)')
@@ -90,6 +92,7 @@ trace line and the reason; nothing written).`,
     )
     .action(
       action(async (tracePath: string, o: ReplayFlags) => {
+        if (o.variant && o.parent !== 'vdpa_sim') throw new InputError('--variant', 'only vdpa_sim has the batch_mapping variants');
         if (o.meanRun !== undefined && (o.backing ?? DEFAULT_BACKING) !== '4k') throw new InputError('--mean-run', 'applies to --backing 4k only');
         if (o.meanRun !== undefined && o.meanRun > 512) throw new InputError('--mean-run', `must be at most 512, got ${o.meanRun}`);
         const outPath = o.out ? checkOut(checkOutputDir(o.out, '--out').path) : null;
@@ -103,6 +106,7 @@ trace line and the reason; nothing written).`,
           backingGiven: o.backing !== undefined,
           meanRun: o.meanRun,
           iotlbLimit: o.iotlbLimit,
+          variant: o.variant,
           whatIfPersist: o.whatIf === 'persist',
           profileName: o.profile,
           profile,

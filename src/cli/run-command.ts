@@ -1,5 +1,5 @@
 /** `vdpa-lab run [WORKLOAD]`: the lab's main job. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defaultThreads, MAX_THREADS_PER_CORE, parseShard, threadsProblem, runWorkload, shardName, SHARD_COUNT_ENV, type ShardSpec, summaryRows, summaryText, type CellResult, type ResultsFile } from '../runner/index.js';
 import type { CellSpec } from '../workload/index.js';
@@ -14,6 +14,9 @@ import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
 import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
 import { addRealFigures, type CellWithReal } from '../runner/real/run-real.js';
 import { realSummaryText } from './run-real-text.js';
+import { emitCellTrace } from '../runner/emit-trace.js';
+import { claimOutputDir } from '../output-path.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export const DEFAULT_WORKLOAD = resolve(PACKAGE_ROOT, 'workloads/default.json');
 
@@ -29,6 +32,7 @@ interface RunFlags {
   filter?: string[];
   shard?: ShardSpec;
   backend?: BackendSpec;
+  emitTrace?: string;
   realCycles: number;
   accel: 'auto' | 'kvm' | 'tcg';
 }
@@ -85,6 +89,7 @@ export function registerRun(program: Command): void {
       return t;
     }, 'auto')
     .option('--shard <I/N|k8s>', `run only shard I of N (numbered from 1; round-robin over the cells sorted by id), in its own --out; k8s: the index from JOB_COMPLETION_INDEX (0-based) and N from ${SHARD_COUNT_ENV}. Join the shards with vdpa-lab merge`, (t: string) => parseShard(t))
+    .option('--emit-trace <dir>', "write each cell's message stream as the QEMU trace (vhost_vdpa_* log lines) a real QEMU would have logged: DIR/<cell id>.log, for `vdpa-lab replay`")
     .option('--json', 'print results.json to stdout instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -115,6 +120,8 @@ Examples:
           w.cells = kept;
         }
         for (const line of entryLimitWarnings(w.cells)) process.stderr.write(`${line}\n`);
+        // Checked (and claimed) before any cell runs: a bad path is bad input, nothing written.
+        const traceDir = o.emitTrace ? claimOutputDir(o.emitTrace, '--emit-trace', 'trace') : null;
         const progress = makeProgress(o.quiet);
         const start = Date.now();
         const file = await runWorkload(w, {
@@ -129,6 +136,10 @@ Examples:
           augment: o.backend ? (f) => augmentReal(f, w.cells, o, (l) => progress.update(l)) : undefined,
         });
         progress.done();
+        if (traceDir) {
+          const byId = new Map(w.cells.map((c) => [c.id, c]));
+          for (const c of file.cells.filter((x) => x.status === 'ok' || x.status === 'incorrect')) writeFileAtomic(join(traceDir, `${c.id}.log`), emitCellTrace(byId.get(c.id)!));
+        }
         if (o.json) process.stdout.write(`${JSON.stringify(file, null, 1)}\n`);
         else {
           const count = (s: string) => file.cells.filter((c) => c.status === s).length;

@@ -38,8 +38,9 @@ export function replayResultsFile(o: ReplayOutcome, startedAt: string): ResultsF
 }
 
 function workloadHash(o: ReplayOutcome): string {
-  const { kernel, parent, backing, meanRun, iotlbLimit, whatIfPersist } = o.options;
-  return `${o.sha256.slice(0, 48)}:${[kernel, parent, backing, meanRun ?? '-', iotlbLimit ?? '-', whatIfPersist ? 'persist' : '-'].join(',')}`;
+  const { kernel, parent, backing, meanRun, iotlbLimit, whatIfPersist, variant } = o.options;
+  // The variant joins the identity only when given, so earlier replays keep theirs.
+  return `${o.sha256.slice(0, 48)}:${[kernel, parent, backing, meanRun ?? '-', iotlbLimit ?? '-', whatIfPersist ? 'persist' : '-', ...(variant ? [variant] : [])].join(',')}`;
 }
 
 function cellOf(o: ReplayOutcome, d: DeviceResult, f: FlowReplay): CellResult {
@@ -48,7 +49,7 @@ function cellOf(o: ReplayOutcome, d: DeviceResult, f: FlowReplay): CellResult {
   const params: ReplayCellParams = {
     flow: f.flow,
     parent: opts.parent,
-    variant: opts.parent === 'vdpa_sim' ? 'set_map' : null,
+    variant: opts.parent === 'vdpa_sim' ? (opts.variant ?? 'set_map') : null,
     kernel: opts.kernel,
     useVa: false,
     devices: 1,

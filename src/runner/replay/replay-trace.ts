@@ -21,6 +21,8 @@ export interface ReplayOptions {
   /** 4k backing: mean physically contiguous run, pages. */
   meanRun?: number;
   iotlbLimit?: number;
+  /** vdpa_sim's batch_mapping (a module parameter: not in a trace); default set_map. */
+  variant?: 'set_map' | 'dma_map';
   whatIfPersist: boolean;
   profileName: string;
   profile: CostProfile;
@@ -99,7 +101,7 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
   return replayDevice(stream, ops, mm, {
     config: {
       parent: opts.parent,
-      variant: opts.parent === 'vdpa_sim' ? 'set_map' : undefined,
+      variant: opts.parent === 'vdpa_sim' ? (opts.variant ?? 'set_map') : undefined,
       kernel: opts.kernel,
       useVa: false,
       // vdpa_sim_net and mlx5_vdpa both have two address spaces and two VQ groups.

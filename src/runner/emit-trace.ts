@@ -1,0 +1,71 @@
+/**
+ * `run --emit-trace DIR`: for each cell, the QEMU trace lines a real QEMU
+ * (the 9.0+ log format: `vdpa_shared:` pointers, an `asid:` on every map)
+ * would have logged for the cell's message stream, so `vdpa-lab replay`
+ * of the file gives the cell's kernel counters back. The cell's VM is run
+ * once more on the model with its devices' ops recorded (record-ops.ts):
+ * IOTLB messages become vhost_vdpa_dma_map / _dma_unmap / listener batch
+ * lines, SET_STATUS writes vhost_vdpa_add_status / _reset_device lines.
+ * What QEMU does not trace (SET_OWNER, backend features, SET_GROUP_ASID)
+ * is not in the file, and a replay does its own.
+ */
+import { hex, U64_MAX } from '../iotlb/index.js';
+import { VirtualMachine, type EventName } from '../vmm/index.js';
+import { toVmSpec, type CellSpec } from '../workload/index.js';
+import { recordOps } from './real/record-ops.js';
+
+/** Pointers as QEMU prints them, one set per device; only their identity matters to a replay. */
+function pointers(i: number): { dev: string; shared: string; vdpa: string; fd: number } {
+  const n = (base: number) => `0x${(base + i * 0x1000).toString(16)}`;
+  return { dev: n(0x55d0_0000_0000), shared: n(0x55d1_0000_0000), vdpa: n(0x7f30_0000_0000), fd: 20 + i };
+}
+
+/** One op recorded from the model as the trace line QEMU would log for it, or null when QEMU traces none. */
+function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, status: { bits: number }): string | null {
+  const msg = (event: string, body: string) => `${event} vdpa_shared:${p.shared} fd: ${p.fd} msg_type: ${String(op.msgType)} ${body}`;
+  const hx = (v: unknown) => `0x${BigInt(String(v)).toString(16)}`;
+  switch (op.op) {
+    case 'update':
+      return msg('vhost_vdpa_dma_map', `asid: ${String(op.asid)} iova: ${hx(op.iova)} size: ${hx(op.size)} uaddr: ${hx(op.uaddr)} perm: 0x${Number(op.perm).toString(16)} type: 2`);
+    case 'invalidate':
+      return msg('vhost_vdpa_dma_unmap', `asid: ${String(op.asid)} iova: ${hx(op.iova)} size: ${hx(op.size)} type: 3`);
+    case 'batch_begin':
+      return msg('vhost_vdpa_listener_begin_batch', 'type: 5');
+    case 'batch_end':
+      return msg('vhost_vdpa_listener_commit', 'type: 6');
+    case 'set_status': {
+      const s = Number(op.status);
+      if (s === 0) {
+        status.bits = 0;
+        return `vhost_vdpa_reset_device dev: ${p.dev}`;
+      }
+      // vhost_vdpa_add_status traces the bits it adds to what the device has.
+      const added = s & ~status.bits;
+      status.bits = s;
+      return `vhost_vdpa_add_status dev: ${p.dev} status: 0x${added.toString(16)}`;
+    }
+    default:
+      return null;
+  }
+}
+
+export function emitCellTrace(cell: CellSpec): string {
+  const vm = new VirtualMachine(toVmSpec(cell.params));
+  try {
+    const lines: string[] = [];
+    vm.backends.forEach((b, i) => {
+      const p = pointers(i);
+      lines.push(`vhost_vdpa_init dev: ${p.dev}, common dev: ${p.shared} vdpa: ${p.vdpa}`);
+      lines.push(`vhost_vdpa_get_iova_range dev: ${p.dev} first: 0x0 last: ${hex(U64_MAX)}`);
+      const status = { bits: 0 };
+      recordOps(b.dev, `vdpa${i}`, (op) => {
+        const line = traceLine(op, p, status);
+        if (line) lines.push(line);
+      });
+    });
+    for (const name of cell.params.events as EventName[]) vm.runEvent(name);
+    return lines.join('\n') + '\n';
+  } finally {
+    vm.dispose();
+  }
+}
