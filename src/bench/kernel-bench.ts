@@ -12,6 +12,7 @@ import { countersOf, Session, snapshotCounters } from '../kernel/index.js';
 import type { BackendRun } from '../real/run-scripts.js';
 import { runScripts } from '../real/run-scripts.js';
 import { kernelBenchScript, type BenchPhase, type BenchScript, type KernelBenchCase } from './kernel-bench-scripts.js';
+import { median } from 'simple-statistics';
 
 export interface PhaseFigures {
   firstMapNs: number;
@@ -41,13 +42,6 @@ export interface KernelBenchOptions {
   accel?: 'auto' | 'kvm' | 'tcg';
   timeoutMs?: number;
   onProgress?: (line: string) => void;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Sums per-line figures into phases, per cycle, then takes the medians. */

@@ -10,6 +10,7 @@ import type { CellResult, ResultsFile } from '../runner/index.js';
 import { distinctLabels } from '../runner/summary.js';
 import { toleranceFor, type GateConfig } from './config.js';
 import { mannWhitney } from './mann-whitney.js';
+import { median } from 'simple-statistics';
 
 export type Verdict = 'regressed' | 'improved' | 'noise';
 
@@ -141,12 +142,6 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg:
     measuredRegressions: rows.filter((r) => r.kind === 'measured' && r.verdict === 'regressed').length,
     measuredImprovements: rows.filter((r) => r.kind === 'measured' && r.verdict === 'improved').length,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
 function realSamples(c: CellResult): number[] {

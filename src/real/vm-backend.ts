@@ -5,7 +5,7 @@
  */
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
-import type { KernelGeneration } from '../kernel/index.js';
+import { DEFAULT_MAX_IOTLB_ENTRIES, type KernelGeneration } from '../kernel/index.js';
 import { resolveKernel } from './kernels.js';
 import { parseProbeOutput } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
@@ -23,9 +23,6 @@ export interface RealKernelFacts {
   /** vhost_vdpa.max_iotlb_entries's default, when the module enforces one. */
   iotlbLimit?: number;
 }
-
-/** The default of vhost_vdpa.max_iotlb_entries in kernels with the 2026 entry-limit fix. */
-export const DEFAULT_MAX_IOTLB_ENTRIES = 2048;
 
 export function realKernelFacts(name: string): RealKernelFacts {
   const k = resolveKernel(name, '--backend');

@@ -14,6 +14,7 @@ import { fitPrices, VirtualClock, type CostProfile, type FitResult, type Observa
 import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams } from '../workload/index.js';
 import { readResults, type ResultsFile } from './results-file.js';
+import { median } from 'simple-statistics';
 
 interface RealEventFigure {
   name: string;
@@ -36,12 +37,6 @@ function asLaidOut(cell: RealCell): CellParams {
   const mean = cell.real.layout?.meanRun;
   if (cell.params.backing !== '4k' || !mean) return cell.params;
   return { ...cell.params, meanRun: Math.min(512, Math.max(1, Math.round(mean))) };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**

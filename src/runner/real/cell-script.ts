@@ -7,7 +7,7 @@
  * it), which the real kernel's answers are compared with.
  */
 import { hex } from '../../iotlb/index.js';
-import { phaseOf, recordOps, type RealPhase } from './record-ops.js';
+import { phaseOf, recordOps, type ModelAnswer, type RealPhase } from './record-ops.js';
 import { VirtualMachine, type EventName } from '../../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../../workload/index.js';
 
@@ -18,7 +18,7 @@ export interface ScriptLineInfo {
   event: number;
   eventName: string;
   phase: RealPhase;
-  model: { ret: number; errno: string | null; pinnedVm: number };
+  model: ModelAnswer;
 }
 
 export interface CellScript {

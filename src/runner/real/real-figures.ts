@@ -7,6 +7,8 @@
  */
 import type { BackendAnswer } from '../../real/model-run.js';
 import { SAMPLE_EVENT, type CellScript, type RealPhase } from './cell-script.js';
+import { answerDifference } from './record-ops.js';
+import { median } from 'simple-statistics';
 
 export type RealPhaseNs = Record<RealPhase, number>;
 
@@ -43,22 +45,13 @@ function zero(): RealPhaseNs {
   return { map: 0, unmap: 0, reset: 0, other: 0 };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
-}
-
 /** The first line whose ret, errno or VmPin differs from the model's, as a reason. */
 function firstDifference(script: CellScript, answers: BackendAnswer[]): string | null {
   const byLine = new Map(answers.map((a) => [a.line, a]));
   for (const [line, info] of script.lines) {
     const a = byLine.get(line);
-    if (!a) return `line ${line}: the real kernel gave no answer (the script stopped)`;
-    const m = info.model;
-    if (a.ret !== m.ret || a.errno !== m.errno || a.pinnedVm !== m.pinnedVm) {
-      return `line ${line} (${a.op}, ${info.eventName}): model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}`;
-    }
+    const diff = answerDifference(`line ${line} (${a?.op ?? '?'}, ${info.eventName})`, info.model, a);
+    if (diff) return diff;
   }
   return null;
 }
@@ -90,7 +83,7 @@ export function realFigures(script: CellScript, answers: BackendAnswer[], who: {
     status: failure ? 'failed' : diff ? 'diverged' : 'agree',
     reason: failure ?? diff,
     events: events.filter((e) => e.name !== SAMPLE_EVENT),
-    resetCycleNs: cycles.length ? { median: median(cycles), samples: cycles } : null,
+    resetCycleNs: cycles.length ? { median: Math.round(median(cycles)), samples: cycles } : null,
     perResetNs: resets.length ? Math.round(resets.reduce((s, e) => s + e.totalNs, 0) / resets.length) : null,
     ...(layout ? { layout } : {}),
   };

@@ -6,7 +6,22 @@
  * (`replay --backend`).
  */
 import { hex } from '../../iotlb/index.js';
+import type { BackendAnswer } from '../../real/model-run.js';
 import { VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE, featureNames, type IotlbMsg, type OpResult, type VhostVdpa } from '../../kernel/index.js';
+
+/** What the model answered a recorded line: what a real kernel's answer must match. */
+export interface ModelAnswer {
+  ret: number;
+  errno: string | null;
+  pinnedVm: number;
+}
+
+/** Why a real answer is not the model's (ret, errno, VmPin), or null; `where` names the line. */
+export function answerDifference(where: string, m: ModelAnswer, a: BackendAnswer | undefined): string | null {
+  if (!a) return `${where}: the real kernel gave no answer (the script stopped)`;
+  if (a.ret === m.ret && a.errno === m.errno && a.pinnedVm === m.pinnedVm) return null;
+  return `${where}: model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}`;
+}
 
 /** What a real kernel's time in one line is booked as. Pin is inside map on a real kernel: one write() does both. */
 export type RealPhase = 'map' | 'unmap' | 'reset' | 'other';

@@ -16,7 +16,7 @@ import type { BackendAnswer } from '../../real/model-run.js';
 import type { ScriptPlan } from '../../real/script-plan.js';
 import type { ReplayOptions, ReplayOutcome } from '../replay/replay-trace.js';
 import { replayTrace } from '../replay/replay-trace.js';
-import { recordOps } from './record-ops.js';
+import { answerDifference, recordOps, type ModelAnswer } from './record-ops.js';
 
 export interface RealSegment {
   name: string;
@@ -45,7 +45,7 @@ interface Recorded {
   flow: 'workaround' | 'persist';
   mm: HostMm;
   ops: Record<string, unknown>[];
-  model: { ret: number; errno: string | null; pinnedVm: number }[];
+  model: ModelAnswer[];
 }
 
 function scriptOf(r: Recorded, opts: ReplayOptions): { text: string; headerLines: number } {
@@ -78,12 +78,8 @@ function firstDifference(r: Recorded, headerLines: number, answers: BackendAnswe
   const byLine = new Map(answers.map((a) => [a.line, a]));
   for (let i = 0; i < r.ops.length; i++) {
     const line = headerLines + i + 1;
-    const a = byLine.get(line);
-    const m = r.model[i];
-    if (!a) return `script line ${line} (${String(r.ops[i].op)}): no real answer`;
-    if (a.ret !== m.ret || a.errno !== m.errno || a.pinnedVm !== m.pinnedVm) {
-      return `script line ${line} (${String(r.ops[i].op)}): model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}`;
-    }
+    const diff = answerDifference(`script line ${line} (${String(r.ops[i].op)})`, r.model[i], byLine.get(line));
+    if (diff) return diff;
   }
   return null;
 }
