@@ -1,8 +1,10 @@
 /* The IOTLB message ops (iotlb-write.h): one write() of the layout vhost_chr_write_iter reads. */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "iotlb-write.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "vhost-uapi.h"
@@ -36,7 +38,18 @@ static void write_iotlb(struct probe_device *d, struct answer *a, unsigned msg_t
 		buf = &v2;
 		len = sizeof(v2);
 	}
+	/*
+	 * Page faults the write took: pin_user_pages faulting in guest RAM that has
+	 * no frame yet (mm_account_fault counts GUP's faults in the thread's
+	 * min_flt too). Read outside the timed window.
+	 */
+	struct rusage before, after;
+	getrusage(RUSAGE_THREAD, &before);
 	ssize_t n = TIMED(a, write(d->fd, buf, len));
+	int saved = errno;
+	getrusage(RUSAGE_THREAD, &after);
+	answer_extra_uint(a, "faults", (uint64_t)((after.ru_minflt - before.ru_minflt) + (after.ru_majflt - before.ru_majflt)));
+	errno = saved;
 	if (n < 0)
 		a->err = errno;
 	else if ((size_t)n != len)

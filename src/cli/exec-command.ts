@@ -118,7 +118,7 @@ export function registerExec(program: Command): void {
     .option('--kernel <version>', `override the open line's kernel on the model: a version (${NAMED_KERNELS.join(', ')}, any uname -r) or ${KERNEL_GENERATIONS.join(', ')}`, kernelOption)
     .option('--parent <parent>', `override the open line's parent (${PARENT_KINDS.join(', ')})`, one('--parent', PARENT_KINDS))
     .option('--backend <backend>', `who answers: ${BACKEND_FORMS} (default: model)`, (t) => parseBackend(t))
-    .option('--compare <a,b>', 'run on two backends and compare every line (ret, errno, pinnedVm, offered features); exit 1 on any difference', parseComparePair)
+    .option('--compare <a,b>', 'run on two backends and compare every line (ret, errno, pinnedVm, page faults of a map, offered features); exit 1 on any difference', parseComparePair)
     .option('--accel <accel>', 'vm backend: auto (KVM if it really boots here, else TCG), kvm or tcg', one('--accel', ['auto', 'kvm', 'tcg'] as const), 'auto')
     .option('--timeout <seconds>', 'vm backend: give up on the VM after this long', positiveInt('--timeout'))
     .option('--json', 'with --compare: print the paired answers as JSON')
@@ -135,7 +135,10 @@ Each line is one operation, e.g.
   {"op":"dump"}
 Addresses and sizes are strings (0x hex or decimal) so 64-bit values stay exact.
 A real kernel (device: or vm:) adds "ns" (time in the op's syscalls) and "pinnedVm"
-(VmPin after the op, in pages) to every answer; "cause" is null there (the kernel does
+(VmPin after the op, in pages) to every answer. IOTLB messages answer "faults": the
+page faults the write took (the model counts folios its pins faulted in; the probe reads
+the thread's min_flt around the write); mmap's "populate": false leaves RAM without frames
+as QEMU's default prealloc=off does. "cause" is null on a real kernel (the kernel does
 not expose it) and ops it cannot answer (check, the device view) say "unsupported".
 The vm backend needs \`vdpa-lab kernels prepare\` once; it boots one VM for all scripts.
 Exit codes: 0 ran (kernel errors are answers) and, with --compare, every line agreed;

@@ -13,7 +13,8 @@ function leftTable(header: string[], rows: string[][]): string {
 function cell(a: BackendAnswer | null): string {
   if (!a) return '(no answer)';
   const pinned = a.pinnedVm === undefined ? '' : ` pin ${a.pinnedVm}`;
-  return `${a.ret} ${a.errno ?? 'ok'}${pinned}`;
+  const faults = a.faults ? ` flt ${a.faults}` : '';
+  return `${a.ret} ${a.errno ?? 'ok'}${pinned}${faults}`;
 }
 
 /** The kernel a backend was, in one line: which kernel, under what. */

@@ -23,6 +23,7 @@ interface ReplayFlags {
   meanRun?: number;
   iotlbLimit?: number;
   variant?: 'set_map' | 'dma_map';
+  prealloc?: boolean;
   whatIf?: 'persist';
   profile: string;
   out?: string;
@@ -70,6 +71,7 @@ export function registerReplay(program: Command): void {
     .option('--mean-run <pages>', '4k backing: mean physically contiguous run in pages (1-512)', positiveInt('--mean-run'))
     .option('--iotlb-limit <n>', 'enforce vhost_vdpa.max_iotlb_entries (2048 on kernels with the 2026 fix); default: no limit', positiveInt('--iotlb-limit'))
     .option('--variant <variant>', "vdpa_sim's batch_mapping: set_map (1, default) or dma_map (0); a module parameter, not in a trace", oneOf('--variant', ['set_map', 'dma_map'] as const))
+    .option('--prealloc', "guest RAM was preallocated (QEMU prealloc=on): the first maps fault nothing in; default: QEMU's default, so each page's first pin faults it in")
     .option('--what-if <what>', "'persist': also replay with IOTLB_PERSIST acked and the re-maps around each reset dropped", oneOf('--what-if', ['persist'] as const))
     .option('--profile <name|path>', 'cost profile (workloads/profiles/NAME.json or a path)', 'default')
     .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@1: one cell per fd and flow; report and gate read it)')
@@ -107,6 +109,7 @@ trace line and the reason; nothing written).`,
           meanRun: o.meanRun,
           iotlbLimit: o.iotlbLimit,
           variant: o.variant,
+          prealloc: o.prealloc ?? false,
           whatIfPersist: o.whatIf === 'persist',
           profileName: o.profile,
           profile,

@@ -9,6 +9,9 @@ export const COUNTER_PHASE: Record<string, Phase> = {
   // pin_user_pages: per call (mmap lock, VMA walk) and per page
   pinCalls: 'pin',
   pagesPinned: 'pin',
+  // first touch inside the pin: handle_mm_fault per folio, folio_zero_user per 4 KiB
+  faults: 'pin',
+  pagesFaulted: 'pin',
   // the unmap path: unpin (+ dirty), vhost entry removal, device unmaps
   pagesUnpinned: 'unmap',
   pagesDirtied: 'unmap',

@@ -3,6 +3,8 @@ export { BACKINGS, CHUNK_PAGES, RegionLayout, defaultMeanRunPages } from './back
 export type { Backing, LayoutSpec } from './backing.js';
 export { HostRegion } from './region.js';
 export type { RegionSpec } from './region.js';
+export { PageStates } from './page-states.js';
+export type { Faulted, PageState, RegionKind } from './page-states.js';
 export { HostMm } from './mm.js';
 export { pinFrames, unpinFrames, pinPages, unpinPages, newPinCounters } from './pin.js';
 export type { PinCounters } from './pin.js';

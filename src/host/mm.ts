@@ -5,6 +5,7 @@
 import { InputError } from '../errors.js';
 import { newPinCounters, type PinCounters } from './pin.js';
 import type { PinShards } from './pin-shards.js';
+import type { PageStates } from './page-states.js';
 import { HostRegion, type RegionSpec } from './region.js';
 
 /** First PFN handed out: frames start above 4 GiB of physical space, never at PFN 0. */
@@ -25,15 +26,19 @@ export class HostMm {
   /** Helper threads that pin large ranges ahead (sharded pinning); none by default. */
   pinShards: PinShards | undefined;
 
-  /** Adds a region; overlapping an existing one is a script error. */
-  mmap(spec: RegionSpec, where = 'mmap'): HostRegion {
+  /**
+   * Adds a region; overlapping an existing one is a script error. `frames`
+   * shares another region's page states (the same RAM as another mm of the
+   * lab sees it), so only the first pin of a page faults.
+   */
+  mmap(spec: RegionSpec, where = 'mmap', frames?: PageStates): HostRegion {
     if (!(spec.pages >= 1)) throw new InputError(`${where}.size`, 'must be at least one page');
     for (const r of this.regions) {
       if (spec.startPage < r.endPage && r.startPage < spec.startPage + spec.pages) {
         throw new InputError(`${where}.uaddr`, `overlaps the region at page 0x${r.startPage.toString(16)}`);
       }
     }
-    const region = new HostRegion(spec, this.nextPfn);
+    const region = new HostRegion(spec, this.nextPfn, undefined, frames);
     this.nextPfn += Math.ceil(region.framePages / PFN_ALIGN) * PFN_ALIGN;
     this.regions.push(region);
     this.regions.sort((a, b) => a.startPage - b.startPage);

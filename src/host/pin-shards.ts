@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { HostMm } from './mm.js';
-import { unpinPages, type PinCounters } from './pin.js';
+import { newPinCounters, unpinPages, type PinCounters } from './pin.js';
 import type { HostRegion } from './region.js';
 
 /** Control words: [0] generation (bumped per job), [1] helpers done, [2] helpers started, [3] stop. */
@@ -62,7 +62,7 @@ export class PinShards {
 
   /** Takes back pins made ahead that the caller's walk never reached (its error paths). */
   unpinAhead(startPage: number, pages: number, c: PinCounters): void {
-    const scratch: PinCounters = { pinCalls: 0, pagesPinned: 0, pagesUnpinned: 0, pagesDirtied: 0 };
+    const scratch = newPinCounters();
     for (const p of this.mm.vmaPieces(startPage, pages)) unpinPages(p.region, p.idx, p.n, false, scratch);
     // Never pinned as far as the kernel is concerned: the pin count is taken back, no unpin is counted.
     c.pagesPinned -= pages;

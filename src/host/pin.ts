@@ -11,10 +11,14 @@ export interface PinCounters {
   pagesPinned: number;
   pagesUnpinned: number;
   pagesDirtied: number;
+  /** Folios a pin faulted in (first touch of memory QEMU did not preallocate). */
+  faults: number;
+  /** 4 KiB pages those faults zeroed (a THP fault clears 512). */
+  pagesFaulted: number;
 }
 
 export function newPinCounters(): PinCounters {
-  return { pinCalls: 0, pagesPinned: 0, pagesUnpinned: 0, pagesDirtied: 0 };
+  return { pinCalls: 0, pagesPinned: 0, pagesUnpinned: 0, pagesDirtied: 0, faults: 0, pagesFaulted: 0 };
 }
 
 /**

@@ -9,6 +9,7 @@
  * read them.
  */
 import { FOLIO_SHIFT, RegionLayout, type Backing } from './backing.js';
+import { PageStates } from './page-states.js';
 
 export interface RegionSpec {
   /** First page of the region in the process address space (uaddr >> 12). */
@@ -20,6 +21,12 @@ export interface RegionSpec {
   shared: boolean;
   /** 4k backing: mean physically contiguous run in pages. */
   meanRun?: number;
+  /**
+   * Every page has a frame from the start (QEMU's prealloc=on, or a script's
+   * populate). Absent: true, as the probe's mmap populates by default; the
+   * VMM passes its guest's prealloc (false unless asked, as in QEMU).
+   */
+  populated?: boolean;
 }
 
 export interface RegionShare {
@@ -37,6 +44,8 @@ export class HostRegion {
   readonly pins: Int32Array;
   /** Folio dirty flags (set_page_dirty_lock dirties the whole folio). */
   readonly dirty: Uint8Array;
+  /** What is behind each page (nothing, the zero page, a page of its own): what a pin faults. Main thread only. */
+  readonly frames: PageStates;
 
   constructor(
     readonly spec: RegionSpec,
@@ -44,6 +53,8 @@ export class HostRegion {
     readonly pfnBase: number,
     /** Another thread's view of an existing region: its tables, shared. */
     tables?: { pins: SharedArrayBuffer; dirty: SharedArrayBuffer },
+    /** The page states of the same memory seen through another mm (one QEMU, several replayed fds). */
+    frames?: PageStates,
   ) {
     this.layout = new RegionLayout({ pages: spec.pages, backing: spec.backing, seed: spec.seed, meanRun: spec.meanRun });
     this.folioShift = FOLIO_SHIFT[spec.backing];
@@ -52,6 +63,8 @@ export class HostRegion {
     // only for the frames it pins; a 1 TiB THP guest needs 2 MiB of table.
     this.pins = new Int32Array(tables?.pins ?? new SharedArrayBuffer(folios * 4));
     this.dirty = new Uint8Array(tables?.dirty ?? new SharedArrayBuffer(folios));
+    const kind = { pages: spec.pages, folioShift: this.folioShift, hugetlb: spec.backing === 'hugetlb-1g', shared: spec.shared, startPage: spec.startPage };
+    this.frames = frames ?? new PageStates(kind, spec.populated ?? true);
   }
 
   /** What another thread needs to rebuild this region over the same tables. */

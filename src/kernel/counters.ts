@@ -46,7 +46,7 @@ export interface KernelCounters extends PinCounters {
 
 export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
   'messages', 'ioctls', 'iotlbUpdates', 'iotlbInvalidates', 'batches',
-  'pinCalls', 'pagesPinned', 'pagesUnpinned', 'pagesDirtied',
+  'pinCalls', 'pagesPinned', 'pagesUnpinned', 'pagesDirtied', 'faults', 'pagesFaulted',
   'iotlbInserts', 'iotlbRemoves', 'dmaMaps', 'dmaUnmaps', 'iommuMaps', 'iommuUnmaps',
   'setMaps', 'setMapEntriesWalked', 'deviceInserts', 'deviceRemoves',
   'mrBuilds', 'dmaMrBuilds', 'directMrs', 'mtts', 'nullKlms', 'mkeysCreated', 'mkeysDestroyed',
@@ -69,6 +69,7 @@ export function countersOf(mm: { pinCounters: PinCounters }): KernelCounters {
   const c: KernelCounters = {
     messages: 0, ioctls: 0, iotlbUpdates: 0, iotlbInvalidates: 0, batches: 0,
     pinCalls: pin.pinCalls, pagesPinned: pin.pagesPinned, pagesUnpinned: pin.pagesUnpinned, pagesDirtied: pin.pagesDirtied,
+    faults: pin.faults, pagesFaulted: pin.pagesFaulted,
     iotlbInserts: 0, iotlbRemoves: 0, dmaMaps: 0, dmaUnmaps: 0, iommuMaps: 0, iommuUnmaps: 0,
     setMaps: 0, setMapEntriesWalked: 0, deviceInserts: 0, deviceRemoves: 0,
     mrBuilds: 0, dmaMrBuilds: 0, directMrs: 0, mtts: 0, nullKlms: 0, mkeysCreated: 0, mkeysDestroyed: 0,

@@ -15,6 +15,8 @@ export class UserPagePins {
   constructor(
     private readonly mm: HostMm,
     private readonly counters: KernelCounters,
+    /** v6.2+: a read-only long-term pin unshares the zero page instead of pinning it (page-states.ts). */
+    private readonly roPinUnsharesZeroPage: boolean,
   ) {}
 
   /** Scratch list of pinned segments for one pin_user_pages call. */
@@ -31,7 +33,7 @@ export class UserPagePins {
    * frame, stopping at the first page no VMA covers. Fills `seg` with the
    * physically contiguous segments; returns how many, seg.pages = pages pinned.
    */
-  pin(page: number, count: number, pinnedAheadUntil: number): number {
+  pin(page: number, count: number, pinnedAheadUntil: number, write: boolean): number {
     const seg = this.segments;
     let n = 0;
     let done = 0;
@@ -44,6 +46,10 @@ export class UserPagePins {
       // Pin the piece (per-page work; not what was pinned ahead), then list its physically contiguous runs.
       const from = Math.max(idx, pinnedAheadUntil - vma.startPage);
       if (from < end) pinPages(vma, from, end - from, this.counters);
+      // Pages with nothing (or the zero page, or a read-only PTE) behind them fault first (faultin_page).
+      const faulted = vma.frames.pin(idx, end - idx, write, this.roPinUnsharesZeroPage);
+      this.counters.faults += faulted.folios;
+      this.counters.pagesFaulted += faulted.pages;
       if (layout.singlePageRuns) {
         // Every page its own run, frames descending within a chunk: list a
         // chunk's pages in one loop instead of a frameOf call per page.

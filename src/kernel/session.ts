@@ -109,6 +109,15 @@ export class Session {
     return { line: r.lineNo, op, ret: res.ret, errno: res.errno, cause: res.cause, ...extra };
   }
 
+  /** One IOTLB message write(); the answer says how many folios its pins faulted in, as the probe's does. */
+  private written(r: FieldReader, op: string, type: number, withMap: boolean): Answer {
+    const dev = this.device(r);
+    const msg = this.msg(r, type, withMap);
+    const before = dev.counters.faults;
+    const res = dev.write(msg);
+    return this.answer(r, op, res, { faults: dev.counters.faults - before });
+  }
+
   private ok(r: FieldReader, op: string, extra: Record<string, unknown> = {}): Answer {
     return { line: r.lineNo, op, ret: 0, errno: null, cause: null, ...extra };
   }
@@ -135,7 +144,6 @@ export class Session {
         // Before the tables are allocated: a 32 TiB 4k region used to pass the 64 TiB check and die in the allocation.
         const tooBig = regionProblem(Number(size >> 12n), backing);
         if (tooBig) r.fail('size', tooBig);
-        r.bool('populate', false); // the probe's (native/): the model's pages are always there
         this.mm.mmap(
           {
             startPage: Number(uaddr >> 12n),
@@ -144,6 +152,8 @@ export class Session {
             seed: r.int('seed', 0, 2 ** 32 - 1, 1),
             shared: r.bool('shared', false),
             meanRun: r.has('meanRun') ? r.int('meanRun', 1, 512) : undefined,
+            // As the probe (native/): populated unless the line says not, so a first pin faults only then.
+            populated: r.bool('populate', true),
           },
           `line ${r.lineNo}`,
         );
@@ -167,16 +177,16 @@ export class Session {
         return this.answer(r, op, this.device(r).setBackendFeatures(bits));
       }
       case 'update':
-        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_UPDATE, true)));
+        return this.written(r, op, VHOST_IOTLB_UPDATE, true);
       case 'invalidate':
-        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_INVALIDATE, false)));
+        return this.written(r, op, VHOST_IOTLB_INVALIDATE, false);
       case 'batch_begin':
-        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_BATCH_BEGIN, false)));
+        return this.written(r, op, VHOST_IOTLB_BATCH_BEGIN, false);
       case 'batch_end':
-        return this.answer(r, op, this.device(r).write(this.msg(r, VHOST_IOTLB_BATCH_END, false)));
+        return this.written(r, op, VHOST_IOTLB_BATCH_END, false);
       case 'iotlb':
         // A raw message: any iotlb type number, for the error paths.
-        return this.answer(r, op, this.device(r).write(this.msg(r, r.int('type', 0, 255), r.has('uaddr'))));
+        return this.written(r, op, r.int('type', 0, 255), r.has('uaddr'));
       case 'set_status': {
         const v = r.obj.status;
         const status = Array.isArray(v) ? r.stringList('status', STATUS_NAMES).reduce((s, n) => s | STATUS[n], 0) : r.int('status', 0, 255);

@@ -45,6 +45,8 @@ export interface KernelBehaviour {
   mlx5Resume: boolean;
   /** An INVALIDATE of size 0 is accepted (else EINVAL in vhost_chr_write_iter). */
   invalidateSize0: boolean;
+  /** A read-only long-term pin unshares the shared zero page (a fresh page per 4 KiB) instead of pinning it (mm/gup.c). */
+  roPinUnshare: boolean;
   /** vhost_vdpa.max_iotlb_entries' default where the 2026 fix is in; undefined: no limit, no parameter. */
   defaultIotlbLimit: number | undefined;
   /** Why each behaviour is what it is, by behaviour name. */
@@ -62,6 +64,7 @@ export type BehaviourName =
   | 'vdpaSimUseVa'
   | 'mlx5Resume'
   | 'invalidateSize0'
+  | 'roPinUnshare'
   | 'entryLimit';
 
 /** vhost_vdpa.max_iotlb_entries' default with the fix (drivers/vhost/vdpa.c, both Debian trees). */
@@ -117,6 +120,10 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
     // Backported to 6.1.y (Fixes: tag); the first 6.1 patch level that has it is not known to the lab.
     stableUnknownBefore: { '6.1': 192 },
     source: '"vhost: Allow null msg.size on VHOST_IOTLB_INVALIDATE" (Eric Auger, posted 23 Aug 2023, Fixes: e2ae38cf3d91 "vhost: fix hung thread due to erroneous iotlb entries", v5.17), in mainline from v6.6; 6.1.0 answers EINVAL. ' + `${R}: 6.1.192 and 6.12.117 accept iova 0 size 0 and remove everything`,
+  },
+  roPinUnshare: {
+    mainline: [6, 2],
+    source: '"mm/gup: reliable R/O long-term pinning in COW mappings" (David Hildenbrand, posted Nov 2022 for mm-unstable, merged for v6.2): gup_must_unshare() also breaks COW of the shared zero page and page cache pages in private mappings, so a read-only FOLL_LONGTERM pin of untouched anonymous memory takes a read fault and an unshare fault per page. ' + `${R}: 6.12.117 takes two faults per untouched 4 KiB page of a read-only map, 6.1.192 one (it pins the zero page) (read-only-first-touch.jsonl)`,
   },
   entryLimit: {
     mainline: null,
@@ -195,6 +202,7 @@ export function resolveKernel(name: string): KernelBehaviour {
     vdpaSimUseVa: b('vdpaSimUseVa'),
     mlx5Resume: b('mlx5Resume'),
     invalidateSize0: b('invalidateSize0'),
+    roPinUnshare: b('roPinUnshare'),
     defaultIotlbLimit: limit,
     sources,
     notes,

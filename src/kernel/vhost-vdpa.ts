@@ -125,8 +125,8 @@ export class VhostVdpa {
     readonly mm: HostMm,
   ) {
     this.counters = countersOf(mm);
-    this.pins = new UserPagePins(mm, this.counters);
     this.kernel = resolveKernel(config.kernel);
+    this.pins = new UserPagePins(mm, this.counters, this.kernel.roPinUnshare);
     this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,
       deviceLimit: config.iotlbLimit,
@@ -406,7 +406,8 @@ export class VhostVdpa {
       while (npages) {
         const sz2pin = Math.min(npages, PIN_BATCH_PAGES);
         c.pinCalls++;
-        const n = this.pins.pin(curPage, sz2pin, aheadEnd);
+        // vhost_vdpa_pa_map: FOLL_WRITE only when the map is writable (perm & VHOST_ACCESS_WO).
+        const n = this.pins.pin(curPage, sz2pin, aheadEnd, (perm & ACCESS_WO) !== 0);
         const pinned = seg.pages;
         reached = curPage + pinned;
         if (pinned !== sz2pin) {

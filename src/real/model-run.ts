@@ -15,7 +15,7 @@ export interface ScriptSource {
 }
 
 /** One answer of any backend: the model's fields, plus what a real kernel adds. */
-export type BackendAnswer = Answer & { pinnedVm?: number; ns?: number; unsupported?: string };
+export type BackendAnswer = Answer & { pinnedVm?: number; ns?: number; faults?: number; unsupported?: string };
 
 /** Prefixes the script's name to a line error when several scripts run in one command. */
 export function inScript(name: string, many: boolean, err: unknown): unknown {

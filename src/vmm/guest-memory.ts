@@ -31,6 +31,14 @@ export interface GuestSpec {
   dimms: number[];
   /** memfd / hugetlbfs (VA-mode parents can only map shared memory). */
   shared: boolean;
+  /**
+   * QEMU's memory-backend prealloc=on: every page faulted in before the
+   * listener maps anything. Absent or false (QEMU's default): RAM has no
+   * frames until touched, so the first pin of each folio faults it in.
+   * The lab takes the guest as having touched none of it by its first map:
+   * true of a migration destination and of QEMU releases that map at init.
+   */
+  prealloc?: boolean;
 }
 
 /** One host mapping (a RAMBlock): what HostMm.mmap gets. */

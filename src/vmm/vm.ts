@@ -107,10 +107,12 @@ export class VirtualMachine {
   private mapGuest(): HostMm {
     const mm = new HostMm();
     for (const b of this.memory.blocks) {
-      mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun }, `guest.${b.name}`);
+      const populated = this.spec.guest.prealloc ?? false;
+      mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun, populated }, `guest.${b.name}`);
     }
+    // QEMU zeroes its shadow vrings and CVQ buffers when it allocates them: populated.
     const pages = (this.cvqHva - this.svqHva + 2 * CVQ_BUFFER) / PAGE;
-    mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1 }, 'guest.svq-buffers');
+    mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1, populated: true }, 'guest.svq-buffers');
     return mm;
   }
 

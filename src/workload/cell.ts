@@ -32,6 +32,8 @@ export interface CellParams {
   dmaReaders?: number;
   /** Helper threads pinning large maps ahead; absent when 1. Modeled figures do not depend on it. */
   pinShards?: number;
+  /** Guest RAM preallocated (QEMU prealloc=on); absent when false, QEMU's default (so older cell ids stay). */
+  prealloc?: true;
 }
 
 export interface CellSpec {
@@ -55,13 +57,13 @@ export function makeCell(params: CellParams): CellSpec {
   const id = createHash('sha256').update(canonical(params)).digest('hex').slice(0, 12);
   const variant = params.variant && params.variant !== 'set_map' ? `/${params.variant}` : '';
   const dimms = params.dimms.length ? `+${params.dimms.length}dimm` : '';
-  const label = `${params.parent}${variant} ${params.kernel} ${params.flow} ${formatBytes(params.guestBytes)}${dimms} ${params.backing}${params.devices > 1 ? ` x${params.devices}` : ''}`;
+  const label = `${params.parent}${variant} ${params.kernel} ${params.flow} ${formatBytes(params.guestBytes)}${dimms} ${params.backing}${params.prealloc ? ' prealloc' : ''}${params.devices > 1 ? ` x${params.devices}` : ''}`;
   return { id, label, params };
 }
 
 export function toVmSpec(p: CellParams): VmSpec {
   return {
-    guest: { ramBytes: p.guestBytes, backing: p.backing, meanRun: p.meanRun, seed: p.seed, dimms: p.dimms, shared: p.useVa },
+    guest: { ramBytes: p.guestBytes, backing: p.backing, meanRun: p.meanRun, seed: p.seed, dimms: p.dimms, shared: p.useVa, prealloc: p.prealloc ?? false },
     devices: { parent: p.parent, variant: p.variant ?? undefined, useVa: p.useVa, count: p.devices, queuePairs: p.queuePairs, nas: p.nas },
     kernel: p.kernel,
     flow: p.flow,

@@ -23,6 +23,7 @@ const LEAVES: { key: string; get: (m: RawMatrix) => unknown; listLeaf?: boolean 
   { key: 'guest.meanRun', get: (m) => m.guest.meanRun },
   { key: 'guest.dimms', get: (m) => m.guest.dimms, listLeaf: true },
   { key: 'guest.seed', get: (m) => m.guest.seed },
+  { key: 'guest.prealloc', get: (m) => m.guest.prealloc },
   { key: 'devices.parent', get: (m) => m.devices.parent },
   { key: 'devices.variant', get: (m) => m.devices.variant },
   { key: 'devices.useVa', get: (m) => m.devices.useVa },
@@ -125,6 +126,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
     profile: (v('profile') as string | undefined) ?? w.profile,
     ...((v('dmaReaders') as number) > 0 ? { dmaReaders: v('dmaReaders') as number } : {}),
     ...((v('pinShards') as number) > 1 ? { pinShards: v('pinShards') as number } : {}),
+    ...(v('guest.prealloc') === true ? { prealloc: true as const } : {}),
   };
   const memlock = VirtualMachine.memlockProblem(toVmSpec(params));
   if (memlock) return problems.add(pick.memlock.path, memlock), undefined;

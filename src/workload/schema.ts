@@ -59,6 +59,8 @@ export const guestSchema = z
     meanRun: oneOrMany(z.number().int().min(1).max(512)).default(8),
     dimms: listOrLists(sizeList).default([]),
     seed: oneOrMany(z.number().int().min(0).max(0xffff_ffff)).optional(),
+    /** QEMU's memory-backend prealloc: false (QEMU's default) makes the first pin of each folio fault it in. */
+    prealloc: oneOrMany(z.boolean()).default(false),
   })
   .strict();
 

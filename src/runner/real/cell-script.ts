@@ -60,12 +60,12 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
         ...(spec.iotlbLimit === null ? {} : { iotlbLimit: spec.iotlbLimit }),
       })),
       { op: 'setrlimit', memlock: spec.memlockBytes === null ? 'unlimited' : hex(BigInt(spec.memlockBytes)) },
-      ...vm.mm.allRegions.map((r) => ({ op: 'mmap', uaddr: hex(BigInt(r.startPage) << 12n), size: hex(BigInt(r.pages) << 12n), backing: r.spec.backing, shared: r.spec.shared })),
+      ...vm.mm.allRegions.map((r) => ({ op: 'mmap', uaddr: hex(BigInt(r.startPage) << 12n), size: hex(BigInt(r.pages) << 12n), backing: r.spec.backing, populate: r.spec.populated ?? true, shared: r.spec.shared })),
     ];
     vm.backends.forEach((b, i) =>
-      recordOps(b.dev, devices[i], (line, res) => {
+      recordOps(b.dev, devices[i], (line, res, faults) => {
         ops.push(line);
-        info.push({ event, eventName, model: { ret: res.ret, errno: res.errno, pinnedVm: vm.mm.pinnedVm } });
+        info.push({ event, eventName, model: { ret: res.ret, errno: res.errno, pinnedVm: vm.mm.pinnedVm, faults } });
       }),
     );
     const events = cell.params.events as EventName[];

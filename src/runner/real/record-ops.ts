@@ -14,13 +14,17 @@ export interface ModelAnswer {
   ret: number;
   errno: string | null;
   pinnedVm: number;
+  /** Folios the op faulted in (first pins of memory not preallocated). */
+  faults: number;
 }
 
-/** Why a real answer is not the model's (ret, errno, VmPin), or null; `where` names the line. */
+/** Why a real answer is not the model's (ret, errno, VmPin, and page faults where the probe counts them), or null; `where` names the line. */
 export function answerDifference(where: string, m: ModelAnswer, a: BackendAnswer | undefined): string | null {
   if (!a) return `${where}: the real kernel gave no answer (the script stopped)`;
-  if (a.ret === m.ret && a.errno === m.errno && a.pinnedVm === m.pinnedVm) return null;
-  return `${where}: model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}`;
+  const faultsAgree = typeof a.faults !== 'number' || a.faults === m.faults;
+  if (a.ret === m.ret && a.errno === m.errno && a.pinnedVm === m.pinnedVm && faultsAgree) return null;
+  const faults = (n: unknown) => (typeof a.faults === 'number' ? ` faults ${String(n)}` : '');
+  return `${where}: model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}${faults(m.faults)}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}${faults(a.faults)}`;
 }
 
 /** What a real kernel's time in one line is booked as. Pin is inside map on a real kernel: one write() does both. */
@@ -34,7 +38,8 @@ function writeLine(msg: IotlbMsg): Record<string, unknown> {
   return line;
 }
 
-export type OpSink = (line: Record<string, unknown>, res: OpResult) => void;
+/** Receives each recorded line, its answer and the folios it faulted in. */
+export type OpSink = (line: Record<string, unknown>, res: OpResult, faults: number) => void;
 
 /** Wraps the device's ops that reach the kernel so each also lands in the script. */
 export function recordOps(dev: VhostVdpa, device: string, sink: OpSink): void {
@@ -42,8 +47,9 @@ export function recordOps(dev: VhostVdpa, device: string, sink: OpSink): void {
   const wrap = (name: string, toLine: (...args: never[]) => Record<string, unknown>) => {
     const orig = d[name].bind(dev);
     d[name] = (...args: never[]) => {
+      const before = dev.counters.faults;
       const res = orig(...args);
-      sink({ ...toLine(...args), device }, res);
+      sink({ ...toLine(...args), device }, res, dev.counters.faults - before);
       return res;
     };
   };

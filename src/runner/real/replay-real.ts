@@ -44,6 +44,12 @@ interface Recorded {
   fd: number;
   flow: 'workaround' | 'persist';
   mm: HostMm;
+  /**
+   * Per region: populated before this fd's first op (an earlier fd of the
+   * same QEMU touched it). Its real script then populates that region at
+   * mmap: one probe process per fd cannot share frames the way one QEMU does.
+   */
+  touchedBefore: boolean[];
   ops: Record<string, unknown>[];
   model: ModelAnswer[];
 }
@@ -52,7 +58,7 @@ function scriptOf(r: Recorded, opts: ReplayOptions): { text: string; headerLines
   const header: Record<string, unknown>[] = [
     { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, variant: 'set_map', ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     { op: 'setrlimit', memlock: 'unlimited' },
-    ...r.mm.allRegions.map((g) => ({ op: 'mmap', uaddr: hex(BigInt(g.startPage) << 12n), size: hex(BigInt(g.pages) << 12n), backing: g.spec.backing })),
+    ...r.mm.allRegions.map((g, i) => ({ op: 'mmap', uaddr: hex(BigInt(g.startPage) << 12n), size: hex(BigInt(g.pages) << 12n), backing: g.spec.backing, populate: (g.spec.populated ?? true) || r.touchedBefore[i] })),
   ];
   return { text: [...header, ...r.ops].map((l) => JSON.stringify(l)).join('\n') + '\n', headerLines: header.length };
 }
@@ -91,11 +97,11 @@ export async function replayOnReal(text: string, source: string, opts: ReplayOpt
   const outcome = replayTrace(text, source, {
     ...opts,
     onDevice: (fd: number, flow: 'workaround' | 'persist', dev: VhostVdpa, mm: HostMm) => {
-      const r: Recorded = { fd, flow, mm, ops: [], model: [] };
+      const r: Recorded = { fd, flow, mm, touchedBefore: mm.allRegions.map((g) => !g.frames.empty), ops: [], model: [] };
       recorded.push(r);
-      recordOps(dev, 'vdpa0', (line, res) => {
+      recordOps(dev, 'vdpa0', (line, res, faults) => {
         r.ops.push(line);
-        r.model.push({ ret: res.ret, errno: res.errno, pinnedVm: mm.pinnedVm });
+        r.model.push({ ret: res.ret, errno: res.errno, pinnedVm: mm.pinnedVm, faults });
       });
     },
   });

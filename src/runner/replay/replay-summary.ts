@@ -31,6 +31,8 @@ export interface ReplaySummary {
   useVa: false;
   backing: { name: string; source: 'flag' | 'default'; reason: string | null; meanRun: number | null };
   iotlbLimit: number | null;
+  /** Guest RAM preallocated (--prealloc); false: each page's first pin faulted it in. */
+  prealloc: boolean;
   profile: string;
   hostRegions: { uaddr: string; bytes: number; firstLine: number }[];
   unattributedLines: number[];
@@ -68,6 +70,7 @@ export function summarizeReplay(o: ReplayOutcome): ReplaySummary {
     useVa: false,
     backing: { name: opts.backing, source: opts.backingGiven ? 'flag' : 'default', reason: opts.backingGiven ? null : DEFAULT_BACKING_REASON, meanRun: opts.backing === '4k' ? (opts.meanRun ?? 1) : null },
     iotlbLimit: opts.iotlbLimit ?? null,
+    prealloc: opts.prealloc ?? false,
     profile: opts.profileName,
     hostRegions: o.regions.map((r) => ({ uaddr: hex(r.uaddr), bytes: Number(r.bytes), firstLine: r.firstLine })),
     unattributedLines: o.unattributedLines,

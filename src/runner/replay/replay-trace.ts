@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CostProfile } from '../../cost/index.js';
-import { HostMm, type Backing } from '../../host/index.js';
+import { HostMm, type Backing, type PageStates } from '../../host/index.js';
 import type { KernelGeneration, ParentKind, VhostVdpa } from '../../kernel/index.js';
 import { parseTrace, rebuildStreams, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
 import { dropPersistedRemaps } from './persist-what-if.js';
@@ -23,6 +23,8 @@ export interface ReplayOptions {
   iotlbLimit?: number;
   /** vdpa_sim's batch_mapping (a module parameter: not in a trace); default set_map. */
   variant?: 'set_map' | 'dma_map';
+  /** Guest RAM preallocated before the trace began (QEMU prealloc=on); default false, QEMU's default: first pins fault. */
+  prealloc?: boolean;
   whatIfPersist: boolean;
   profileName: string;
   profile: CostProfile;
@@ -69,12 +71,14 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   const parsed = parseTrace(text, source);
   const rebuilt = rebuildStreams(parsed.events, source);
   const { events: _events, ...trace } = parsed;
+  // Every fd of a trace is one QEMU's: a page the first fd's pins faulted in is there for the next fd's (per flow).
+  const ram = { workaround: [] as PageStates[], persist: [] as PageStates[] };
   const devices = rebuilt.devices.map((stream): DeviceResult => {
-    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, stream.ops, rebuilt.regions, opts, false) }];
+    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, stream.ops, rebuilt.regions, opts, false, ram.workaround) }];
 
     if (opts.whatIfPersist) {
       const p = dropPersistedRemaps(stream.ops);
-      flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
+      flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true, ram.persist), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
     }
     return { stream, flows };
   });
@@ -90,14 +94,16 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   };
 }
 
-function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean): DeviceReplay {
+function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean, ram: PageStates[]): DeviceReplay {
   const mm = new HostMm();
-  regions.forEach((r, i) =>
-    mm.mmap(
-      { startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing: opts.backing, seed: i + 1, shared: false, meanRun: opts.backing === '4k' ? opts.meanRun : undefined },
+  regions.forEach((r, i) => {
+    const region = mm.mmap(
+      { startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing: opts.backing, seed: i + 1, shared: false, meanRun: opts.backing === '4k' ? opts.meanRun : undefined, populated: opts.prealloc ?? false },
       `line ${r.firstLine}`,
-    ),
-  );
+      ram[i],
+    );
+    ram[i] = region.frames;
+  });
   return replayDevice(stream, ops, mm, {
     config: {
       parent: opts.parent,

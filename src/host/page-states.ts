@@ -1,0 +1,181 @@
+/**
+ * What each page of a region is backed by, as far as pinning can tell, and
+ * the page faults a long-term pin takes on its way (mm/gup.c:
+ * __get_user_pages -> faultin_page -> handle_mm_fault). Guest RAM that QEMU
+ * did not preallocate (memory backends' prealloc=off, the default) starts
+ * with nothing behind it.
+ *
+ * - `none`: no page. A write pin (vhost maps with VHOST_ACCESS_WO) faults a
+ *   zeroed page in: one fault per 4 KiB page, or one per large folio where
+ *   the VMA has a whole aligned one (a THP, 2 MiB; hugetlb always).
+ * - `zero`: the shared zero page, mapped by a read fault (a read-only pin of
+ *   private anonymous memory; a whole huge zero page in a THP-able folio).
+ *   A later write pin breaks COW page by page (the huge zero PMD is split
+ *   first): one fault and one zeroed page each.
+ * - `ro`: a page of its own behind a read-only PTE. From v6.2 ("mm/gup:
+ *   reliable R/O long-term pinning in COW mappings") a read-only long-term
+ *   pin will not pin the shared zero page: it unshares it, one more fault
+ *   and a fresh page per 4 KiB, and leaves the PTE read-only, so a later
+ *   write pin still takes one fault a page (no zeroing: the page is reused).
+ *   Private hugetlb read faults also land here (hugetlb_no_page maps private
+ *   pages read-only), a folio at a time.
+ * - `rw`: a writable page of its own: pins fault nothing.
+ * Shared mappings (memfd) have no zero page: any first pin faults a page in
+ * and a writable PTE with it. Unpinning changes nothing: frames stay.
+ *
+ * Confirmed fault for fault on Debian 6.1.192 and 6.12.117
+ * (workloads/sessions/first-touch-faults.jsonl, read-only-first-touch.jsonl).
+ *
+ * Kept as sorted disjoint page ranges with a state, not a table: QEMU pins
+ * sections in address order, so a touch mostly extends the last range, and
+ * a 1 TiB 4k guest would otherwise need a table of 268 M entries.
+ */
+export type PageState = 'zero' | 'ro' | 'rw';
+
+export interface Faulted {
+  /** handle_mm_fault calls: per large folio or per 4 KiB page, as above. */
+  folios: number;
+  /** 4 KiB pages those faults allocated and zeroed. */
+  pages: number;
+}
+
+export interface RegionKind {
+  pages: number;
+  /** log2(pages per folio): 0 (4k), 9 (thp), 18 (hugetlb-1g). */
+  folioShift: number;
+  hugetlb: boolean;
+  shared: boolean;
+  /** The region's first page in the address space: where its folios can start. */
+  startPage: number;
+}
+
+export class PageStates {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly states: PageState[] = [];
+  private readonly per: number;
+  /** [bodyStart, bodyEnd): the pages in whole, aligned large folios. */
+  private readonly bodyStart: number;
+  private readonly bodyEnd: number;
+
+  constructor(
+    private readonly kind: RegionKind,
+    populated: boolean,
+  ) {
+    this.per = 2 ** kind.folioShift;
+    const head = (this.per - (kind.startPage % this.per)) % this.per;
+    const bodyEnd = Math.floor((kind.startPage + kind.pages) / this.per) * this.per - kind.startPage;
+    [this.bodyStart, this.bodyEnd] = this.per > 1 && bodyEnd > head ? [head, bodyEnd] : [0, 0];
+    if (populated) this.assign(0, kind.pages, 'rw');
+  }
+
+  /** Nothing is behind any page yet. */
+  get empty(): boolean {
+    return this.starts.length === 0;
+  }
+
+  /** Every page is writable and its own: no pin can fault. */
+  private get allWritable(): boolean {
+    return this.starts.length === 1 && this.starts[0] === 0 && this.ends[0] === this.kind.pages && this.states[0] === 'rw';
+  }
+
+  /**
+   * A long-term pin of pages [idx, idx + n): FOLL_WRITE when `write`;
+   * `unshareZero` is v6.2's R/O pin rule. Returns the faults it took.
+   */
+  pin(idx: number, n: number, write: boolean, unshareZero: boolean): Faulted {
+    const out: Faulted = { folios: 0, pages: 0 };
+    if (n <= 0 || this.allWritable) return out;
+    const end = Math.min(this.kind.pages, idx + n);
+    for (const [s, e, state] of this.segments(idx, end)) {
+      if (state === 'rw') continue;
+      if (state === 'ro') {
+        // A hugetlb PTE maps the whole huge page: one write fault makes all of it writable.
+        if (write) this.kind.hugetlb ? this.fault(out, ...this.roundToFolios(s, e), 0, 'rw', true) : this.fault(out, s, e, 0, 'rw', false);
+        continue;
+      }
+      if (state === 'zero') {
+        if (write) this.fault(out, s, e, e - s, 'rw', false);
+        else if (unshareZero) this.fault(out, s, e, e - s, 'ro', false);
+        continue;
+      }
+      this.faultIn(out, s, e, write, unshareZero);
+    }
+    return out;
+  }
+
+  /** First touch of [s, e), which has nothing behind it. */
+  private faultIn(out: Faulted, s: number, e: number, write: boolean, unshareZero: boolean): void {
+    // Large folios come from hugetlb, or from THP in private anonymous memory (shmem THP is off by default).
+    const large = this.kind.hugetlb || !this.kind.shared;
+    const [a, b] = large ? this.roundToFolios(s, e) : [s, e];
+    const zeroed = b - a;
+    if (this.kind.shared || this.kind.hugetlb) {
+      // No zero page: a page (or huge page) of its own, writable unless a private hugetlb read fault.
+      this.fault(out, a, b, zeroed, this.kind.hugetlb && !this.kind.shared && !write ? 'ro' : 'rw', this.kind.hugetlb);
+      return;
+    }
+    if (write) {
+      this.fault(out, a, b, zeroed, 'rw', true);
+      return;
+    }
+    // A read fault maps the (huge) zero page; v6.2+ then unshares each pinned page.
+    this.fault(out, a, b, 0, 'zero', true);
+    if (unshareZero) this.fault(out, s, e, e - s, 'ro', false);
+  }
+
+  /** Counts the faults over [a, b) (per folio where `byFolio` and inside the aligned body) and sets its state. */
+  private fault(out: Faulted, a: number, b: number, zeroed: number, state: PageState, byFolio: boolean): void {
+    const inBody = byFolio ? Math.max(0, Math.min(b, this.bodyEnd) - Math.max(a, this.bodyStart)) : 0;
+    out.folios += Math.ceil(inBody / this.per) + (b - a - inBody);
+    out.pages += zeroed;
+    this.assign(a, b, state);
+  }
+
+  /** [s, e) widened to whole folios where it lies in the aligned body. */
+  private roundToFolios(s: number, e: number): [number, number] {
+    const { bodyStart: lo, bodyEnd: hi, per } = this;
+    const a = s >= lo && s < hi ? lo + Math.floor((s - lo) / per) * per : s;
+    const b = e > lo && e < hi ? lo + Math.ceil((e - lo) / per) * per : e;
+    return [a, b];
+  }
+
+  /** [s, e, state] pieces covering [a, b); null: nothing behind those pages. */
+  private segments(a: number, b: number): [number, number, PageState | null][] {
+    const out: [number, number, PageState | null][] = [];
+    let at = a;
+    for (let i = 0; i < this.starts.length && at < b; i++) {
+      if (this.ends[i] <= at) continue;
+      if (this.starts[i] >= b) break;
+      if (this.starts[i] > at) out.push([at, this.starts[i], null]);
+      const stop = Math.min(b, this.ends[i]);
+      out.push([at > this.starts[i] ? at : this.starts[i], stop, this.states[i]]);
+      at = stop;
+    }
+    if (at < b) out.push([at, b, null]);
+    return out;
+  }
+
+  /** Sets [a, b) to `state`, splitting ranges it cuts and merging equal neighbours. */
+  private assign(a: number, b: number, state: PageState): void {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const states: PageState[] = [];
+    const push = (s: number, e: number, st: PageState) => {
+      if (s >= e) return;
+      const last = starts.length - 1;
+      if (last >= 0 && ends[last] === s && states[last] === st) ends[last] = e;
+      else starts.push(s), ends.push(e), states.push(st);
+    };
+    let i = 0;
+    for (; i < this.starts.length && this.starts[i] < a; i++) push(this.starts[i], Math.min(this.ends[i], a), this.states[i]);
+    // A range that started before a and runs past it is cut: its tail past b comes back below.
+    const cut = i > 0 && this.ends[i - 1] > b ? i - 1 : -1;
+    push(a, b, state);
+    if (cut >= 0) push(b, this.ends[cut], this.states[cut]);
+    for (; i < this.starts.length; i++) push(Math.max(this.starts[i], b), this.ends[i], this.states[i]);
+    this.starts.splice(0, this.starts.length, ...starts);
+    this.ends.splice(0, this.ends.length, ...ends);
+    this.states.splice(0, this.states.length, ...states);
+  }
+}
