@@ -35,9 +35,9 @@ test('run --json prints the results file and nothing else on stdout', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
   const file = JSON.parse(r.stdout);
-  assert.equal(file.schema, 'vdpa-lab/results@1');
+  assert.equal(file.schema, 'vdpa-lab/results@2');
   assert.equal(file.cells.length, 6);
-  assert.equal(file.cells[0].measured.wallNs, null);
+  assert.equal(file.cells[0].simulator.wallNs, null);
 });
 
 test('run --filter keeps the cells whose label has every given text, and refuses a filter that keeps none', () => {

@@ -23,18 +23,20 @@ function variant(mut: (f: ResultsFile) => void): string {
 const gate = (baseline: string, current: string, ...args: string[]) => spawnSync(process.execPath, [CLI, 'gate', '-b', baseline, '-c', current, ...args], { encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
 const slower = () =>
   variant((f) => {
-    for (const c of f.cells) if (c.measured?.wallNs) c.measured.wallNs.samples = c.measured.wallNs.samples.map((s) => s * 10 + 1e6);
+    for (const c of f.cells) if (c.simulator?.wallNs) c.simulator.wallNs.samples = c.simulator.wallNs.samples.map((s) => s * 10 + 1e6);
   });
 
-test('measured (simulator wall-clock) figures are reported, not gated, unless --measured gate', () => {
+test('simulator (wall-clock) figures are reported, not gated, unless --simulator gate (or its old name --measured)', () => {
   const current = slower();
   const byDefault = gate(base.path, current);
   assert.equal(byDefault.status, 0, byDefault.stdout);
   assert.match(byDefault.stdout, /### vdpa-lab gate: pass/);
-  assert.match(byDefault.stdout, /Measured: [1-9]\d* regressed, 0 improved \(reported only, not gated\)/);
-  const asked = gate(base.path, current, '--measured', 'gate');
+  assert.match(byDefault.stdout, /Simulator \(the lab's wall clock\): [1-9]\d* regressed, 0 improved \(reported only, not gated\)/);
+  const asked = gate(base.path, current, '--simulator', 'gate');
   assert.equal(asked.status, 1, asked.stdout);
   assert.match(asked.stdout, /### vdpa-lab gate: FAIL/);
+  const oldName = gate(base.path, current, '--measured', 'gate');
+  assert.equal(oldName.status, 1, oldName.stdout);
 });
 
 test("the changed-workload refusal advises --update, and --update then rebases", () => {

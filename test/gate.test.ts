@@ -75,35 +75,35 @@ test('a tolerance in the gate config absorbs a small modeled change, and says wh
   assert.deepEqual(toleranceFor({ ...defaultGateConfig(), tolerances: { 'modeled.*': 0.05, 'modeled.perResetNs': 0.5 } }, 'modeled.perResetNs'), { tolerance: 0.5, pattern: 'modeled.perResetNs' });
 });
 
-test('measured figures: a clear slowdown regresses; a small or overlapping one is noise, with the rule that fired', () => {
+test('simulator figures: a clear slowdown regresses; a small or overlapping one is noise, with the rule that fired', () => {
   const cell = okCell(base.file);
   const at = base.file.cells.indexOf(cell);
   const withSamples = (k: (s: number, i: number) => number) => {
     const f = structuredClone(base.file);
-    f.cells[at].measured!.wallNs!.samples = cell.measured!.wallNs!.samples.map(k);
+    f.cells[at].simulator!.wallNs!.samples = cell.simulator!.wallNs!.samples.map(k);
     return f;
   };
   const cfg = defaultGateConfig();
-  const max = Math.max(...cell.measured!.wallNs!.samples);
-  const slower = compareResults(base.file, withSamples((s) => s + 2 * max), cfg).rows.find((r) => r.kind === 'measured' && r.cell === cell.label)!;
+  const max = Math.max(...cell.simulator!.wallNs!.samples);
+  const slower = compareResults(base.file, withSamples((s) => s + 2 * max), cfg).rows.find((r) => r.kind === 'simulator' && r.cell === cell.label)!;
   assert.equal(slower.verdict, 'regressed');
   assert.match(slower.rule, /Mann-Whitney p=0\.0079 \(exact, n=5\+5\) < 0\.01 and median \+\d+/);
   // Fully separated (p = 0.0079) but only ~5% slower: the effect rule calls it noise.
   const sep = structuredClone(base.file);
-  sep.cells[at].measured!.wallNs!.samples = [100, 101, 102, 103, 104];
+  sep.cells[at].simulator!.wallNs!.samples = [100, 101, 102, 103, 104];
   const sepCur = structuredClone(sep);
-  sepCur.cells[at].measured!.wallNs!.samples = [105, 106, 107, 108, 109];
-  const slight = compareResults(sep, sepCur, cfg).rows.find((r) => r.kind === 'measured' && r.cell === cell.label)!;
+  sepCur.cells[at].simulator!.wallNs!.samples = [105, 106, 107, 108, 109];
+  const slight = compareResults(sep, sepCur, cfg).rows.find((r) => r.kind === 'simulator' && r.cell === cell.label)!;
   assert.equal(slight.verdict, 'noise');
   assert.match(slight.rule, /^noise: median \+4\.9% is below the 10% minimum effect \(p=0\.0079/);
   // Overlapping samples: Mann-Whitney finds no difference.
   const mixed = structuredClone(sepCur);
-  mixed.cells[at].measured!.wallNs!.samples = [99, 101.5, 102.5, 150, 90];
-  const overlap = compareResults(sep, mixed, cfg).rows.find((r) => r.kind === 'measured' && r.cell === cell.label)!;
+  mixed.cells[at].simulator!.wallNs!.samples = [99, 101.5, 102.5, 150, 90];
+  const overlap = compareResults(sep, mixed, cfg).rows.find((r) => r.kind === 'simulator' && r.cell === cell.label)!;
   assert.equal(overlap.verdict, 'noise');
   assert.match(overlap.rule, /^noise: Mann-Whitney p=.* >= 0\.01/);
-  const r = gate(variant((f) => (f.cells[at].measured!.wallNs!.samples = cell.measured!.wallNs!.samples.map((s) => s + 2 * max))), '--measured', 'report');
-  assert.equal(r.status, 0, 'measured figures only report in --measured report mode');
+  const r = gate(variant((f) => (f.cells[at].simulator!.wallNs!.samples = cell.simulator!.wallNs!.samples.map((s) => s + 2 * max))), '--simulator', 'report');
+  assert.equal(r.status, 0, 'simulator figures only report in --simulator report mode');
   assert.match(r.stdout, /1 regressed, 0 improved \(reported only, not gated\)/);
 });
 

@@ -29,7 +29,7 @@ test('github-action-benchmark (customSmallerIsBetter) and bencher BMF shapes', (
   assert.ok(gab.every((e) => typeof e.name === 'string' && e.unit === 'ms' && Number.isFinite(e.value)));
   assert.equal(new Set(gab.map((e) => e.name)).size, gab.length, 'names are distinct');
   const bmf = JSON.parse(exportRuns('bmf', runs)) as Record<string, Record<string, { value: number; lower_value?: number; upper_value?: number }>>;
-  const wall = Object.values(bmf).map((m) => m['measured-wall-ns']).filter(Boolean);
+  const wall = Object.values(bmf).map((m) => m['simulator-wall-ns']).filter(Boolean);
   assert.ok(wall.length > 0 && wall.every((w) => w.lower_value! <= w.value && w.value <= w.upper_value!));
   assert.ok(Object.values(bmf).every((m) => m['modeled-total-ns'] && m['modeled-total-ns'].lower_value === undefined));
 });

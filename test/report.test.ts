@@ -36,8 +36,8 @@ test('chart data are the results file figures, never anything else', async () =>
   const fromResults = run.file.cells.filter((c) => c.status === 'ok' && c.modeled?.perResetNs).map((c) => c.modeled!.perResetNs! / 1e6).sort();
   assert.deepEqual(spec.data.values.map((v: { modeledPerResetMs: number }) => v.modeledPerResetMs).sort(), fromResults);
   const wall = JSON.parse(readFileSync(join(out, 'wall-time.vl.json'), 'utf8'));
-  assert.match(JSON.stringify(wall.title), /MEASURED/);
-  assert.equal(wall.data.values.length, run.file.cells.reduce((s, c) => s + (c.measured?.wallNs?.samples.length ?? 0), 0));
+  assert.match(JSON.stringify(wall.title), /SIMULATOR/);
+  assert.equal(wall.data.values.length, run.file.cells.reduce((s, c) => s + (c.simulator?.wallNs?.samples.length ?? 0), 0));
   for (const name of ['reset-cost', 'phases', 'events', 'ratio', 'pages-pinned', 'dma-blackout']) {
     const s = JSON.parse(readFileSync(join(out, `${name}.vl.json`), 'utf8'));
     assert.match(JSON.stringify(s.title), /MODELED/, `${name} says its figures are modeled`);

@@ -100,10 +100,29 @@ test('corrupt, truncated or foreign results files are refused with the file name
   const bad = join(out, 'bad.json');
   writeFileSync(bad, good.slice(0, good.length / 2));
   assert.throws(() => readResults(bad), new RegExp(`${bad}: not valid JSON, truncated or corrupt`));
-  writeFileSync(bad, good.replace('vdpa-lab/results@1', 'vdpa-lab/results@9'));
-  assert.throws(() => readResults(bad), /schema: expected "vdpa-lab\/results@1", found "vdpa-lab\/results@9"/);
+  writeFileSync(bad, good.replace('vdpa-lab/results@2', 'vdpa-lab/results@9'));
+  assert.throws(() => readResults(bad), /schema: expected "vdpa-lab\/results@2" \(or "vdpa-lab\/results@1", read as it\), found "vdpa-lab\/results@9"/);
   const obj = JSON.parse(good);
   delete obj.cells[1].status;
   writeFileSync(bad, JSON.stringify(obj));
   assert.throws(() => readResults(bad), /bad\.json: cells\[1\]\.status/);
+});
+
+test('a results@1 file is read as @2: its measured figures are the simulator\'s, and its real cells ran on preallocated RAM', async () => {
+  const out = outDir();
+  await runWorkload(workload(), { out, threads: 2, samples: 2 });
+  const now = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(now.schema, 'vdpa-lab/results@2');
+  assert.ok(now.cells.every((c: Record<string, unknown>) => 'simulator' in c && !('measured' in c)));
+  // The same file as the lab wrote it before the rename, one cell with real figures.
+  const old = { ...now, schema: 'vdpa-lab/results@1', cells: now.cells.map(({ simulator, ...c }: Record<string, unknown>, i: number) => ({ ...c, measured: simulator, ...(i === 0 ? { real: { status: 'agree' } } : {}) })) };
+  const path = join(out, 'v1.json');
+  writeFileSync(path, JSON.stringify(old));
+  const read = readResults(path);
+  assert.equal(read.schema, 'vdpa-lab/results@2');
+  read.cells.forEach((c, i) => {
+    assert.deepEqual(c.simulator, now.cells[i].simulator);
+    assert.equal((c as unknown as Record<string, unknown>).measured, undefined);
+    assert.equal(c.params.prealloc, i === 0 ? true : undefined);
+  });
 });

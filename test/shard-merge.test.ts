@@ -35,7 +35,7 @@ before(() => {
   for (const i of [1, 2, 3]) run(PARENTS, dir(`shard-${i}`), `${i}/3`);
 });
 
-const measuredApart = (c: Record<string, unknown>) => ({ ...c, measured: null });
+const simulatorApart = (c: Record<string, unknown>) => ({ ...c, simulator: null });
 
 test('three shards of parent-comparison.json merge into the unsharded run, cell for cell', () => {
   const r = cli(['merge', dir('shard-3'), dir('shard-1'), dir('shard-2'), '--out', dir('merged')]);
@@ -48,8 +48,8 @@ test('three shards of parent-comparison.json merge into the unsharded run, cell 
   whole.cells.forEach((w: Record<string, unknown>, i: number) => {
     const m = merged.cells[i];
     // Same cell in the same place, every modeled figure, status, reason, counter and invariant, and in the same key order.
-    assert.equal(JSON.stringify(measuredApart(m)), JSON.stringify(measuredApart(w)), `cell ${i}: ${w.label as string}`);
-    if (w.measured) assert.ok((m.measured as { wallNs: { samples: number[] } }).wallNs.samples.length > 0, 'measured figures come along from the shard');
+    assert.equal(JSON.stringify(simulatorApart(m)), JSON.stringify(simulatorApart(w)), `cell ${i}: ${w.label as string}`);
+    if (w.simulator) assert.ok((m.simulator as { wallNs: { samples: number[] } }).wallNs.samples.length > 0, 'simulator figures come along from the shard');
   });
   assert.equal(merged.provenance.workload.hash, whole.provenance.workload.hash);
   assert.deepEqual(merged.provenance.profiles, whole.provenance.profiles);
@@ -70,7 +70,7 @@ test('report and gate read the merged file unchanged; the gate finds no modeled 
   const report = cli(['report', merged, '--out', dir('report'), '--no-png', '--quiet']);
   assert.equal(report.status, 0, report.stderr);
   assert.match(readFileSync(join(dir('report'), 'summary.md'), 'utf8'), /parent-comparison/);
-  const gate = cli(['gate', '--baseline', join(dir('whole'), 'results.json'), '--current', merged, '--measured', 'report']);
+  const gate = cli(['gate', '--baseline', join(dir('whole'), 'results.json'), '--current', merged, '--simulator', 'report']);
   assert.equal(gate.status, 0, gate.stdout + gate.stderr);
   assert.match(gate.stdout, /30 cells compared\. Deterministic \(modeled\) changes: 0\./);
 });

@@ -111,13 +111,13 @@ test('memlock exhausted by a second device fails the cell with the kernel error'
   assert.match(r.reason!, /vdpa1: UPDATE of .* failed: EFAULT \(handler: ENOMEM\)/);
 });
 
-test('same cell, same seed: identical counters and modeled ns; measured figures are kept apart', async () => {
+test('same cell, same seed: identical counters and modeled ns; simulator figures are kept apart', async () => {
   const a = await runCell(cell({ backing: '4k', meanRun: 3 }), { profile, profileHash: hash, samples: 3 });
   const b = await runCell(cell({ backing: '4k', meanRun: 3 }), { profile, profileHash: hash, samples: 0 });
   assert.deepEqual(a.counters, b.counters);
   assert.deepEqual(a.modeled, b.modeled);
-  assert.equal(a.measured!.wallNs!.samples.length, 3);
-  assert.equal(b.measured!.wallNs, null);
+  assert.equal(a.simulator!.wallNs!.samples.length, 3);
+  assert.equal(b.simulator!.wallNs, null);
   const c = await run({ backing: '4k', meanRun: 3, seed: 8 });
   assert.notDeepEqual(c.counters.iotlbInserts, a.counters.iotlbInserts, 'another seed lays out other runs');
 });
@@ -136,15 +136,15 @@ test('DMA readers see what the device translates: nothing after a wiping reset, 
   }
 });
 
-test('DMA reader threads: counts land in measured.dma; persist never fails one; modeled figures do not move', async () => {
+test('DMA reader threads: counts land in simulator.dma; persist never fails one; modeled figures do not move', async () => {
   const guest = { guestBytes: 256 * 2 ** 20, dmaReaders: 1 };
   const w = await runCell(cell({ ...guest, flow: 'workaround', kernel: 'legacy' }), { profile, profileHash: hash, samples: 5 });
   const p = await runCell(cell({ ...guest, flow: 'persist' }), { profile, profileHash: hash, samples: 5 });
-  assert.equal(w.measured!.dma!.readers, 1);
-  assert.ok(w.measured!.dma!.translations > 0 && p.measured!.dma!.translations > 0);
+  assert.equal(w.simulator!.dma!.readers, 1);
+  assert.ok(w.simulator!.dma!.translations > 0 && p.simulator!.dma!.translations > 0);
   // How many of the workaround's translations fail depends on thread timing (a measured figure).
-  assert.ok(w.measured!.dma!.failures <= w.measured!.dma!.translations);
-  assert.equal(p.measured!.dma!.failures, 0, 'the persist flow never touches ASID 0');
+  assert.ok(w.simulator!.dma!.failures <= w.simulator!.dma!.translations);
+  assert.equal(p.simulator!.dma!.failures, 0, 'the persist flow never touches ASID 0');
   const plain = await run({ guestBytes: 256 * 2 ** 20, flow: 'persist' });
   assert.deepEqual(p.modeled, plain.modeled);
 });

@@ -1,6 +1,6 @@
 /** `vdpa-lab gate --baseline FILE --current FILE`: the CI regression gate. */
 import { appendFileSync, readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
@@ -14,7 +14,9 @@ interface GateFlags {
   baseline: string;
   current: string;
   config?: string;
-  measured: string;
+  simulator: string;
+  /** The old name of --simulator (results@1), still taken. */
+  measured?: string;
   update?: boolean;
   json?: boolean;
   junit?: string;
@@ -32,11 +34,12 @@ function appendStepSummary(path: string, md: string): void {
 export function registerGate(program: Command): void {
   program
     .command('gate')
-    .description('compare results against a baseline: modeled figures exactly; measured ones (Mann-Whitney + minimum effect) reported, gated only on request')
+    .description("compare results against a baseline: modeled figures exactly; the simulator's wall clock and real-kernel time (Mann-Whitney + minimum effect) reported, the simulator's gated only on request")
     .requiredOption('-b, --baseline <file>', 'baseline results.json (e.g. reports/baseline.json)')
     .requiredOption('-c, --current <file>', 'current results.json')
     .option('--config <file>', 'gate config: {"tolerances": {"modeled.perResetNs": 0.01}, "alpha": 0.01, "minEffect": 0.1}')
-    .option('--measured <mode>', "report: the simulator's wall clock is only reported; gate: its regressions fail too", 'report')
+    .option('--simulator <mode>', "report: the simulator's wall clock is only reported; gate: its regressions fail too", 'report')
+    .addOption(new Option('--measured <mode>', 'old name of --simulator').hideHelp())
     .option('--update', 'rebase: replace the baseline with the current results (atomically) and exit 0, even when the workload, a profile or the cells changed')
     .option('--json', 'print the verdict rows as JSON instead of markdown')
     .option('--junit <file>', 'also write the verdict as JUnit XML (a testcase per cell) for CI test views')
@@ -45,24 +48,27 @@ export function registerGate(program: Command): void {
       `
 Rules: a modeled figure (status, counters, modeled ns) that changes beyond its
 tolerance (default: exact) fails the gate, as regressed (higher) or improved
-(lower): either way the model changed. A measured figure (the simulator's own
-wall time, noisy on a shared machine) is reported; with --measured gate it
+(lower): either way the model changed. A simulator figure (the lab's own
+wall time, noisy on a shared machine) is reported; with --simulator gate it
 regresses only when Mann-Whitney p < alpha AND the median moved by at least
 minEffect, and a regression fails the gate.
-Exit codes: 0 pass (or baseline updated), 1 modeled change (or, with --measured
-gate, a measured regression), 2 bad input (unreadable or foreign results,
+Real-kernel figures (run --backend) compare the same way and are reported only.
+Exit codes: 0 pass (or baseline updated), 1 modeled change (or, with --simulator
+gate, a simulator regression), 2 bad input (unreadable or foreign results,
 another workload or profile, missing cells: --update rebases deliberately).
 When GITHUB_STEP_SUMMARY is set the verdict is appended there too.
 
 Examples:
   vdpa-lab gate --baseline reports/baseline.json --current reports/latest/results.json
-  vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --measured gate
+  vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --simulator gate
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --update
   vdpa-lab run --json --quiet | vdpa-lab gate -b reports/baseline.json -c - --junit gate.xml`,
     )
     .action(
       action((o: GateFlags) => {
-        if (o.measured !== 'gate' && o.measured !== 'report') throw new InputError('--measured', `must be gate or report, got '${o.measured}'`);
+        if (o.measured !== undefined) o.simulator = o.measured;
+        const flag = o.measured !== undefined ? '--measured' : '--simulator';
+        if (o.simulator !== 'gate' && o.simulator !== 'report') throw new InputError(flag, `must be gate or report, got '${o.simulator}'`);
         if (o.update) checkOutputFile(o.baseline, '--baseline');
         if (o.junit) checkOutputFile(o.junit, '--junit');
         if (o.baseline === '-' && (o.current === '-' || o.update)) throw new InputError('--baseline', "'-' (stdin) can be read once, and --update cannot write it: name a file");
@@ -75,12 +81,12 @@ Examples:
         const refused = incomparable(baseline, current, { baseline: o.baseline, current: o.current });
         if (refused) throw refused;
         const outcome = compareResults(baseline, current, cfg);
-        const md = verdictMarkdown(outcome, { measuredGates: o.measured === 'gate' });
+        const md = verdictMarkdown(outcome, { simulatorGates: o.simulator === 'gate' });
         if (o.json) process.stdout.write(`${JSON.stringify(outcome, null, 1)}\n`);
         else process.stdout.write(`${md}\n`);
         if (process.env.GITHUB_STEP_SUMMARY) appendStepSummary(process.env.GITHUB_STEP_SUMMARY, md);
-        if (o.junit) writeFileAtomic(o.junit, junitXml(outcome, [...distinctLabels(baseline.cells).values()], { measuredGates: o.measured === 'gate' }));
-        const failed = outcome.modeledChanges > 0 || (o.measured === 'gate' && outcome.measuredRegressions > 0);
+        if (o.junit) writeFileAtomic(o.junit, junitXml(outcome, [...distinctLabels(baseline.cells).values()], { simulatorGates: o.simulator === 'gate' }));
+        const failed = outcome.modeledChanges > 0 || (o.simulator === 'gate' && outcome.simulatorRegressions > 0);
         return failed ? EXIT_FAILURE : EXIT_OK;
       }),
     );
@@ -105,7 +111,7 @@ function rebase(o: GateFlags, current: ReturnType<typeof readResults>): number {
     if (refused) process.stderr.write(`note: rebasing across a change: ${refused.message}\n`);
     else {
       const outcome = compareResults(old, current, o.config ? loadGateConfig(o.config) : defaultGateConfig());
-      const md = verdictMarkdown(outcome, { measuredGates: o.measured === 'gate' });
+      const md = verdictMarkdown(outcome, { simulatorGates: o.simulator === 'gate' });
       process.stdout.write(o.json ? `${JSON.stringify(outcome, null, 1)}\n` : `${md}\n`);
       if (process.env.GITHUB_STEP_SUMMARY) appendStepSummary(process.env.GITHUB_STEP_SUMMARY, md);
     }

@@ -13,4 +13,4 @@ const cell = w.cells.find((c) => c.id === cellId);
 if (!cell) throw new Error(`no cell ${cellId} in ${workloadPath}`);
 const p = loadProfile(resolveProfilePath(cell.params.profile, w.path));
 const r = await runCell(cell, { profile: p.profile, profileHash: p.hash, samples: 0 });
-process.stdout.write(`${JSON.stringify({ id: r.id, status: r.status, runWallNs: r.measured?.runWallNs ?? null })}\n`);
+process.stdout.write(`${JSON.stringify({ id: r.id, status: r.status, runWallNs: r.simulator?.runWallNs ?? null })}\n`);

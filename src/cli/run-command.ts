@@ -80,7 +80,7 @@ export function registerRun(program: Command): void {
     .option('--max-cells <n>', 'refuse a workload whose matrix expands to more cells than this (counted before any cell is built)', positiveInt('--max-cells'), DEFAULT_MAX_CELLS)
     .option('--resume', 'skip cells the results directory already holds for this workload')
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
-    .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no measured figures)", nonNegativeInt('--samples'))
+    .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no simulator figures)", nonNegativeInt('--samples'))
     .option('-f, --filter <text>', 'run only cells whose label holds these whole words (case-insensitive: 4GiB is not 64GiB; varying parameters as name=value, e.g. profile=mlx5-2024; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--backend <backend>', 'also run every cell on a real kernel: vm:6.1, vm:6.12 (see kernels prepare) or device:/dev/vhost-vdpa-N', realBackend)
     .option('--real-cycles <n>', 'with --backend: reset cycles repeated on the real kernel for a distribution', positiveInt('--real-cycles'), 3)
@@ -98,7 +98,8 @@ export function registerRun(program: Command): void {
 Events: ${EVENT_NAMES.map((e) => `\n  ${e.padEnd(14)} ${EVENT_HELP[e]}`).join('')}
 
 Figures: "modeled" = counters x cost-profile prices (deterministic for the same
-workload and seed); "measured" = wall clock of this simulator (tinybench samples).
+workload and seed); "simulator" = wall clock of this simulator (tinybench samples;
+"measured" in results@1 files, which are still read).
 Exit codes: 0 every cell ran (n/a and incorrect are findings, not failures),
 1 a cell failed, 2 bad input (named by its JSON path; nothing is written).
 

@@ -1,6 +1,6 @@
 /**
  * Baseline vs current. Deterministic figures (status, counters, modeled ns)
- * must match exactly unless the config tolerates a change; measured figures
+ * must match exactly unless the config tolerates a change; simulator figures
  * change only when Mann-Whitney says so (p < alpha) AND the median moved by
  * at least minEffect. Each verdict says which rule fired.
  */
@@ -17,8 +17,8 @@ export type Verdict = 'regressed' | 'improved' | 'noise';
 export interface GateRow {
   cell: string;
   metric: string;
-  /** modeled: exact; measured (the simulator's wall clock) and real (a real kernel's time): statistical. */
-  kind: 'modeled' | 'measured' | 'real';
+  /** modeled: exact; simulator (the lab's own wall clock) and real (a real kernel's time): statistical. */
+  kind: 'modeled' | 'simulator' | 'real';
   baseline: number | string | null;
   current: number | string | null;
   change: number | null;
@@ -31,8 +31,8 @@ export interface GateOutcome {
   cellsCompared: number;
   /** Deterministic changes beyond tolerance (regressed or improved): any fails the gate. */
   modeledChanges: number;
-  measuredRegressions: number;
-  measuredImprovements: number;
+  simulatorRegressions: number;
+  simulatorImprovements: number;
 }
 
 const STATUS_RANK: Record<string, number> = { ok: 0, 'n/a': 0, incorrect: 1, failed: 2 };
@@ -126,21 +126,21 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg:
       // Every figure here is a cost: higher is worse.
       rows.push({ cell: b.label, metric, kind: 'modeled', baseline: x, current: y, change, verdict: higher ? 'regressed' : 'improved', rule });
     }
-    const bs = b.measured?.wallNs?.samples ?? [];
-    const cs = c.measured?.wallNs?.samples ?? [];
-    if (bs.length && cs.length) rows.push(measuredRow(b.label, bs, cs, cfg));
+    const bs = b.simulator?.wallNs?.samples ?? [];
+    const cs = c.simulator?.wallNs?.samples ?? [];
+    if (bs.length && cs.length) rows.push(statisticalRow(b.label, bs, cs, cfg));
     // A real kernel's reset cycles (run --backend) compare like the simulator's wall clock: never exactly.
     const rb = realSamples(b);
     const rc = realSamples(c);
-    if (rb.length && rc.length) rows.push(measuredRow(b.label, rb, rc, cfg, 'real'));
+    if (rb.length && rc.length) rows.push(statisticalRow(b.label, rb, rc, cfg, 'real'));
   }
   const modeledChanges = rows.filter((r) => r.kind === 'modeled').length;
   return {
     rows,
     cellsCompared: baseline.cells.length,
     modeledChanges,
-    measuredRegressions: rows.filter((r) => r.kind === 'measured' && r.verdict === 'regressed').length,
-    measuredImprovements: rows.filter((r) => r.kind === 'measured' && r.verdict === 'improved').length,
+    simulatorRegressions: rows.filter((r) => r.kind === 'simulator' && r.verdict === 'regressed').length,
+    simulatorImprovements: rows.filter((r) => r.kind === 'simulator' && r.verdict === 'improved').length,
   };
 }
 
@@ -149,7 +149,7 @@ function realSamples(c: CellResult): number[] {
   return r && r.status === 'agree' ? (r.resetCycleNs?.samples ?? []) : [];
 }
 
-function measuredRow(cell: string, b: number[], c: number[], cfg: GateConfig, kind: 'measured' | 'real' = 'measured'): GateRow {
+function statisticalRow(cell: string, b: number[], c: number[], cfg: GateConfig, kind: 'simulator' | 'real' = 'simulator'): GateRow {
   const mb = median(b);
   const mc = median(c);
   const change = mb ? (mc - mb) / mb : null;
@@ -164,6 +164,6 @@ function measuredRow(cell: string, b: number[], c: number[], cfg: GateConfig, ki
     verdict = change > 0 ? 'regressed' : 'improved';
     rule = `Mann-Whitney ${p} < ${cfg.alpha} and ${effect} >= ${(cfg.minEffect * 100).toFixed(0)}%`;
   }
-  const metric = kind === 'real' ? 'real.resetCycleNs (real kernel)' : 'measured.wallNs (reset cycle)';
+  const metric = kind === 'real' ? 'real.resetCycleNs (real kernel)' : 'simulator.wallNs (reset cycle)';
   return { cell, metric, kind, baseline: mb, current: mc, change, verdict, rule };
 }

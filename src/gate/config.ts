@@ -1,6 +1,6 @@
 /**
  * The optional gate config: per-metric relative tolerances for the
- * deterministic figures (default: exact), and the measured-figure rule.
+ * deterministic figures (default: exact), and the statistical rule for simulator and real figures.
  */
 import { z } from 'zod';
 import { zodIssues } from '../cost/index.js';
@@ -11,9 +11,9 @@ export const gateConfigSchema = z
   .object({
     /** Metric pattern (e.g. "modeled.perResetNs", "counters.*") -> relative tolerance (0.01 = 1%). */
     tolerances: z.record(z.string(), z.number().min(0)).default({}),
-    /** Mann-Whitney significance level for measured figures. */
+    /** Mann-Whitney significance level for simulator and real figures. */
     alpha: z.number().gt(0).lt(1).default(0.01),
-    /** Minimum relative change of the measured median to count as a change. */
+    /** Minimum relative change of the median to count as a change. */
     minEffect: z.number().min(0).default(0.1),
   })
   .strict();

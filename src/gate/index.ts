@@ -1,4 +1,4 @@
-/** Gate layer: compare a results file against a baseline; exact for modeled figures, statistical for measured ones. */
+/** Gate layer: compare a results file against a baseline; exact for modeled figures, statistical for simulator and real ones. */
 export { compareResults, checkComparable, incomparable } from './compare.js';
 export type { GateOutcome, GateRow, Verdict } from './compare.js';
 export { gateConfigSchema, defaultGateConfig, loadGateConfig, toleranceFor } from './config.js';

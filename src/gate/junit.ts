@@ -1,19 +1,19 @@
 /**
  * The gate's verdict as JUnit XML, which CI systems show per test: one
  * testcase per compared cell, failed when one of its modeled figures
- * changed (or, with measured gating, its wall time regressed); measured
+ * changed (or, with simulator gating, its wall time regressed); simulator
  * rows that only report are written to system-out.
  */
 import type { GateOutcome } from './compare.js';
 
 const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
-export function junitXml(o: GateOutcome, cells: string[], opts: { measuredGates: boolean }): string {
+export function junitXml(o: GateOutcome, cells: string[], opts: { simulatorGates: boolean }): string {
   const cases = cells.map((cell) => {
     const rows = o.rows.filter((r) => r.cell === cell);
-    const failing = rows.filter((r) => r.kind === 'modeled' || (opts.measuredGates && r.kind === 'measured' && r.verdict === 'regressed'));
+    const failing = rows.filter((r) => r.kind === 'modeled' || (opts.simulatorGates && r.kind === 'simulator' && r.verdict === 'regressed'));
     const line = (r: (typeof rows)[number]) => `${r.metric} (${r.kind}): ${r.baseline ?? '-'} -> ${r.current ?? '-'}, ${r.rule.startsWith(r.verdict) ? r.rule : `${r.verdict}: ${r.rule}`}`;
-    const failure = failing.length ? `<failure message="${xml(`${failing.length} figure(s) changed`)}" type="${failing.some((r) => r.kind === 'modeled') ? 'modeled-change' : 'measured-regression'}">${xml(failing.map(line).join('\n'))}</failure>` : '';
+    const failure = failing.length ? `<failure message="${xml(`${failing.length} figure(s) changed`)}" type="${failing.some((r) => r.kind === 'modeled') ? 'modeled-change' : 'simulator-regression'}">${xml(failing.map(line).join('\n'))}</failure>` : '';
     const reported = rows.filter((r) => !failing.includes(r));
     const out = reported.length ? `<system-out>${xml(reported.map(line).join('\n'))}</system-out>` : '';
     return `  <testcase classname="vdpa-lab.gate" name="${xml(cell)}">${failure}${out}</testcase>`;

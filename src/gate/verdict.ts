@@ -16,13 +16,13 @@ function realLine(o: GateOutcome): string {
   return ` Real kernel: ${n('regressed')} regressed, ${n('improved')} improved of ${real.length} (reported only).`;
 }
 
-export function verdictMarkdown(o: GateOutcome, opts: { measuredGates: boolean }): string {
-  const failed = o.modeledChanges > 0 || (opts.measuredGates && o.measuredRegressions > 0);
+export function verdictMarkdown(o: GateOutcome, opts: { simulatorGates: boolean }): string {
+  const failed = o.modeledChanges > 0 || (opts.simulatorGates && o.simulatorRegressions > 0);
   const head = failed ? '### vdpa-lab gate: FAIL' : '### vdpa-lab gate: pass';
   const lines = [
     head,
     '',
-    `${o.cellsCompared} cells compared. Deterministic (modeled) changes: ${o.modeledChanges}. Measured: ${o.measuredRegressions} regressed, ${o.measuredImprovements} improved${opts.measuredGates ? '' : ' (reported only, not gated)'}.${realLine(o)}`,
+    `${o.cellsCompared} cells compared. Deterministic (modeled) changes: ${o.modeledChanges}. Simulator (the lab's wall clock): ${o.simulatorRegressions} regressed, ${o.simulatorImprovements} improved${opts.simulatorGates ? '' : ' (reported only, not gated)'}.${realLine(o)}`,
     '',
   ];
   const shown = o.rows.filter((r) => r.verdict !== 'noise' || r.kind !== 'modeled');

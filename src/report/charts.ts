@@ -1,7 +1,7 @@
 /**
  * The report's Vega-Lite specs, built from cell rows (which come from
  * results files). Every axis names its unit and whether the figure is
- * modeled or measured. With several runs, each chart separates them, the
+ * modeled or simulator (the lab's own wall clock). With several runs, each chart separates them, the
  * reference first.
  */
 import type { TopLevelSpec } from 'vega-lite';
@@ -84,11 +84,11 @@ export function buildCharts(rows: CellRow[], runs: string[]): Chart[] {
   if (blackout.some((r) => r.modeledBlackoutMs !== null)) {
     charts.push(barsPerCell('dma-blackout', 'DMA blackout per reset', [...MODELED, 'time during which device 0 cannot translate all of guest RAM; 0 = never blind'], blackout.map((r) => ({ run: r.run, key: r.key, cell: r.cell, value: r.modeledBlackoutMs })), 'modeled ms of DMA blackout per reset', runs, fmtMs));
   }
-  const dma = rows.filter((r) => r.measuredDmaFailedShare !== null);
+  const dma = rows.filter((r) => r.simulatorDmaFailedShare !== null);
   if (dma.length) {
-    charts.push(barsPerCell('dma-failures', 'Failed DMA translations during resets', ['MEASURED: share of reader-thread translations of mapped guest RAM that the device view could not answer', 'depends on thread timing on the machine that ran it; 0 = none failed'], dma.map((r) => ({ run: r.run, key: r.key, cell: r.cell, value: r.measuredDmaFailedShare })), 'measured share of failed translations', runs, (v) => `${(v * 100).toFixed(1)}%`));
+    charts.push(barsPerCell('dma-failures', 'Failed DMA translations during resets', ['SIMULATOR: share of reader-thread translations of mapped guest RAM that the device view could not answer', 'depends on thread timing on the machine that ran it; 0 = none failed'], dma.map((r) => ({ run: r.run, key: r.key, cell: r.cell, value: r.simulatorDmaFailedShare })), 'simulator: share of failed translations', runs, (v) => `${(v * 100).toFixed(1)}%`));
   }
-  const wall = rows.flatMap((r) => r.measuredWallMs.map((ms) => ({ run: r.run, key: r.key, cell: r.cell, ms })));
+  const wall = rows.flatMap((r) => r.simulatorWallMs.map((ms) => ({ run: r.run, key: r.key, cell: r.cell, ms })));
   if (wall.length) charts.push(wallTime(wall, runs));
   return charts;
 }
@@ -99,12 +99,12 @@ function wallTime(wall: { run: string; key: string; cell: string; ms: number }[]
     name: 'wall-time',
     title: "The simulator's own wall time per reset cycle",
     spec: {
-      ...base("The simulator's own wall time per reset cycle", 'MEASURED: wall clock of vdpa-lab on the machine that ran it (tinybench samples); not a kernel figure', wall),
+      ...base("The simulator's own wall time per reset cycle", 'SIMULATOR: wall clock of vdpa-lab on the machine that ran it (tinybench samples); not a kernel figure', wall),
       width: BAR_WIDTH,
       mark: { type: 'boxplot', extent: 'min-max' },
       encoding: {
         y: keyAxis(wall),
-        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'measured wall ms per simulated reset cycle (log)' },
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'simulator wall ms per simulated reset cycle (log)' },
         ...(multi ? { color: runColor(runs), yOffset: runOffset(runs) } : {}),
       },
     } as unknown as TopLevelSpec,

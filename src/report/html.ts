@@ -88,7 +88,7 @@ th:first-child, td:first-child { text-align: left; }
 </head>
 <body>
 <h1>vdpa-lab: what a vDPA device reset costs</h1>
-<p class="note"><b>Modeled</b> figures are counters from the kernel model times the prices of a sourced cost profile: deterministic, identical on any machine. <b>Measured</b> figures are the wall clock of this simulator itself. No chart mixes the two.</p>
+<p class="note"><b>Modeled</b> figures are counters from the kernel model times the prices of a sourced cost profile: deterministic, identical on any machine. <b>Simulator</b> figures are the wall clock of this simulator itself, and <b>real</b> figures time a real kernel's syscalls. No chart mixes them.</p>
 ${sections}
 ${deltas}
 <h2>Charts</h2>

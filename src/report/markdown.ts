@@ -35,7 +35,7 @@ export function summaryMd(runs: LabelledResults[], chartNames: string[], deltas:
     else if (paired) out.push(`No modeled figure changed in the ${paired} paired cell(s).`, '');
     if (deltas.unmatched.length) out.push('Cells without a counterpart:', '', ...deltas.unmatched.map((u) => `- ${u}`), '');
   }
-  out.push(`Charts: ${chartNames.map((n) => `\`${n}.svg\``).join(', ')}. Modeled figures are deterministic; measured figures are the simulator's own wall clock.`, '');
+  out.push(`Charts: ${chartNames.map((n) => `\`${n}.svg\``).join(', ')}. Modeled figures are deterministic; simulator figures are the lab's own wall clock; real figures are a real kernel's.`, '');
   return out.join('\n');
 }
 

@@ -1,6 +1,6 @@
 /**
  * Flat rows for charts, derived only from results files: one per cell and
- * run. Modeled figures in ms (ns / 1e6) and measured samples in ms are kept
+ * run. Modeled figures in ms (ns / 1e6) and simulator samples in ms are kept
  * in separately named fields so a chart cannot mix them by accident.
  *
  * Charts key cells by `key` (the cell id, or the `--match` key), never by
@@ -44,9 +44,9 @@ export interface CellRow {
   modeledBlackoutMs: number | null;
   modeledPagesPinnedPerReset: number | null;
   modeledPhasesMs: Record<Phase, number> | null;
-  measuredWallMs: number[];
+  simulatorWallMs: number[];
   /** Share of DMA reader translations that failed during the timed reset cycles, or null. */
-  measuredDmaFailedShare: number | null;
+  simulatorDmaFailedShare: number | null;
 }
 
 const ms = (ns: number | null | undefined) => (ns === null || ns === undefined ? null : ns / 1e6);
@@ -87,8 +87,8 @@ export function cellRows(runs: LabelledResults[], match: MatchField[] | null = n
         modeledBlackoutMs: ms(c.modeled?.perResetBlackoutNs),
         modeledPagesPinnedPerReset: c.modeled?.perResetPagesPinned ?? null,
         modeledPhasesMs: phases ? (Object.fromEntries(PHASES.map((k) => [k, phases[k] / 1e6])) as Record<Phase, number>) : null,
-        measuredWallMs: c.measured?.wallNs?.samples.map((s) => s / 1e6) ?? [],
-        measuredDmaFailedShare: c.measured?.dma?.translations ? c.measured.dma.failures / c.measured.dma.translations : null,
+        simulatorWallMs: c.simulator?.wallNs?.samples.map((s) => s / 1e6) ?? [],
+        simulatorDmaFailedShare: c.simulator?.dma?.translations ? c.simulator.dma.failures / c.simulator.dma.translations : null,
       };
     }),
   );

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import type { CellResult } from './cell-result.js';
-import { cellSchema, type ResultsFile } from './results-file.js';
+import { cellSchema, upgradeCell, type ResultsFile } from './results-file.js';
 
 /** `shard` ("2/3") is absent for an unsharded run, so journals written before sharding still resume. */
 const headerSchema = z.object({ kind: z.literal('header'), workloadHash: z.string(), shard: z.string().optional() });
@@ -67,7 +67,7 @@ function parseJournal(bytes: Buffer): ParsedJournal {
       else out.damaged.push({ line: 1, why: 'not a vdpa-lab journal header' });
       return;
     }
-    const c = cellSchema.safeParse(value);
+    const c = cellSchema.safeParse(upgradeCell(value));
     if (c.success) out.cells.push(c.data as unknown as CellResult);
     else out.damaged.push({ line: i + 1, why: `not a cell result (${firstIssue(c.error)})` });
   });

@@ -1,6 +1,6 @@
 /**
  * What one cell produces. `modeled` figures are deterministic (counters x
- * profile prices); `measured` figures are wall clock of this simulator on
+ * profile prices); `simulator` figures are wall clock of this simulator on
  * this machine. They never share a number.
  */
 import type { PhaseNs } from '../cost/index.js';
@@ -51,8 +51,8 @@ export interface WallStats {
   samples: number[];
 }
 
-export interface Measured {
-  /** Wall time of one simulated reset cycle (tinybench samples), or null when not measured. */
+export interface SimulatorFigures {
+  /** Wall time of one simulated reset cycle (tinybench samples), or null when not timed. */
   wallNs: WallStats | null;
   /** Wall time of the whole modeled run of the cell (one run, not a statistic). */
   runWallNs: number;
@@ -75,7 +75,7 @@ export interface CellResult {
   reason: string | null;
   counters: Record<string, number>;
   modeled: Modeled | null;
-  measured: Measured | null;
+  simulator: SimulatorFigures | null;
   invariants: { ok: boolean; violations: string[]; views: Record<string, string> } | null;
   profileHash: string;
 }

@@ -3,5 +3,5 @@ import type { CellResult } from './cell-result.js';
 
 /** The result of a cell that did not finish. */
 export function failedResult(cell: CellSpec, profileHash: string, reason: string): CellResult {
-  return { id: cell.id, label: cell.label, params: cell.params, status: 'failed', reason, counters: {}, modeled: null, measured: null, invariants: null, profileHash };
+  return { id: cell.id, label: cell.label, params: cell.params, status: 'failed', reason, counters: {}, modeled: null, simulator: null, invariants: null, profileHash };
 }

@@ -15,7 +15,7 @@ export { readPart, mergeParts } from './merge-parts.js';
 export type { ResultsPart } from './merge-parts.js';
 export { summaryRows, summaryText, summaryMarkdown, summaryCells, SUMMARY_HEADER } from './summary.js';
 export type { SummaryRow } from './summary.js';
-export type { CellResult, CellStatus, Modeled, Measured, WallStats, EventCost } from './cell-result.js';
+export type { CellResult, CellStatus, Modeled, SimulatorFigures, WallStats, EventCost } from './cell-result.js';
 export type { CellTask } from './cell-worker.js';
 export { calibrate } from './calibrate.js';
 export type { CalibrationOutcome } from './calibrate.js';

@@ -15,7 +15,7 @@ import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import type { CellResult } from './cell-result.js';
 import type { PartProvenance, Provenance } from './provenance.js';
-import { readResults, RESULTS_SCHEMA, type ResultsFile } from './results-file.js';
+import { readResults, RESULTS_SCHEMA, upgradeResults, type ResultsFile } from './results-file.js';
 import { assignShards, shardRecordSchema, type ShardRecord } from './shard.js';
 
 export interface ResultsPart {
@@ -39,7 +39,7 @@ export function readPart(given: string): ResultsPart {
     throw new InputError(given, unfinished ? 'holds no results.json, only a journal: the shard did not finish (run it again with --resume and the same --shard)' : 'holds no results.json: name the --out directory of a `run --shard`');
   }
   readResults(path); // validates; its parse reorders keys, so the cells are copied from the file as written
-  const file = readJsonFile(path, 'results file').value as ResultsFile;
+  const file = upgradeResults(readJsonFile(path, 'results file').value) as ResultsFile;
   const s = shardRecordSchema.safeParse(file.provenance.shard);
   if (!s.success) {
     const why = file.provenance.shard === undefined ? "is not a shard's results (it was run without --shard): merge joins the shards of one run" : 'is damaged (not a shard record)';

@@ -1,5 +1,5 @@
 /**
- * The results file, `results.json` (schema `vdpa-lab/results@1`), and the
+ * The results file, `results.json` (schema `vdpa-lab/results@2`), and the
  * schema of one cell, which the journal (cell-journal.ts) checks each line
  * against too. Reading validates the schema, so a corrupt or truncated file
  * is a clear error rather than a wrong chart.
@@ -11,7 +11,38 @@ import { zodIssues } from '../cost/index.js';
 import type { CellResult } from './cell-result.js';
 import type { Provenance } from './provenance.js';
 
-export const RESULTS_SCHEMA = 'vdpa-lab/results@1';
+export const RESULTS_SCHEMA = 'vdpa-lab/results@2';
+
+/**
+ * results@1 (before Dec 2026) called the simulator's wall clock `measured`,
+ * a name a kernel engineer reads as "measured on my kernel"; @2 calls it
+ * `simulator`, beside `modeled` and `real`. @1 files are read, upgraded.
+ */
+export const RESULTS_SCHEMA_V1 = 'vdpa-lab/results@1';
+
+/** A cell as an older lab wrote it (results@1 or its journal), with today's field names. */
+export function upgradeCell(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('measured' in raw) || 'simulator' in raw) return raw;
+  const { measured, ...rest } = raw as Record<string, unknown>;
+  return { ...rest, simulator: measured };
+}
+
+/**
+ * A results file of any schema the lab reads, as today's. In @1, the real
+ * backend always populated guest RAM at mmap and the model had no page
+ * faults: its real cells are marked prealloc, so recomputing their counters
+ * (calibrate --from) prices what ran. Anything else is returned as is.
+ */
+export function upgradeResults(raw: unknown): unknown {
+  const r = raw as { schema?: unknown; cells?: unknown } | null;
+  if (!r || r.schema !== RESULTS_SCHEMA_V1 || !Array.isArray(r.cells)) return raw;
+  const cells = r.cells.map((c) => {
+    const u = upgradeCell(c) as Record<string, unknown>;
+    const params = u?.params as Record<string, unknown> | undefined;
+    return u && u.real && params && typeof params === 'object' ? { ...u, params: { ...params, prealloc: true } } : u;
+  });
+  return { ...r, schema: RESULTS_SCHEMA, cells };
+}
 
 export interface ResultsFile {
   schema: typeof RESULTS_SCHEMA;
@@ -51,6 +82,7 @@ export const cellSchema = z.looseObject({
     profile: z.string(),
     dmaReaders: z.number().int().nonnegative().optional(),
     pinShards: z.number().int().positive().optional(),
+    prealloc: z.literal(true).optional(),
   }),
   status: z.enum(['ok', 'incorrect', 'n/a', 'failed']),
   reason: z.string().nullable(),
@@ -67,10 +99,10 @@ export const cellSchema = z.looseObject({
       events: z.array(z.looseObject({ name: z.string(), totalNs: figure, blackoutNs: figure.optional(), pagesPinned: figure.optional() })),
     })
     .nullable(),
-  measured: z
+  simulator: z
     .looseObject({
-      // Not measured is null; a statistic of no samples is a broken file (the gate would compare nothing and call it noise).
-      wallNs: z.looseObject({ median: figure, mean: figure.optional(), p99: figure, min: figure.optional(), max: figure.optional(), rme: figure, samples: z.array(figure).min(1, 'a measured figure needs at least one sample (not measured is wallNs: null)') }).nullable(),
+      // Not timed is null; a statistic of no samples is a broken file (the gate would compare nothing and call it noise).
+      wallNs: z.looseObject({ median: figure, mean: figure.optional(), p99: figure, min: figure.optional(), max: figure.optional(), rme: figure, samples: z.array(figure).min(1, 'a simulator figure needs at least one sample (not timed is wallNs: null)') }).nullable(),
       runWallNs: figure,
     })
     .nullable(),
@@ -87,11 +119,11 @@ const resultsSchema = z.object({
   cells: z.array(cellSchema),
 });
 
-/** Reads and validates a results.json; every problem names the file. */
+/** Reads and validates a results.json (results@1 upgraded as it is read); every problem names the file. */
 export function readResults(path: string): ResultsFile {
-  const raw = readJsonFile(path, 'results file').value;
+  const raw = upgradeResults(readJsonFile(path, 'results file').value);
   const schema = (raw as { schema?: unknown } | null)?.schema;
-  if (schema !== RESULTS_SCHEMA) throw new InputError(`${path}: schema`, `expected "${RESULTS_SCHEMA}", found ${JSON.stringify(schema)}`);
+  if (schema !== RESULTS_SCHEMA) throw new InputError(`${path}: schema`, `expected "${RESULTS_SCHEMA}" (or "${RESULTS_SCHEMA_V1}", read as it), found ${JSON.stringify(schema)}`);
   const r = resultsSchema.safeParse(raw);
   if (!r.success) {
     const [first, ...rest] = zodIssues('', r.error).map((l) => l.replace(/^\./, ''));

@@ -1,7 +1,7 @@
 /**
  * Runs one cell in the current thread: the modeled pass (every event, with
  * counters and invariants), then, on the same host memory, a fresh VM whose
- * reset cycles tinybench times (the measured pass). The measured pass never
+ * reset cycles tinybench times (the simulator pass). The simulator pass never
  * touches the modeled figures.
  */
 import { Worker } from 'node:worker_threads';
@@ -10,14 +10,14 @@ import { KernelError } from '../errors.js';
 import { addPhases, VirtualClock, zeroPhases, type CostProfile } from '../cost/index.js';
 import { PAGE, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
-import type { CellResult, DmaReadings, EventCost, Measured, Modeled, WallStats } from './cell-result.js';
+import type { CellResult, DmaReadings, EventCost, SimulatorFigures, Modeled, WallStats } from './cell-result.js';
 import { summariseEvents } from './modeled-summary.js';
 import { failedResult } from './failed.js';
 
 export interface RunCellOptions {
   profile: CostProfile;
   profileHash: string;
-  /** tinybench samples of the reset cycle; 0 skips the measured pass. */
+  /** tinybench samples of the reset cycle; 0 skips the simulator pass. */
   samples: number;
 }
 
@@ -30,7 +30,7 @@ export async function runCell(cell: CellSpec, opts: RunCellOptions): Promise<Cel
   const vm = new VirtualMachine(spec);
   try {
     const na = vm.notApplicable();
-    if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, measured: null, invariants: null };
+    if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, simulator: null, invariants: null };
     return await runVm(vm, cell, base, opts);
   } finally {
     vm.dispose();
@@ -55,14 +55,14 @@ async function runVm(vm: VirtualMachine, cell: CellSpec, base: Pick<CellResult, 
   const allViolations = [...violations, ...final.violations.map((v) => `after close: ${v}`)];
   const viewProblems = modeled.events.flatMap((e, i) => e.viewProblems.map((p) => `${e.name} (event ${i}): ${p}`));
   const problems = [...viewProblems, ...allViolations];
-  const measured: Measured = opts.samples > 0 ? { ...(await measureResetCycle(vm, opts.samples, cell.params.dmaReaders ?? 0)), runWallNs } : { wallNs: null, runWallNs };
+  const simulator: SimulatorFigures = opts.samples > 0 ? { ...(await measureResetCycle(vm, opts.samples, cell.params.dmaReaders ?? 0)), runWallNs } : { wallNs: null, runWallNs };
   return {
     ...base,
     status: problems.length ? 'incorrect' : 'ok',
     reason: problems.length ? `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}` : null,
     counters,
     modeled,
-    measured,
+    simulator,
     invariants: { ok: allViolations.length === 0, violations: allViolations, views: { ...final.views } },
   };
 }
@@ -99,7 +99,7 @@ function runModeled(vm: VirtualMachine, events: EventName[], profile: CostProfil
  * A fresh VM on the same host memory: boot, time `samples` reset cycles
  * (with DMA readers translating through device 0's view meanwhile), close.
  */
-async function measureResetCycle(modeledVm: VirtualMachine, samples: number, readers: number): Promise<Omit<Measured, 'runWallNs'>> {
+async function measureResetCycle(modeledVm: VirtualMachine, samples: number, readers: number): Promise<Omit<SimulatorFigures, 'runWallNs'>> {
   const vm = new VirtualMachine(modeledVm.spec, modeledVm.mm);
   vm.runEvent('boot');
   const dma = readers > 0 ? await startDmaReaders(vm, readers) : null;

@@ -1,5 +1,5 @@
 /**
- * A replay as a results file (`vdpa-lab/results@1`): one cell per fd and
+ * A replay as a results file (`vdpa-lab/results@2`): one cell per fd and
  * flow, so `report` and `gate` read replays as they read runs. Modeled
  * figures only: a replay times nothing of the simulator's own.
  */
@@ -68,7 +68,7 @@ function cellOf(o: ReplayOutcome, d: DeviceResult, f: FlowReplay): CellResult {
   };
   const cell = makeCell(params);
   const label = `replay fd ${d.stream.fd} ${cell.label}`;
-  const base = { id: cell.id, label, params, profileHash: opts.profileHash, measured: null };
+  const base = { id: cell.id, label, params, profileHash: opts.profileHash, simulator: null };
   const r = f.replay;
   if (!r.segments) return { ...base, status: 'n/a', reason: r.notApplicable, counters: {}, modeled: null, invariants: null };
   const problems = r.segments.flatMap((s) => s.viewProblems.map((p) => `${s.name}: ${p}`));

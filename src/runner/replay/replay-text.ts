@@ -57,6 +57,6 @@ export function replayText(s: ReplaySummary): string {
     }
   }
   out.push('');
-  out.push(`Replayed in ${s.wallMs} ms (measured: wall clock of this simulator).`);
+  out.push(`Replayed in ${s.wallMs} ms (simulator: the lab's own wall clock).`);
   return out.join('\n');
 }
