@@ -121,7 +121,7 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
     return {
       setup: setupLabel(p),
       kernel: p.kernel,
-      guest: `${formatBytes(p.guestBytes)}${p.dimms.length ? `+${p.dimms.length} DIMM` : ''} ${p.backing}${p.backing === '4k' ? ` run${p.meanRun}` : ''}`,
+      guest: `${formatBytes(p.guestBytes)}${p.dimms.length ? `+${p.dimms.length} DIMM` : ''} ${p.backing}${p.backing === '4k' ? ` run${p.meanRun}` : ''}${p.prealloc ? ' prealloc' : ''}`,
       extras: extras.map((x) => x.show(p)),
       extraNames: extras.map((x) => x.name),
       workaroundNs: w.ns,
