@@ -126,6 +126,23 @@ export class VhostVdpa implements PaMapDevice {
     this.ops = backendOps(config.parent, this.kernel);
     this.pa = new PaMapper(this, mm, this.counters, pins);
     this.unmapper = new IotlbUnmapper(this.parent, config.useVa, mm, this.counters, pins);
+    this.openReset();
+  }
+
+  /**
+   * vhost_vdpa_open resets the device (vhost_vdpa_reset) before anything
+   * else. On 6.1 that is vdpa_reset -> ops->reset, a full reset: vdpa_sim
+   * empties its iommu[], mlx5 destroys its MRs and builds the DMA MR again.
+   * From v6.7 _compat_vdpa_reset passes VDPA_RESET_F_CLEAN_MAP only when
+   * v->vdev.vqs is set, and at open it is not yet (vhost_dev_init comes
+   * after; release's vhost_vdpa_cleanup set it to NULL): flags 0, so
+   * vdpa_reset calls ops->reset, which is compat_reset(0) in vdpa_sim and
+   * mlx5: the maps stay (drivers/vhost/vdpa.c vhost_vdpa_open and
+   * _compat_vdpa_reset in Debian's 6.1.192 and 6.12.117 trees).
+   */
+  private openReset(): void {
+    this.inBatch = false;
+    this.deviceReset(!this.kernel.resetMap);
   }
 
   // ---------------------------------------------------------------- ioctls
@@ -222,9 +239,8 @@ export class VhostVdpa implements PaMapDevice {
     this.deviceReset();
   }
 
-  /** (_compat_)vdpa_reset: the parent's reset, CLEAN_MAP unless PERSIST was acked (v6.7+). */
-  private deviceReset(): void {
-    const cleanMap = this.kernel.resetMap ? !this.acked('IOTLB_PERSIST') : true;
+  /** (_compat_)vdpa_reset: the parent's reset, CLEAN_MAP unless PERSIST was acked (v6.7+; open: see openReset). */
+  private deviceReset(cleanMap = this.kernel.resetMap ? !this.acked('IOTLB_PERSIST') : true): void {
     const wiped = this.parent.reset(cleanMap);
     this.counters.resets++;
     if (wiped) this.counters.resetsCleanMap++;

@@ -22,9 +22,14 @@ export class Mlx5Parent extends ParentBase {
   private readonly liveMkeys = new Map<number, number>();
 
   constructor(counters: KernelCounters, generation: KernelGeneration) {
-    // The device starts with the 1:1 DMA MR.
     super(counters, new DeviceMaps(counters, true, undefined));
     this.hasResetMap = generation === 'reset-map';
+    // mlx5_vdpa_dev_add builds the 1:1 DMA MR for ASID 0 when the device is
+    // created (6.1: mlx5_vdpa_create_mr(mvdev, NULL, 0); 6.12:
+    // mlx5_vdpa_create_dma_mr), before any open: its build is not the
+    // workload's, but its mkey is live, and the first set_map (or a clean
+    // reset) destroys it.
+    this.liveMkeys.set(0, 1);
   }
 
   override setMap(asid: number, src: RadixIotlb, running: boolean): ErrnoName | null {
