@@ -17,6 +17,7 @@ import { addError, PaMapper, type PaMapDevice } from './pa-map.js';
 import { IotlbUnmapper } from './iotlb-unmap.js';
 import { createParent, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
 import { resolveKernel, type KernelBehaviour } from './versions.js';
+import { parentIotlbLimit } from './parent-limits.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import { offeredFeatures, refuseFeatures } from './backend-features.js';
 import {
@@ -59,6 +60,14 @@ export interface DeviceConfig {
    * Callers default it from the version (KernelBehaviour.defaultIotlbLimit).
    */
   iotlbLimit?: number;
+  /**
+   * The parent module's own max_iotlb_entries (vdpa_sim's iommu[], mlx5_vdpa's
+   * CVQ iotlb and, from v6.7, each MR's iotlb, VDUSE's domain): a separate
+   * module parameter, default 2048, enforced with the 2026 fix. Undefined:
+   * iotlbLimit when that is 2 or more (a VM loads both modules with the
+   * script's value), else the version's default (parent-limits.ts).
+   */
+  parentIotlbLimit?: number;
 }
 
 /** One struct vhost_msg_v2 (or v1) as written to the fd. */
@@ -98,6 +107,8 @@ export class VhostVdpa implements PaMapDevice {
   /** Per-ASID vhost iotlbs (vhost_vdpa_as), created lazily. */
   readonly spaces = new Map<number, RadixIotlb>();
   readonly groupAsid: number[];
+  /** The parent module's own entry limit (parent-limits.ts); undefined: none. */
+  readonly parentIotlbLimit: number | undefined;
   /** vhost_vdpa_pa_map's walk, with its scratch list of runs. */
   private readonly pa: PaMapper;
   /** vhost_vdpa_iotlb_unmap's per-entry half. */
@@ -118,9 +129,10 @@ export class VhostVdpa implements PaMapDevice {
     this.counters = countersOf(mm);
     const pins = new UserPagePins(mm, this.counters);
     this.kernel = resolveKernel(config.kernel);
+    this.parentIotlbLimit = parentIotlbLimit(config, this.kernel);
     this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,
-      deviceLimit: config.iotlbLimit,
+      deviceLimit: this.parentIotlbLimit,
     });
     this.groupAsid = new Array(config.ngroups).fill(0);
     this.ops = backendOps(config.parent, this.kernel);
@@ -212,6 +224,7 @@ export class VhostVdpa implements PaMapDevice {
     if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
     if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
     this.groupAsid[group] = asid;
+    this.parent.setGroupAsid(group, asid);
     return OK;
   }
 
