@@ -45,3 +45,18 @@ test('mlx5: the first set_map replaces the DMA MR made at device creation, so it
   // One direct MR and the indirect mkey built; the creation-time DMA MR's one mkey destroyed.
   assert.deepEqual([c.mrBuilds, c.mkeysCreated, c.mkeysDestroyed], [1, 2, 1]);
 });
+
+for (const kernel of ['6.1.192', '6.12.117']) {
+  test(`mlx5 ${kernel}: after a clean reset only ASID 0 has the DMA MR; the CVQ's ASID 1 has no MR and translates nothing`, () => {
+    const { answers } = runScript([
+      ...setup({ parent: 'mlx5', kernel, useVa: false }),
+      { op: 'set_backend_features', features: ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID'] },
+      { op: 'set_group_asid', group: 1, asid: 1 },
+      { op: 'update', asid: 1, iova: '0x0', size: '0x1000', uaddr: GUEST_UADDR, perm: 'rw' },
+      { op: 'set_status', status: 0 },
+      { op: 'dump' },
+    ]);
+    const asids = (answers[7] as unknown as { asids: Record<string, { device: { passthrough: boolean; count: number } }> }).asids;
+    assert.deepEqual([asids['1'].device.passthrough, asids['1'].device.count], [false, 0]);
+  });
+}

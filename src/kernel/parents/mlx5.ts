@@ -175,9 +175,10 @@ export class Mlx5Parent extends ParentBase {
     if (!cleanMap) return false;
     const asids = new Set([...this.maps.asids(), ...this.liveMkeys.keys()]);
     for (const asid of asids) this.destroy(asid);
-    // The 1:1 DMA MR serves ASID 0 (the data path) again.
+    // The 1:1 DMA MR serves ASID 0 (the data path) again; any other ASID has
+    // no MR (6.12 mlx5_vdpa_clean_mrs; 6.1 has only the one MR) and translates nothing.
     this.dmaMr(0);
-    for (const asid of asids) if (asid !== 0) this.maps.clear(asid, true);
+    for (const asid of asids) if (asid !== 0) this.maps.clear(asid, false);
     return true;
   }
 
