@@ -57,7 +57,7 @@ test('the parent limit follows the kernel version: 2048 on 6.12.117 (vhost_vdpa 
 test('parentIotlbLimit below 2 is refused by name: vdpasim_create and _mlx5_vdpa_create_mr make no device with less', () => {
   assert.throws(
     () => new Session().runLine(JSON.stringify({ op: 'open', parent: 'vdpa_sim', kernel: '6.12.117', parentIotlbLimit: 1 }), 1),
-    (e: unknown) => e instanceof InputError && /parentIotlbLimit/.test(e.message),
+    (e: unknown) => e instanceof InputError && /parentIotlbLimit: 1 is fewer than 2: the parent makes no device/.test(e.message),
   );
 });
 

@@ -247,6 +247,10 @@ export class Session {
       last = rr.u64('last', U64_MAX);
       if (last < first) r.fail('iovaRange', 'last must be >= first');
     }
+    const rawParentLimit = r.has('parentIotlbLimit') ? r.int('parentIotlbLimit', 0, 2 ** 31 - 1) : undefined;
+    if (rawParentLimit !== undefined && rawParentLimit < MIN_PARENT_IOTLB_ENTRIES) {
+      r.fail('parentIotlbLimit', `${rawParentLimit} is fewer than ${MIN_PARENT_IOTLB_ENTRIES}: the parent makes no device then (vdpasim_create, _mlx5_vdpa_create_mr; the identity map takes two entries)`);
+    }
     const config = {
       parent,
       variant,
@@ -259,7 +263,7 @@ export class Session {
       // An open line's limit, else the kernel being played's, else this version's default.
       iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : (this.overrides.iotlbLimit ?? k.defaultIotlbLimit),
       // The parent module's own max_iotlb_entries; below 2 the parent makes no device (parent-limits.ts).
-      ...(r.has('parentIotlbLimit') ? { parentIotlbLimit: r.int('parentIotlbLimit', MIN_PARENT_IOTLB_ENTRIES, 2 ** 31 - 1) } : {}),
+      ...(rawParentLimit === undefined ? {} : { parentIotlbLimit: rawParentLimit }),
     };
     // Only a well-formed line reaches the kernel: a busy name is the kernel's answer, bad fields are the script's error.
     const existing = this.devices.get(name);
