@@ -15,6 +15,7 @@ import { countersOf, type KernelCounters } from './counters.js';
 import { UserPagePins } from './pin-user-pages.js';
 import { addError, PaMapper, type PaMapDevice } from './pa-map.js';
 import { IotlbUnmapper } from './iotlb-unmap.js';
+import { vaMap, type VaMapDevice } from './va-map.js';
 import { createParent, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
 import { resolveKernel, type KernelBehaviour } from './versions.js';
 import { parentIotlbLimit } from './parent-limits.js';
@@ -82,14 +83,6 @@ export interface IotlbMsg {
 }
 
 /**
- * Every process has its stack VMA at the top of the user address space, so
- * find_vma() finds a VMA for any address below it (x86-64: TASK_SIZE_MAX =
- * 2^47 - 4 KiB; the stack ends just under it). A VA map over a hole below
- * the stack succeeds and maps nothing, as 6.12 did for the probe.
- */
-const STACK_END = (1n << 47n) - 4096n;
-
-/**
  * Virtqueues each parent registers when a script does not say: vdpa_sim_net
  * VDPASIM_NET_VQ_NUM (3); mlx5 with 8 queue pairs and the CVQ (17), the lab's
  * default guest; VDUSE and a platform-IOMMU parent as a 1-pair net device.
@@ -99,7 +92,7 @@ const DEFAULT_NVQS: Record<ParentKind, number> = { vdpa_sim: 3, mlx5: 17, vduse:
 export { PIN_BATCH_PAGES } from './pin-user-pages.js';
 
 
-export class VhostVdpa implements PaMapDevice {
+export class VhostVdpa implements PaMapDevice, VaMapDevice {
   readonly parent: Parent;
   /** The kernel version's behaviours (versions.ts). */
   readonly kernel: KernelBehaviour;
@@ -348,7 +341,7 @@ export class VhostVdpa implements PaMapDevice {
     const r = this.config.iovaRange;
     if (iova < r.first || size === 0n || iova > U64_MAX - size + 1n || iova + size - 1n > r.last) return 'EINVAL';
     if (iotlb.first(iova, iova + size - 1n)) return 'EEXIST';
-    return this.config.useVa ? this.vaMap(asid, iotlb, iova, size, msg.uaddr, msg.perm) : this.pa.paMap(asid, iotlb, iova, size, msg.uaddr, msg.perm);
+    return this.config.useVa ? vaMap(this, asid, iotlb, iova, size, msg.uaddr, msg.perm) : this.pa.paMap(asid, iotlb, iova, size, msg.uaddr, msg.perm);
   }
 
   /**
@@ -367,7 +360,7 @@ export class VhostVdpa implements PaMapDevice {
   }
 
   /** vhost_vdpa_map for a VA range (byte-granular; no pinning, no pinned_vm). */
-  private mapRange(asid: number, iotlb: RadixIotlb, first: bigint, last: bigint, uaddr: bigint, perm: number): ErrnoName | null {
+  mapRange(asid: number, iotlb: RadixIotlb, first: bigint, last: bigint, uaddr: bigint, perm: number): ErrnoName | null {
     let id: number;
     try {
       id = iotlb.addRange(first, last, uaddr, perm);
@@ -399,37 +392,6 @@ export class VhostVdpa implements PaMapDevice {
     }
     if (!this.config.useVa) this.mm.pinnedVm += pages;
     return null;
-  }
-
-  /**
-   * vhost_vdpa_va_map: one entry per shared-file VMA piece; private or
-   * anonymous pieces are skipped; no VMA at or above uaddr (past the stack)
-   * is EINVAL. On failure the
-   * pieces mapped so far are unmapped with size (map_iova - iova), which is 0
-   * when nothing was mapped: at iova 0 that unmaps the whole address space.
-   */
-  private vaMap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint, uaddr: bigint, perm: number): ErrnoName | null {
-    let mapIova = iova;
-    let ret: ErrnoName | null = null;
-    while (size) {
-      const vma = this.mm.findVma(Number(uaddr >> 12n));
-      if (!vma && uaddr >= STACK_END) {
-        ret = 'EINVAL';
-        break;
-      }
-      // Past the last mapping find_vma still finds the process's stack (private: skipped).
-      const vmEnd = vma ? BigInt(vma.endPage) << 12n : STACK_END;
-      const mapSize = size < vmEnd - uaddr ? size : vmEnd - uaddr;
-      if (vma?.spec.shared) {
-        ret = this.mapRange(asid, iotlb, mapIova, mapIova + mapSize - 1n, uaddr, perm);
-        if (ret) break;
-      }
-      size -= mapSize;
-      uaddr += mapSize;
-      mapIova += mapSize;
-    }
-    if (ret) this.unmap(asid, iotlb, iova, mapIova - iova);
-    return ret;
   }
 
   /** vhost_vdpa_unmap: per-entry unmap, then one set_map (set_map parents, outside a batch). */
