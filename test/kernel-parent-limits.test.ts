@@ -97,3 +97,19 @@ test('mlx5 6.1: SET_GROUP_ASID does not copy the new ASID\'s map into the CVQ io
   assert.deepEqual(views('6.1.192'), { 0: 'consistent', 1: 'wiped' });
   assert.deepEqual(views('6.12.117'), { 0: 'consistent', 1: 'consistent' });
 });
+
+test("VDUSE's own limit (iova_domain.c's max_iotlb_entries): a set_map past it empties the domain and the UPDATE answers ENOSPC", () => {
+  const { answers } = runScript([
+    { op: 'open', parent: 'vduse', kernel: '6.12.117', iotlbLimit: 16, parentIotlbLimit: 2 },
+    { ...guest, shared: true },
+    { op: 'set_owner' },
+    page(0),
+    page(1),
+    page(2),
+    { op: 'dump' },
+  ]);
+  assert.deepEqual([answers[5].errno, answers[5].cause], ['EFAULT', 'ENOSPC']);
+  // vhost_vdpa_va_map's error path unmapped the failed piece, and its set_map copied the two left back.
+  const d = (answers[6] as unknown as { asids: Record<string, { count: number; device: { count: number } }> }).asids['0'];
+  assert.deepEqual([d.count, d.device.count], [2, 2]);
+});
