@@ -60,3 +60,16 @@ for (const kernel of ['6.1.192', '6.12.117']) {
     assert.deepEqual([asids['1'].device.passthrough, asids['1'].device.count], [false, 0]);
   });
 }
+
+for (const parent of ['vdpa_sim', 'mlx5']) {
+  test(`${parent}: a device reset puts every virtqueue group back on ASID 0, PERSIST or not`, () => {
+    const { answers } = runScript([
+      ...setup({ parent, kernel: '6.12.117', useVa: false }),
+      { op: 'set_backend_features', features: ['IOTLB_MSG_V2', 'IOTLB_BATCH', 'IOTLB_ASID', 'IOTLB_PERSIST'] },
+      { op: 'set_group_asid', group: 1, asid: 1 },
+      { op: 'set_status', status: 0 },
+      { op: 'dump' },
+    ]);
+    assert.deepEqual((answers[6] as unknown as { groupAsid: number[] }).groupAsid, [0, 0]);
+  });
+}

@@ -252,6 +252,9 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     if (wiped) this.counters.resetsCleanMap++;
     else this.counters.resetsKeepMap++;
     this.status = 0;
+    // Every virtqueue group is back on ASID 0, flags or not: vdpasim_do_reset points
+    // each vring at iommu[0], mlx5 calls init_group_to_asid_map.
+    this.groupAsid.fill(0);
   }
 
   /**
