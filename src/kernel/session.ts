@@ -11,6 +11,7 @@ import { dumpDevice } from './dump.js';
 import { checkInvariants } from './invariants.js';
 import { PARENT_KINDS, type ParentKind } from './parents/index.js';
 import { kernelLabel, resolveKernel, type KernelBehaviour } from './versions.js';
+import { MIN_PARENT_IOTLB_ENTRIES } from './parent-limits.js';
 import { FieldReader, type Line } from './script-fields.js';
 import { BACKEND_FEATURES, featureBit, featureNames, STATUS, VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_MSG_V2, VHOST_IOTLB_UPDATE, type BackendFeature } from './uapi.js';
 import { VhostVdpa, type OpResult } from './vhost-vdpa.js';
@@ -31,7 +32,7 @@ const MSG_FIELDS = ['device', 'msgType', 'asid', 'iova', 'size', 'uaddr', 'perm'
  * ignores the model-only ones (seed, meanRun, nas, ngroups, nvqs, iovaRange).
  */
 export const SCRIPT_FIELDS: Record<ScriptOp, readonly string[]> = {
-  open: ['device', 'parent', 'kernel', 'useVa', 'variant', 'nas', 'ngroups', 'nvqs', 'iovaRange', 'iotlbLimit', 'path'],
+  open: ['device', 'parent', 'kernel', 'useVa', 'variant', 'nas', 'ngroups', 'nvqs', 'iovaRange', 'iotlbLimit', 'parentIotlbLimit', 'path'],
   mmap: ['uaddr', 'size', 'backing', 'seed', 'shared', 'meanRun', 'populate'],
   setrlimit: ['memlock'],
   set_owner: ['device'],
@@ -256,6 +257,10 @@ export class Session {
       last = rr.u64('last', U64_MAX);
       if (last < first) r.fail('iovaRange', 'last must be >= first');
     }
+    const rawParentLimit = r.has('parentIotlbLimit') ? r.int('parentIotlbLimit', 0, 2 ** 31 - 1) : undefined;
+    if (rawParentLimit !== undefined && rawParentLimit < MIN_PARENT_IOTLB_ENTRIES) {
+      r.fail('parentIotlbLimit', `${rawParentLimit} is fewer than ${MIN_PARENT_IOTLB_ENTRIES}: the parent makes no device then (vdpasim_create, _mlx5_vdpa_create_mr; the identity map takes two entries)`);
+    }
     const config = {
       parent,
       variant,
@@ -267,6 +272,8 @@ export class Session {
       iovaRange: { first, last },
       // An open line's limit, else the kernel being played's, else this version's default.
       iotlbLimit: r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : (this.overrides.iotlbLimit ?? k.defaultIotlbLimit),
+      // The parent module's own max_iotlb_entries; below 2 the parent makes no device (parent-limits.ts).
+      ...(rawParentLimit === undefined ? {} : { parentIotlbLimit: rawParentLimit }),
     };
     // Only a well-formed line reaches the kernel: a busy name is the kernel's answer, bad fields are the script's error.
     const existing = this.devices.get(name);
@@ -274,6 +281,6 @@ export class Session {
     const dev = new VhostVdpa(config, this.mm);
     this.devices.set(name, dev);
     this.current = name;
-    return this.ok(r, 'open', { device: name, parent, kernel, release: k.release, useVa, persistOffered: dev.persistOffered, iotlbLimit: dev.config.iotlbLimit ?? null });
+    return this.ok(r, 'open', { device: name, parent, kernel, release: k.release, useVa, persistOffered: dev.persistOffered, iotlbLimit: dev.config.iotlbLimit ?? null, parentIotlbLimit: dev.parentIotlbLimit ?? null });
   }
 }

@@ -128,7 +128,7 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
   entryLimit: {
     mainline: null,
     stableUnknownBefore: { '6.1': 192, '6.12': 117 },
-    source: '"vhost_iotlb: bound map allocation in add_range" (2026): vhost_vdpa.max_iotlb_entries (default 2048) for every address space, VDUSE\'s domain and mlx5\'s CVQ iotlb; read in a 2026 mainline tree and in Debian\'s 6.1.192 and 6.12.117 trees. ' + `${R}: 6.1.192 and 6.12.117 enforce it (entry-limit.jsonl)`,
+    source: '"vhost_iotlb: bound map allocation in add_range" (2026), in vhost_iotlb_add_range_ctx: vhost_vdpa.max_iotlb_entries (default 2048) for every address space, and each parent\'s own max_iotlb_entries (2048) for vdpa_sim\'s iommu[], mlx5\'s CVQ iotlb and 6.12 per-MR iotlbs, VDUSE\'s domain (parent-limits.ts); read in a 2026 mainline tree and in Debian\'s 6.1.192 and 6.12.117 trees. ' + `${R}: 6.1.192 and 6.12.117 enforce vhost_vdpa\'s (entry-limit.jsonl) and vdpa_sim\'s own (parent-entry-limit-*.jsonl)`,
   },
 };
 

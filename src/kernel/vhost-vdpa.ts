@@ -8,19 +8,22 @@
  * the kernel leaves them (which, on some paths, is not "as before": see
  * paMap's error path).
  */
-import { IotlbError, type ErrnoName } from '../errors.js';
+import type { ErrnoName } from '../errors.js';
 import { RadixIotlb, U64_MAX } from '../iotlb/index.js';
-import type { HostMm, HostRegion } from '../host/index.js';
+import type { HostMm } from '../host/index.js';
 import { countersOf, type KernelCounters } from './counters.js';
-import { PIN_BATCH_PAGES, UserPagePins } from './pin-user-pages.js';
+import { UserPagePins } from './pin-user-pages.js';
+import { addError, PaMapper, type PaMapDevice } from './pa-map.js';
+import { IotlbUnmapper } from './iotlb-unmap.js';
+import { vaMap, type VaMapDevice } from './va-map.js';
 import { createParent, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
 import { resolveKernel, type KernelBehaviour } from './versions.js';
+import { parentIotlbLimit } from './parent-limits.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import { offeredFeatures, refuseFeatures } from './backend-features.js';
 import {
   featureBit,
   STATUS,
-  VHOST_ACCESS_WO,
   VHOST_IOTLB_BATCH_BEGIN,
   VHOST_IOTLB_BATCH_END,
   VHOST_IOTLB_INVALIDATE,
@@ -58,6 +61,14 @@ export interface DeviceConfig {
    * Callers default it from the version (KernelBehaviour.defaultIotlbLimit).
    */
   iotlbLimit?: number;
+  /**
+   * The parent module's own max_iotlb_entries (vdpa_sim's iommu[], mlx5_vdpa's
+   * CVQ iotlb and, from v6.7, each MR's iotlb, VDUSE's domain): a separate
+   * module parameter, default 2048, enforced with the 2026 fix. Undefined:
+   * iotlbLimit when that is 2 or more (a VM loads both modules with the
+   * script's value), else the version's default (parent-limits.ts).
+   */
+  parentIotlbLimit?: number;
 }
 
 /** One struct vhost_msg_v2 (or v1) as written to the fd. */
@@ -71,26 +82,6 @@ export interface IotlbMsg {
   perm: number;
 }
 
-/** vhost_iotlb_add_range's error (EEXIST, ENOSPC, EINVAL) as the handler returns it; anything else is a bug. */
-function addError(e: unknown): ErrnoName {
-  if (e instanceof IotlbError) return e.code;
-  throw e;
-}
-
-/** Maps of at least this many pages are pinned ahead by the shards, when the mm has them. */
-const SHARD_MIN_PAGES = 2 ** 16;
-
-/** VHOST_ACCESS_WO as a module-local const: V8 folds it, not an imported binding, in the per-entry unmap loop. */
-const ACCESS_WO = VHOST_ACCESS_WO;
-
-/**
- * Every process has its stack VMA at the top of the user address space, so
- * find_vma() finds a VMA for any address below it (x86-64: TASK_SIZE_MAX =
- * 2^47 - 4 KiB; the stack ends just under it). A VA map over a hole below
- * the stack succeeds and maps nothing, as 6.12 did for the probe.
- */
-const STACK_END = (1n << 47n) - 4096n;
-
 /**
  * Virtqueues each parent registers when a script does not say: vdpa_sim_net
  * VDPASIM_NET_VQ_NUM (3); mlx5 with 8 queue pairs and the CVQ (17), the lab's
@@ -101,7 +92,7 @@ const DEFAULT_NVQS: Record<ParentKind, number> = { vdpa_sim: 3, mlx5: 17, vduse:
 export { PIN_BATCH_PAGES } from './pin-user-pages.js';
 
 
-export class VhostVdpa {
+export class VhostVdpa implements PaMapDevice, VaMapDevice {
   readonly parent: Parent;
   /** The kernel version's behaviours (versions.ts). */
   readonly kernel: KernelBehaviour;
@@ -109,8 +100,12 @@ export class VhostVdpa {
   /** Per-ASID vhost iotlbs (vhost_vdpa_as), created lazily. */
   readonly spaces = new Map<number, RadixIotlb>();
   readonly groupAsid: number[];
-  /** pin_user_pages and the unpins, with their scratch tables. */
-  private readonly pins: UserPagePins;
+  /** The parent module's own entry limit (parent-limits.ts); undefined: none. */
+  readonly parentIotlbLimit: number | undefined;
+  /** vhost_vdpa_pa_map's walk, with its scratch list of runs. */
+  private readonly pa: PaMapper;
+  /** vhost_vdpa_iotlb_unmap's per-entry half. */
+  private readonly unmapper: IotlbUnmapper;
   /** The parent's optional ops behind the offered backend features. */
   readonly ops: BackendOps;
   owner = false;
@@ -126,13 +121,33 @@ export class VhostVdpa {
   ) {
     this.counters = countersOf(mm);
     this.kernel = resolveKernel(config.kernel);
-    this.pins = new UserPagePins(mm, this.counters, this.kernel.roPinUnshare);
+    const pins = new UserPagePins(mm, this.counters, this.kernel.roPinUnshare);
+    this.parentIotlbLimit = parentIotlbLimit(config, this.kernel);
     this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,
-      deviceLimit: config.iotlbLimit,
+      deviceLimit: this.parentIotlbLimit,
     });
     this.groupAsid = new Array(config.ngroups).fill(0);
     this.ops = backendOps(config.parent, this.kernel);
+    this.pa = new PaMapper(this, mm, this.counters, pins);
+    this.unmapper = new IotlbUnmapper(this.parent, config.useVa, mm, this.counters, pins);
+    this.openReset();
+  }
+
+  /**
+   * vhost_vdpa_open resets the device (vhost_vdpa_reset) before anything
+   * else. On 6.1 that is vdpa_reset -> ops->reset, a full reset: vdpa_sim
+   * empties its iommu[], mlx5 destroys its MRs and builds the DMA MR again.
+   * From v6.7 _compat_vdpa_reset passes VDPA_RESET_F_CLEAN_MAP only when
+   * v->vdev.vqs is set, and at open it is not yet (vhost_dev_init comes
+   * after; release's vhost_vdpa_cleanup set it to NULL): flags 0, so
+   * vdpa_reset calls ops->reset, which is compat_reset(0) in vdpa_sim and
+   * mlx5: the maps stay (drivers/vhost/vdpa.c vhost_vdpa_open and
+   * _compat_vdpa_reset in Debian's 6.1.192 and 6.12.117 trees).
+   */
+  private openReset(): void {
+    this.inBatch = false;
+    this.deviceReset(!this.kernel.resetMap);
   }
 
   // ---------------------------------------------------------------- ioctls
@@ -202,6 +217,7 @@ export class VhostVdpa {
     if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
     if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
     this.groupAsid[group] = asid;
+    this.parent.setGroupAsid(group, asid);
     return OK;
   }
 
@@ -229,14 +245,16 @@ export class VhostVdpa {
     this.deviceReset();
   }
 
-  /** (_compat_)vdpa_reset: the parent's reset, CLEAN_MAP unless PERSIST was acked (v6.7+). */
-  private deviceReset(): void {
-    const cleanMap = this.kernel.resetMap ? !this.acked('IOTLB_PERSIST') : true;
+  /** (_compat_)vdpa_reset: the parent's reset, CLEAN_MAP unless PERSIST was acked (v6.7+; open: see openReset). */
+  private deviceReset(cleanMap = this.kernel.resetMap ? !this.acked('IOTLB_PERSIST') : true): void {
     const wiped = this.parent.reset(cleanMap);
     this.counters.resets++;
     if (wiped) this.counters.resetsCleanMap++;
     else this.counters.resetsKeepMap++;
     this.status = 0;
+    // Every virtqueue group is back on ASID 0, flags or not: vdpasim_do_reset points
+    // each vring at iommu[0], mlx5 calls init_group_to_asid_map.
+    this.groupAsid.fill(0);
   }
 
   /**
@@ -246,7 +264,7 @@ export class VhostVdpa {
   close(): OpResult {
     this.reset();
     for (const [asid, iotlb] of [...this.spaces].sort((a, b) => a[0] - b[0])) {
-      this.iotlbUnmap(asid, iotlb, 0n, U64_MAX);
+      this.unmapper.iotlbUnmap(asid, iotlb, 0n, U64_MAX);
       if (this.parent.hasResetMap) this.parent.resetMap(asid);
     }
     this.spaces.clear();
@@ -326,7 +344,7 @@ export class VhostVdpa {
     const r = this.config.iovaRange;
     if (iova < r.first || size === 0n || iova > U64_MAX - size + 1n || iova + size - 1n > r.last) return 'EINVAL';
     if (iotlb.first(iova, iova + size - 1n)) return 'EEXIST';
-    return this.config.useVa ? this.vaMap(asid, iotlb, iova, size, msg.uaddr, msg.perm) : this.paMap(asid, iotlb, iova, size, msg.uaddr, msg.perm);
+    return this.config.useVa ? vaMap(this, asid, iotlb, iova, size, msg.uaddr, msg.perm) : this.pa.paMap(asid, iotlb, iova, size, msg.uaddr, msg.perm);
   }
 
   /**
@@ -334,7 +352,7 @@ export class VhostVdpa {
    * device op; undo the entry if the device op fails; account pinned_vm.
    * (No closure per entry: on a fragmented 4k guest this runs per page.)
    */
-  private mapPages(asid: number, iotlb: RadixIotlb, iovaPage: number, pages: number, pfn: number, perm: number): ErrnoName | null {
+  mapPages(asid: number, iotlb: RadixIotlb, iovaPage: number, pages: number, pfn: number, perm: number): ErrnoName | null {
     let id: number;
     try {
       id = iotlb.addPages(iovaPage, pages, pfn, perm);
@@ -345,7 +363,7 @@ export class VhostVdpa {
   }
 
   /** vhost_vdpa_map for a VA range (byte-granular; no pinning, no pinned_vm). */
-  private mapRange(asid: number, iotlb: RadixIotlb, first: bigint, last: bigint, uaddr: bigint, perm: number): ErrnoName | null {
+  mapRange(asid: number, iotlb: RadixIotlb, first: bigint, last: bigint, uaddr: bigint, perm: number): ErrnoName | null {
     let id: number;
     try {
       id = iotlb.addRange(first, last, uaddr, perm);
@@ -356,7 +374,7 @@ export class VhostVdpa {
   }
 
   /** The device half of vhost_vdpa_map for entry `id`, and pinned_vm in PA mode. */
-  private attach(asid: number, iotlb: RadixIotlb, id: number, pages: number): ErrnoName | null {
+  attach(asid: number, iotlb: RadixIotlb, id: number, pages: number): ErrnoName | null {
     this.counters.iotlbInserts++;
     let r: ErrnoName | null = null;
     switch (this.parent.mapPath) {
@@ -379,265 +397,11 @@ export class VhostVdpa {
     return null;
   }
 
-  /**
-   * vhost_vdpa_pa_map, with the kernel's own variables (nchunks, map_pfn,
-   * last_pfn) so its error path behaves as the kernel's does. Pins in calls of
-   * PIN_BATCH_PAGES; each physically contiguous run becomes one entry.
-   */
-  private paMap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint, uaddr: bigint, perm: number): ErrnoName | null {
-    const mm = this.mm;
-    const c = this.counters;
-    // PFN_UP(size + page_offset) in u64: a size reaching 2^64 with the offset wraps to 0 pages, which is EINVAL.
-    let npages = Number(((size + (iova & 0xfffn) + 0xfffn) & U64_MAX) >> 12n);
-    if (!npages) return 'EINVAL';
-    if (npages + mm.pinnedVm > mm.memlockPages) return 'ENOMEM';
-    let curPage = Number(uaddr >> 12n);
-    let iovaPage = Number(iova >> 12n);
-    let nchunks = 0;
-    let mapPfn = 0;
-    let lastPfn = 0;
-    let ret: ErrnoName | null = null;
-    const seg = this.pins.segments;
-    // Sharded pinning: helpers pin the whole range ahead; the batches below
-    // then only list runs. `reached` is how far the kernel's own walk got.
-    const aheadEnd = mm.pinShards && npages >= SHARD_MIN_PAGES ? curPage + mm.pinShards.pinAhead(curPage, npages, c) : 0;
-    let reached = curPage;
-    out: {
-      while (npages) {
-        const sz2pin = Math.min(npages, PIN_BATCH_PAGES);
-        c.pinCalls++;
-        // vhost_vdpa_pa_map: FOLL_WRITE only when the map is writable (perm & VHOST_ACCESS_WO).
-        const n = this.pins.pin(curPage, sz2pin, aheadEnd, (perm & ACCESS_WO) !== 0);
-        const pinned = seg.pages;
-        reached = curPage + pinned;
-        if (pinned !== sz2pin) {
-          // pin_user_pages stopped at a hole: nothing pinned is -EFAULT,
-          // a short pin is undone and reported as ENOMEM.
-          this.pins.unpinSegments(0, n, false);
-          ret = pinned === 0 ? 'EFAULT' : 'ENOMEM';
-          break out;
-        }
-        nchunks++;
-        if (!lastPfn) mapPfn = seg.pfn[0];
-        // The kernel maps each run as the walk closes it; here the runs a
-        // page_list closes are listed first, then mapped in one go (mapRuns).
-        const listNchunks = nchunks;
-        const listIovaPage = iovaPage;
-        const runs = this.runs;
-        let closed = 0;
-        for (let i = 0; i < n; i++) {
-          const thisPfn = seg.pfn[i];
-          if (lastPfn && thisPfn !== lastPfn + 1) {
-            const csize = lastPfn - mapPfn + 1;
-            runs.pages[closed] = csize;
-            runs.pfn[closed] = mapPfn;
-            runs.seg[closed] = i;
-            closed++;
-            mapPfn = thisPfn;
-            iovaPage += csize;
-            nchunks = 0;
-          }
-          lastPfn = thisPfn + seg.len[i] - 1;
-        }
-        const mapped = closed ? this.mapRuns(asid, iotlb, listIovaPage, closed, perm) : 0;
-        if (mapped < closed) {
-          // Back to the kernel's state when run `mapped` failed: nchunks was
-          // still set only if it was the page_list's first map.
-          ret = this.runs.error;
-          nchunks = mapped === 0 ? listNchunks : 0;
-          mapPfn = runs.pfn[mapped];
-          lastPfn = mapPfn + runs.pages[mapped] - 1;
-          // Unpin what is left unmapped in this page_list.
-          this.pins.unpinSegments(runs.seg[mapped], n, false);
-          break out;
-        }
-        curPage += pinned;
-        npages -= pinned;
-      }
-      const csize = lastPfn - mapPfn + 1;
-      ret = this.mapPages(asid, iotlb, iovaPage, csize, mapPfn, perm);
-    }
-    if (ret) {
-      // Pages pinned ahead that the walk never reached were never pinned for the kernel.
-      if (aheadEnd > reached) mm.pinShards!.unpinAhead(reached, aheadEnd - reached, c);
-      // Kernel: only `if (nchunks)` are the pinned-but-unmapped pages released.
-      // After a successful map inside the same page_list nchunks is 0 and the
-      // pages of the failed run stay pinned: the invariant checker reports it.
-      if (nchunks) this.pins.unpinPfnRange(mapPfn, lastPfn - mapPfn + 1, false);
-      this.unmap(asid, iotlb, iova, size);
-    }
-    return ret;
-  }
-
-  /**
-   * Maps `count` runs listed in `this.runs`, IOVA-consecutive from iovaPage,
-   * exactly as `count` vhost_vdpa_map calls in a row would: each entry, then
-   * its device op. Returns how many succeeded; runs.error says why the next failed.
-   */
-  private mapRuns(asid: number, iotlb: RadixIotlb, iovaPage: number, count: number, perm: number): number {
-    const runs = this.runs;
-    const path = this.parent.mapPath;
-    if (path === 'set_map' && !this.inBatch) {
-      // Every map is a whole-table set_map that sees the entries before it: one by one.
-      for (let k = 0; k < count; k++) {
-        const r = this.mapPages(asid, iotlb, iovaPage, runs.pages[k], runs.pfn[k], perm);
-        if (r) return (runs.error = r), k;
-        iovaPage += runs.pages[k];
-      }
-      return count;
-    }
-    const added = iotlb.addPageRuns(iovaPage, count, runs.pages, runs.pfn, perm, runs.ids);
-    if (path === 'set_map') {
-      // Inside a batch the device op is deferred to BATCH_END: only the accounting is per entry.
-      let pages = 0;
-      for (let k = 0; k < added; k++) pages += runs.pages[k];
-      this.counters.iotlbInserts += added;
-      this.mm.pinnedVm += pages;
-    } else {
-      for (let k = 0; k < added; k++) {
-        const r = this.attach(asid, iotlb, runs.ids[k], runs.pages[k]);
-        if (r) {
-          // attach took entry k back; the ones after it were added ahead of
-          // the kernel, which never got to them: take them back unseen.
-          for (let j = added - 1; j > k; j--) iotlb.removeId(runs.ids[j]);
-          runs.error = r;
-          return k;
-        }
-      }
-    }
-    if (added < count) runs.error = addError(iotlb.batchError);
-    return added;
-  }
-
-  /** Scratch list of the runs one page_list closes (mapRuns' input). */
-  private readonly runs = {
-    pages: new Int32Array(PIN_BATCH_PAGES),
-    pfn: new Float64Array(PIN_BATCH_PAGES),
-    /** Index of the segment that closed the run (where the kernel's walk was). */
-    seg: new Int32Array(PIN_BATCH_PAGES),
-    ids: new Int32Array(PIN_BATCH_PAGES),
-    error: 'EINVAL' as ErrnoName,
-  };
-
-  /**
-   * vhost_vdpa_va_map: one entry per shared-file VMA piece; private or
-   * anonymous pieces are skipped; no VMA at or above uaddr (past the stack)
-   * is EINVAL. On failure the
-   * pieces mapped so far are unmapped with size (map_iova - iova), which is 0
-   * when nothing was mapped: at iova 0 that unmaps the whole address space.
-   */
-  private vaMap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint, uaddr: bigint, perm: number): ErrnoName | null {
-    let mapIova = iova;
-    let ret: ErrnoName | null = null;
-    while (size) {
-      const vma = this.mm.findVma(Number(uaddr >> 12n));
-      if (!vma && uaddr >= STACK_END) {
-        ret = 'EINVAL';
-        break;
-      }
-      // Past the last mapping find_vma still finds the process's stack (private: skipped).
-      const vmEnd = vma ? BigInt(vma.endPage) << 12n : STACK_END;
-      const mapSize = size < vmEnd - uaddr ? size : vmEnd - uaddr;
-      if (vma?.spec.shared) {
-        ret = this.mapRange(asid, iotlb, mapIova, mapIova + mapSize - 1n, uaddr, perm);
-        if (ret) break;
-      }
-      size -= mapSize;
-      uaddr += mapSize;
-      mapIova += mapSize;
-    }
-    if (ret) this.unmap(asid, iotlb, iova, mapIova - iova);
-    return ret;
-  }
-
   /** vhost_vdpa_unmap: per-entry unmap, then one set_map (set_map parents, outside a batch). */
-  private unmap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint): void {
+  unmap(asid: number, iotlb: RadixIotlb, iova: bigint, size: bigint): void {
     // last = iova + size - 1, computed mod 2^64 (size 0 at iova 0: everything).
     const last = (iova + size - 1n) & U64_MAX;
-    this.iotlbUnmap(asid, iotlb, iova, last);
+    this.unmapper.iotlbUnmap(asid, iotlb, iova, last);
     if (this.parent.mapPath === 'set_map' && !this.inBatch) this.parent.setMap(asid, iotlb, this.running);
-  }
-
-  /**
-   * vhost_vdpa_iotlb_unmap: remove every entry overlapping [first, last] as the
-   * interval tree matches it (e.start <= last && first <= e.last, even when
-   * last < first after wrap-around); unpin (dirtying writable pages) in PA
-   * mode; one dma_unmap / iommu_unmap per entry.
-   */
-  private iotlbUnmap(asid: number, iotlb: RadixIotlb, first: bigint, last: bigint): void {
-    if (last >= first) {
-      const f = { page: Number(first >> 12n), off: Number(first & 0xfffn) };
-      const l = { page: Number(last >> 12n), off: Number(last & 0xfffn) };
-      iotlb.deleteBatches(f.page, f.off, l.page, l.off, (ids, n) => this.unmapEntries(asid, iotlb, ids, n));
-      return;
-    }
-    // Wrapped query: only an entry containing both `last` and `first` matches.
-    const lp = Number(last >> 12n);
-    const lo = Number(last & 0xfffn);
-    const id = iotlb.firstId(lp, lo, lp, lo);
-    if (!id) return;
-    const end = (BigInt(iotlb.lastPage(id)) << 12n) | BigInt(iotlb.lastOff(id));
-    if (end < first) return;
-    this.ids1[0] = id;
-    this.unmapEntries(asid, iotlb, this.ids1, 1);
-    iotlb.removeId(id);
-  }
-
-  private readonly ids1 = new Int32Array(1);
-
-  /**
-   * The per-entry half of vhost_vdpa_iotlb_unmap for a batch of entries
-   * about to go: unpin each entry's pages (dirtying writable ones), drop
-   * pinned_vm, and one dma_unmap / iommu_unmap per entry. A loop per kind of
-   * work over the batch, not a call chain per entry: a 128 GiB 4k guest
-   * unmaps 32 M entries per reset.
-   */
-  private unmapEntries(asid: number, iotlb: RadixIotlb, ids: Int32Array, n: number): void {
-    if (!this.config.useVa) {
-      // A one-page entry in a region of one-page folios (4k: every entry of a
-      // fragmented guest) is unpinned right here, as unpinFrames would:
-      // dirty mark, then the pin. Anything else takes pins.unpinPfnRange.
-      let pages = 0;
-      let dirtied = 0;
-      let single = 0;
-      let region: HostRegion | undefined; // its frame range is learnt from the first general unpin
-      let base = 0;
-      let end = 0;
-      let pins: Int32Array | undefined;
-      let marks: Uint8Array | undefined;
-      for (let k = 0; k < n; k++) {
-        const id = ids[k];
-        const np = iotlb.lastPage(id) - iotlb.startPage(id) + 1;
-        const pfn = iotlb.addrPage(id);
-        const dirty = (iotlb.perm(id) & ACCESS_WO) !== 0;
-        pages += np;
-        if (np === 1 && pfn >= base && pfn < end) {
-          const f = pfn - base;
-          if (dirty) {
-            marks![f] = 1;
-            dirtied++;
-          }
-          pins![f]--;
-          single++;
-          continue;
-        }
-        this.pins.unpinPfnRange(pfn, np, dirty);
-        if (this.pins.lastUnpinRegion !== region) {
-          region = this.pins.lastUnpinRegion!;
-          const folios4k = region.folioShift === 0;
-          base = folios4k ? region.pfnBase : 0;
-          end = folios4k ? base + region.framePages : 0;
-          pins = region.pins;
-          marks = region.dirty;
-        }
-      }
-      this.counters.pagesDirtied += dirtied;
-      this.counters.pagesUnpinned += single;
-      this.mm.pinnedVm -= pages;
-    }
-    const path = this.parent.mapPath;
-    if (path === 'dma_map') for (let k = 0; k < n; k++) this.parent.dmaUnmap(asid, iotlb, ids[k]);
-    else if (path === 'iommu') for (let k = 0; k < n; k++) this.parent.iommuUnmap(asid, iotlb, ids[k]);
-    this.counters.iotlbRemoves += n;
   }
 }

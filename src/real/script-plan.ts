@@ -18,6 +18,8 @@ export interface DeviceParams {
   variant: 'set_map' | 'dma_map';
   /** max_iotlb_entries for vhost_vdpa and vdpa_sim, when the script sets one. */
   iotlbLimit?: number;
+  /** vdpa_sim's own max_iotlb_entries, when the script sets it apart from vhost_vdpa's. */
+  parentIotlbLimit?: number;
 }
 
 export interface ScriptPlan {
@@ -74,6 +76,7 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
       useVa: typeof obj.useVa === 'boolean' ? obj.useVa : vaDefault,
       variant: obj.variant === 'dma_map' ? 'dma_map' : 'set_map',
       ...(typeof obj.iotlbLimit === 'number' ? { iotlbLimit: obj.iotlbLimit } : {}),
+      ...(typeof obj.parentIotlbLimit === 'number' ? { parentIotlbLimit: obj.parentIotlbLimit } : {}),
     };
     if (params && JSON.stringify(params) !== JSON.stringify(next)) {
       throw new InputError(where('open'), `asks for vdpa_sim ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads vdpa_sim once`);
@@ -89,5 +92,5 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
 const hexMax = '0xffffffffffffffff';
 
 function describe(p: DeviceParams): string {
-  return `use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}`;
+  return `use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}${p.parentIotlbLimit === undefined ? '' : ` vdpa_sim.max_iotlb_entries=${p.parentIotlbLimit}`}`;
 }

@@ -51,6 +51,8 @@ function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: Rea
     vdpaSim.max_iotlb_entries = limit;
     vhostVdpa.max_iotlb_entries = limit;
   }
+  // vdpa_sim's own parameter, when the script sets it apart (kernel/parent-limits.ts).
+  if (plan.params.parentIotlbLimit !== undefined) vdpaSim.max_iotlb_entries = plan.params.parentIotlbLimit;
   const devices = Math.max(1, plan.devices.length);
   // Device names of the script -> the VM's /dev/vhost-vdpa-K, in the order the script opens them.
   const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);

@@ -173,21 +173,25 @@ export class VirtualMachine {
     });
   }
 
-  /** Start: map what is missing (listener register), isolate the CVQ, DRIVER_OK. */
+  /**
+   * Start: isolate the CVQ, map what is missing (listener register), DRIVER_OK.
+   * SET_GROUP_ASID comes before the maps, as QEMU's vhost_vdpa_net_cvq_start
+   * sets the CVQ group's ASID before it maps the CVQ buffers (net/vhost-vdpa.c):
+   * on 6.1 mlx5 a CVQ map made while the group is still on ASID 0 reaches no
+   * table, and moving the group later does not copy it (parents/mlx5.ts).
+   */
   private start(out: StepRecord[], bs: VdpaBackend[]): void {
     const stopped = bs.filter((b) => !b.running);
     if (stopped.length === 0) return;
     this.step(out, 'map', () => {
       for (const b of stopped) {
+        if (this.cvqIsolated) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
         const have = new Set(b.mapped.map(key));
         b.map(this.desiredItems().filter((it) => !have.has(key(it))));
       }
     });
     this.step(out, 'start', () => {
-      for (const b of stopped) {
-        if (this.cvqIsolated) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
-        b.start();
-      }
+      for (const b of stopped) b.start();
     });
   }
 

@@ -14,15 +14,16 @@ export function createParent(
   kind: ParentKind,
   generation: KernelGeneration,
   counters: KernelCounters,
+  /** deviceLimit: the parent module's own max_iotlb_entries (parent-limits.ts); undefined: none. */
   opts: { variant?: VdpaSimVariant; deviceLimit?: number },
 ): Parent {
   switch (kind) {
     case 'vdpa_sim':
       return new VdpaSimParent(counters, generation, opts.variant ?? 'set_map', opts.deviceLimit);
     case 'mlx5':
-      return new Mlx5Parent(counters, generation);
+      return new Mlx5Parent(counters, generation, opts.deviceLimit);
     case 'vduse':
-      return new VduseParent(counters);
+      return new VduseParent(counters, opts.deviceLimit);
     case 'platform-iommu':
       return new PlatformIommuParent(counters);
   }

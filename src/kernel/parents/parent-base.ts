@@ -36,6 +36,7 @@ export abstract class ParentBase implements Parent {
     return false;
   }
   resetMap(_asid: number): void {}
+  setGroupAsid(_group: number, _asid: number): void {}
   view(asid: number): DeviceView {
     return this.maps.view(asid);
   }

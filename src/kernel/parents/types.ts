@@ -44,6 +44,8 @@ export interface Parent {
   /** Device reset; cleanMap: VDPA_RESET_F_CLEAN_MAP (always true on legacy kernels). */
   /** Returns true when the parent wiped its maps. */
   reset(cleanMap: boolean): boolean;
+  /** .set_group_asid after vhost-vdpa's checks (mlx5 keeps its group2asid). */
+  setGroupAsid(group: number, asid: number): void;
   /** .reset_map(asid): back to the initial state. */
   resetMap(asid: number): void;
   view(asid: number): DeviceView;

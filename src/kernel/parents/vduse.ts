@@ -14,8 +14,9 @@ export class VduseParent extends ParentBase {
   readonly kind = 'vduse' as const;
   readonly mapPath = 'set_map' as const;
 
-  constructor(counters: KernelCounters) {
-    super(counters, new DeviceMaps(counters, false, undefined));
+  /** limit: iova_domain.c's max_iotlb_entries for the domain's iotlb (vduse_domain_set_map empties it and answers ENOSPC). */
+  constructor(counters: KernelCounters, limit: number | undefined) {
+    super(counters, new DeviceMaps(counters, false, limit));
   }
 
   override setMap(asid: number, src: RadixIotlb): ErrnoName | null {
