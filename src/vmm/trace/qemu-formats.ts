@@ -49,6 +49,13 @@ export function describeRange(r: ReleaseRange): string {
   return a === b ? `QEMU ${a}` : `QEMU ${a} to ${b}`;
 }
 
+/** A range as one token (`7.2`, `9.0..10.1+`): how a replayed cell names the QEMU that logged its trace. */
+export function rangeToken(r: ReleaseRange): string {
+  const a = QEMU_RELEASES[r.from];
+  const b = QEMU_RELEASES[r.to];
+  return a === b ? a : `${a}..${b}`;
+}
+
 /** The releases every variant seen agrees on; null when they contradict each other. */
 export function intersect(a: ReleaseRange, b: ReleaseRange): ReleaseRange | null {
   const r = { from: Math.max(a.from, b.from), to: Math.min(a.to, b.to) };
