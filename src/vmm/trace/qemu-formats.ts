@@ -40,6 +40,8 @@ export const VARIANT_RELEASES: Record<string, ReleaseRange> = {
   'reset:plain': { from: at('8.1'), to: last },
   'init:vdpa': { from: at('7.2'), to: at('8.2') },
   'init:shared': { from: at('9.0'), to: last },
+  // net/trace-events: with the CVQ's ASID ("vdpa: Always start CVQ in SVQ mode if possible" series, 8.0).
+  group_asid: { from: at('8.0'), to: last },
 };
 
 export function describeRange(r: ReleaseRange): string {
