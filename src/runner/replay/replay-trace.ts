@@ -90,14 +90,18 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   };
 }
 
+/** Smaller than one huge page: not a guest RAM block. */
+const SMALL_REGION_BYTES = 2n ** 21n;
+
 function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean): DeviceReplay {
   const mm = new HostMm();
-  regions.forEach((r, i) =>
-    mm.mmap(
-      { startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing: opts.backing, seed: i + 1, shared: false, meanRun: opts.backing === '4k' ? opts.meanRun : undefined },
-      `line ${r.firstLine}`,
-    ),
-  );
+  regions.forEach((r, i) => {
+    // A region under 2 MiB is no guest RAM: QEMU's shadow vrings and CVQ buffers are small anonymous 4k pages.
+    const small = r.bytes < SMALL_REGION_BYTES;
+    const backing = small ? '4k' : opts.backing;
+    const meanRun = small ? 1 : opts.backing === '4k' ? opts.meanRun : undefined;
+    mm.mmap({ startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing, seed: i + 1, shared: false, meanRun }, `line ${r.firstLine}`);
+  });
   return replayDevice(stream, ops, mm, {
     config: {
       parent: opts.parent,

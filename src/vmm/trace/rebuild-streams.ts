@@ -189,13 +189,22 @@ function forget(live: Map<string, LiveMap[]>, fd: number, asid: number, iova: bi
   if (list) live.set(liveKey(fd, asid), list.filter((m) => !(m.iova <= last && iova <= m.last)));
 }
 
-/** One region per contiguous (or overlapping) run of pinned uaddr pages. */
+/**
+ * Ranges closer than this (pages) belong to one RAMBlock: the listener skips
+ * the VGA window and BIOS/option-ROM area (0xa0000-0x100000, 96 pages) of
+ * pc.ram, so its maps leave that hole in one host mapping. Keeping the block
+ * whole keeps its THP chunk boundaries where the host has them (2 MiB from
+ * the block's start), not 1 MiB off.
+ */
+const SAME_BLOCK_GAP = 512n;
+
+/** One region per run of pinned uaddr pages, runs less than SAME_BLOCK_GAP apart joined. */
 function mergeRanges(ranges: { start: bigint; end: bigint; lineNo: number }[]): InferredRegion[] {
   const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const out: { start: bigint; end: bigint; lineNo: number }[] = [];
   for (const r of sorted) {
     const top = out[out.length - 1];
-    if (top && r.start <= top.end) {
+    if (top && r.start < top.end + SAME_BLOCK_GAP) {
       if (r.end > top.end) top.end = r.end;
       top.lineNo = Math.min(top.lineNo, r.lineNo);
     } else out.push({ ...r });
