@@ -104,12 +104,17 @@ test('7.2 acks neither IOTLB_ASID nor SUSPEND: the CVQ stays in ASID 0, unshadow
   assert.match(r.reason!, /QEMU 7\.2 has no migrate-svq/);
 });
 
-test('up to 10.0 the listener registers in vhost_vdpa_dev_start: RAM is mapped after FEATURES_OK; 10.1+ registers at vhost_vdpa_init, before ACKNOWLEDGE|DRIVER', () => {
+test('up to 10.0 the listener registers in vhost_vdpa_dev_start: RAM is mapped after FEATURES_OK; 10.1+ registers in vhost_vdpa_set_owner, right after SET_OWNER', () => {
   const before = opsPerEvent({ parent: 'mlx5', qemu: '10.0' }, ['boot', 'close']).get(0)!;
   assert.ok(before.findIndex((o) => o.op === 'batch_begin') > before.findIndex(isStatus(0xb)));
   const after = opsPerEvent({ parent: 'mlx5', qemu: '10.1+' }, ['boot', 'close']).get(0)!;
   const ram = after.findIndex((o) => o.op === 'batch_begin');
-  assert.ok(ram >= 0 && ram < after.findIndex(isStatus(0x3)), 'maps right after the backend features');
+  const owner = after.findIndex((o) => o.op === 'set_owner');
+  assert.equal(ram, owner + 1, 'the first message after SET_OWNER');
+  assert.ok(ram < after.findIndex(isStatus(0xb)), 'before FEATURES_OK');
+  // vhost_vdpa_init: the backend features, then ACKNOWLEDGE|DRIVER, before SET_OWNER.
+  assert.ok(after.findIndex((o) => o.op === 'set_backend_features') < after.findIndex(isStatus(0x3)));
+  assert.ok(after.findIndex(isStatus(0x3)) < owner);
 });
 
 test('migration destination: 10.1+ pins guest RAM at incoming, before the downtime; up to 10.0 the pinning is in resume (the downtime)', async () => {

@@ -23,13 +23,14 @@
  *   switch to SVQ when migration starts (`vdpa_net_migration_state_notifier`,
  *   back only when it fails or is cancelled). 9.0's VhostVDPAShared changes
  *   the trace format, not the messages.
- * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Jonah
- *   Palmer / Eugenio Pérez, merged June 2025, first in 10.1): the listener is
- *   registered at init, right after the backend features, so guest RAM is
- *   mapped and pinned before the device starts (on a migration destination,
- *   before the downtime); `vhost_vdpa_reset_device` unregisters it after a
- *   successful SET_STATUS 0 and `vhost_vdpa_dev_start` registers it again only
- *   when `listener_registered` is false.
+ * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Eugenio
+ *   Pérez, posted by Jonah Palmer, merged through the virtio tree in May 2025,
+ *   first released in 10.1): `vhost_vdpa_init` sets the backend features and
+ *   `vhost_vdpa_set_owner` registers the listener right after SET_OWNER, so
+ *   guest RAM is mapped and pinned when the device is created (on a migration
+ *   destination, before the downtime); `vhost_vdpa_reset_device` unregisters
+ *   it after a successful SET_STATUS 0 and `vhost_vdpa_dev_start` registers it
+ *   again only when `listener_registered` is false.
  */
 import { InputError } from '../errors.js';
 import { QEMU_RELEASES, type QemuRelease } from './trace/qemu-formats.js';
@@ -71,7 +72,7 @@ function behaviour(release: QemuRelease): QemuBehaviour {
   if (release === '10.1+') {
     return {
       release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN,
-      follows: 'vhost_vdpa_init (register after the backend features), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
+      follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
     };
   }
   return {

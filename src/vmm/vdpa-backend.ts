@@ -76,13 +76,17 @@ export class VdpaBackend {
     this.dev = new VhostVdpa(config, mm);
   }
 
-  /**
-   * SET_OWNER and vhost_vdpa_set_backend_cap: MSG_V2 and BATCH always, ASID
-   * and SUSPEND where the QEMU release acks them (8.0+) and the kernel offers
-   * them, PERSIST only when the flow asks (the unmerged series).
-   */
-  open(o: { ackPersist: boolean; ackAsid: boolean; ackSuspend: boolean }): void {
+  /** VHOST_SET_OWNER (vhost_vdpa_set_owner). */
+  setOwner(): void {
     this.check(this.dev.setOwner(), 'SET_OWNER');
+  }
+
+  /**
+   * vhost_vdpa_set_backend_cap: MSG_V2 and BATCH always, ASID and SUSPEND
+   * where the QEMU release acks them (8.0+) and the kernel offers them,
+   * PERSIST only when the flow asks (the unmerged series).
+   */
+  setBackendCap(o: { ackPersist: boolean; ackAsid: boolean; ackSuspend: boolean }): void {
     const offered = this.dev.getBackendFeatures();
     let want = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH');
     if (o.ackAsid) want |= featureBit('IOTLB_ASID');

@@ -245,15 +245,29 @@ export class VirtualMachine {
     this.step(out, 'start', () => stopped.forEach((b) => b.driverOk()));
   }
 
-  /** vhost_vdpa_init for every device: backend features, then (10.1+) the listener registered, then ACKNOWLEDGE|DRIVER. */
+  /**
+   * vhost_dev_init for every device. Up to 10.0: vhost_vdpa_init adds
+   * ACKNOWLEDGE|DRIVER, then SET_OWNER, then the backend features. 10.1+:
+   * vhost_vdpa_init sets the backend features first ("vdpa: set backend
+   * capabilities at vhost_vdpa_init") and vhost_vdpa_set_owner registers
+   * the listener right after SET_OWNER: all of RAM is mapped before
+   * FEATURES_OK, at device creation (on a destination, before the downtime).
+   */
   private open(out: StepRecord[]): void {
     const q = this.qemu;
-    this.step(out, 'open', () => this.backends.forEach((b) => b.open({ ackPersist: this.flow.ackPersist, ackAsid: q.cvqAsid, ackSuspend: q.suspend })));
+    const cap = { ackPersist: this.flow.ackPersist, ackAsid: q.cvqAsid, ackSuspend: q.suspend };
+    this.step(out, 'open', () =>
+      this.backends.forEach((b) => {
+        if (q.listenerAt === 'init') b.setBackendCap(cap);
+        b.addStatus(STATUS_ACK_DRIVER);
+        b.setOwner();
+        if (q.listenerAt !== 'init') b.setBackendCap(cap);
+      }),
+    );
     if (q.listenerAt === 'init') {
       const ram = this.plan().ram;
       this.step(out, 'map', () => this.backends.forEach((b) => b.register(ram)));
     }
-    this.step(out, 'open', () => this.backends.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
   }
 
   /** The switch to or from shadow virtqueues: a stop, the listener re-registered with the new IOVAs even where the flow keeps it, a start. */
