@@ -4,7 +4,7 @@
  * All figures here are MODELED.
  *
  * Cells are told apart by every parameter that varies in the workload: a
- * cell's own label ("mlx5 reset-map workaround 64GiB thp x2") leaves out the
+ * cell's own label ("mlx5 reset-map qemu-10.0 workaround 64GiB thp x2") leaves out the
  * cost profile, queue pairs, events and the like, so two cells of a workload
  * that sweeps the profile would share it. `distinctLabels` appends those
  * parameters (as `name=value` tokens) wherever they vary, and the summary
