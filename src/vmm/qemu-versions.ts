@@ -19,7 +19,8 @@
  *   "Dynamically switch to vhost shadow virtqueues at vdpa net migration"
  *   series adds `vhost_vdpa_suspend` (VHOST_VDPA_SUSPEND when acked, else a
  *   `vhost_vdpa_reset_device`: a second reset per stop), the IOTLB_ASID and
- *   SUSPEND acks, the CVQ in ASID 1 (`vhost_vdpa_net_cvq_start`) and the
+ *   SUSPEND acks, the CVQ in ASID 1 (`vhost_vdpa_net_cvq_start`, "vdpa:
+ *   always start CVQ in SVQ mode if possible", c1a1008685) and the
  *   switch to SVQ when migration starts (`vdpa_net_migration_state_notifier`,
  *   back only when it fails or is cancelled). 9.0's VhostVDPAShared changes
  *   the trace format, not the messages.
