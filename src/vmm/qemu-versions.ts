@@ -15,14 +15,16 @@
  *   DRIVER_OK. A vhost-vdpa device blocks migration unless started with
  *   x-svq=on: there is no switch to shadow virtqueues at migration.
  * - 8.0 to 10.0: "vdpa: move vhost reset after get vring base" puts the reset
- *   and the listener unregister in `vhost_vdpa_reset_status`; the
+ *   and the listener unregister in `vhost_vdpa_reset_status` (c3716f260bff);
+ *   the "ASID support in vhost-vdpa net" series acks IOTLB_ASID and puts the
+ *   CVQ in ASID 1 behind a shadow virtqueue (`vhost_vdpa_net_cvq_start`,
+ *   "vdpa: always start CVQ in SVQ mode if possible", c1a1008685); the
  *   "Dynamically switch to vhost shadow virtqueues at vdpa net migration"
- *   series adds `vhost_vdpa_suspend` (VHOST_VDPA_SUSPEND when acked, else a
- *   `vhost_vdpa_reset_device`: a second reset per stop), the IOTLB_ASID and
- *   SUSPEND acks, the CVQ in ASID 1 (`vhost_vdpa_net_cvq_start`, "vdpa:
- *   always start CVQ in SVQ mode if possible", c1a1008685) and the
- *   switch to SVQ when migration starts (`vdpa_net_migration_state_notifier`,
- *   back only when it fails or is cancelled). 9.0's VhostVDPAShared changes
+ *   series acks SUSPEND, adds `vhost_vdpa_suspend` (VHOST_VDPA_SUSPEND when
+ *   acked, else a `vhost_vdpa_reset_device`: a second reset per stop;
+ *   0bb302a9960a) and the switch to SVQ when migration starts
+ *   (`vdpa_net_migration_state_notifier`, back only when it fails or is
+ *   cancelled). Both were merged for 8.0. 9.0's VhostVDPAShared changes
  *   the trace format, not the messages.
  * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Eugenio
  *   Pérez, posted by Jonah Palmer, merged through the virtio tree in May 2025,
