@@ -44,7 +44,7 @@ test('run --filter keeps the cells whose label has every given text, and refuses
   const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-out-'));
   const r = cli(['run', workloadFile(SMALL), '--out', out, '--json', '--quiet', '--samples', '0', '--filter', 'RESET-MAP', '--filter', 'persist']);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).cells.map((c: { label: string }) => c.label), ['vdpa_sim reset-map persist 32MiB thp']);
+  assert.deepEqual(JSON.parse(r.stdout).cells.map((c: { label: string }) => c.label), ['vdpa_sim reset-map qemu-10.0 persist 32MiB thp']);
   const none = cli(['run', workloadFile(SMALL), '--out', out, '--filter', 'mlx5']);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /^error: --filter: 'mlx5' matches none of the 6 cells/);
@@ -84,7 +84,7 @@ test('profile runs one cell under node --cpu-prof (clinic is optional) and names
   const w = workloadFile(SMALL);
   const r = cli(['profile', w, '--cell', 'reset-map workaround', '--out', out, '--tool', 'cpu-prof']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /profiling vdpa_sim reset-map workaround 32MiB thp/);
+  assert.match(r.stderr, /profiling vdpa_sim reset-map qemu-10.0 workaround 32MiB thp/);
   assert.match(r.stdout, /function \(self time\)/);
   const file = /cpu profile: (.*\.cpuprofile)/.exec(r.stdout)![1];
   assert.ok(JSON.parse(readFileSync(file, 'utf8')).nodes.length > 10);

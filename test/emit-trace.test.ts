@@ -56,6 +56,68 @@ test("a replay of an emitted trace gives back every kernel counter of the cell (
   }
 });
 
+test('nas 2: the CVQ in ASID 1 (SET_GROUP_ASID, its buffers and shadow vrings one unbatched message each) and the data SVQ rings replay to every kernel counter of the cell, on vdpa_sim and mlx5', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-nas2-'));
+  const w = join(dir, 'w.json');
+  writeFileSync(
+    w,
+    JSON.stringify({
+      schema: 1,
+      name: 'emit-nas2',
+      seed: 1,
+      profile: 'default',
+      measure: { samples: 0 },
+      matrix: [
+        { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: 'vdpa_sim', variant: ['set_map', 'dma_map'], useVa: false, count: [1, 2], queuePairs: 2, nas: 2 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset', 'migrate-svq', 'svq-cancel', 'reboot', 'close'] },
+        { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: 'mlx5', queuePairs: 2, nas: 2 }, kernel: ['legacy', 'reset-map'], qemu: ['10.0', '10.1+'], flow: 'workaround', events: ['boot', 'guest-reset', 'migrate-svq', 'close'] },
+      ],
+    }),
+  );
+  const out = join(dir, 'out');
+  const traces = join(dir, 'traces');
+  const r = cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { id: string; label: string; params: { parent: string; kernel: string; variant: string | null; devices: number }; counters: Record<string, number> }[];
+  assert.equal(cells.length, 8);
+  for (const c of cells) {
+    const trace = join(traces, `${c.id}.log`);
+    const text = readFileSync(trace, 'utf8');
+    assert.match(text, /vhost_vdpa_set_address_space_id vhost_vdpa: 0x[0-9a-f]+ vq_group: 1 asid: 1/, c.label);
+    assert.match(text, /vhost_vdpa_dma_map vdpa_shared:\S+ fd: \d+ msg_type: 2 asid: 1 /, c.label);
+    const rd = join(dir, `replay-${c.id}`);
+    const rr = cli(['replay', trace, '--backing', '4k', '--mean-run', '1', '--parent', c.params.parent, '--kernel', c.params.kernel, ...(c.params.variant ? ['--variant', c.params.variant] : []), '--out', rd]);
+    assert.equal(rr.status, 0, `${c.label}: ${rr.stderr}`);
+    const replayed = JSON.parse(readFileSync(join(rd, 'results.json'), 'utf8')).cells as { status: string; reason: string | null; counters: Record<string, number> }[];
+    assert.equal(replayed.length, c.params.devices);
+    const sum: Record<string, number> = {};
+    for (const x of replayed) for (const [k, v] of Object.entries(x.counters)) sum[k] = (sum[k] ?? 0) + v;
+    for (const k of new Set([...Object.keys(c.counters), ...Object.keys(sum)])) {
+      if (NOT_TRACED.has(k)) continue;
+      assert.equal(sum[k] ?? 0, c.counters[k] ?? 0, `${c.label}: ${k}`);
+    }
+  }
+});
+
+test('a THP guest replays exactly too: the VGA/ROM hole no longer splits pc.ram (THP chunks stay 2 MiB from the block start) and the small shadow-buffer block is 4k', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-thp-'));
+  const w = join(dir, 'w.json');
+  writeFileSync(w, JSON.stringify({ schema: 1, name: 'thp', seed: 1, profile: 'default', measure: { samples: 0 }, matrix: { guest: { ram: ['1GiB', '4GiB'], backing: 'thp' }, devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, queuePairs: 1, nas: 2 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset', 'close'] } }));
+  const out = join(dir, 'out');
+  const traces = join(dir, 'traces');
+  assert.equal(cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']).status, 0);
+  const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { id: string; label: string; params: { parent: string }; counters: Record<string, number> }[];
+  for (const c of cells) {
+    const rd = join(dir, `replay-${c.id}`);
+    const rr = cli(['replay', join(traces, `${c.id}.log`), '--backing', 'thp', '--parent', c.params.parent, '--kernel', 'reset-map', '--out', rd]);
+    assert.equal(rr.status, 0, `${c.label}: ${rr.stderr}`);
+    const [x] = JSON.parse(readFileSync(join(rd, 'results.json'), 'utf8')).cells as { counters: Record<string, number> }[];
+    for (const k of new Set([...Object.keys(c.counters), ...Object.keys(x.counters)])) {
+      if (NOT_TRACED.has(k)) continue;
+      assert.equal(x.counters[k] ?? 0, c.counters[k] ?? 0, `${c.label}: ${k}`);
+    }
+  }
+});
+
 test('--emit-trace at a bad path is refused before any cell runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-bad-'));
   const file = join(dir, 'f');

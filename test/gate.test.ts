@@ -55,7 +55,7 @@ test('identical results pass (exit 0) and say so', () => {
 test('a modeled figure that rises is a regression, one that falls an improvement: both fail, naming cell and metric', () => {
   const up = gate(variant((f) => (okCell(f).counters.pagesPinned += 1)));
   assert.equal(up.status, 1);
-  assert.match(up.stdout, /\| mlx5 legacy workaround 32MiB thp \| counters\.pagesPinned \| modeled \| .* \| regressed \| exact \(deterministic\) \|/);
+  assert.match(up.stdout, /\| mlx5 legacy qemu-10\.0 workaround 32MiB thp \| counters\.pagesPinned \| modeled \| .* \| regressed \| exact \(deterministic\) \|/);
   const down = gate(variant((f) => (okCell(f).modeled!.perResetNs! -= 1000)));
   assert.equal(down.status, 1);
   assert.match(down.stdout, /modeled\.perResetNs \| modeled \| .* \| improved \|/);

@@ -123,17 +123,17 @@ test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the mo
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   assert.equal(results.provenance.real.kernel, '6.12.117+deb12-amd64');
   const byLabel = Object.fromEntries(results.cells.map((c: { label: string }) => [c.label, c]));
-  const w = byLabel['vdpa_sim reset-map workaround 1GiB 4k'].real;
-  const p = byLabel['vdpa_sim reset-map persist 1GiB 4k'].real;
+  const w = byLabel['vdpa_sim reset-map qemu-10.0 workaround 1GiB 4k'].real;
+  const p = byLabel['vdpa_sim reset-map qemu-10.0 persist 1GiB 4k'].real;
   assert.equal(w.status, 'agree', w.reason);
   assert.equal(p.status, 'agree', p.reason);
   assert.equal(w.resetCycleNs.samples.length, 2);
   assert.ok(w.events[1].ns.unmap > 0 && w.events[1].ns.map > 0, 'the workaround unmaps and remaps around the real reset');
   assert.ok(p.events[1].ns.unmap * 10 < w.events[1].ns.unmap, 'persist unmaps only the CVQ buffers');
   assert.ok(w.perResetNs > 10 * p.perResetNs, `real workaround ${w.perResetNs} ns vs persist ${p.perResetNs} ns per reset`);
-  // 1 GiB less the VGA/ROM window (0xa0000-0x100000: 96 pages), plus the two shadow CVQ buffers.
-  assert.equal(w.events[0].pinnedVm, 262144 - 96 + 2, 'after boot: guest RAM and the CVQ buffers pinned, on the real kernel');
-  assert.match(byLabel['mlx5 reset-map workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
+  // 1 GiB less the VGA/ROM window (0xa0000-0x100000: 96 pages), plus the two shadow CVQ buffers and the CVQ's shadow vring areas (2 + 1 pages).
+  assert.equal(w.events[0].pinnedVm, 262144 - 96 + 2 + 3, 'after boot: guest RAM, the CVQ buffers and its shadow vrings pinned, on the real kernel');
+  assert.match(byLabel['mlx5 reset-map qemu-10.0 workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
 });
 
 test('report shows real figures beside modeled ones, never on one axis, with the kernel and accelerator named', () => {
@@ -151,8 +151,8 @@ test('report shows real figures beside modeled ones, never on one axis, with the
   assert.deepEqual(spec.resolve, { scale: { x: 'independent' } }, 'modeled and real panels have their own axes');
   assert.deepEqual([...new Set(spec.data.values.map((v: { kind: string }) => v.kind))], ['MODELED (counters x profile)', 'REAL (6.12.117+deb12-amd64, TCG)']);
   const md = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
-  assert.match(md, /\| vdpa_sim reset-map workaround 1GiB thp \| [\d.]+ ms \| 150 ms \| [\d.]+x \| agree \|/);
-  assert.match(md, /\| vdpa_sim reset-map 1GiB thp \| 150 ms \(750x\) \|/);
+  assert.match(md, /\| vdpa_sim reset-map qemu-10\.0 workaround 1GiB thp \| [\d.]+ ms \| 150 ms \| [\d.]+x \| agree \|/);
+  assert.match(md, /\| vdpa_sim reset-map qemu-10\.0 1GiB thp \| 150 ms \(750x\) \|/);
 });
 
 test('gate compares real-kernel reset cycles statistically and reports them, never gating on them', () => {

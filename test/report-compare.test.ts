@@ -38,7 +38,7 @@ test('a parameter that varies goes into every label and the summary table', () =
   assert.ok(labels.every((l) => /profile=(default|mlx5-2024)$/.test(l)), labels.join('; '));
   const rows = summaryRows(sweep.file.cells);
   assert.deepEqual(rows.map((r) => r.extras), [['default'], ['mlx5-2024']]);
-  assert.match(summaryMarkdown(rows), /\| setup \| kernel \| guest \| profile \| workaround\/reset/);
+  assert.match(summaryMarkdown(rows), /\| setup \| kernel, QEMU \| guest \| profile \| workaround\/reset/);
   assert.deepEqual([...distinctLabels(small.file.cells).values()], small.file.cells.map((c) => c.label), 'nothing is added where nothing varies beyond the label');
 });
 

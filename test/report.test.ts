@@ -25,8 +25,8 @@ test('every chart is a spec, an SVG and a PNG; the page and summary.md are writt
   assert.ok(!/<script[^>]+src=/.test(html), 'no external scripts: the page works offline');
   assert.match(html, /Modeled<\/b> figures/);
   const md = readFileSync(join(out, 'summary.md'), 'utf8');
-  assert.match(md, /\| setup \| kernel \| guest \| workaround\/reset/);
-  assert.match(md, /\*\*incorrect\*\*: mlx5 legacy naive/);
+  assert.match(md, /\| setup \| kernel, QEMU \| guest \| workaround\/reset/);
+  assert.match(md, /\*\*incorrect\*\*: mlx5 legacy qemu-10\.0 naive/);
 });
 
 test('chart data are the results file figures, never anything else', async () => {

@@ -16,16 +16,22 @@ const { profile, hash } = defaultProfile();
 const run = (over: Partial<CellParams>) => runCell(cell(over), { profile, profileHash: hash, samples: 0 });
 /** RAM the listener maps: 64 MiB minus the VGA/ROM window 0xa0000-0x100000. */
 const GUEST_PAGES = (64 * 2 ** 20) / 4096 - (0x100000 - 0xa0000) / 4096;
-/** With nas >= 2 and SET_GROUP_ASID (vdpa_sim, mlx5) the shadow CVQ's two buffers are mapped in ASID 1 and unmapped at every stop. */
-const CVQ_PAGES = 2;
+/**
+ * With nas >= 2 and SET_GROUP_ASID (vdpa_sim, mlx5) the shadow CVQ's two
+ * buffers (a page each) and its shadow vring areas (2 + 1 pages) are mapped
+ * in ASID 1 and unmapped at every stop (vhost_vdpa_net_cvq_start,
+ * vhost_vdpa_svq_map_rings).
+ */
+const CVQ_PAGES = 2 + 3;
 
 type Parent = CellParams['parent'];
-const SETUPS: { parent: Parent; variant: CellParams['variant']; useVa: boolean; wipes: boolean; persistOnResetMap: boolean; cvq: number }[] = [
-  { parent: 'vdpa_sim', variant: 'set_map', useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES },
-  { parent: 'vdpa_sim', variant: 'dma_map', useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES },
-  { parent: 'mlx5', variant: null, useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES },
-  { parent: 'vduse', variant: null, useVa: true, wipes: false, persistOnResetMap: false, cvq: 0 },
-  { parent: 'platform-iommu', variant: null, useVa: false, wipes: false, persistOnResetMap: true, cvq: 0 },
+/** `suspends`: the parent has .suspend, so QEMU's vhost_vdpa_suspend sends SUSPEND instead of a second reset. */
+const SETUPS: { parent: Parent; variant: CellParams['variant']; useVa: boolean; wipes: boolean; persistOnResetMap: boolean; cvq: number; suspends: boolean }[] = [
+  { parent: 'vdpa_sim', variant: 'set_map', useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES, suspends: true },
+  { parent: 'vdpa_sim', variant: 'dma_map', useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES, suspends: true },
+  { parent: 'mlx5', variant: null, useVa: false, wipes: true, persistOnResetMap: true, cvq: CVQ_PAGES, suspends: true },
+  { parent: 'vduse', variant: null, useVa: true, wipes: false, persistOnResetMap: false, cvq: 0, suspends: false },
+  { parent: 'platform-iommu', variant: null, useVa: false, wipes: false, persistOnResetMap: true, cvq: 0, suspends: false },
 ];
 
 for (const s of SETUPS) {
@@ -54,9 +60,10 @@ for (const s of SETUPS) {
       }
       assert.equal(r.status, 'ok', r.reason ?? '');
       const reset = r.modeled!.events[1];
-      assert.equal(reset.pagesPinned, s.useVa ? 0 : s.cvq, 'only the shadow CVQ buffers are re-pinned');
+      assert.equal(reset.pagesPinned, s.useVa ? 0 : s.cvq, 'only the shadow CVQ buffers and vrings are re-pinned');
       assert.equal(reset.blackoutNs, 0);
-      assert.equal(r.counters.resetsKeepMap, 4, 'the reset at open (flags 0 on v6.7+), two guest resets and the reset inside close');
+      // The reset at open (flags 0 on v6.7+), two guest resets and close's stop (a second reset each where SUSPEND is not offered), and the reset of release.
+      assert.equal(r.counters.resetsKeepMap, 1 + (s.suspends ? 4 : 7));
       assert.ok(r.invariants!.ok);
     });
 
@@ -74,12 +81,13 @@ for (const s of SETUPS) {
   }
 }
 
-test('migrate-svq: new IOVAs force a full remap even under persist', async () => {
-  const r = await run({ flow: 'persist', events: ['boot', 'migrate-svq', 'close'] });
+test('migrate-svq: new IOVAs force a full remap even under persist; svq-cancel remaps back', async () => {
+  const r = await run({ flow: 'persist', events: ['boot', 'migrate-svq', 'svq-cancel', 'close'] });
   assert.equal(r.status, 'ok', r.reason ?? '');
-  const migrate = r.modeled!.events[1];
+  const [, migrate, cancel] = r.modeled!.events;
   // Into SVQ: all RAM at tree IOVAs plus 2 shadow vring areas (3 pages) per data VQ; back: all RAM at GPAs.
-  assert.equal(migrate.pagesPinned, 2 * GUEST_PAGES + 2 * 2 * 3 + 2 * CVQ_PAGES);
+  assert.equal(migrate.pagesPinned, GUEST_PAGES + 2 * 2 * 3 + CVQ_PAGES);
+  assert.equal(cancel.pagesPinned, GUEST_PAGES + CVQ_PAGES);
   assert.equal(r.counters.svqSwitches, 2);
 });
 
@@ -96,7 +104,7 @@ test('reboot resets every device; two devices pin the guest twice', async () => 
   assert.equal(r.status, 'ok', r.reason ?? '');
   assert.equal(r.modeled!.events[0].pagesPinned, 2 * (GUEST_PAGES + CVQ_PAGES));
   assert.equal(r.modeled!.events[1].pagesPinned, 2 * (GUEST_PAGES + CVQ_PAGES));
-  assert.equal(r.counters.resets, 2 /* open */ + 2 /* reboot */ + 2 /* close */);
+  assert.equal(r.counters.resets, 2 /* open */ + 2 /* reboot */ + 2 /* close's stop */ + 2 /* release */);
 });
 
 test('DIMMs are mapped as sections of their own', async () => {

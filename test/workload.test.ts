@@ -74,7 +74,7 @@ const CASES: [string, (w: ReturnType<typeof base>) => void, RegExp][] = [
   ['hugetlb needs whole GiBs', (w) => Object.assign(w.matrix.guest as object, { ram: '1536MiB', backing: 'hugetlb-1g' }), /multiple of 1073741824 bytes with hugetlb-1g/],
   ['an unknown parent', (w) => (w.matrix.devices = { parent: 'ifcvf' }), /^w\.json\.matrix\.devices\.parent: /],
   ['an unknown flow in a list', (w) => (w.matrix.flow = ['workaround', 'magic']), /^w\.json\.matrix\.flow\[1\]: /],
-  ['an unknown event', (w) => (w.matrix.events = ['boot', 'hibernate']), /^w\.json\.matrix\.events\[1\]: an event: boot, guest-reset/],
+  ['an unknown event', (w) => (w.matrix.events = ['boot', 'hibernate']), /^w\.json\.matrix\.events\[1\]: an event: boot, incoming, guest-reset/],
   ['events not starting with boot', (w) => (w.matrix.events = ['guest-reset', 'close']), /^w\.json\.matrix\.events: the first event must be boot/],
   ['close in the middle', (w) => (w.matrix.events = ['boot', 'close', 'guest-reset']), /close may only come last/],
   ['an unknown field', (w) => (w.matrix.guest = { ram: '1GiB', colour: 'red' }), /^w\.json\.matrix\.guest: Unrecognized key/],

@@ -32,7 +32,7 @@ function resetCost(resets: CellRow[], runs: string[]): Chart {
         detail: { field: 'series' },
         tooltip: [{ field: 'cell' }, { field: 'run' }, { field: 'modeledPerResetMs', title: 'ms per reset' }],
         column: { field: 'setup', type: 'nominal', title: 'parent' },
-        row: { field: 'kernel', type: 'nominal', title: 'kernel' },
+        row: { field: 'kernel', type: 'nominal', title: 'kernel, QEMU' },
       },
       width: 300,
       height: 220,

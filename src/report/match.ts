@@ -13,6 +13,8 @@ const FIELDS = {
   setup: (c: CellResult) => setupLabel(c.params),
   parent: (c: CellResult) => c.params.parent,
   kernel: (c: CellResult) => c.params.kernel,
+  // Files from before the QEMU axis ran the default release (readResults fills it in).
+  qemu: (c: CellResult) => c.params.qemu,
   flow: (c: CellResult) => c.params.flow,
   guest: (c: CellResult) => `${formatBytes(c.params.guestBytes)}${c.params.dimms.length ? `+${c.params.dimms.map(formatBytes).join('+')}` : ''} ${c.params.backing}${c.params.backing === '4k' ? ` run${c.params.meanRun}` : ''}`,
   backing: (c: CellResult) => c.params.backing,

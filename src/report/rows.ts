@@ -78,7 +78,8 @@ export function cellRows(runs: LabelledResults[], match: MatchField[] | null = n
         series: cell.split(' ').filter((t) => t !== size).join(' '),
         setup,
         parent: p.parent,
-        kernel: p.kernel,
+        // The chart rows (facets) are per kernel and QEMU release: both shape the message stream.
+        kernel: `${p.kernel} qemu-${p.qemu}`,
         flow: p.flow,
         guestGiB: p.guestBytes / 2 ** 30,
         guest,

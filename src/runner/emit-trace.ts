@@ -6,8 +6,11 @@
  * once more on the model with its devices' ops recorded (record-ops.ts):
  * IOTLB messages become vhost_vdpa_dma_map / _dma_unmap / listener batch
  * lines, SET_STATUS writes vhost_vdpa_add_status / _reset_device lines.
- * What QEMU does not trace (SET_OWNER, backend features, SET_GROUP_ASID)
- * is not in the file, and a replay does its own.
+ * SET_GROUP_ASID becomes vhost_vdpa_set_address_space_id (net/trace-events),
+ * so a nas >= 2 cell's CVQ maps in ASID 1, unbatched as QEMU sends them,
+ * replay as they ran. SET_OWNER is traced (vhost_vdpa_set_owner) for the
+ * order; what QEMU does not trace (the backend features) is not in the
+ * file, and a replay does its own.
  */
 import { hex, U64_MAX } from '../iotlb/index.js';
 import { VirtualMachine, type EventName } from '../vmm/index.js';
@@ -33,6 +36,11 @@ function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, 
       return msg('vhost_vdpa_listener_begin_batch', 'type: 5');
     case 'batch_end':
       return msg('vhost_vdpa_listener_commit', 'type: 6');
+    case 'set_owner':
+      return `vhost_vdpa_set_owner dev: ${p.dev}`;
+    case 'set_group_asid':
+      // net/vhost-vdpa.c vhost_vdpa_set_address_space_id traces the device's struct vhost_vdpa.
+      return `vhost_vdpa_set_address_space_id vhost_vdpa: ${p.vdpa} vq_group: ${String(op.group)} asid: ${String(op.asid)}`;
     case 'set_status': {
       const s = Number(op.status);
       if (s === 0) {

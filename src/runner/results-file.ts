@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { zodIssues } from '../cost/index.js';
+import { DEFAULT_QEMU } from '../vmm/index.js';
 import type { CellResult } from './cell-result.js';
 import type { Provenance } from './provenance.js';
 
@@ -67,6 +68,8 @@ export const cellSchema = z.looseObject({
     parent: z.string(),
     variant: z.string().nullable(),
     kernel: z.string(),
+    // Absent in files from before the QEMU axis: those cells ran the default release.
+    qemu: z.string().optional(),
     useVa: z.boolean(),
     devices: z.number().int().positive(),
     queuePairs: z.number().int().positive(),
@@ -137,5 +140,7 @@ export function readResults(path: string): ResultsFile {
     if (first !== undefined) throw new InputError(`${path}: cells[${i}].id`, `duplicates cells[${first}] (${c.id}): each cell appears once`);
     seen.set(c.id, i);
   });
+  // A file from before the QEMU axis: its cells ran the default release.
+  for (const c of r.data.cells) c.params.qemu ??= DEFAULT_QEMU;
   return r.data as unknown as ResultsFile;
 }

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { KernelError } from '../errors.js';
 import { addPhases, VirtualClock, zeroPhases, type CostProfile } from '../cost/index.js';
-import { PAGE, VirtualMachine, type EventName } from '../vmm/index.js';
+import { FIRST_EVENTS, PAGE, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
 import type { CellResult, DmaReadings, EventCost, SimulatorFigures, Modeled, WallStats } from './cell-result.js';
 import { summariseEvents } from './modeled-summary.js';
@@ -29,7 +29,7 @@ export async function runCell(cell: CellSpec, opts: RunCellOptions): Promise<Cel
   const base = { id: cell.id, label: cell.label, params: cell.params, profileHash: opts.profileHash };
   const vm = new VirtualMachine(spec);
   try {
-    const na = vm.notApplicable();
+    const na = vm.notApplicable() ?? VirtualMachine.eventsProblem(vm.qemu.release, cell.params.events);
     if (na) return { ...base, status: 'n/a', reason: na, counters: {}, modeled: null, simulator: null, invariants: null };
     return await runVm(vm, cell, base, opts);
   } finally {
@@ -85,11 +85,11 @@ function runModeled(vm: VirtualMachine, events: EventName[], profile: CostProfil
       totalNs += p.totalNs;
       pagesPinned += step.counters.pagesPinned ?? 0;
       // A step counts as blackout when device 0 lost translations before or by its end.
-      if (name !== 'boot' && name !== 'close' && !(translating && step.translating)) blackoutNs += p.totalNs;
+      if (!FIRST_EVENTS.includes(name) && name !== 'close' && !(translating && step.translating)) blackoutNs += p.totalNs;
       translating = step.translating;
     }
     costs.push({ name, totalNs, phases, blackoutNs, pagesPinned, viewProblems: rec.viewProblems });
-    if (name === 'boot') violations.push(...vm.invariants(perPage).violations.map((v) => `after boot: ${v}`));
+    if (FIRST_EVENTS.includes(name)) violations.push(...vm.invariants(perPage).violations.map((v) => `after boot: ${v}`));
   }
   return { modeled: summariseEvents(costs), violations };
 }

@@ -4,7 +4,7 @@
  * All figures here are MODELED.
  *
  * Cells are told apart by every parameter that varies in the workload: a
- * cell's own label ("mlx5 reset-map workaround 64GiB thp x2") leaves out the
+ * cell's own label ("mlx5 reset-map qemu-10.0 workaround 64GiB thp x2") leaves out the
  * cost profile, queue pairs, events and the like, so two cells of a workload
  * that sweeps the profile would share it. `distinctLabels` appends those
  * parameters (as `name=value` tokens) wherever they vary, and the summary
@@ -12,6 +12,7 @@
  */
 import { fmtDuration, fmtRatio, markdownTable, textTable } from '../text-format.js';
 import { formatBytes, setupLabel, type CellParams } from '../workload/index.js';
+import { DEFAULT_QEMU } from '../vmm/index.js';
 import type { CellResult } from './cell-result.js';
 
 /** A parameter that a cell's label leaves out, and how a label or table shows it. */
@@ -120,7 +121,8 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
     const pt = total('persist');
     return {
       setup: setupLabel(p),
-      kernel: p.kernel,
+      // The kernel and the QEMU release together: both decide the message stream.
+      kernel: `${p.kernel} qemu-${p.qemu ?? DEFAULT_QEMU}`,
       guest: `${formatBytes(p.guestBytes)}${p.dimms.length ? `+${p.dimms.length} DIMM` : ''} ${p.backing}${p.backing === '4k' ? ` run${p.meanRun}` : ''}${p.prealloc ? ' prealloc' : ''}`,
       extras: extras.map((x) => x.show(p)),
       extraNames: extras.map((x) => x.name),
@@ -137,7 +139,7 @@ export function summaryRows(cells: CellResult[]): SummaryRow[] {
 }
 
 /** The columns every summary has; `summaryHeader` inserts the varying parameters after guest. */
-export const SUMMARY_HEADER = ['setup', 'kernel', 'guest', 'workaround/reset', 'persist/reset', 'saved/reset', 'ratio', 'saved/VM lifetime', 'naive', 'pages re-pinned/reset'];
+export const SUMMARY_HEADER = ['setup', 'kernel, QEMU', 'guest', 'workaround/reset', 'persist/reset', 'saved/reset', 'ratio', 'saved/VM lifetime', 'naive', 'pages re-pinned/reset'];
 
 export function summaryHeader(rows: SummaryRow[]): string[] {
   return [...SUMMARY_HEADER.slice(0, 3), ...(rows[0]?.extraNames ?? []), ...SUMMARY_HEADER.slice(3)];

@@ -22,9 +22,13 @@ import {
 } from '../kernel/index.js';
 import type { HostMm } from '../host/index.js';
 
-/** One listener mapping: a RAM section or a shadow-virtqueue buffer. */
+/** What a mapping is in QEMU: a RAM section (the listener's), a shadow vring area or a shadow CVQ buffer. */
+export type MapKind = 'ram' | 'svq-ring' | 'cvq-ring' | 'cvq-buffer';
+
+/** One mapping QEMU makes: a RAM section, a shadow vring area or a CVQ buffer. */
 export interface MapItem {
   name: string;
+  kind: MapKind;
   asid: number;
   iova: number;
   bytes: number;
@@ -46,18 +50,20 @@ export function newVmmCounters(): VmmCounters {
   return { vqConfigures: 0, deviceStarts: 0, svqSwitches: 0 };
 }
 
-const START_SEQUENCE = [
-  STATUS.ACKNOWLEDGE,
-  STATUS.ACKNOWLEDGE | STATUS.DRIVER,
-  STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK,
-  STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK,
-];
+/** What vhost_vdpa_init adds (and vhost_vdpa_reset_status adds back after every reset). */
+export const STATUS_ACK_DRIVER = STATUS.ACKNOWLEDGE | STATUS.DRIVER;
 
 export class VdpaBackend {
   readonly dev: VhostVdpa;
-  /** What the listener has mapped now, in map order. */
+  /** What is mapped now, in map order. */
   mapped: MapItem[] = [];
   running = false;
+  /** The memory listener is registered (its RAM sections are mapped). */
+  listenerRegistered = false;
+  /** VHOST_BACKEND_F_SUSPEND was acked: vhost_vdpa_suspend sends VHOST_VDPA_SUSPEND instead of a reset. */
+  suspendAcked = false;
+  /** VHOST_VDPA_SUSPEND was sent since the last start (the lab's kernel model has no suspend op: no message). */
+  suspended = false;
 
   constructor(
     readonly name: string,
@@ -70,16 +76,42 @@ export class VdpaBackend {
     this.dev = new VhostVdpa(config, mm);
   }
 
-  /** SET_OWNER and backend-feature negotiation; PERSIST only when asked (and offered). */
-  open(ackPersist: boolean): void {
+  /** VHOST_SET_OWNER (vhost_vdpa_set_owner). */
+  setOwner(): void {
     this.check(this.dev.setOwner(), 'SET_OWNER');
-    const offered = this.dev.getBackendFeatures();
-    let want = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
-    if (ackPersist) want |= featureBit('IOTLB_PERSIST');
-    this.check(this.dev.setBackendFeatures(want & (offered | featureBit('IOTLB_PERSIST'))), 'SET_BACKEND_FEATURES');
   }
 
-  /** Listener region_add for every item, one batch per ASID (vhost_vdpa_listener_commit). */
+  /**
+   * vhost_vdpa_set_backend_cap: MSG_V2 and BATCH always, ASID and SUSPEND
+   * where the QEMU release acks them (8.0+) and the kernel offers them,
+   * PERSIST only when the flow asks (the unmerged series).
+   */
+  setBackendCap(o: { ackPersist: boolean; ackAsid: boolean; ackSuspend: boolean }): void {
+    const offered = this.dev.getBackendFeatures();
+    let want = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH');
+    if (o.ackAsid) want |= featureBit('IOTLB_ASID');
+    if (o.ackSuspend) want |= featureBit('SUSPEND');
+    want &= offered;
+    // PERSIST is asked even when not offered: the kernel's refusal is the cell's n/a.
+    if (o.ackPersist) want |= featureBit('IOTLB_PERSIST');
+    this.check(this.dev.setBackendFeatures(want), 'SET_BACKEND_FEATURES');
+    this.suspendAcked = (want & featureBit('SUSPEND')) !== 0n;
+  }
+
+  /** Listener register (memory_listener_register): region_add for every RAM section, one batch per ASID (vhost_vdpa_listener_commit). */
+  register(items: MapItem[]): void {
+    this.map(items);
+    this.listenerRegistered = true;
+  }
+
+  /** Listener unregister: region_del for every RAM section mapped, in one batch. */
+  unregister(): void {
+    if (!this.listenerRegistered) return;
+    this.unmap(this.mapped.filter((it) => it.kind === 'ram'));
+    this.listenerRegistered = false;
+  }
+
+  /** Batched UPDATEs, one batch per ASID (the listener's transaction). */
   map(items: MapItem[]): void {
     for (const [asid, group] of byAsid(items)) {
       this.batch(asid, VHOST_IOTLB_BATCH_BEGIN);
@@ -89,6 +121,22 @@ export class VdpaBackend {
       }
       this.batch(asid, VHOST_IOTLB_BATCH_END);
     }
+  }
+
+  /**
+   * One UPDATE outside any batch: vhost_vdpa_dma_map called directly, as
+   * vhost_vdpa_svq_map_ring and vhost_vdpa_cvq_map_buf do (on a set_map
+   * parent each is a whole-table set_map).
+   */
+  mapOne(it: MapItem): void {
+    this.write(VHOST_IOTLB_UPDATE, it, `UPDATE of ${it.name}`);
+    this.mapped.push(it);
+  }
+
+  /** One INVALIDATE outside any batch (vhost_vdpa_svq_unmap_ring, vhost_vdpa_cvq_unmap_buf). */
+  unmapOne(it: MapItem): void {
+    this.write(VHOST_IOTLB_INVALIDATE, it, `INVALIDATE of ${it.name}`);
+    this.mapped = this.mapped.filter((x) => x !== it);
   }
 
   /** Listener region_del for the given items (default: everything mapped). */
@@ -106,15 +154,27 @@ export class VdpaBackend {
     this.check(this.dev.setGroupAsid(group, asid), `SET_GROUP_ASID ${group} -> ${asid}`);
   }
 
-  /** vhost_vdpa_dev_start(true): the status dance up to DRIVER_OK; the parent configures each VQ. */
-  start(): void {
-    for (const s of START_SEQUENCE) this.check(this.dev.setStatus(s), `SET_STATUS 0x${s.toString(16)}`);
+  /** vhost_vdpa_add_status: GET_STATUS, then SET_STATUS with `bits` OR-ed in. */
+  addStatus(bits: number): void {
+    const s = this.dev.status | bits;
+    this.check(this.dev.setStatus(s), `SET_STATUS 0x${s.toString(16)}`);
+  }
+
+  /** The last device's DRIVER_OK; the parent configures each VQ. */
+  driverOk(): void {
+    this.addStatus(STATUS.DRIVER_OK);
     this.vmm.deviceStarts++;
     this.vmm.vqConfigures += this.vqs;
     this.running = true;
+    this.suspended = false;
   }
 
-  /** SET_STATUS 0: the device reset. */
+  /** VHOST_VDPA_SUSPEND: the device stops processing; maps are untouched (no kernel-model message). */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** SET_STATUS 0: the device reset (vhost_vdpa_reset_device). */
   reset(): void {
     this.check(this.dev.setStatus(0), 'SET_STATUS 0');
     this.running = false;
@@ -124,6 +184,7 @@ export class VdpaBackend {
     this.check(this.dev.close(), 'close');
     this.mapped = [];
     this.running = false;
+    this.listenerRegistered = false;
   }
 
   private batch(asid: number, type: number): void {

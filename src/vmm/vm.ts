@@ -6,13 +6,14 @@
  */
 import { HostMm, PinShards } from '../host/index.js';
 import { U64_MAX } from '../iotlb/index.js';
-import { checkInvariants, kernelLabel, viewState, type InvariantReport, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
-import type { EventName } from './events.js';
+import { checkInvariants, kernelLabel, STATUS, viewState, type InvariantReport, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
+import { SVQ_EVENTS, type EventName } from './events.js';
 import { FLOWS, type Flow, type FlowName } from './flows.js';
 import { layoutGuest, PAGE, type GuestMemory, type GuestSpec } from './guest-memory.js';
 import { IovaTree } from './iova-tree.js';
+import { DEFAULT_QEMU, resolveQemu, type QemuBehaviour } from './qemu-versions.js';
 import { StepRecorder, type StepKind, type StepRecord } from './steps.js';
-import { newVmmCounters, VdpaBackend, VHOST_ACCESS_RO, VHOST_ACCESS_RW, type MapItem, type VmmCounters } from './vdpa-backend.js';
+import { newVmmCounters, STATUS_ACK_DRIVER, VdpaBackend, VHOST_ACCESS_RO, VHOST_ACCESS_RW, type MapItem, type VmmCounters } from './vdpa-backend.js';
 
 export interface DevicesSpec {
   parent: ParentKind;
@@ -29,6 +30,8 @@ export interface VmSpec {
   devices: DevicesSpec;
   /** A kernel version or an old alias (src/kernel/versions.ts). */
   kernel: string;
+  /** A QEMU release (src/vmm/qemu-versions.ts); absent: DEFAULT_QEMU. */
+  qemu?: string;
   flow: FlowName;
   /** RLIMIT_MEMLOCK in bytes; null: unlimited. */
   memlockBytes: number | null;
@@ -58,6 +61,7 @@ export class VirtualMachine {
   readonly mm: HostMm;
   readonly memory: GuestMemory;
   readonly flow: Flow;
+  readonly qemu: QemuBehaviour;
   readonly backends: VdpaBackend[] = [];
   readonly vmmCounters: VmmCounters = newVmmCounters();
   readonly recorder: StepRecorder;
@@ -68,6 +72,7 @@ export class VirtualMachine {
 
   constructor(readonly spec: VmSpec, mm?: HostMm) {
     this.flow = FLOWS[spec.flow];
+    this.qemu = resolveQemu(spec.qemu ?? DEFAULT_QEMU);
     this.memory = layoutGuest(spec.guest);
     // Shadow vrings and CVQ buffers live in one small block after the guest's.
     const last = this.memory.blocks[this.memory.blocks.length - 1];
@@ -91,7 +96,8 @@ export class VirtualMachine {
       this.backends.push(new VdpaBackend(`vdpa${i}`, this.mm, config, this.vmmCounters, 2 * d.queuePairs + 1));
     }
     this.recorder = new StepRecorder(this.backends[0].dev.counters, this.vmmCounters);
-    this.cvqIsolated = d.nas >= 2 && this.backends[0].dev.parent.hasSetGroupAsid;
+    // vhost_vdpa_net_cvq_start (8.0+): with 2+ address spaces and .set_group_asid, the CVQ goes to ASID 1 behind a shadow virtqueue.
+    this.cvqIsolated = this.qemu.cvqAsid && d.nas >= 2 && this.backends[0].dev.parent.hasSetGroupAsid;
   }
 
   /** Why this cell cannot run its flow, or null. */
@@ -104,6 +110,14 @@ export class VirtualMachine {
     return null;
   }
 
+  /** Why a QEMU release cannot run one of these events (the switch to SVQ needs 8.0+), or null. */
+  static eventsProblem(qemu: string, events: readonly EventName[]): string | null {
+    const q = resolveQemu(qemu);
+    const svq = events.find((e) => SVQ_EVENTS.includes(e));
+    if (svq && !q.svqMigration) return `QEMU ${q.release} has no ${svq}: it does not switch to shadow virtqueues at migration (vdpa_net_migration_state_notifier came in 8.0; a vhost-vdpa device blocks migration unless started with x-svq=on)`;
+    return null;
+  }
+
   private mapGuest(): HostMm {
     const mm = new HostMm();
     for (const b of this.memory.blocks) {
@@ -111,40 +125,48 @@ export class VirtualMachine {
       mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun, populated }, `guest.${b.name}`);
     }
     // QEMU zeroes its shadow vrings and CVQ buffers when it allocates them: populated.
-    const pages = (this.cvqHva - this.svqHva + 2 * CVQ_BUFFER) / PAGE;
+    const pages = (this.cvqHva - this.svqHva + 2 * CVQ_BUFFER + SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) / PAGE;
     mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1, populated: true }, 'guest.svq-buffers');
     return mm;
   }
 
-  /** The shadow CVQ buffers follow the shadow vring areas of every VQ in the SVQ block. */
+  /** The shadow CVQ buffers and the CVQ's shadow vring areas follow the data VQs' shadow vring areas in the SVQ block. */
   private get cvqHva(): number {
-    return this.svqHva + (2 * this.spec.devices.queuePairs + 1) * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
+    return this.svqHva + 2 * this.spec.devices.queuePairs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
   }
 
-  /** What the listener should have mapped now for one device. */
-  private desiredItems(): MapItem[] {
-    const items: MapItem[] = [];
+  /**
+   * What one device's start maps, with IOVAs allocated in QEMU's order. With
+   * shadow virtqueues one IOVA tree serves the whole net client (data rings,
+   * then the CVQ's buffers and rings, then the listener's RAM sections:
+   * vhost_vdpa_svqs_start of each data device, vhost_vdpa_net_cvq_start,
+   * the CVQ device's vhost_vdpa_svqs_start, the last device's listener
+   * register); without them RAM is mapped at IOVA = GPA and the CVQ's items
+   * come from a tree of their own.
+   */
+  private plan(): { dataRings: MapItem[]; cvq: MapItem[]; ram: MapItem[] } {
     const tree = new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
-    for (const s of this.memory.sections) {
-      items.push({ name: s.name, asid: 0, iova: this.svq ? tree.alloc(s.bytes) : s.gpa, bytes: s.bytes, hva: s.hva, perm: VHOST_ACCESS_RW });
-    }
+    const dataRings: MapItem[] = [];
     let hva = this.svqHva;
-    if (this.svq) {
-      const vqs = 2 * this.spec.devices.queuePairs;
-      for (let q = 0; q < vqs; q++) {
-        items.push({ name: `svq${q}.driver`, asid: 0, iova: tree.alloc(SVQ_DRIVER_AREA), bytes: SVQ_DRIVER_AREA, hva, perm: VHOST_ACCESS_RO });
-        hva += SVQ_DRIVER_AREA;
-        items.push({ name: `svq${q}.device`, asid: 0, iova: tree.alloc(SVQ_DEVICE_AREA), bytes: SVQ_DEVICE_AREA, hva, perm: VHOST_ACCESS_RW });
-        hva += SVQ_DEVICE_AREA;
-      }
-    }
+    const ring = (kind: 'svq-ring' | 'cvq-ring', asid: number, q: string, t: IovaTree): MapItem[] => {
+      // vhost_vdpa_svq_map_rings: the driver area (desc + avail) read-only, the device area (used) writable.
+      const d: MapItem = { name: `${q}.driver`, kind, asid, iova: t.alloc(SVQ_DRIVER_AREA), bytes: SVQ_DRIVER_AREA, hva, perm: VHOST_ACCESS_RO };
+      const u: MapItem = { name: `${q}.device`, kind, asid, iova: t.alloc(SVQ_DEVICE_AREA), bytes: SVQ_DEVICE_AREA, hva: hva + SVQ_DRIVER_AREA, perm: VHOST_ACCESS_RW };
+      hva += SVQ_DRIVER_AREA + SVQ_DEVICE_AREA;
+      return [d, u];
+    };
+    if (this.svq) for (let q = 0; q < 2 * this.spec.devices.queuePairs; q++) dataRings.push(...ring('svq-ring', 0, `svq${q}`, tree));
+    const cvq: MapItem[] = [];
     if (this.cvqIsolated) {
-      const cvqHva = this.cvqHva;
-      const cvqTree = new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
-      items.push({ name: 'cvq.out', asid: CVQ_ASID, iova: cvqTree.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: cvqHva, perm: VHOST_ACCESS_RO });
-      items.push({ name: 'cvq.status', asid: CVQ_ASID, iova: cvqTree.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: cvqHva + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
+      const t = this.svq ? tree : new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
+      const b = this.cvqHva;
+      cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid: CVQ_ASID, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
+      cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid: CVQ_ASID, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
+      hva = b + 2 * CVQ_BUFFER;
+      cvq.push(...ring('cvq-ring', CVQ_ASID, 'cvq', t));
     }
-    return items;
+    const ram = this.memory.sections.map((s): MapItem => ({ name: s.name, kind: 'ram', asid: 0, iova: this.svq ? tree.alloc(s.bytes) : s.gpa, bytes: s.bytes, hva: s.hva, perm: VHOST_ACCESS_RW }));
+    return { dataRings, cvq, ram };
   }
 
   // ------------------------------------------------------------- steps
@@ -163,43 +185,102 @@ export class VirtualMachine {
     return !view.passthrough && view.tree.count === vhost.count;
   }
 
-  /** Stop: SET_STATUS 0, the CVQ buffers unmapped (always), all RAM too under the workaround. */
-  private stop(out: StepRecord[], bs: VdpaBackend[]): void {
-    const running = bs.filter((b) => b.running);
-    if (running.length === 0) return;
-    this.step(out, 'reset', () => running.forEach((b) => b.reset()));
-    this.step(out, 'unmap', () => {
-      for (const b of running) b.unmap(this.flow.unmapOnStop ? b.mapped : b.mapped.filter((it) => it.asid === CVQ_ASID));
-    });
+  /** vhost_vdpa_reset_device: SET_STATUS 0; from 10.1 on it also unregisters the listener (unless the flow keeps it). */
+  private resetDevice(out: StepRecord[], bs: VdpaBackend[]): void {
+    this.step(out, 'reset', () => bs.forEach((b) => b.reset()));
+    if (this.qemu.unregisterIn === 'reset-device') this.unregister(out, bs);
+  }
+
+  /** The listener unregistered where the flow unmaps at a stop (the workaround); persist and naive keep it. */
+  private unregister(out: StepRecord[], bs: VdpaBackend[]): void {
+    const on = bs.filter((b) => b.listenerRegistered);
+    if (this.flow.unmapOnStop && on.length) this.step(out, 'unmap', () => on.forEach((b) => b.unregister()));
   }
 
   /**
-   * Start: isolate the CVQ, map what is missing (listener register), DRIVER_OK.
-   * SET_GROUP_ASID comes before the maps, as QEMU's vhost_vdpa_net_cvq_start
-   * sets the CVQ group's ASID before it maps the CVQ buffers (net/vhost-vdpa.c):
-   * on 6.1 mlx5 a CVQ map made while the group is still on ASID 0 reaches no
-   * table, and moving the group later does not copy it (parents/mlx5.ts).
+   * A device stop (vhost_net_stop): vhost_vdpa_suspend (8.0+: SUSPEND when
+   * acked, else a reset), vhost_vdpa_svqs_stop (every shadow vring area
+   * unmapped, one message each), the reset (7.2: in vhost_vdpa_dev_start;
+   * 8.0+: vhost_vdpa_reset_status) with ACKNOWLEDGE|DRIVER added back and the
+   * listener unregistered where the release does it, then
+   * vhost_vdpa_net_cvq_stop (the CVQ buffers unmapped, one message each).
+   */
+  private stop(out: StepRecord[], bs: VdpaBackend[]): void {
+    const running = bs.filter((b) => b.running);
+    if (running.length === 0) return;
+    if (this.qemu.suspend) {
+      const suspends = running.filter((b) => b.suspendAcked);
+      if (suspends.length) this.step(out, 'reset', () => suspends.forEach((b) => b.suspend()));
+      const fallback = running.filter((b) => !b.suspendAcked);
+      if (fallback.length) this.resetDevice(out, fallback);
+    }
+    const rings = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'svq-ring' || it.kind === 'cvq-ring');
+    if (running.some((b) => rings(b).length)) this.step(out, 'unmap', () => running.forEach((b) => rings(b).forEach((it) => b.unmapOne(it))));
+    this.resetDevice(out, running);
+    this.step(out, 'reset', () => running.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
+    if (this.qemu.unregisterIn !== 'reset-device') this.unregister(out, running);
+    const bufs = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'cvq-buffer');
+    if (running.some((b) => bufs(b).length)) this.step(out, 'unmap', () => running.forEach((b) => bufs(b).forEach((it) => b.unmapOne(it))));
+  }
+
+  /**
+   * A device start (vhost_net_start): FEATURES_OK (vhost_vdpa_set_features of
+   * the first device), each data device's shadow vrings when SVQ is on,
+   * vhost_vdpa_net_cvq_start (SET_GROUP_ASID, then the two CVQ buffers), the
+   * CVQ device's shadow vrings, the last device's listener register (unless
+   * still registered), DRIVER_OK. Every non-listener map is one unbatched
+   * message.
    */
   private start(out: StepRecord[], bs: VdpaBackend[]): void {
     const stopped = bs.filter((b) => !b.running);
     if (stopped.length === 0) return;
+    this.step(out, 'start', () => stopped.forEach((b) => b.addStatus(STATUS.FEATURES_OK)));
+    const plan = this.plan();
     this.step(out, 'map', () => {
       for (const b of stopped) {
+        plan.dataRings.forEach((it) => b.mapOne(it));
         if (this.cvqIsolated) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
-        const have = new Set(b.mapped.map(key));
-        b.map(this.desiredItems().filter((it) => !have.has(key(it))));
+        plan.cvq.forEach((it) => b.mapOne(it));
+        if (!b.listenerRegistered) b.register(plan.ram);
       }
     });
-    this.step(out, 'start', () => {
-      for (const b of stopped) b.start();
-    });
+    this.step(out, 'start', () => stopped.forEach((b) => b.driverOk()));
   }
 
-  /** Drops every mapping whose IOVA the next mode will not reuse (SVQ switch). */
-  private unmapStale(out: StepRecord[]): void {
-    this.step(out, 'unmap', () => {
-      for (const b of this.backends) if (b.mapped.length) b.unmap();
-    });
+  /**
+   * vhost_dev_init for every device. Up to 10.0: vhost_vdpa_init adds
+   * ACKNOWLEDGE|DRIVER, then SET_OWNER, then the backend features. 10.1+:
+   * vhost_vdpa_init sets the backend features first ("vdpa: set backend
+   * capabilities at vhost_vdpa_init") and vhost_vdpa_set_owner registers
+   * the listener right after SET_OWNER: all of RAM is mapped before
+   * FEATURES_OK, at device creation (on a destination, before the downtime).
+   */
+  private open(out: StepRecord[]): void {
+    const q = this.qemu;
+    const cap = { ackPersist: this.flow.ackPersist, ackAsid: q.cvqAsid, ackSuspend: q.suspend };
+    this.step(out, 'open', () =>
+      this.backends.forEach((b) => {
+        if (q.listenerAt === 'init') b.setBackendCap(cap);
+        b.addStatus(STATUS_ACK_DRIVER);
+        b.setOwner();
+        if (q.listenerAt !== 'init') b.setBackendCap(cap);
+      }),
+    );
+    if (q.listenerAt === 'init') {
+      const ram = this.plan().ram;
+      this.step(out, 'map', () => this.backends.forEach((b) => b.register(ram)));
+    }
+  }
+
+  /** The switch to or from shadow virtqueues: a stop, the listener re-registered with the new IOVAs even where the flow keeps it, a start. */
+  private switchSvq(out: StepRecord[], toSvq: boolean): void {
+    const all = this.backends;
+    this.stop(out, all);
+    const on = all.filter((b) => b.listenerRegistered);
+    if (on.length) this.step(out, 'unmap', () => on.forEach((b) => b.unregister()));
+    this.svq = toSvq;
+    this.vmmCounters.svqSwitches += all.length;
+    this.start(out, all);
   }
 
   // ------------------------------------------------------------- events
@@ -209,8 +290,11 @@ export class VirtualMachine {
     const all = this.backends;
     switch (name) {
       case 'boot':
-        this.step(steps, 'open', () => all.forEach((b) => b.open(this.flow.ackPersist)));
+        this.open(steps);
         this.start(steps, all);
+        break;
+      case 'incoming':
+        this.open(steps);
         break;
       case 'guest-reset':
         this.start(steps, all.slice(1));
@@ -222,18 +306,21 @@ export class VirtualMachine {
         this.start(steps, all);
         break;
       case 'migrate-svq':
-        for (const toSvq of [true, false]) {
-          this.stop(steps, all);
-          this.unmapStale(steps);
-          this.svq = toSvq;
-          this.vmmCounters.svqSwitches += all.length;
-          this.start(steps, all);
-        }
+        if (!this.svq) this.switchSvq(steps, true);
+        break;
+      case 'svq-cancel':
+        if (this.svq) this.switchSvq(steps, false);
         break;
       case 'stop-and-copy':
         this.stop(steps, all);
         break;
+      case 'resume':
+        this.start(steps, all);
+        break;
       case 'close':
+        // QEMU quits: vm_shutdown stops every running device (vhost_net_stop), vhost_vdpa_cleanup unregisters a listener still registered, the fd closes.
+        this.stop(steps, all);
+        if (all.some((b) => b.listenerRegistered)) this.step(steps, 'unmap', () => all.forEach((b) => b.unregister()));
         this.step(steps, 'close', () => all.forEach((b) => b.close()));
         break;
     }
@@ -282,4 +369,3 @@ export class VirtualMachine {
   }
 }
 
-const key = (it: MapItem) => `${it.asid}:${it.iova}:${it.bytes}:${it.hva}`;

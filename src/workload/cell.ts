@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Backing } from '../host/index.js';
 import type { ParentKind, VdpaSimVariant } from '../kernel/index.js';
-import type { EventName, FlowName, VmSpec } from '../vmm/index.js';
+import { DEFAULT_QEMU, type EventName, type FlowName, type VmSpec } from '../vmm/index.js';
 import { formatBytes } from './sizes.js';
 
 export interface CellParams {
@@ -12,6 +12,8 @@ export interface CellParams {
   variant: VdpaSimVariant | null;
   /** A kernel version (`6.12.117`) or an old alias (`legacy`, `reset-map`), as the workload named it. */
   kernel: string;
+  /** The QEMU release the VMM plays (`10.0`, `10.1+`...). Left out of the id when it is DEFAULT_QEMU, so cells from before the axis keep theirs. */
+  qemu: string;
   useVa: boolean;
   devices: number;
   queuePairs: number;
@@ -44,7 +46,8 @@ export interface CellSpec {
 
 /** Parameters in a fixed key order, so equal cells hash equally. */
 function canonical(p: CellParams): string {
-  return JSON.stringify(Object.fromEntries(Object.keys(p).sort().map((k) => [k, p[k as keyof CellParams]])));
+  const keys = Object.keys(p).filter((k) => !(k === 'qemu' && p.qemu === DEFAULT_QEMU));
+  return JSON.stringify(Object.fromEntries(keys.sort().map((k) => [k, p[k as keyof CellParams]])));
 }
 
 /** The device setup a cell runs, as tables name it: "mlx5", "vdpa_sim/dma_map", "vduse (va)", "mlx5 x2". */
@@ -57,7 +60,7 @@ export function makeCell(params: CellParams): CellSpec {
   const id = createHash('sha256').update(canonical(params)).digest('hex').slice(0, 12);
   const variant = params.variant && params.variant !== 'set_map' ? `/${params.variant}` : '';
   const dimms = params.dimms.length ? `+${params.dimms.length}dimm` : '';
-  const label = `${params.parent}${variant} ${params.kernel} ${params.flow} ${formatBytes(params.guestBytes)}${dimms} ${params.backing}${params.prealloc ? ' prealloc' : ''}${params.devices > 1 ? ` x${params.devices}` : ''}`;
+  const label = `${params.parent}${variant} ${params.kernel} qemu-${params.qemu} ${params.flow} ${formatBytes(params.guestBytes)}${dimms} ${params.backing}${params.prealloc ? ' prealloc' : ''}${params.devices > 1 ? ` x${params.devices}` : ''}`;
   return { id, label, params };
 }
 
@@ -66,6 +69,7 @@ export function toVmSpec(p: CellParams): VmSpec {
     guest: { ramBytes: p.guestBytes, backing: p.backing, meanRun: p.meanRun, seed: p.seed, dimms: p.dimms, shared: p.useVa, prealloc: p.prealloc ?? false },
     devices: { parent: p.parent, variant: p.variant ?? undefined, useVa: p.useVa, count: p.devices, queuePairs: p.queuePairs, nas: p.nas },
     kernel: p.kernel,
+    qemu: p.qemu,
     flow: p.flow,
     memlockBytes: p.memlockBytes,
     iotlbLimit: p.iotlbLimit,

@@ -5,7 +5,7 @@
  */
 import type { Backing } from '../host/index.js';
 import { kernelLabel, resolveKernel, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
-import { VirtualMachine, type EventName, type FlowName } from '../vmm/index.js';
+import { DEFAULT_QEMU, FIRST_EVENTS, resolveQemu, VirtualMachine, type EventName, type FlowName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams, type CellSpec } from './cell.js';
 import { memoryProblem } from './memory-need.js';
 import type { RawMatrix, RawWorkload } from './schema.js';
@@ -31,6 +31,7 @@ const LEAVES: { key: string; get: (m: RawMatrix) => unknown; listLeaf?: boolean 
   { key: 'devices.queuePairs', get: (m) => m.devices.queuePairs },
   { key: 'devices.nas', get: (m) => m.devices.nas },
   { key: 'kernel', get: (m) => m.kernel },
+  { key: 'qemu', get: (m) => m.qemu },
   { key: 'flow', get: (m) => m.flow },
   { key: 'events', get: (m) => m.events, listLeaf: true },
   { key: 'memlock', get: (m) => m.memlock },
@@ -76,8 +77,9 @@ function expandEvents(c: Choice, problems: Problems): EventName[] | undefined {
     const [name, times] = e.split('*');
     for (let i = 0; i < Number(times ?? 1); i++) out.push(name as EventName);
   });
-  if (out[0] !== 'boot') return problems.add(c.path, 'the first event must be boot'), undefined;
-  if (out.lastIndexOf('boot') !== 0) return problems.add(c.path, 'boot may only come first'), undefined;
+  if (!FIRST_EVENTS.includes(out[0])) return problems.add(c.path, `the first event must be ${FIRST_EVENTS.join(' or ')}`), undefined;
+  const opens = out.findIndex((e, i) => i > 0 && FIRST_EVENTS.includes(e));
+  if (opens !== -1) return problems.add(c.path, `${out[opens]} may only come first`), undefined;
   const close = out.indexOf('close');
   if (close !== -1 && close !== out.length - 1) return problems.add(c.path, 'close may only come last'), undefined;
   if (close === -1) out.push('close');
@@ -97,6 +99,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
   const kernel = resolveKernel(v('kernel') as string);
   if (parent === 'vdpa_sim' && useVa && !kernel.vdpaSimUseVa) problems.add(pick['devices.useVa'].path, `vdpa_sim on ${kernel.name === 'legacy' ? 'legacy kernels (v6.1)' : kernelLabel(kernel)} has no use_va (it came in v6.4; PA only: docs/domain.md, "Parents")`);
   const events = expandEvents(pick.events, problems);
+  const qemu = resolveQemu((v('qemu') as string | undefined) ?? DEFAULT_QEMU).release;
   let memlockBytes: number | null = null;
   if (v('memlock') !== 'unlimited') {
     const m = parseSize(v('memlock'));
@@ -110,6 +113,7 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
     parent,
     variant: parent === 'vdpa_sim' ? ((v('devices.variant') as VdpaSimVariant | undefined) ?? 'set_map') : null,
     kernel: kernel.name,
+    qemu,
     useVa,
     devices: v('devices.count') as number,
     queuePairs: v('devices.queuePairs') as number,

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { BACKINGS } from '../host/index.js';
 import { PARENT_KINDS, resolveKernel } from '../kernel/index.js';
-import { EVENT_NAMES, FLOW_NAMES } from '../vmm/index.js';
+import { EVENT_NAMES, FLOW_NAMES, resolveQemu } from '../vmm/index.js';
 
 export const WORKLOAD_SCHEMA_VERSION = 1;
 
@@ -52,6 +52,15 @@ const kernelName = z.string().superRefine((v, ctx) => {
   }
 });
 
+/** A QEMU release that src/vmm/qemu-versions.ts resolves (7.2 ... 10.0, 10.1+, or a later x.y). */
+const qemuName = z.string().superRefine((v, ctx) => {
+  try {
+    resolveQemu(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as { reason?: string }).reason ?? (e as Error).message });
+  }
+});
+
 export const guestSchema = z
   .object({
     ram: oneOrMany(size),
@@ -81,6 +90,8 @@ export const matrixSchema = z
     devices: devicesSchema,
     /** A kernel version as uname -r names it (6.1.192, 6.12.117, mainline) or an old alias (legacy, reset-map). */
     kernel: oneOrMany(kernelName),
+    /** The QEMU release whose vhost-vdpa flow the VMM plays (default 10.0: docs/domain.md, "QEMU versions"). */
+    qemu: oneOrMany(qemuName).optional(),
     flow: oneOrMany(z.enum(FLOW_NAMES as unknown as [string, ...string[]])),
     events: listOrLists(eventList).default(['boot', 'guest-reset*3', 'close']),
     memlock: oneOrMany(z.union([z.literal('unlimited'), size])).default('unlimited'),

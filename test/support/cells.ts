@@ -9,6 +9,7 @@ export function params(over: Partial<CellParams> = {}): CellParams {
     parent: 'mlx5',
     variant: null,
     kernel: 'reset-map',
+    qemu: '10.0',
     useVa: false,
     devices: 1,
     queuePairs: 2,

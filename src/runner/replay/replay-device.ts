@@ -71,6 +71,9 @@ export interface ReplaySetup {
   onDevice?: (dev: VhostVdpa) => void;
 }
 
+/** The trace event each op came from, as a refusal names it. */
+const EVENT_OF: Record<string, string> = { reset: 'reset_device', status: 'add_status', group_asid: 'set_address_space_id', dma_map: 'dma_map', dma_unmap: 'dma_unmap', batch_begin: 'batch_begin', batch_end: 'batch_end' };
+
 const BASE_ACK = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
 
 export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm: HostMm, setup: ReplaySetup): DeviceReplay {
@@ -102,9 +105,9 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
     }
     let res: OpResult | undefined;
     const delta = rec.measure(() => {
-      res = op.op === 'msg' ? dev.write(op.msg) : dev.setStatus(op.op === 'reset' ? 0 : op.status);
+      res = op.op === 'msg' ? dev.write(op.msg) : op.op === 'group_asid' ? dev.setGroupAsid(op.group, op.asid) : dev.setStatus(op.op === 'reset' ? 0 : op.status);
     });
-    if (res && res.ret !== 0) seg.refusals.push({ lineNo: op.lineNo, event: op.op === 'msg' ? op.event : op.op === 'reset' ? 'reset_device' : 'add_status', errno: res.errno ?? '?', cause: res.cause ?? '?' });
+    if (res && res.ret !== 0) seg.refusals.push({ lineNo: op.lineNo, event: EVENT_OF[op.op === 'msg' ? op.event : op.op], errno: res.errno ?? '?', cause: res.cause ?? '?' });
     else if (op.op === 'msg') track(mapped, op);
     const now = isTranslating(dev, mapped, guestRam);
     price(seg, delta, clock, seg.event === 'guest-reset' && !(translating && now));

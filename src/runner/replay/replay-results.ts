@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import { makeCell, type CellParams } from '../../workload/index.js';
+import { rangeToken } from '../../vmm/trace/index.js';
 import type { CellResult, EventCost, Modeled } from '../cell-result.js';
 import { gitCommit, hostFacts, labVersion } from '../provenance.js';
 import { RESULTS_SCHEMA, type ResultsFile } from '../results-file.js';
@@ -51,6 +52,8 @@ function cellOf(o: ReplayOutcome, d: DeviceResult, f: FlowReplay): CellResult {
     parent: opts.parent,
     variant: opts.parent === 'vdpa_sim' ? (opts.variant ?? 'set_map') : null,
     kernel: opts.kernel,
+    // The releases whose trace format fits every line: the QEMU that logged the trace.
+    qemu: rangeToken(o.trace.releases),
     useVa: false,
     devices: 1,
     queuePairs: 1,

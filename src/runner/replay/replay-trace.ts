@@ -94,14 +94,20 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   };
 }
 
+/** Smaller than one huge page: not a guest RAM block. */
+const SMALL_REGION_BYTES = 2n ** 21n;
+
 function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean, ram: PageStates[]): DeviceReplay {
   const mm = new HostMm();
   regions.forEach((r, i) => {
-    const region = mm.mmap(
-      { startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing: opts.backing, seed: i + 1, shared: false, meanRun: opts.backing === '4k' ? opts.meanRun : undefined, populated: opts.prealloc ?? false },
-      `line ${r.firstLine}`,
-      ram[i],
-    );
+    // A region under 2 MiB is no guest RAM block: QEMU's shadow vrings and CVQ buffers, or a ROM (the
+    // BIOS), small anonymous 4k pages. QEMU wrote them before any map (it zeroes the buffers, it copies a
+    // ROM image in), so they are populated whatever the guest RAM's prealloc.
+    const small = r.bytes < SMALL_REGION_BYTES;
+    const backing = small ? '4k' : opts.backing;
+    const meanRun = small ? 1 : opts.backing === '4k' ? opts.meanRun : undefined;
+    const populated = small || (opts.prealloc ?? false);
+    const region = mm.mmap({ startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing, seed: i + 1, shared: false, meanRun, populated }, `line ${r.firstLine}`, ram[i]);
     ram[i] = region.frames;
   });
   return replayDevice(stream, ops, mm, {

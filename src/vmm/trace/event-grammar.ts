@@ -18,6 +18,8 @@ export type TraceEvent =
   | { kind: 'cleanup'; lineNo: number; dev: string; vdpa: string }
   | { kind: 'dev_start'; lineNo: number; dev: string; started: boolean }
   | { kind: 'suspend'; lineNo: number; dev: string }
+  /** net/vhost-vdpa.c vhost_vdpa_set_address_space_id: VHOST_VDPA_SET_GROUP_ASID, traced with the device's vhost_vdpa pointer. */
+  | { kind: 'set_group_asid'; lineNo: number; vdpa: string; group: number; asid: number }
   | { kind: 'set_owner'; lineNo: number; dev: string }
   | { kind: 'get_iova_range'; lineNo: number; dev: string; first: bigint; last: bigint };
 
@@ -104,6 +106,13 @@ export const GRAMMAR: Record<string, Variant[]> = {
   vhost_vdpa_dev_start: [
     { format: null, re: new RegExp(`^dev: ${P} started: (\\d+)$`), build: (m, lineNo) => ({ kind: 'dev_start', lineNo, dev: m[1], started: m[2] !== '0' }) },
   ],
+  vhost_vdpa_set_address_space_id: [
+    {
+      format: 'group_asid',
+      re: new RegExp(`^vhost_vdpa: ${P} vq_group: (\\d+) asid: (\\d+)$`),
+      build: (m, lineNo) => ({ kind: 'set_group_asid', lineNo, vdpa: m[1], group: Number(m[2]), asid: Number(m[3]) }),
+    },
+  ],
   vhost_vdpa_suspend: [{ format: null, re: new RegExp(`^dev: ${P}$`), build: (m, lineNo) => ({ kind: 'suspend', lineNo, dev: m[1] }) }],
   vhost_vdpa_set_owner: [{ format: null, re: new RegExp(`^dev: ${P}$`), build: (m, lineNo) => ({ kind: 'set_owner', lineNo, dev: m[1] }) }],
   vhost_vdpa_get_iova_range: [
@@ -132,6 +141,7 @@ export const EXPECTED_SHAPE: Record<string, string> = {
   vhost_vdpa_cleanup: 'dev: %p vdpa: %p',
   vhost_vdpa_dev_start: 'dev: %p started: %d',
   vhost_vdpa_suspend: 'dev: %p',
+  vhost_vdpa_set_address_space_id: 'vhost_vdpa: %p vq_group: %u asid: %u',
   vhost_vdpa_set_owner: 'dev: %p',
   vhost_vdpa_get_iova_range: 'dev: %p first: 0x%x last: 0x%x',
 };

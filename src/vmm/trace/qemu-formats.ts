@@ -40,6 +40,8 @@ export const VARIANT_RELEASES: Record<string, ReleaseRange> = {
   'reset:plain': { from: at('8.1'), to: last },
   'init:vdpa': { from: at('7.2'), to: at('8.2') },
   'init:shared': { from: at('9.0'), to: last },
+  // net/trace-events: with the CVQ's ASID ("vdpa: Always start CVQ in SVQ mode if possible" series, 8.0).
+  group_asid: { from: at('8.0'), to: last },
 };
 
 export function describeRange(r: ReleaseRange): string {
@@ -47,6 +49,13 @@ export function describeRange(r: ReleaseRange): string {
   const b = QEMU_RELEASES[r.to];
   if (r.to === last) return r.from === last ? `QEMU ${b}` : `QEMU ${a} or later`;
   return a === b ? `QEMU ${a}` : `QEMU ${a} to ${b}`;
+}
+
+/** A range as one token (`7.2`, `9.0..10.1+`): how a replayed cell names the QEMU that logged its trace. */
+export function rangeToken(r: ReleaseRange): string {
+  const a = QEMU_RELEASES[r.from];
+  const b = QEMU_RELEASES[r.to];
+  return a === b ? a : `${a}..${b}`;
 }
 
 /** The releases every variant seen agrees on; null when they contradict each other. */

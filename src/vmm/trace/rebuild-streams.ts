@@ -23,7 +23,9 @@ export type StreamOp =
   /** SET_STATUS with the device's status after vhost_vdpa_add_status OR-ed its bits in. */
   | { op: 'status'; lineNo: number; status: number }
   /** SET_STATUS 0 (vhost_vdpa_reset_device). */
-  | { op: 'reset'; lineNo: number };
+  | { op: 'reset'; lineNo: number }
+  /** VHOST_VDPA_SET_GROUP_ASID (vhost_vdpa_set_address_space_id: the CVQ's group to its ASID, 8.0+). */
+  | { op: 'group_asid'; lineNo: number; group: number; asid: number };
 
 export interface DeviceStream {
   fd: number;
@@ -79,6 +81,12 @@ export function rebuildStreams(events: TraceEvent[], where: string): RebuiltTrac
     for (const p of devPtrs.get(dev) ?? []) if (ptrFd.has(p)) return ptrFd.get(p);
     return fds.length === 1 ? fds[0] : undefined;
   };
+  /** A vhost_vdpa pointer (set_address_space_id's) to its fd: directly (7.2/8.x map lines print it), or through the vhost_dev init tied it to. */
+  const fdOfVdpa = (vdpa: string): number | undefined => {
+    if (ptrFd.has(vdpa)) return ptrFd.get(vdpa);
+    for (const [dev, ptrs] of devPtrs) if (ptrs[0] === vdpa) return fdOfDev(dev);
+    return fds.length === 1 ? fds[0] : undefined;
+  };
 
   const streams = new Map<number, DeviceStream>();
   const stream = (fd: number): DeviceStream => {
@@ -121,6 +129,12 @@ export function rebuildStreams(events: TraceEvent[], where: string): RebuiltTrac
       case 'batch_end':
         stream(e.fd).ops.push({ op: 'msg', lineNo: e.lineNo, event: e.kind, msg: { msgType: e.msgType, type: e.kind === 'batch_begin' ? VHOST_IOTLB_BATCH_BEGIN : VHOST_IOTLB_BATCH_END, asid: 0, iova: 0n, size: 0n, uaddr: 0n, perm: 0 } });
         break;
+      case 'set_group_asid': {
+        const fd = fdOfVdpa(e.vdpa);
+        if (fd === undefined) unattributedLines.push(e.lineNo);
+        else stream(fd).ops.push({ op: 'group_asid', lineNo: e.lineNo, group: e.group, asid: e.asid });
+        break;
+      }
       case 'add_status':
       case 'reset_device': {
         const fd = fdOfDev(e.dev);
@@ -175,13 +189,22 @@ function forget(live: Map<string, LiveMap[]>, fd: number, asid: number, iova: bi
   if (list) live.set(liveKey(fd, asid), list.filter((m) => !(m.iova <= last && iova <= m.last)));
 }
 
-/** One region per contiguous (or overlapping) run of pinned uaddr pages. */
+/**
+ * Ranges closer than this (pages) belong to one RAMBlock: the listener skips
+ * the VGA window and BIOS/option-ROM area (0xa0000-0x100000, 96 pages) of
+ * pc.ram, so its maps leave that hole in one host mapping. Keeping the block
+ * whole keeps its THP chunk boundaries where the host has them (2 MiB from
+ * the block's start), not 1 MiB off.
+ */
+const SAME_BLOCK_GAP = 512n;
+
+/** One region per run of pinned uaddr pages, runs less than SAME_BLOCK_GAP apart joined. */
 function mergeRanges(ranges: { start: bigint; end: bigint; lineNo: number }[]): InferredRegion[] {
   const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const out: { start: bigint; end: bigint; lineNo: number }[] = [];
   for (const r of sorted) {
     const top = out[out.length - 1];
-    if (top && r.start <= top.end) {
+    if (top && r.start < top.end + SAME_BLOCK_GAP) {
       if (r.end > top.end) top.end = r.end;
       top.lineNo = Math.min(top.lineNo, r.lineNo);
     } else out.push({ ...r });

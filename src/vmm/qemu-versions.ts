@@ -1,0 +1,97 @@
+/**
+ * QEMU releases as the VMM model plays them: where each registers and
+ * unregisters the vhost-vdpa memory listener, whether it acks SUSPEND and
+ * IOTLB_ASID (and so isolates the CVQ in ASID 1 and can switch to shadow
+ * virtqueues at migration). The release list is the trace parser's
+ * (trace/qemu-formats.ts), so `run --qemu` and `replay` name releases alike.
+ *
+ * Read from hw/virtio/vhost-vdpa.c and net/vhost-vdpa.c at each release tag:
+ *
+ * - 7.2: `vhost_vdpa_set_backend_cap` acks IOTLB_MSG_V2 and IOTLB_BATCH only
+ *   (no ASID, no SUSPEND): the CVQ shares ASID 0 with the data VQs and is not
+ *   shadowed. `vhost_vdpa_dev_start(dev, false)` resets
+ *   (`vhost_vdpa_reset_device`), re-adds ACKNOWLEDGE|DRIVER and unregisters
+ *   the listener; `vhost_vdpa_dev_start(dev, true)` registers it and sets
+ *   DRIVER_OK. A vhost-vdpa device blocks migration unless started with
+ *   x-svq=on: there is no switch to shadow virtqueues at migration.
+ * - 8.0 to 10.0: "vdpa: move vhost reset after get vring base" puts the reset
+ *   and the listener unregister in `vhost_vdpa_reset_status` (c3716f260bff);
+ *   the "ASID support in vhost-vdpa net" series acks IOTLB_ASID and puts the
+ *   CVQ in ASID 1 behind a shadow virtqueue (`vhost_vdpa_net_cvq_start`,
+ *   "vdpa: always start CVQ in SVQ mode if possible", c1a1008685); the
+ *   "Dynamically switch to vhost shadow virtqueues at vdpa net migration"
+ *   series acks SUSPEND, adds `vhost_vdpa_suspend` (VHOST_VDPA_SUSPEND when
+ *   acked, else a `vhost_vdpa_reset_device`: a second reset per stop;
+ *   0bb302a9960a) and the switch to SVQ when migration starts
+ *   (`vdpa_net_migration_state_notifier`, back only when it fails or is
+ *   cancelled). Both were merged for 8.0. 9.0's VhostVDPAShared changes
+ *   the trace format, not the messages.
+ * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Eugenio
+ *   Pérez, posted by Jonah Palmer, merged through the virtio tree in May 2025,
+ *   first released in 10.1): `vhost_vdpa_init` sets the backend features and
+ *   `vhost_vdpa_set_owner` registers the listener right after SET_OWNER, so
+ *   guest RAM is mapped and pinned when the device is created (on a migration
+ *   destination, before the downtime); `vhost_vdpa_reset_device` unregisters
+ *   it after a successful SET_STATUS 0 and `vhost_vdpa_dev_start` registers it
+ *   again only when `listener_registered` is false.
+ */
+import { InputError } from '../errors.js';
+import { QEMU_RELEASES, type QemuRelease } from './trace/qemu-formats.js';
+
+export { QEMU_RELEASES, type QemuRelease };
+
+/**
+ * The default: 10.0, the newest release whose listener placement (register in
+ * vhost_vdpa_dev_start, unregister in vhost_vdpa_reset_status) is the one the
+ * lab modeled before it had QEMU versions.
+ */
+export const DEFAULT_QEMU: QemuRelease = '10.0';
+
+export interface QemuBehaviour {
+  release: QemuRelease;
+  /** Where the memory listener is registered: in the last device's dev_start, or at vhost_vdpa_init. */
+  listenerAt: 'dev-start' | 'init';
+  /** Where it is unregistered at a stop. */
+  unregisterIn: 'dev-start' | 'reset-status' | 'reset-device';
+  /** Acks VHOST_BACKEND_F_SUSPEND when offered and calls vhost_vdpa_suspend at every stop. */
+  suspend: boolean;
+  /** Acks IOTLB_ASID: with nas >= 2 the CVQ goes to ASID 1 behind a shadow virtqueue. */
+  cvqAsid: boolean;
+  /** Switches to shadow virtqueues when migration starts (and back on failure or cancel). */
+  svqMigration: boolean;
+  /** The QEMU functions this release's flow follows, for docs and notes. */
+  follows: string;
+}
+
+const MODERN = { suspend: true, cvqAsid: true, svqMigration: true } as const;
+
+function behaviour(release: QemuRelease): QemuBehaviour {
+  if (release === '7.2') {
+    return {
+      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false,
+      follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
+    };
+  }
+  if (release === '10.1+') {
+    return {
+      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN,
+      follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
+    };
+  }
+  return {
+    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN,
+    follows: 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
+  };
+}
+
+/** A QEMU release the lab models; `10.1`, `10.2`, `11.0`... resolve to `10.1+`. */
+export function resolveQemu(name: string): QemuBehaviour {
+  if ((QEMU_RELEASES as readonly string[]).includes(name)) return behaviour(name as QemuRelease);
+  const m = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(name);
+  if (m && (Number(m[1]) > 10 || (Number(m[1]) === 10 && Number(m[2]) >= 1))) return behaviour('10.1+');
+  if (m && ['7.2', '8.0', '8.1', '8.2', '9.0', '9.1', '9.2', '10.0'].includes(`${m[1]}.${m[2]}`)) return behaviour(`${m[1]}.${m[2]}` as QemuRelease);
+  throw new InputError('qemu', `'${name}' is not a QEMU release the lab models: one of ${QEMU_RELEASES.join(', ')} (a later release such as 10.2 is 10.1+)`);
+}
+
+/** Every release and its behaviour, for docs and tests. */
+export const QEMU_BEHAVIOURS: readonly QemuBehaviour[] = QEMU_RELEASES.map(behaviour);
