@@ -32,7 +32,7 @@
 import { IotlbError } from '../errors.js';
 import { checkU64, join, split } from './address.js';
 import { checkPerm } from './checks.js';
-import { RadixDeletes } from './delete-paths.js';
+import { RadixDeletes, type BatchSink } from './delete-paths.js';
 import { growableSab } from './growable.js';
 import * as layout from './layout.js';
 import type { IotlbHandle } from './radix-view.js';
@@ -194,11 +194,14 @@ export class RadixIotlb extends RadixDeletes {
   }
 
   /**
-   * Calls visit(ids, n) with every entry's id in IOVA order, a batch at a
-   * time (the tree must not change meanwhile; `ids` is reused). For walks
-   * over millions of entries: one call per batch, not per entry.
+   * Calls visit(ids, n, xlat, pages) with every entry's id in IOVA order, a
+   * batch at a time (the tree must not change meanwhile; the arrays are
+   * reused). For walks over millions of entries: one call per batch, not per
+   * entry. xlat[k] non-zero: entry ids[k] is the one page pages[k] mapped to
+   * target page xlatTarget(xlat[k]) with perm xlatPerm(xlat[k]), no record
+   * read needed (GatherBatch in query-walks.ts).
    */
-  forEachBatch(visit: (ids: Int32Array, n: number) => void): void {
+  forEachBatch(visit: BatchSink): void {
     this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.walkBatch, visit);
   }
 
