@@ -36,6 +36,7 @@ import { RadixDeletes, type BatchSink } from './delete-paths.js';
 import { growableSab } from './growable.js';
 import * as layout from './layout.js';
 import type { IotlbHandle } from './radix-view.js';
+import { wasmControlBlock } from './seqlock.js';
 
 // Module-local copies of the layout constants and control-block indexes:
 // in optimized code V8 (Node 20) reloads an imported binding, or a property
@@ -119,6 +120,16 @@ export class RadixIotlb extends RadixDeletes {
    */
   get handle(): IotlbHandle {
     if (this.recordSource) this.ownRecords();
+    if (!this.exported) {
+      // Readers read SEQ through a wasm atomic load (seqlock.ts on why):
+      // the control block moves into wasm memory now, before any reader.
+      const memory = wasmControlBlock(this.ctl);
+      if (memory) {
+        this.buffers.ctl = memory.buffer as SharedArrayBuffer;
+        this.buffers.seq = memory;
+        this.ctl = new Int32Array(this.buffers.ctl);
+      }
+    }
     this.exported = true;
     return this.buffers;
   }
