@@ -358,3 +358,50 @@ test('walks hand each one-page entry its page, target and perm from the leaf (xl
   assert.equal(seen, 5000 + 8);
   assert.equal(t.count, 0);
 });
+
+test('forEachRun hands runs of IOVA-consecutive one-page entries of one perm as one item, and the entries expand to exactly what forEachBatch walks', () => {
+  const t = new RadixIotlb({ initialEntries: 16 });
+  // 200 K one-page entries whose perm changes every 1-3 pages (more items than one 65536 batch), then a long run of one perm,
+  // a multi-page entry, byte-granular entries sharing a page, a one-page entry alone far away, and a target no leaf word holds.
+  let x = 3;
+  let perm = 1;
+  let p = 0;
+  for (; p < 200_000; p++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    if (x % 3 !== 0) perm = 1 + ((perm + (x >>> 8) % 2) % 3); // another perm, two times in three
+    if ((x >>> 12) % 16 === 0) continue; // a hole: the run before it ends there
+    t.addPages(p, 1, p + 5, perm);
+  }
+  for (; p < 300_000; p++) t.addPages(p, 1, p + 5, 3);
+  t.addPages(p, 8, 9, 3);
+  t.addRange(BigInt(p + 8) << 12n, (BigInt(p + 8) << 12n) + 99n, 1n, 3);
+  t.addRange((BigInt(p + 8) << 12n) + 100n, (BigInt(p + 8) << 12n) + 4095n, 1n, 3);
+  t.addPages(p + 9, 1, 2 ** 30, 3);
+  t.addPages(p + 10, 1, 4, 3);
+  t.addPages(2 ** 40, 1, 77, 2);
+  const expected: string[] = [];
+  t.forEachBatch((ids, n) => {
+    for (let k = 0; k < n; k++) expected.push(`${t.startPage(ids[k])}:${t.startOff(ids[k])}-${t.lastPage(ids[k])}:${t.lastOff(ids[k])}/${t.perm(ids[k])}`);
+  });
+  const got: string[] = [];
+  let items = 0;
+  let longest = 0;
+  t.forEachRun((ids, n, xlat, pages, counts) => {
+    items += n;
+    for (let k = 0; k < n; k++) {
+      longest = Math.max(longest, counts[k]);
+      if (counts[k] > 1) assert.notEqual(xlat[k], 0, 'only one-page entries from leaves form runs');
+      if (xlat[k] === 0) {
+        assert.equal(counts[k], 1);
+        got.push(`${t.startPage(ids[k])}:${t.startOff(ids[k])}-${t.lastPage(ids[k])}:${t.lastOff(ids[k])}/${t.perm(ids[k])}`);
+        continue;
+      }
+      assert.equal(t.startPage(ids[k]), pages[k], 'ids[k] is the first entry of the run');
+      for (let i = 0; i < counts[k]; i++) got.push(`${pages[k] + i}:0-${pages[k] + i}:4095/${xlatPerm(xlat[k])}`);
+    }
+  });
+  assert.deepEqual(got, expected);
+  assert.ok(items < expected.length / 2, `runs were joined (${items} items for ${expected.length} entries)`);
+  assert.ok(items > 65536, 'the walk took more than one batch');
+  assert.ok(longest >= 100_000, 'a run spans many leaves and level-1 nodes');
+});

@@ -13,7 +13,10 @@ import { newGatherBatch, type GatherBatch } from './query-walks.js';
  * its leaf translation word and page (GatherBatch in query-walks.ts; the
  * word is 0 unless the entry is one whole page answered from a leaf).
  */
-export type BatchSink = (ids: Int32Array, n: number, xlat: Int32Array, pages: Float64Array) => void;
+export type BatchSink = (ids: Int32Array, n: number, xlat: Int32Array, pages: Float64Array, counts?: Int32Array) => void;
+
+/** A run-mode batch's receiver: as BatchSink, and counts[k] one-page entries behind item k (GatherBatch.counts). */
+export type RunSink = (ids: Int32Array, n: number, xlat: Int32Array, pages: Float64Array, counts: Int32Array) => void;
 
 // Module-local copies of the layout constants and control-block indexes:
 // in optimized code V8 (Node 20) reloads an imported binding, or a property
@@ -148,11 +151,12 @@ export class RadixDeletes extends RadixInserts {
     for (;;) {
       const n = this.gatherOverlapping(sp, so, lp, lo, out);
       if (n === 0) return;
-      // Where the next batch starts: just past the last entry gathered.
+      // Where the next batch starts: just past the last entry gathered (in run mode, the run's last page).
       const last = out.ids[n - 1];
-      let p = this.lastPage(last);
-      let o = this.lastOff(last) + 1;
-      visit(out.ids, n, out.xlat, out.pages);
+      const run = out.counts === undefined ? 1 : out.counts[n - 1];
+      let p = run > 1 ? out.pages[n - 1] + run - 1 : this.lastPage(last);
+      let o = run > 1 ? PAGE_SIZE : this.lastOff(last) + 1;
+      visit(out.ids, n, out.xlat, out.pages, out.counts);
       if (n < out.ids.length) return;
       if (o === PAGE_SIZE) {
         if (p === MAX_PAGE) return;
@@ -176,6 +180,10 @@ export class RadixDeletes extends RadixInserts {
   protected get walkBatch(): GatherBatch {
     return (this.walkScratch ??= newGatherBatch(BATCH));
   }
+  protected get runBatch(): GatherBatch {
+    return (this.runScratch ??= newGatherBatch(BATCH, true));
+  }
+  private runScratch: GatherBatch | undefined;
   private idScratch: GatherBatch | undefined;
   private walkScratch: GatherBatch | undefined;
   private readonly oneBatch = newGatherBatch(1);

@@ -32,7 +32,7 @@
 import { IotlbError } from '../errors.js';
 import { checkU64, join, split } from './address.js';
 import { checkPerm } from './checks.js';
-import { RadixDeletes, type BatchSink } from './delete-paths.js';
+import { RadixDeletes, type BatchSink, type RunSink } from './delete-paths.js';
 import { growableSab } from './growable.js';
 import * as layout from './layout.js';
 import type { IotlbHandle } from './radix-view.js';
@@ -214,6 +214,17 @@ export class RadixIotlb extends RadixDeletes {
    */
   forEachBatch(visit: BatchSink): void {
     this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.walkBatch, visit);
+  }
+
+  /**
+   * forEachBatch for walks that need only each entry's range and perm: item
+   * k with counts[k] > 1 stands for counts[k] IOVA-consecutive one-page
+   * entries of perm xlatPerm(xlat[k]) from page pages[k] on (ids[k] is the
+   * first); any other item is one entry, as in forEachBatch. mlx5's MR
+   * build: one visit per run of a 4k guest instead of per page.
+   */
+  forEachRun(visit: RunSink): void {
+    this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.runBatch, visit as BatchSink);
   }
 
   /**
