@@ -17,6 +17,7 @@ interface ReaderReport {
   invalid: number;
   firstInvalid: string;
   retries: number;
+  seqThroughWasm: boolean;
 }
 
 test('readers in other workers only ever see a mapping that was valid at some instant', async () => {
@@ -75,4 +76,6 @@ test('readers in other workers only ever see a mapping that was valid at some in
   assert.ok(total > 10_000, `readers made only ${total} lookups`);
   assert.ok(results.some((r) => r.hits > 0), 'readers never hit a mapping');
   for (const r of results) assert.equal(r.invalid, 0, `invalid translation: ${r.firstInvalid}`);
+  // The readers read SEQ through the wasm atomic load that replaced Atomics.load (seqlock.ts), so this test covers it.
+  for (const r of results) assert.equal(r.seqThroughWasm, true);
 });

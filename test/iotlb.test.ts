@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IotlbReader, RadixIotlb, U64_MAX } from '../src/iotlb/index.js';
+import { IotlbReader, RadixIotlb, U64_MAX, xlatPerm, xlatTarget } from '../src/iotlb/index.js';
 import { IotlbError } from '../src/errors.js';
 
 const G = 1n << 30n;
@@ -305,4 +305,103 @@ test('a tree written before its buffers went out (plain writes) reads the same t
   t.addPages(6000, 1, 7, 1);
   for (let p = 0; p < 20; p++) assert.ok(reader.translatePage(p, 0), `page ${p} after`);
   assert.ok(reader.translatePage(6000, 0) && reader.outPage === 7);
+});
+
+test('walks hand each one-page entry its page, target and perm from the leaf (xlat), and 0 for every other entry', () => {
+  const t = new RadixIotlb({ initialEntries: 16 });
+  let onePage = 0;
+  // Dense one-page entries of each perm; one far from the rest (it sits alone in a high slot, not a leaf).
+  for (let p = 0; p < 5000; p++) t.addPages(p, 1, p * 3 + 11, 1 + (p % 3));
+  onePage += 5000;
+  t.addPages(2 ** 40, 1, 77, 3); // alone: path-compressed above the leaves, so its record answers
+  t.addPages(6000, 1, 2 ** 30, 3); // a target past what a leaf word holds
+  t.addPages(6001, 1, 9, 4); // a perm past 3
+  t.addPages(6002, 8, 100, 3); // several pages
+  t.addRange(6100n << 12n, (6100n << 12n) + 99n, 1n, 1); // byte-granular, two sharing a page (a bucket)
+  t.addRange((6100n << 12n) + 100n, (6100n << 12n) + 4095n, 2n, 2);
+  t.addRange(6200n << 12n, (6200n << 12n) + 99n, 1n, 1); // byte-granular, alone in its page
+  t.addPages(6201, 1, 55, 2);
+  onePage += 1;
+  const check = (ids: Int32Array, n: number, xlat: Int32Array, pages: Float64Array, src: RadixIotlb): number => {
+    let fromLeaf = 0;
+    for (let k = 0; k < n; k++) {
+      const id = ids[k];
+      if (xlat[k] === 0) continue;
+      fromLeaf++;
+      assert.equal(src.startPage(id), pages[k]);
+      assert.equal(src.lastPage(id), pages[k]);
+      assert.equal(src.addrPage(id), xlatTarget(xlat[k]));
+      assert.equal(src.perm(id), xlatPerm(xlat[k]));
+      assert.equal(src.startOff(id) + src.addrOff(id), 0);
+      assert.equal(src.lastOff(id), 4095);
+    }
+    return fromLeaf;
+  };
+  let walked = 0;
+  t.forEachBatch((ids, n, xlat, pages) => (walked += check(ids, n, xlat, pages, t)));
+  assert.equal(walked, onePage);
+  // A set_map copy reading the records in place walks the same.
+  const copy = new RadixIotlb();
+  copy.shareFrom(t);
+  walked = 0;
+  copy.forEachBatch((ids, n, xlat, pages) => (walked += check(ids, n, xlat, pages, t)));
+  assert.equal(walked, onePage);
+  copy.reset();
+  // Deletes hand the same, across the upper-level entry and the buckets.
+  let deleted = 0;
+  let seen = 0;
+  t.deleteBatches(0, 0, 2 ** 41, 4095, (ids, n, xlat, pages) => {
+    seen += n;
+    deleted += check(ids, n, xlat, pages, t);
+  });
+  assert.equal(deleted, onePage);
+  assert.equal(seen, 5000 + 8);
+  assert.equal(t.count, 0);
+});
+
+test('forEachRun hands runs of IOVA-consecutive one-page entries of one perm as one item, and the entries expand to exactly what forEachBatch walks', () => {
+  const t = new RadixIotlb({ initialEntries: 16 });
+  // 200 K one-page entries whose perm changes every 1-3 pages (more items than one 65536 batch), then a long run of one perm,
+  // a multi-page entry, byte-granular entries sharing a page, a one-page entry alone far away, and a target no leaf word holds.
+  let x = 3;
+  let perm = 1;
+  let p = 0;
+  for (; p < 200_000; p++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    if (x % 3 !== 0) perm = 1 + ((perm + (x >>> 8) % 2) % 3); // another perm, two times in three
+    if ((x >>> 12) % 16 === 0) continue; // a hole: the run before it ends there
+    t.addPages(p, 1, p + 5, perm);
+  }
+  for (; p < 300_000; p++) t.addPages(p, 1, p + 5, 3);
+  t.addPages(p, 8, 9, 3);
+  t.addRange(BigInt(p + 8) << 12n, (BigInt(p + 8) << 12n) + 99n, 1n, 3);
+  t.addRange((BigInt(p + 8) << 12n) + 100n, (BigInt(p + 8) << 12n) + 4095n, 1n, 3);
+  t.addPages(p + 9, 1, 2 ** 30, 3);
+  t.addPages(p + 10, 1, 4, 3);
+  t.addPages(2 ** 40, 1, 77, 2);
+  const expected: string[] = [];
+  t.forEachBatch((ids, n) => {
+    for (let k = 0; k < n; k++) expected.push(`${t.startPage(ids[k])}:${t.startOff(ids[k])}-${t.lastPage(ids[k])}:${t.lastOff(ids[k])}/${t.perm(ids[k])}`);
+  });
+  const got: string[] = [];
+  let items = 0;
+  let longest = 0;
+  t.forEachRun((ids, n, xlat, pages, counts) => {
+    items += n;
+    for (let k = 0; k < n; k++) {
+      longest = Math.max(longest, counts[k]);
+      if (counts[k] > 1) assert.notEqual(xlat[k], 0, 'only one-page entries from leaves form runs');
+      if (xlat[k] === 0) {
+        assert.equal(counts[k], 1);
+        got.push(`${t.startPage(ids[k])}:${t.startOff(ids[k])}-${t.lastPage(ids[k])}:${t.lastOff(ids[k])}/${t.perm(ids[k])}`);
+        continue;
+      }
+      assert.equal(t.startPage(ids[k]), pages[k], 'ids[k] is the first entry of the run');
+      for (let i = 0; i < counts[k]; i++) got.push(`${pages[k] + i}:0-${pages[k] + i}:4095/${xlatPerm(xlat[k])}`);
+    }
+  });
+  assert.deepEqual(got, expected);
+  assert.ok(items < expected.length / 2, `runs were joined (${items} items for ${expected.length} entries)`);
+  assert.ok(items > 65536, 'the walk took more than one batch');
+  assert.ok(longest >= 100_000, 'a run spans many leaves and level-1 nodes');
 });

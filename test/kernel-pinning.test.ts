@@ -206,6 +206,50 @@ test('mlx5 MR build: chains, null KLMs per GiB of hole, direct MRs of at most 1 
   assert.equal(s.mkeys, s.directMrs + 1);
 });
 
+test('mlx5 MR build: addOnePages(start, n, perm) gives the shape of n calls add(start + i, 1, perm), across chains, holes, perms and 1 GiB pieces', () => {
+  const G = 2 ** 18;
+  let x = 7;
+  const rand = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  for (let trial = 0; trial < 40; trial++) {
+    const perPage = new MrBuilder();
+    const runs = new MrBuilder();
+    let page = rand(3) * G - (trial % 2) * 5;
+    if (page < 0) page = 0;
+    for (let step = 0; step < 12; step++) {
+      const kind = rand(4);
+      if (kind === 0) {
+        // An entry of several pages (a THP run), into both the same way.
+        const n = 1 + rand(1024);
+        perPage.add(page, n, 3);
+        runs.add(page, n, 3);
+        page += n;
+        continue;
+      }
+      // A run of one-page entries, sometimes long enough to cross a 1 GiB piece, sometimes after a hole or in another perm.
+      const n = 1 + (kind === 1 ? rand(G + 300) : rand(700));
+      const perm = 1 + rand(3);
+      page += rand(3) === 0 ? rand(2 * G) : 0;
+      for (let i = 0; i < n; i++) perPage.add(page + i, 1, perm);
+      runs.addOnePages(page, n, perm);
+      page += n;
+    }
+    assert.deepEqual(runs.finish(), perPage.finish());
+  }
+  // A run across a 1 GiB piece, then one continuing that chain: three direct MRs either way.
+  const perPage = new MrBuilder();
+  const runs = new MrBuilder();
+  for (let i = 0; i < G + 10; i++) perPage.add(5 + i, 1, 3);
+  for (let i = 0; i < G; i++) perPage.add(5 + G + 10 + i, 1, 3);
+  runs.addOnePages(5, G + 10, 3);
+  runs.addOnePages(5 + G + 10, G, 3);
+  const want = perPage.finish();
+  assert.equal(want.directMrs, 3);
+  assert.deepEqual(runs.finish(), want);
+});
+
 test('sharded pinning takes back what it pinned ahead on every error path, leaving the state of an unsharded map', () => {
   const { HostMm, PinShards } = hostModule;
   // A map over a hole (EFAULT/ENOMEM from pin_user_pages) and a map that hits an enforced iotlb limit (ENOSPC) part-way.

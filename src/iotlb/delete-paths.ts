@@ -6,6 +6,17 @@
  */
 import * as layout from './layout.js';
 import { RadixInserts } from './insert-paths.js';
+import { newGatherBatch, type GatherBatch } from './query-walks.js';
+
+/**
+ * Receives a batch of entries in IOVA order: ids[0..n) and, beside each,
+ * its leaf translation word and page (GatherBatch in query-walks.ts; the
+ * word is 0 unless the entry is one whole page answered from a leaf).
+ */
+export type BatchSink = (ids: Int32Array, n: number, xlat: Int32Array, pages: Float64Array, counts?: Int32Array) => void;
+
+/** A run-mode batch's receiver: as BatchSink, and counts[k] one-page entries behind item k (GatherBatch.counts). */
+export type RunSink = (ids: Int32Array, n: number, xlat: Int32Array, pages: Float64Array, counts: Int32Array) => void;
 
 // Module-local copies of the layout constants and control-block indexes:
 // in optimized code V8 (Node 20) reloads an imported binding, or a property
@@ -20,6 +31,8 @@ const {
 const {
   COUNT: CTL_COUNT,
 } = CTL;
+/** Entries per gathered batch. */
+const BATCH = 65536;
 /** A delete over at least this many pages first checks whether it takes every entry. */
 const BULK_DELETE_MIN_PAGES = 1024;
 
@@ -56,7 +69,7 @@ export class RadixDeletes extends RadixInserts {
    * deleteParts, handing the doomed entries to `sink(ids, n)` a batch at a
    * time, in IOVA order, while they can still be read. Returns how many went.
    */
-  deleteBatches(sp: number, so: number, lp: number, lo: number, sink?: (ids: Int32Array, n: number) => void): number {
+  deleteBatches(sp: number, so: number, lp: number, lo: number, sink?: BatchSink): number {
     if (lp < sp || (lp === sp && lo < so)) return 0;
     if (this.recordSource) this.ownRecords();
     if (sp === lp) return this.deleteInPage(sp, so, lo, sink);
@@ -75,10 +88,10 @@ export class RadixDeletes extends RadixInserts {
       // left of the range starts after them, so the same query finds it.
       const n = this.gatherOverlapping(sp, so, lp, lo, batch);
       if (n === 0) break;
-      sink?.(batch, n);
-      this.removeGathered(batch, n);
+      sink?.(batch.ids, n, batch.xlat, batch.pages);
+      this.removeGathered(batch.ids, n);
       removed += n;
-      if (n < batch.length) break;
+      if (n < batch.ids.length) break;
     }
     // Empty again: start the pools afresh, so the next maps allocate in order.
     if (removed && this.count === 0) this.reset();
@@ -89,12 +102,14 @@ export class RadixDeletes extends RadixInserts {
    * deleteBatches within one page (a DMA unmap of one page, a bench delete):
    * one iterative descent per entry instead of a gathering walk.
    */
-  protected deleteInPage(page: number, so: number, lo: number, sink?: (ids: Int32Array, n: number) => void): number {
+  protected deleteInPage(page: number, so: number, lo: number, sink?: BatchSink): number {
     let removed = 0;
     for (let id = this.findFrom(page, so, page, lo); id; id = this.findFrom(page, so, page, lo)) {
       if (sink) {
-        this.idBatch[0] = id;
-        sink(this.idBatch, 1);
+        const one = this.oneBatch;
+        one.ids[0] = id;
+        one.xlat[0] = 0; // (the sink reads the record)
+        sink(one.ids, 1, one.xlat, one.pages);
       }
       this.removeId(id);
       removed++;
@@ -132,16 +147,17 @@ export class RadixDeletes extends RadixInserts {
   }
 
   /** Gathers the entries overlapping [(sp,so), (lp,lo)] into `out`, batch after batch, and hands each to `visit`. */
-  protected batchesOf(sp: number, so: number, lp: number, lo: number, out: Int32Array, visit: (ids: Int32Array, n: number) => void): void {
+  protected batchesOf(sp: number, so: number, lp: number, lo: number, out: GatherBatch, visit: BatchSink): void {
     for (;;) {
       const n = this.gatherOverlapping(sp, so, lp, lo, out);
       if (n === 0) return;
-      // Where the next batch starts: just past the last entry gathered.
-      const last = out[n - 1];
-      let p = this.lastPage(last);
-      let o = this.lastOff(last) + 1;
-      visit(out, n);
-      if (n < out.length) return;
+      // Where the next batch starts: just past the last entry gathered (in run mode, the run's last page).
+      const last = out.ids[n - 1];
+      const run = out.counts === undefined ? 1 : out.counts[n - 1];
+      let p = run > 1 ? out.pages[n - 1] + run - 1 : this.lastPage(last);
+      let o = run > 1 ? PAGE_SIZE : this.lastOff(last) + 1;
+      visit(out.ids, n, out.xlat, out.pages, out.counts);
+      if (n < out.ids.length) return;
       if (o === PAGE_SIZE) {
         if (p === MAX_PAGE) return;
         p += 1;
@@ -153,7 +169,22 @@ export class RadixDeletes extends RadixInserts {
     }
   }
 
-  /** Scratch for deletes and for forEachBatch: ids gathered per walk (two, so a visit may delete from another tree). */
-  protected readonly idBatch = new Int32Array(65536);
-  protected readonly walkBatch = new Int32Array(65536);
+  /**
+   * Scratch for deletes and for forEachBatch: entries gathered per walk
+   * (two, so a visit may delete from another tree), made on first use
+   * (1 MiB each; most trees of a sweep never walk).
+   */
+  protected get idBatch(): GatherBatch {
+    return (this.idScratch ??= newGatherBatch(BATCH));
+  }
+  protected get walkBatch(): GatherBatch {
+    return (this.walkScratch ??= newGatherBatch(BATCH));
+  }
+  protected get runBatch(): GatherBatch {
+    return (this.runScratch ??= newGatherBatch(BATCH, true));
+  }
+  private runScratch: GatherBatch | undefined;
+  private idScratch: GatherBatch | undefined;
+  private walkScratch: GatherBatch | undefined;
+  private readonly oneBatch = newGatherBatch(1);
 }

@@ -14,3 +14,5 @@ export { ReferenceIotlb } from './reference-iotlb.js';
 export { U64_MAX, checkU64, parseU64, hex, split, join } from './address.js';
 export type { PageAddr } from './address.js';
 export { PAGE_SHIFT, PAGE_SIZE, PAGE_OFFSET_MASK, MAX_PAGE } from './layout.js';
+export { xlatTarget, xlatPerm } from './query-walks.js';
+export type { BatchSink, RunSink } from './delete-paths.js';

@@ -224,7 +224,7 @@ export class RadixPools extends RadixQuery {
     this.ctl[CTL_FREE_BUCKET] = b;
   }
 
-  protected ensure(name: keyof IotlbHandle, bytes: number): void {
+  protected ensure(name: Exclude<keyof IotlbHandle, 'ctl' | 'seq'>, bytes: number): void {
     if (growTo(this.buffers[name], bytes)) {
       Atomics.add(this.ctl, CTL_GROW_EPOCH, 1);
       this.refreshViews();

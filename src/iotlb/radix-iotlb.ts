@@ -32,10 +32,11 @@
 import { IotlbError } from '../errors.js';
 import { checkU64, join, split } from './address.js';
 import { checkPerm } from './checks.js';
-import { RadixDeletes } from './delete-paths.js';
+import { RadixDeletes, type BatchSink, type RunSink } from './delete-paths.js';
 import { growableSab } from './growable.js';
 import * as layout from './layout.js';
 import type { IotlbHandle } from './radix-view.js';
+import { wasmControlBlock } from './seqlock.js';
 
 // Module-local copies of the layout constants and control-block indexes:
 // in optimized code V8 (Node 20) reloads an imported binding, or a property
@@ -119,6 +120,16 @@ export class RadixIotlb extends RadixDeletes {
    */
   get handle(): IotlbHandle {
     if (this.recordSource) this.ownRecords();
+    if (!this.exported) {
+      // Readers read SEQ through a wasm atomic load (seqlock.ts on why):
+      // the control block moves into wasm memory now, before any reader.
+      const memory = wasmControlBlock(this.ctl);
+      if (memory) {
+        this.buffers.ctl = memory.buffer as SharedArrayBuffer;
+        this.buffers.seq = memory;
+        this.ctl = new Int32Array(this.buffers.ctl);
+      }
+    }
     this.exported = true;
     return this.buffers;
   }
@@ -194,12 +205,26 @@ export class RadixIotlb extends RadixDeletes {
   }
 
   /**
-   * Calls visit(ids, n) with every entry's id in IOVA order, a batch at a
-   * time (the tree must not change meanwhile; `ids` is reused). For walks
-   * over millions of entries: one call per batch, not per entry.
+   * Calls visit(ids, n, xlat, pages) with every entry's id in IOVA order, a
+   * batch at a time (the tree must not change meanwhile; the arrays are
+   * reused). For walks over millions of entries: one call per batch, not per
+   * entry. xlat[k] non-zero: entry ids[k] is the one page pages[k] mapped to
+   * target page xlatTarget(xlat[k]) with perm xlatPerm(xlat[k]), no record
+   * read needed (GatherBatch in query-walks.ts).
    */
-  forEachBatch(visit: (ids: Int32Array, n: number) => void): void {
+  forEachBatch(visit: BatchSink): void {
     this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.walkBatch, visit);
+  }
+
+  /**
+   * forEachBatch for walks that need only each entry's range and perm: item
+   * k with counts[k] > 1 stands for counts[k] IOVA-consecutive one-page
+   * entries of perm xlatPerm(xlat[k]) from page pages[k] on (ids[k] is the
+   * first); any other item is one entry, as in forEachBatch. mlx5's MR
+   * build: one visit per run of a 4k guest instead of per page.
+   */
+  forEachRun(visit: RunSink): void {
+    this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.runBatch, visit as BatchSink);
   }
 
   /**

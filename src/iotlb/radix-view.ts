@@ -13,6 +13,7 @@
  *       this page, sorted by start (byte-granular entries only).
  */
 import * as layout from './layout.js';
+import type { SharedWasmMemory } from './seqlock.js';
 
 // Module-local copies of the layout constants and control-block indexes:
 // in optimized code V8 (Node 20) reloads an imported binding, or a property
@@ -38,6 +39,8 @@ const { SEQ: CTL_SEQ, COUNT: CTL_COUNT, GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
 /** The shared buffers of one tree: pass this to another worker and `attach` it. */
 export interface IotlbHandle {
   ctl: SharedArrayBuffer;
+  /** The shared WebAssembly.Memory whose buffer `ctl` is, when it is one: readers read SEQ through it (seqlock.ts). */
+  seq?: SharedWasmMemory;
   slots: SharedArrayBuffer;
   rec: SharedArrayBuffer;
   bEntry: SharedArrayBuffer;
@@ -73,7 +76,8 @@ export function slotOf(page: number, level: number): number {
 }
 
 export class RadixView {
-  protected readonly ctl: Int32Array;
+  /** The control block (CTL in layout.ts); a writer moves it once, before any reader exists (RadixIotlb.handle). */
+  protected ctl: Int32Array;
   protected slots!: Int32Array;
   /** Entry records, REC_WORDS doubles each (layout.ts). */
   protected rec!: Float64Array;

@@ -10,21 +10,25 @@
 import { checkU64, join, split } from './address.js';
 import * as layout from './layout.js';
 import { RadixView, type IotlbHandle } from './radix-view.js';
+import { seqLoader } from './seqlock.js';
 
 // Module-local copies of the layout constants and control-block indexes:
 // in optimized code V8 (Node 20) reloads an imported binding, or a property
 // of an imported object, on every use, but folds a module-local const to its
 // value. On the hot paths that was a fifth of a whole-page insert (measured).
 const { CTL } = layout;
-const { SEQ: CTL_SEQ, GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
+const { GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
 
 /**
- * Lookups per seqlock section in translatePages. Atomics.load is a builtin
- * call in Node 20 (about 15-25 ns here, not inlined, and no load is moved
- * across it), and translatePage makes two per lookup: a reader translating
- * cold over a 1 M table took about twice the writer's time per lookup
- * (measured, same thread, alternating runs). One section per 64 lookups
- * makes it noise; a section a write raced is redone lookup by lookup.
+ * Lookups per seqlock section in translatePages. When SEQ was read with
+ * Atomics.load (a C++ builtin call in Node 20, which also keeps the CPU from
+ * overlapping consecutive lookups' cache misses: seqlock.ts), translatePage
+ * made two per lookup and a reader translating cold over a 1 M table took
+ * about twice the writer's time per lookup (same thread, alternating runs).
+ * One section per 64 lookups made it noise. SEQ is now a wasm atomic load
+ * and translatePage makes one per lookup (0.65-0.94x the writer, from
+ * 0.42-0.60x, same thread, alternating builds, #14); the sections stay, as
+ * the cheapest read path. A section a write raced is redone lookup by lookup.
  */
 const SECTION = 64;
 
@@ -41,18 +45,35 @@ export class IotlbReader extends RadixView {
    * outPage/outOff/outPerm hold the target. Always a consistent answer.
    */
   translatePage(page: number, off: number): number {
+    // The opening read of this section is the closing read of the last one
+    // (`seen`): an atomic load of SEQ that precedes this lookup's reads in
+    // program order is all the opening read must be, so a lookup makes one
+    // atomic load, not two (#14).
+    let seq = this.seen;
     for (;;) {
-      const seq = Atomics.load(this.ctl, CTL_SEQ);
       if (seq & 1) {
         this.retries++;
+        seq = this.seqNow();
         continue;
       }
       if (this.ctl[CTL_GROW_EPOCH] !== this.epoch) this.refreshViews();
       const id = this.lookup(page, off);
-      if (Atomics.load(this.ctl, CTL_SEQ) === seq) return id;
+      const now = this.seqNow();
+      this.seen = now;
+      if (now === seq) return id;
       this.retries++;
+      seq = now;
     }
   }
+
+  private readonly seqLoad = seqLoader(this.buffers);
+  /** The atomic read of SEQ (seqlock.ts: a wasm load, not Atomics.load). */
+  private readonly seqNow = this.seqLoad.read;
+  /** Whether SEQ is read by a wasm atomic load (else Atomics.load: no WebAssembly threads). */
+  readonly seqThroughWasm = this.seqLoad.wasm;
+
+  /** SEQ as the last section's closing read saw it (at first: as attach saw it). */
+  private seen = this.seqNow();
 
   /**
    * Translates pages[from..to) at byte offset `off`, as translatePage each:
@@ -64,7 +85,7 @@ export class IotlbReader extends RadixView {
     let hits = 0;
     for (let at = from; at < to; ) {
       const end = Math.min(at + SECTION, to);
-      const seq = Atomics.load(this.ctl, CTL_SEQ);
+      const seq = this.seen;
       let got = -1;
       if ((seq & 1) === 0) {
         if (this.ctl[CTL_GROW_EPOCH] !== this.epoch) this.refreshViews();
@@ -79,7 +100,11 @@ export class IotlbReader extends RadixView {
           outPerms[k - from] = this.outPerm;
           got++;
         }
-        if (Atomics.load(this.ctl, CTL_SEQ) !== seq) got = -1;
+        const now = this.seqNow();
+        this.seen = now;
+        if (now !== seq) got = -1;
+      } else {
+        this.seen = this.seqNow();
       }
       if (got < 0) {
         // A write raced the section: redo it lookup by lookup.

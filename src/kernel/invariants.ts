@@ -50,7 +50,12 @@ export function checkInvariants(mm: HostMm, devices: VhostVdpa[], opts: { perPag
   let entryPages = 0;
   for (const dev of devices) {
     if (dev.config.useVa) continue;
-    for (const t of dev.spaces.values()) t.forEachId((id) => (entryPages += t.lastPage(id) - t.startPage(id) + 1));
+    for (const t of dev.spaces.values()) {
+      // A one-page entry is known from the walk (xlat non-zero) without reading its record: 33.5 M of them on a 128 GiB 4k guest.
+      t.forEachBatch((ids, n, xlat) => {
+        for (let k = 0; k < n; k++) entryPages += xlat[k] !== 0 ? 1 : t.lastPage(ids[k]) - t.startPage(ids[k]) + 1;
+      });
+    }
   }
   if (mm.pinnedVm !== entryPages) violations.push(`pinned_vm is ${mm.pinnedVm} pages but PA entries cover ${entryPages}`);
   const pins = mm.totalPins();

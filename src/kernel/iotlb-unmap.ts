@@ -35,7 +35,7 @@ export class IotlbUnmapper {
     if (last >= first) {
       const f = { page: Number(first >> 12n), off: Number(first & 0xfffn) };
       const l = { page: Number(last >> 12n), off: Number(last & 0xfffn) };
-      iotlb.deleteBatches(f.page, f.off, l.page, l.off, (ids, n) => this.unmapEntries(asid, iotlb, ids, n));
+      iotlb.deleteBatches(f.page, f.off, l.page, l.off, (ids, n, xlat) => this.unmapEntries(asid, iotlb, ids, n, xlat));
       return;
     }
     // Wrapped query: only an entry containing both `last` and `first` matches.
@@ -46,20 +46,23 @@ export class IotlbUnmapper {
     const end = (BigInt(iotlb.lastPage(id)) << 12n) | BigInt(iotlb.lastOff(id));
     if (end < first) return;
     this.ids1[0] = id;
-    this.unmapEntries(asid, iotlb, this.ids1, 1);
+    this.unmapEntries(asid, iotlb, this.ids1, 1, this.noXlat1);
     iotlb.removeId(id);
   }
 
   private readonly ids1 = new Int32Array(1);
+  private readonly noXlat1 = new Int32Array(1);
 
   /**
    * The per-entry half of vhost_vdpa_iotlb_unmap for a batch of entries
    * about to go: unpin each entry's pages (dirtying writable ones), drop
    * pinned_vm, and one dma_unmap / iommu_unmap per entry. A loop per kind of
    * work over the batch, not a call chain per entry: a 128 GiB 4k guest
-   * unmaps 32 M entries per reset.
+   * unmaps 32 M entries per reset. xlat[k] non-zero: entry k is one page
+   * whose target and perm the tree's walk read from its leaf (xlatTarget,
+   * xlatPerm), so its 32-byte record is not read (1 GiB a reset there).
    */
-  private unmapEntries(asid: number, iotlb: RadixIotlb, ids: Int32Array, n: number): void {
+  private unmapEntries(asid: number, iotlb: RadixIotlb, ids: Int32Array, n: number, xlat: Int32Array): void {
     if (!this.useVa) {
       // A one-page entry in a region of one-page folios (4k: every entry of a
       // fragmented guest) is unpinned right here, as unpinFrames would:
@@ -73,10 +76,12 @@ export class IotlbUnmapper {
       let pins: Int32Array | undefined;
       let marks: Uint8Array | undefined;
       for (let k = 0; k < n; k++) {
+        const x = xlat[k];
         const id = ids[k];
-        const np = iotlb.lastPage(id) - iotlb.startPage(id) + 1;
-        const pfn = iotlb.addrPage(id);
-        const dirty = (iotlb.perm(id) & ACCESS_WO) !== 0;
+        // (x - 1) >>> 2 and & 3: xlatTarget and xlatPerm, written out for the hot loop.
+        const np = x !== 0 ? 1 : iotlb.lastPage(id) - iotlb.startPage(id) + 1;
+        const pfn = x !== 0 ? (x - 1) >>> 2 : iotlb.addrPage(id);
+        const dirty = ((x !== 0 ? (x - 1) & 3 : iotlb.perm(id)) & ACCESS_WO) !== 0;
         pages += np;
         if (np === 1 && pfn >= base && pfn < end) {
           const f = pfn - base;
