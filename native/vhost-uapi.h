@@ -42,6 +42,14 @@ struct probe_iova_range {
 #ifndef VHOST_VDPA_SET_GROUP_ASID
 #define VHOST_VDPA_SET_GROUP_ASID _IOW(VHOST_VIRTIO, 0x7C, struct vhost_vring_state)
 #endif
+#ifndef VHOST_VDPA_SUSPEND
+/* include/uapi/linux/vhost.h, v6.0+. */
+#define VHOST_VDPA_SUSPEND _IO(VHOST_VIRTIO, 0x7D)
+#endif
+#ifndef VHOST_VDPA_RESUME
+/* include/uapi/linux/vhost.h, v6.4+. */
+#define VHOST_VDPA_RESUME _IO(VHOST_VIRTIO, 0x7E)
+#endif
 
 /* struct vhost_msg(_v2).type */
 #ifndef VHOST_IOTLB_MSG

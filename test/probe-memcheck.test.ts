@@ -72,9 +72,18 @@ test('under valgrind the probe has no memory error and frees everything, on ever
   for (const s of scripts(EXIT_PATHS)) {
     const r = runProbe(s.lines, ['--device', 'vdpa0=/dev/null'], binary, valgrind);
     assert.equal(r.status, s.status, `${s.name}: ${r.stderr}`);
-    assert.doesNotMatch(r.stderr, /==\d+==/, s.name);
+    assert.doesNotMatch(withoutArglessIoctlNotes(r.stderr), /==\d+==/, s.name);
   }
 });
+
+/**
+ * Valgrind notes (once per number) an _IO ioctl it has no wrapper for:
+ * VHOST_VDPA_SUSPEND (0xaf7d) and VHOST_VDPA_RESUME (0xaf7e) take no argument,
+ * so there is no buffer to check. The note is its three lines; anything else stays.
+ */
+function withoutArglessIoctlNotes(stderr: string): string {
+  return stderr.replace(/==\d+== Warning: noted but unhandled ioctl 0xaf7[de] with no size\/direction hints\.\n(==\d+==  +.*\n){2}/g, '');
+}
 
 test('built with -fsanitize=address,undefined the probe runs every test script and malformed line clean', { skip: noGcc }, () => {
   const binary = build(['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']);

@@ -34,7 +34,11 @@ export interface KernelCounters extends PinCounters {
   nullKlms: number;
   mkeysCreated: number;
   mkeysDestroyed: number;
-  /** VQ suspend/resume around an MR swap on a running device (mlx5). */
+  /**
+   * mlx5 VQ suspends / resumes (all VQs at once) on a running device: around an
+   * MR swap (mlx5_vdpa_change_map, none while suspended), and by
+   * VHOST_VDPA_SUSPEND / RESUME (mlx5_vdpa_suspend / _resume).
+   */
   vqSuspends: number;
   vqResumes: number;
   /** Device resets, split by whether the parent's maps were wiped. */

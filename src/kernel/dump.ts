@@ -49,6 +49,7 @@ export function dumpDevice(dev: VhostVdpa, mm: HostMm) {
     pinnedVm: mm.pinnedVm,
     pinnedPages: mm.totalPins(),
     status: dev.status,
+    suspended: dev.parent.suspended,
     backendFeatures: hex(dev.backendFeatures),
     groupAsid: dev.groupAsid,
     counters: snapshotCounters(dev.counters),

@@ -19,7 +19,7 @@ import { VhostVdpa, type OpResult } from './vhost-vdpa.js';
 export const SCRIPT_OPS = [
   'open', 'mmap', 'setrlimit', 'set_owner', 'get_backend_features', 'set_backend_features',
   'update', 'invalidate', 'batch_begin', 'batch_end', 'iotlb', 'set_status', 'set_group_asid',
-  'get_iova_range', 'close', 'dump', 'check',
+  'get_iova_range', 'suspend', 'resume', 'close', 'dump', 'check',
 ] as const;
 export type ScriptOp = (typeof SCRIPT_OPS)[number];
 
@@ -46,6 +46,8 @@ export const SCRIPT_FIELDS: Record<ScriptOp, readonly string[]> = {
   set_status: ['device', 'status'],
   set_group_asid: ['device', 'group', 'asid'],
   get_iova_range: ['device'],
+  suspend: ['device'],
+  resume: ['device'],
   close: ['device'],
   dump: ['device'],
   check: ['perPage'],
@@ -199,6 +201,10 @@ export class Session {
         const range = this.device(r).getIovaRange();
         return this.ok(r, op, { first: hex(range.first), last: hex(range.last) });
       }
+      case 'suspend':
+        return this.answer(r, op, this.device(r).suspend());
+      case 'resume':
+        return this.answer(r, op, this.device(r).resume());
       case 'close': {
         const dev = this.device(r);
         const res = dev.close();

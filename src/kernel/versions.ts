@@ -33,6 +33,8 @@ export interface KernelBehaviour {
   suspend: boolean;
   /** VHOST_BACKEND_F_RESUME (and parents' .resume). */
   resume: boolean;
+  /** VHOST_VDPA_SUSPEND / RESUME answer 0 without calling the parent while DRIVER_OK is not set. */
+  suspendNeedsDriverOk: boolean;
   /** VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK via the parent's .get_backend_features. */
   enableAfterDriverOk: boolean;
   /** VHOST_BACKEND_F_DESC_ASID (.get_vq_desc_group). */
@@ -58,6 +60,7 @@ export interface KernelBehaviour {
 export type BehaviourName =
   | 'suspend'
   | 'resume'
+  | 'suspendNeedsDriverOk'
   | 'enableAfterDriverOk'
   | 'descAsid'
   | 'resetMap'
@@ -89,11 +92,15 @@ const R = 'real kernel (exec --compare)';
 export const ARRIVALS: Record<BehaviourName, Arrival> = {
   suspend: {
     mainline: [6, 0],
-    source: '"vhost-vdpa: introduce SUSPEND backend feature bit" (Eugenio Pérez), merged for v6.0; vdpa_sim and mlx5 .suspend in the same release. ' + `${R}: 6.1.192 and 6.12.117 offer it for vdpa_sim`,
+    source: '"vhost-vdpa: introduce SUSPEND backend feature bit" (Eugenio Pérez), merged for v6.0; vdpa_sim and mlx5 .suspend in the same release. ' + `${R}: 6.1.192 and 6.12.117 offer it for vdpa_sim, and answer VHOST_VDPA_SUSPEND as the model does (suspend-resume.jsonl)`,
   },
   resume: {
     mainline: [6, 4],
-    source: '"vhost-vdpa: Introduce RESUME backend feature bit" (Sebastien Boeuf), merged for v6.4, with vdpa_sim .resume. ' + `${R}: 6.12.117 offers it, 6.1.192 refuses the bit (EOPNOTSUPP)`,
+    source: '"vhost-vdpa: Introduce RESUME backend feature bit" (Sebastien Boeuf), merged for v6.4, with vdpa_sim .resume. ' + `${R}: 6.12.117 offers it, 6.1.192 refuses the bit (EOPNOTSUPP) and answers VHOST_VDPA_RESUME as an unknown ioctl (EPERM, then EFAULT: suspend-resume.jsonl)`,
+  },
+  suspendNeedsDriverOk: {
+    mainline: [6, 9],
+    source: 'c4e8b5aed7cd "vdpa: skip suspend/resume ops if not DRIVER_OK" (Steve Sistare), merged for v6.9: vhost_vdpa_suspend/_resume return 0 before the op check while DRIVER_OK is clear; Debian\'s 6.12.117 tree has it, 6.1.192\'s calls ops->suspend whatever the status. Source only: vdpa_sim answers 0 either way (suspend-resume.jsonl agrees on both real kernels), so no real kernel here can tell'
   },
   enableAfterDriverOk: {
     mainline: [6, 6],
@@ -196,6 +203,7 @@ export function resolveKernel(name: string): KernelBehaviour {
     generation: resetMap ? 'reset-map' : 'legacy',
     suspend: b('suspend'),
     resume: b('resume'),
+    suspendNeedsDriverOk: b('suspendNeedsDriverOk'),
     enableAfterDriverOk: b('enableAfterDriverOk'),
     descAsid: b('descAsid'),
     resetMap,

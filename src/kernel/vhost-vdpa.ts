@@ -21,6 +21,7 @@ import { resolveKernel, type KernelBehaviour } from './versions.js';
 import { parentIotlbLimit } from './parent-limits.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import { offeredFeatures, refuseFeatures } from './backend-features.js';
+import { resumeDevice, suspendDevice } from './suspend-resume.js';
 import {
   featureBit,
   STATUS,
@@ -32,16 +33,9 @@ import {
   VHOST_IOTLB_UPDATE,
 } from './uapi.js';
 
-export interface OpResult {
-  ret: 0 | -1;
-  errno: ErrnoName | null;
-  cause: ErrnoName | null;
-}
+import { fail, OK, type OpResult } from './op-result.js';
 
-const OK: OpResult = Object.freeze({ ret: 0, errno: null, cause: null });
-function fail(errno: ErrnoName, cause: ErrnoName = errno): OpResult {
-  return { ret: -1, errno, cause };
-}
+export type { OpResult } from './op-result.js';
 
 export interface DeviceConfig {
   parent: ParentKind;
@@ -199,6 +193,18 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     return (this.backendFeatures & featureBit(name)) !== 0n;
   }
 
+  /** VHOST_VDPA_SUSPEND (suspend-resume.ts). */
+  suspend(): OpResult {
+    this.counters.ioctls++;
+    return suspendDevice(this);
+  }
+
+  /** VHOST_VDPA_RESUME (suspend-resume.ts). */
+  resume(): OpResult {
+    this.counters.ioctls++;
+    return resumeDevice(this);
+  }
+
   /** VHOST_VDPA_GET_IOVA_RANGE. */
   getIovaRange(): { first: bigint; last: bigint } {
     this.counters.ioctls++;
@@ -236,6 +242,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     }
     if ((this.status & ~status) !== 0) return fail('EINVAL');
     this.status = status;
+    this.parent.statusSet(status);
     return OK;
   }
 
@@ -252,6 +259,9 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     if (wiped) this.counters.resetsCleanMap++;
     else this.counters.resetsKeepMap++;
     this.status = 0;
+    // A reset ends a suspend: mlx5_vdpa_reset / _compat_reset clear mvdev->suspended, vdpasim_do_reset
+    // stops running until DRIVER_OK, and v6.9+ _compat_vdpa_reset clears v->suspended.
+    this.parent.suspended = false;
     // Every virtqueue group is back on ASID 0, flags or not: vdpasim_do_reset points
     // each vring at iommu[0], mlx5 calls init_group_to_asid_map.
     this.groupAsid.fill(0);
@@ -334,7 +344,8 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     return t;
   }
 
-  private get running(): boolean {
+  /** DRIVER_OK is set (the parents' idea of a running device). */
+  get running(): boolean {
     return (this.status & STATUS.DRIVER_OK) !== 0;
   }
 

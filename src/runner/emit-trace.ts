@@ -6,6 +6,7 @@
  * once more on the model with its devices' ops recorded (record-ops.ts):
  * IOTLB messages become vhost_vdpa_dma_map / _dma_unmap / listener batch
  * lines, SET_STATUS writes vhost_vdpa_add_status / _reset_device lines.
+ * VHOST_VDPA_SUSPEND becomes vhost_vdpa_suspend (QEMU 8.0+ with SUSPEND acked).
  * SET_GROUP_ASID becomes vhost_vdpa_set_address_space_id (net/trace-events),
  * so a nas >= 2 cell's CVQ maps in ASID 1, unbatched as QEMU sends them,
  * replay as they ran. SET_OWNER is traced (vhost_vdpa_set_owner) for the
@@ -38,6 +39,9 @@ function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, 
       return msg('vhost_vdpa_listener_commit', 'type: 6');
     case 'set_owner':
       return `vhost_vdpa_set_owner dev: ${p.dev}`;
+    case 'suspend':
+      // hw/virtio/trace-events: vhost_vdpa_suspend(void *dev) "dev: %p", logged right before the ioctl.
+      return `vhost_vdpa_suspend dev: ${p.dev}`;
     case 'set_group_asid':
       // net/vhost-vdpa.c vhost_vdpa_set_address_space_id traces the device's struct vhost_vdpa.
       return `vhost_vdpa_set_address_space_id vhost_vdpa: ${p.vdpa} vq_group: ${String(op.group)} asid: ${String(op.asid)}`;

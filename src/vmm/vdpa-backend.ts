@@ -62,7 +62,7 @@ export class VdpaBackend {
   listenerRegistered = false;
   /** VHOST_BACKEND_F_SUSPEND was acked: vhost_vdpa_suspend sends VHOST_VDPA_SUSPEND instead of a reset. */
   suspendAcked = false;
-  /** VHOST_VDPA_SUSPEND was sent since the last start (the lab's kernel model has no suspend op: no message). */
+  /** VHOST_VDPA_SUSPEND succeeded since the last start or reset (QEMU's v->suspended). */
   suspended = false;
 
   constructor(
@@ -169,15 +169,23 @@ export class VdpaBackend {
     this.suspended = false;
   }
 
-  /** VHOST_VDPA_SUSPEND: the device stops processing; maps are untouched (no kernel-model message). */
-  suspend(): void {
-    this.suspended = true;
+  /**
+   * VHOST_VDPA_SUSPEND (hw/virtio/vhost-vdpa.c vhost_vdpa_suspend, 8.0+):
+   * the device stops processing, its maps stay. False when the kernel
+   * refused: QEMU reports "Cannot suspend" and resets the device instead
+   * (the caller's fallback), it does not fail the stop.
+   */
+  suspend(): boolean {
+    const r = this.dev.suspend();
+    this.suspended = r.ret === 0;
+    return this.suspended;
   }
 
-  /** SET_STATUS 0: the device reset (vhost_vdpa_reset_device). */
+  /** SET_STATUS 0: the device reset (vhost_vdpa_reset_device, which also clears v->suspended). */
   reset(): void {
     this.check(this.dev.setStatus(0), 'SET_STATUS 0');
     this.running = false;
+    this.suspended = false;
   }
 
   close(): void {

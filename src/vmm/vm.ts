@@ -210,8 +210,9 @@ export class VirtualMachine {
     if (running.length === 0) return;
     if (this.qemu.suspend) {
       const suspends = running.filter((b) => b.suspendAcked);
-      if (suspends.length) this.step(out, 'reset', () => suspends.forEach((b) => b.suspend()));
-      const fallback = running.filter((b) => !b.suspendAcked);
+      const refused = new Set<VdpaBackend>();
+      if (suspends.length) this.step(out, 'reset', () => suspends.forEach((b) => b.suspend() || refused.add(b)));
+      const fallback = running.filter((b) => !b.suspendAcked || refused.has(b));
       if (fallback.length) this.resetDevice(out, fallback);
     }
     const rings = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'svq-ring' || it.kind === 'cvq-ring');

@@ -136,11 +136,33 @@ export class Mlx5Parent extends ParentBase {
     return shape;
   }
 
-  /** mlx5_vdpa_change_map: the VQs are suspended and set up (resumed) again only while the device runs. */
+  /**
+   * mlx5_vdpa_change_map: the VQs are suspended and set up (resumed) again
+   * only while the device runs. After .suspend (mvdev->suspended) the VQs
+   * are already out of RDY, so suspend_vq(s) does nothing, and the change
+   * ends before setup_driver / resume_vqs ("!DRIVER_OK || suspended"):
+   * no VQ suspend/resume (6.1.192 and 6.12.117 mlx5_vnet.c).
+   */
   private changeMap(running: boolean): void {
-    if (!running) return;
+    if (!running || this.suspended) return;
     this.counters.vqSuspends++;
     this.counters.vqResumes++;
+  }
+
+  /**
+   * mlx5_vdpa_suspend: every VQ suspended (a firmware command only for VQs
+   * that exist and are RDY, i.e. after DRIVER_OK and not suspended yet),
+   * mvdev->suspended set, whatever the status (6.1 calls it before DRIVER_OK too).
+   */
+  override suspend(running: boolean): void {
+    if (running && !this.suspended) this.counters.vqSuspends++;
+    this.suspended = true;
+  }
+
+  /** mlx5_vdpa_resume (v6.8+): mvdev->suspended cleared, resume_vqs moves suspended VQs back to RDY. */
+  override resume(running: boolean): void {
+    if (running && this.suspended) this.counters.vqResumes++;
+    this.suspended = false;
   }
 
   /**

@@ -15,6 +15,7 @@ export abstract class ParentBase implements Parent {
   readonly hasResetMap: boolean = false;
   readonly hasSetGroupAsid: boolean = false;
   readonly advertisesPersist: boolean = false;
+  suspended = false;
 
   constructor(
     protected readonly counters: KernelCounters,
@@ -37,6 +38,14 @@ export abstract class ParentBase implements Parent {
   }
   resetMap(_asid: number): void {}
   setGroupAsid(_group: number, _asid: number): void {}
+  /** Only reached for parents with .suspend / .resume (vhost-vdpa checks ops first). */
+  suspend(_running: boolean): void {
+    this.suspended = true;
+  }
+  resume(_running: boolean): void {
+    this.suspended = false;
+  }
+  statusSet(_status: number): void {}
   view(asid: number): DeviceView {
     return this.maps.view(asid);
   }

@@ -48,6 +48,18 @@ export interface Parent {
   setGroupAsid(group: number, asid: number): void;
   /** .reset_map(asid): back to the initial state. */
   resetMap(asid: number): void;
+  /**
+   * The device processes no descriptors after a .suspend: vdpa_sim's
+   * !running, mlx5's mvdev->suspended. A reset clears it (vhost-vdpa's
+   * deviceReset), .resume clears it.
+   */
+  suspended: boolean;
+  /** .suspend (parents that have it: backend-ops.ts); `running`: DRIVER_OK is set. */
+  suspend(running: boolean): void;
+  /** .resume (parents that have it: backend-ops.ts); `running`: DRIVER_OK is set. */
+  resume(running: boolean): void;
+  /** .set_status with a non-zero status (a reset is `reset`). */
+  statusSet(status: number): void;
   view(asid: number): DeviceView;
   /** ASIDs the device has state for. */
   asids(): number[];

@@ -12,6 +12,9 @@ import { DeviceMaps } from './device-maps.js';
 import { ParentBase } from './parent-base.js';
 import type { KernelGeneration, MapPath } from './types.js';
 
+/** VIRTIO_CONFIG_S_DRIVER_OK. */
+const DRIVER_OK = 4;
+
 export type VdpaSimVariant = 'set_map' | 'dma_map';
 
 export class VdpaSimParent extends ParentBase {
@@ -56,6 +59,16 @@ export class VdpaSimParent extends ParentBase {
     if (!cleanMap) return false;
     this.maps.clearAll(this.generation === 'reset-map');
     return true;
+  }
+
+  /**
+   * vdpasim_suspend sets running = false (the VQs stop being served) and
+   * vdpasim_resume sets it back; vdpasim_set_status sets running from
+   * DRIVER_OK, so a later SET_STATUS ends a suspend too. The maps are not
+   * touched (6.1.192 and 6.12.117 vdpa_sim.c).
+   */
+  override statusSet(status: number): void {
+    if (status & DRIVER_OK) this.suspended = false;
   }
 
   override resetMap(asid: number): void {

@@ -57,6 +57,8 @@ export function recordOps(dev: VhostVdpa, device: string, sink: OpSink): void {
   wrap('setBackendFeatures', (bits: bigint) => ({ op: 'set_backend_features', features: featureNames(bits) }));
   wrap('setGroupAsid', (group: number, asid: number) => ({ op: 'set_group_asid', group, asid }));
   wrap('setStatus', (status: number) => ({ op: 'set_status', status }));
+  wrap('suspend', () => ({ op: 'suspend' }));
+  wrap('resume', () => ({ op: 'resume' }));
   wrap('write', (msg: IotlbMsg) => writeLine(msg));
   wrap('close', () => ({ op: 'close' }));
 }
@@ -68,6 +70,8 @@ export function phaseOf(ops: Record<string, unknown>[], i: number): RealPhase {
   if (op === 'update') return 'map';
   if (op === 'invalidate') return 'unmap';
   if (op === 'set_status') return ops[i].status === 0 ? 'reset' : 'other';
+  // QEMU's stop: SUSPEND stands where the first reset stood before 8.0 (the model books it as the reset step).
+  if (op === 'suspend') return 'reset';
   if (op === 'batch_begin' || op === 'batch_end') {
     const step = op === 'batch_begin' ? 1 : -1;
     for (let j = i + step; j >= 0 && j < ops.length && ops[j].device === ops[i].device; j += step) {

@@ -72,7 +72,7 @@ export interface ReplaySetup {
 }
 
 /** The trace event each op came from, as a refusal names it. */
-const EVENT_OF: Record<string, string> = { reset: 'reset_device', status: 'add_status', group_asid: 'set_address_space_id', dma_map: 'dma_map', dma_unmap: 'dma_unmap', batch_begin: 'batch_begin', batch_end: 'batch_end' };
+const EVENT_OF: Record<string, string> = { suspend: 'suspend', reset: 'reset_device', status: 'add_status', group_asid: 'set_address_space_id', dma_map: 'dma_map', dma_unmap: 'dma_unmap', batch_begin: 'batch_begin', batch_end: 'batch_end' };
 
 const BASE_ACK = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
 
@@ -105,7 +105,7 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
     }
     let res: OpResult | undefined;
     const delta = rec.measure(() => {
-      res = op.op === 'msg' ? dev.write(op.msg) : op.op === 'group_asid' ? dev.setGroupAsid(op.group, op.asid) : dev.setStatus(op.op === 'reset' ? 0 : op.status);
+      res = playOp(dev, op);
     });
     if (res && res.ret !== 0) seg.refusals.push({ lineNo: op.lineNo, event: EVENT_OF[op.op === 'msg' ? op.event : op.op], errno: res.errno ?? '?', cause: res.cause ?? '?' });
     else if (op.op === 'msg') track(mapped, op);
@@ -118,6 +118,22 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
   price(close, rec.measure(() => dev.close()), clock, false);
   segments.push(close);
   return { segments, notApplicable: null, counters: rec.totals() };
+}
+
+/** One stream op as the ioctl or write() it stands for. */
+function playOp(dev: VhostVdpa, op: StreamOp): OpResult {
+  switch (op.op) {
+    case 'msg':
+      return dev.write(op.msg);
+    case 'group_asid':
+      return dev.setGroupAsid(op.group, op.asid);
+    case 'suspend':
+      return dev.suspend();
+    case 'reset':
+      return dev.setStatus(0);
+    case 'status':
+      return dev.setStatus(op.status);
+  }
 }
 
 function newSegment(name: string, event: SegmentReport['event'], lineNo: number | null): SegmentReport {

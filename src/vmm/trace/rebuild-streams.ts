@@ -25,7 +25,9 @@ export type StreamOp =
   /** SET_STATUS 0 (vhost_vdpa_reset_device). */
   | { op: 'reset'; lineNo: number }
   /** VHOST_VDPA_SET_GROUP_ASID (vhost_vdpa_set_address_space_id: the CVQ's group to its ASID, 8.0+). */
-  | { op: 'group_asid'; lineNo: number; group: number; asid: number };
+  | { op: 'group_asid'; lineNo: number; group: number; asid: number }
+  /** VHOST_VDPA_SUSPEND (vhost_vdpa_suspend, 8.0+: traced only when SUSPEND was acked, right before the ioctl). */
+  | { op: 'suspend'; lineNo: number };
 
 export interface DeviceStream {
   fd: number;
@@ -133,6 +135,12 @@ export function rebuildStreams(events: TraceEvent[], where: string): RebuiltTrac
         const fd = fdOfVdpa(e.vdpa);
         if (fd === undefined) unattributedLines.push(e.lineNo);
         else stream(fd).ops.push({ op: 'group_asid', lineNo: e.lineNo, group: e.group, asid: e.asid });
+        break;
+      }
+      case 'suspend': {
+        const fd = fdOfDev(e.dev);
+        if (fd === undefined) unattributedLines.push(e.lineNo);
+        else stream(fd).ops.push({ op: 'suspend', lineNo: e.lineNo });
         break;
       }
       case 'add_status':
