@@ -136,6 +136,17 @@ test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the mo
   assert.match(byLabel['mlx5 reset-map qemu-10.0 workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
 });
 
+test('every QEMU release the lab plays sends a stream the real 6.12 kernel answers line for line as the model (SUSPEND, unbatched CVQ maps, the SVQ switch and back)', { skip: why && !process.env.CI ? why : false, timeout: 10 * 60_000 }, () => {
+  assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
+  const workload = fileURLToPath(new URL('../../workloads/real/vdpa-sim-qemu-versions.json', import.meta.url));
+  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-real-qemu-')), 'out');
+  const r = spawnSync(process.execPath, [CLI, 'run', workload, '--out', out, '--backend', 'vm:6.12', '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { label: string; params: { qemu: string }; real: { status: string; reason?: string } }[];
+  assert.deepEqual([...new Set(cells.map((c) => c.params.qemu))].sort(), ['10.0', '10.1+', '7.2', '8.0']);
+  for (const c of cells) assert.equal(c.real.status, 'agree', `${c.label}: ${c.real.reason}`);
+});
+
 test('report shows real figures beside modeled ones, never on one axis, with the kernel and accelerator named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-report-'));
   const file = join(dir, 'w.json');
