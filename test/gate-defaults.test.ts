@@ -1,4 +1,4 @@
-/** The gate as documented: measured figures reported unless asked, --update rebases across a change, the workload's identity ignores formatting. */
+/** The gate as documented: simulator figures reported unless asked, --update rebases across a change, the workload's identity ignores formatting. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
