@@ -1,4 +1,4 @@
-/** The gate as documented: measured figures reported unless asked, --update rebases across a change, the workload's identity ignores formatting. */
+/** The gate as documented: simulator figures reported unless asked, --update rebases across a change, the workload's identity ignores formatting. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +37,11 @@ test('simulator (wall-clock) figures are reported, not gated, unless --simulator
   assert.match(asked.stdout, /### vdpa-lab gate: FAIL/);
   const oldName = gate(base.path, current, '--measured', 'gate');
   assert.equal(oldName.status, 1, oldName.stdout);
+  // Both names at once: refused in one line, not one of them silently dropped.
+  const both = gate(base.path, current, '--simulator', 'gate', '--measured', 'report');
+  assert.equal(both.status, 2, both.stdout);
+  assert.match(both.stderr, /--measured.*old name of --simulator/);
+  assert.equal(both.stderr.split('\n').length, 2, 'one line');
 });
 
 test("the changed-workload refusal advises --update, and --update then rebases", () => {

@@ -1,4 +1,4 @@
-/** `vdpa-lab gate`: exact rules for modeled figures, Mann-Whitney + effect for measured ones, clear refusals. */
+/** `vdpa-lab gate`: exact rules for modeled figures, Mann-Whitney + effect for simulator and real ones, clear refusals. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

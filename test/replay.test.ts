@@ -190,3 +190,17 @@ test('bad traces exit 2 with one line naming the line and the reason, and write 
   }
   assert.equal(cli(['replay', REAL, '--backing', '2m']).status, 2);
 });
+
+test('replay --backend sends the real kernel the batch_mapping the model replayed (--variant dma_map), in the script and its plan', async () => {
+  const { recordReplay } = await import('../src/runner/real/replay-real.js');
+  const text = readFileSync(REAL, 'utf8');
+  for (const variant of [undefined, 'dma_map', 'set_map'] as const) {
+    const r = recordReplay(text, REAL, options({ variant }));
+    const want = variant ?? 'set_map';
+    assert.ok(r.plans.length > 0);
+    for (const [i, plan] of r.plans.entries()) {
+      assert.equal(plan.params.variant, want);
+      assert.equal(JSON.parse(r.scripts[i].text.split('\n')[0]).variant, want);
+    }
+  }
+});

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readResults, runWorkload, summaryRows } from '../src/runner/index.js';
+import { ResultsStream } from '../src/runner/cell-journal.js';
 import { parseWorkload, type LoadedWorkload } from '../src/workload/index.js';
 
 function workload(extra: Record<string, unknown> = {}): LoadedWorkload {
@@ -125,4 +126,18 @@ test('a results@1 file is read as @2: its measured figures are the simulator\'s,
     assert.equal((c as unknown as Record<string, unknown>).measured, undefined);
     assert.equal(c.params.prealloc, i === 0 ? true : undefined);
   });
+});
+
+test('a results@1 journal resumes as its results file is read: real cells ran on preallocated RAM', async () => {
+  const out = outDir();
+  await runWorkload(workload(), { out, threads: 2, samples: 0 });
+  const now = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const [header] = readFileSync(join(out, 'cells.jsonl'), 'utf8').split('\n');
+  // The journal a @1 lab left: cells with `measured`, the first with real figures.
+  const lines = now.cells.map(({ simulator, ...c }: Record<string, unknown>, i: number) => JSON.stringify({ ...c, measured: simulator, ...(i === 0 ? { real: { status: 'agree' } } : {}) }));
+  writeFileSync(join(out, 'cells.jsonl'), `${[header, ...lines].join('\n')}\n`);
+  const stream = new ResultsStream(out);
+  const resumed = stream.open(JSON.parse(header).workloadHash, { resume: true, force: false, flag: '--out', onWarning: (m) => assert.fail(m) });
+  stream.close();
+  now.cells.forEach((c: { id: string }, i: number) => assert.equal(resumed.get(c.id)?.params.prealloc, i === 0 ? true : undefined));
 });

@@ -14,7 +14,8 @@ interface GateFlags {
   baseline: string;
   current: string;
   config?: string;
-  simulator: string;
+  /** Absent: report (defaulted in the action, so a clash with --measured can be told). */
+  simulator?: string;
   /** The old name of --simulator (results@1), still taken. */
   measured?: string;
   update?: boolean;
@@ -38,7 +39,7 @@ export function registerGate(program: Command): void {
     .requiredOption('-b, --baseline <file>', 'baseline results.json (e.g. reports/baseline.json)')
     .requiredOption('-c, --current <file>', 'current results.json')
     .option('--config <file>', 'gate config: {"tolerances": {"modeled.perResetNs": 0.01}, "alpha": 0.01, "minEffect": 0.1}')
-    .option('--simulator <mode>', "report: the simulator's wall clock is only reported; gate: its regressions fail too", 'report')
+    .option('--simulator <mode>', "report (default): the simulator's wall clock is only reported; gate: its regressions fail too")
     .addOption(new Option('--measured <mode>', 'old name of --simulator').hideHelp())
     .option('--update', 'rebase: replace the baseline with the current results (atomically) and exit 0, even when the workload, a profile or the cells changed')
     .option('--json', 'print the verdict rows as JSON instead of markdown')
@@ -66,8 +67,9 @@ Examples:
     )
     .action(
       action((o: GateFlags) => {
-        if (o.measured !== undefined) o.simulator = o.measured;
+        if (o.measured !== undefined && o.simulator !== undefined) throw new InputError('--measured', 'is the old name of --simulator: give one of them');
         const flag = o.measured !== undefined ? '--measured' : '--simulator';
+        o.simulator = o.measured ?? o.simulator ?? 'report';
         if (o.simulator !== 'gate' && o.simulator !== 'report') throw new InputError(flag, `must be gate or report, got '${o.simulator}'`);
         if (o.update) checkOutputFile(o.baseline, '--baseline');
         if (o.junit) checkOutputFile(o.junit, '--junit');

@@ -140,12 +140,24 @@ export class PageStates {
     return [a, b];
   }
 
+  /** Index of the first range ending above `page` (binary search: the ranges are sorted and disjoint). */
+  private firstEndingAbove(page: number): number {
+    const ends = this.ends;
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ends[mid] <= page) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** [s, e, state] pieces covering [a, b); null: nothing behind those pages. */
   private segments(a: number, b: number): [number, number, PageState | null][] {
     const out: [number, number, PageState | null][] = [];
     let at = a;
-    for (let i = 0; i < this.starts.length && at < b; i++) {
-      if (this.ends[i] <= at) continue;
+    for (let i = this.firstEndingAbove(a); i < this.starts.length && at < b; i++) {
       if (this.starts[i] >= b) break;
       if (this.starts[i] > at) out.push([at, this.starts[i], null]);
       const stop = Math.min(b, this.ends[i]);
@@ -156,26 +168,32 @@ export class PageStates {
     return out;
   }
 
-  /** Sets [a, b) to `state`, splitting ranges it cuts and merging equal neighbours. */
+  /**
+   * Sets [a, b) to `state`: only the ranges it overlaps or touches are
+   * replaced (by at most three: a head cut before a, [a, b) itself, a tail
+   * past b, equal neighbours merged), so scattered pins that leave many
+   * ranges cost a search and a splice each, not a rebuild of every range.
+   */
   private assign(a: number, b: number, state: PageState): void {
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const states: PageState[] = [];
-    const push = (s: number, e: number, st: PageState) => {
-      if (s >= e) return;
-      const last = starts.length - 1;
-      if (last >= 0 && ends[last] === s && states[last] === st) ends[last] = e;
-      else starts.push(s), ends.push(e), states.push(st);
+    const { starts, ends, states } = this;
+    let i = this.firstEndingAbove(a);
+    if (i > 0 && ends[i - 1] === a) i--; // touches a: may merge
+    let j = i;
+    while (j < starts.length && starts[j] <= b) j++; // overlaps [a, b) or starts at b: may merge
+    const s: number[] = [];
+    const e: number[] = [];
+    const st: PageState[] = [];
+    const push = (x: number, y: number, v: PageState) => {
+      if (x >= y) return;
+      const last = s.length - 1;
+      if (last >= 0 && e[last] === x && st[last] === v) e[last] = y;
+      else s.push(x), e.push(y), st.push(v);
     };
-    let i = 0;
-    for (; i < this.starts.length && this.starts[i] < a; i++) push(this.starts[i], Math.min(this.ends[i], a), this.states[i]);
-    // A range that started before a and runs past it is cut: its tail past b comes back below.
-    const cut = i > 0 && this.ends[i - 1] > b ? i - 1 : -1;
+    if (i < j) push(starts[i], Math.min(ends[i], a), states[i]);
     push(a, b, state);
-    if (cut >= 0) push(b, this.ends[cut], this.states[cut]);
-    for (; i < this.starts.length; i++) push(Math.max(this.starts[i], b), this.ends[i], this.states[i]);
-    this.starts.splice(0, this.starts.length, ...starts);
-    this.ends.splice(0, this.ends.length, ...ends);
-    this.states.splice(0, this.states.length, ...states);
+    if (i < j) push(Math.max(starts[j - 1], b), ends[j - 1], states[j - 1]);
+    starts.splice(i, j - i, ...s);
+    ends.splice(i, j - i, ...e);
+    states.splice(i, j - i, ...st);
   }
 }

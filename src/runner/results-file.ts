@@ -21,28 +21,25 @@ export const RESULTS_SCHEMA = 'vdpa-lab/results@2';
  */
 export const RESULTS_SCHEMA_V1 = 'vdpa-lab/results@1';
 
-/** A cell as an older lab wrote it (results@1 or its journal), with today's field names. */
+/**
+ * A cell as an older lab wrote it (results@1 or its journal), as today's. In
+ * @1, the real backend always populated guest RAM at mmap and the model had
+ * no page faults: a real cell is marked prealloc, so recomputing its counters
+ * (calibrate --from) prices what ran. Anything else is returned as is.
+ */
 export function upgradeCell(raw: unknown): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('measured' in raw) || 'simulator' in raw) return raw;
   const { measured, ...rest } = raw as Record<string, unknown>;
-  return { ...rest, simulator: measured };
+  const params = rest.params;
+  const ranReal = rest.real && params && typeof params === 'object' && !Array.isArray(params);
+  return { ...rest, ...(ranReal ? { params: { ...params, prealloc: true } } : {}), simulator: measured };
 }
 
-/**
- * A results file of any schema the lab reads, as today's. In @1, the real
- * backend always populated guest RAM at mmap and the model had no page
- * faults: its real cells are marked prealloc, so recomputing their counters
- * (calibrate --from) prices what ran. Anything else is returned as is.
- */
+/** A results file of any schema the lab reads, as today's (its cells by upgradeCell). */
 export function upgradeResults(raw: unknown): unknown {
   const r = raw as { schema?: unknown; cells?: unknown } | null;
   if (!r || r.schema !== RESULTS_SCHEMA_V1 || !Array.isArray(r.cells)) return raw;
-  const cells = r.cells.map((c) => {
-    const u = upgradeCell(c) as Record<string, unknown>;
-    const params = u?.params as Record<string, unknown> | undefined;
-    return u && u.real && params && typeof params === 'object' ? { ...u, params: { ...params, prealloc: true } } : u;
-  });
-  return { ...r, schema: RESULTS_SCHEMA, cells };
+  return { ...r, schema: RESULTS_SCHEMA, cells: r.cells.map(upgradeCell) };
 }
 
 export interface ResultsFile {

@@ -40,7 +40,7 @@ export interface RealReplayOutcome {
   replays: RealReplay[];
 }
 
-interface Recorded {
+export interface Recorded {
   fd: number;
   flow: 'workaround' | 'persist';
   mm: HostMm;
@@ -54,9 +54,14 @@ interface Recorded {
   model: ModelAnswer[];
 }
 
+/** vdpa_sim's batch_mapping as the model's replay ran it (replay-trace.ts): the real kernel must run the same. */
+function variantOf(opts: ReplayOptions): 'set_map' | 'dma_map' {
+  return opts.variant ?? 'set_map';
+}
+
 function scriptOf(r: Recorded, opts: ReplayOptions): { text: string; headerLines: number } {
   const header: Record<string, unknown>[] = [
-    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, variant: 'set_map', ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     { op: 'setrlimit', memlock: 'unlimited' },
     ...r.mm.allRegions.map((g, i) => ({ op: 'mmap', uaddr: hex(BigInt(g.startPage) << 12n), size: hex(BigInt(g.pages) << 12n), backing: g.spec.backing, populate: (g.spec.populated ?? true) || r.touchedBefore[i] })),
   ];
@@ -90,9 +95,16 @@ function firstDifference(r: Recorded, headerLines: number, answers: BackendAnswe
   return null;
 }
 
-export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Exclude<BackendSpec, { kind: 'model' }>, run: { accel?: 'auto' | 'kvm' | 'tcg'; onProgress?: (l: string) => void }): Promise<RealReplayOutcome> {
-  if (backend.kind === 'vm' && opts.parent !== 'vdpa_sim') throw new InputError('--parent', `a real kernel in a VM has only vdpa_sim, not ${opts.parent}`);
-  if (opts.backing === 'hugetlb-1g') throw new InputError('--backing', 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab): use 4k or thp');
+/** What a real kernel is sent: the model's replay with each (fd, flow) device's ops recorded as a script, and its plan. */
+export interface RecordedReplay {
+  outcome: ReplayOutcome;
+  recorded: Recorded[];
+  scripts: { text: string; headerLines: number }[];
+  plans: ScriptPlan[];
+}
+
+/** The model half of replayOnReal: replays the trace, recording each device's ops as the script a real kernel runs. */
+export function recordReplay(text: string, source: string, opts: ReplayOptions): RecordedReplay {
   const recorded: Recorded[] = [];
   const outcome = replayTrace(text, source, {
     ...opts,
@@ -106,13 +118,20 @@ export async function replayOnReal(text: string, source: string, opts: ReplayOpt
     },
   });
   const scripts = recorded.map((r) => scriptOf(r, opts));
-  const sources = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text }));
   const plans: ScriptPlan[] = recorded.map((r) => ({
     devices: ['vdpa0'],
-    params: { useVa: false, variant: 'set_map', ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    params: { useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     paramsLine: 1,
     mmapBytes: r.mm.allRegions.reduce((s, g) => s + (BigInt(g.pages) << 12n), 0n),
   }));
+  return { outcome, recorded, scripts, plans };
+}
+
+export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Exclude<BackendSpec, { kind: 'model' }>, run: { accel?: 'auto' | 'kvm' | 'tcg'; onProgress?: (l: string) => void }): Promise<RealReplayOutcome> {
+  if (backend.kind === 'vm' && opts.parent !== 'vdpa_sim') throw new InputError('--parent', `a real kernel in a VM has only vdpa_sim, not ${opts.parent}`);
+  if (opts.backing === 'hugetlb-1g') throw new InputError('--backing', 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab): use 4k or thp');
+  const { outcome, recorded, scripts, plans } = recordReplay(text, source, opts);
+  const sources = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text }));
   let runs: { answers: BackendAnswer[]; error?: string }[];
   let kernel: string;
   let accel = 'none';

@@ -101,8 +101,8 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
   const mm = new HostMm();
   regions.forEach((r, i) => {
     // A region under 2 MiB is no guest RAM block: QEMU's shadow vrings and CVQ buffers, or a ROM (the
-    // BIOS), small anonymous 4k pages. QEMU wrote them before any map (it zeroes the buffers, it copies a
-    // ROM image in), so they are populated whatever the guest RAM's prealloc.
+    // BIOS), small anonymous 4k pages, taken as populated whatever the guest RAM's prealloc: QEMU copies a
+    // ROM image in, and 7.2-8.0 zero the buffers (8.1+ mmaps them MAP_SHARED, untouched: not modeled, docs/domain.md).
     const small = r.bytes < SMALL_REGION_BYTES;
     const backing = small ? '4k' : opts.backing;
     const meanRun = small ? 1 : opts.backing === '4k' ? opts.meanRun : undefined;
