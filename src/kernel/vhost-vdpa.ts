@@ -16,7 +16,8 @@ import { UserPagePins } from './pin-user-pages.js';
 import { addError, PaMapper, type PaMapDevice } from './pa-map.js';
 import { IotlbUnmapper } from './iotlb-unmap.js';
 import { vaMap, type VaMapDevice } from './va-map.js';
-import { createParent, type Parent, type ParentKind, type VdpaSimVariant } from './parents/index.js';
+import { createParent, type Parent, type ParentKind } from './parents/index.js';
+import type { DeviceConfig, IotlbMsg } from './device-config.js';
 import { resolveKernel, type KernelBehaviour } from './versions.js';
 import { parentIotlbLimit } from './parent-limits.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
@@ -37,44 +38,7 @@ import { fail, OK, type OpResult } from './op-result.js';
 
 export type { OpResult } from './op-result.js';
 
-export interface DeviceConfig {
-  parent: ParentKind;
-  /** vdpa_sim only: batch_mapping=1 (set_map, default) or 0 (dma_map). */
-  variant?: VdpaSimVariant;
-  /** A kernel version as uname -r names it (`6.12.117`), or an old alias (`legacy`, `reset-map`): versions.ts. */
-  kernel: string;
-  useVa: boolean;
-  /** Virtqueues (vdpa->nvqs; vdpa_sim_net: 3, two data queues and the CVQ). Optional: the parent's default. */
-  nvqs?: number;
-  /** Address spaces (vdpa->nas) and virtqueue groups (vdpa->ngroups). */
-  nas: number;
-  ngroups: number;
-  iovaRange: { first: bigint; last: bigint };
-  /**
-   * vhost_vdpa.max_iotlb_entries; undefined: a kernel without the 2026 fix (no limit).
-   * Callers default it from the version (KernelBehaviour.defaultIotlbLimit).
-   */
-  iotlbLimit?: number;
-  /**
-   * The parent module's own max_iotlb_entries (vdpa_sim's iommu[], mlx5_vdpa's
-   * CVQ iotlb and, from v6.7, each MR's iotlb, VDUSE's domain): a separate
-   * module parameter, default 2048, enforced with the 2026 fix. Undefined:
-   * iotlbLimit when that is 2 or more (a VM loads both modules with the
-   * script's value), else the version's default (parent-limits.ts).
-   */
-  parentIotlbLimit?: number;
-}
-
-/** One struct vhost_msg_v2 (or v1) as written to the fd. */
-export interface IotlbMsg {
-  msgType: number;
-  type: number;
-  asid: number;
-  iova: bigint;
-  size: bigint;
-  uaddr: bigint;
-  perm: number;
-}
+export type { DeviceConfig, IotlbMsg } from './device-config.js';
 
 /**
  * Virtqueues each parent registers when a script does not say: vdpa_sim_net
@@ -84,7 +48,6 @@ export interface IotlbMsg {
 const DEFAULT_NVQS: Record<ParentKind, number> = { vdpa_sim: 3, mlx5: 17, vduse: 3, 'platform-iommu': 3 };
 
 export { PIN_BATCH_PAGES } from './pin-user-pages.js';
-
 
 export class VhostVdpa implements PaMapDevice, VaMapDevice {
   readonly parent: Parent;
