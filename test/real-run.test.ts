@@ -87,6 +87,13 @@ test('real figures book time per event and phase, take the reset cycles as a dis
   const d = realFigures(s, bad, who);
   assert.equal(d.status, 'diverged');
   assert.match(d.reason!, new RegExp(`^line ${answers[k].line} \\(x, boot\\): model 0 ok pinned \\d+, real 0 ok pinned \\d+`));
+  // A real write that took other page faults than the model counted (prealloc off: the boot's first maps fault): diverged too.
+  const w = answers.findIndex((a) => s.lines.get(a.line)!.model.faults > 0);
+  assert.ok(w >= 0, 'the cell is not preallocated: its boot faults pages in');
+  const faulty = answers.map((a, i) => (i === w ? { ...a, faults: s.lines.get(a.line)!.model.faults + 1 } : a));
+  assert.match(realFigures(s, faulty, who).reason ?? '', /faults \d+, real .* faults \d+/);
+  // Where the real side reports no faults (answers above), they are not compared.
+  assert.equal(ok.status, 'agree');
 });
 
 const why = !existsSync(defaultProbePath()) ? 'the probe is not built' : (() => {

@@ -34,6 +34,13 @@ function same(x: unknown, y: unknown): boolean {
   return JSON.stringify(x) === JSON.stringify(y);
 }
 
+/** The compared fields both answers report and disagree on (a field one side does not report is not compared). */
+export function differingFields(x: object, y: object): string[] {
+  const a = x as Record<string, unknown>;
+  const b = y as Record<string, unknown>;
+  return COMPARED_FIELDS.filter((f) => f in a && f in b && !same(a[f], b[f]));
+}
+
 export function compareAnswers(script: string, a: BackendAnswer[], b: BackendAnswer[]): ScriptComparison {
   const byLine = new Map<number, { a: BackendAnswer | null; b: BackendAnswer | null }>();
   for (const x of a) byLine.set(x.line, { a: x, b: null });
@@ -51,7 +58,7 @@ export function compareAnswers(script: string, a: BackendAnswer[], b: BackendAns
       lines.push({ line, op, a: x, b: y, verdict: 'skipped', differs: [], reason: unsupported });
       continue;
     }
-    const differs = COMPARED_FIELDS.filter((f) => f in x && f in y && !same(x[f], y[f]));
+    const differs = differingFields(x, y);
     lines.push({ line, op, a: x, b: y, verdict: differs.length ? 'differ' : 'agree', differs });
   }
   const differences = lines.filter((l) => l.verdict === 'differ' || l.verdict === 'missing').length;

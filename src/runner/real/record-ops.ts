@@ -7,6 +7,7 @@
  */
 import { hex } from '../../iotlb/index.js';
 import type { BackendAnswer } from '../../real/model-run.js';
+import { differingFields } from '../../real/compare.js';
 import { VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE, featureNames, type IotlbMsg, type OpResult, type VhostVdpa } from '../../kernel/index.js';
 
 /** What the model answered a recorded line: what a real kernel's answer must match. */
@@ -21,8 +22,8 @@ export interface ModelAnswer {
 /** Why a real answer is not the model's (ret, errno, VmPin, and page faults where the probe counts them), or null; `where` names the line. */
 export function answerDifference(where: string, m: ModelAnswer, a: BackendAnswer | undefined): string | null {
   if (!a) return `${where}: the real kernel gave no answer (the script stopped)`;
-  const faultsAgree = typeof a.faults !== 'number' || a.faults === m.faults;
-  if (a.ret === m.ret && a.errno === m.errno && a.pinnedVm === m.pinnedVm && faultsAgree) return null;
+  // The rule of exec --compare: a field is compared where both sides report it (the probe counts faults on writes only).
+  if (differingFields(m, a).length === 0) return null;
   const faults = (n: unknown) => (typeof a.faults === 'number' ? ` faults ${String(n)}` : '');
   return `${where}: model ${m.ret} ${m.errno ?? 'ok'} pinned ${m.pinnedVm}${faults(m.faults)}, real ${a.ret} ${a.errno ?? 'ok'} pinned ${a.pinnedVm}${faults(a.faults)}`;
 }
