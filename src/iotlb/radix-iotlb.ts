@@ -33,6 +33,8 @@ import { IotlbError } from '../errors.js';
 import { checkU64, join, split } from './address.js';
 import { checkPerm } from './checks.js';
 import { RadixDeletes, type BatchSink, type RunSink } from './delete-paths.js';
+import { giveBuffers, takeBuffers } from './buffer-pool.js';
+import type { PooledBuffers } from './buffer-pool.js';
 import { growableSab } from './growable.js';
 import * as layout from './layout.js';
 import type { IotlbHandle } from './radix-view.js';
@@ -75,22 +77,32 @@ export interface RadixIotlbOptions {
   limit?: number;
   /** Initial entry capacity (the buffers grow by doubling). */
   initialEntries?: number;
+  /**
+   * Take a freed tree's buffers when this thread has some (buffer-pool.ts):
+   * default true. False: fresh memory, every page faulted on first touch
+   * (the bench's first-build row).
+   */
+  recycled?: boolean;
 }
 
 /** Default initial entry capacity; buffers double from here. */
 export const defaultInitialEntries = 1024;
 
+/** New growable buffers for about `entries` entries (fresh memory: each page faults on first touch). */
+function freshBuffers(entries: number): PooledBuffers {
+  const n = Math.max(16, entries);
+  return {
+    slots: growableSab(Math.max(4096, n * 2) * 4),
+    rec: growableSab(n * ENTRY_BYTES),
+    bEntry: growableSab(256 * 4),
+    bNext: growableSab(256 * 4),
+  };
+}
+
 export class RadixIotlb extends RadixDeletes {
   constructor(options: RadixIotlbOptions = {}) {
-    const n = Math.max(16, options.initialEntries ?? defaultInitialEntries);
-    const handle: IotlbHandle = {
-      ctl: new SharedArrayBuffer(CTL_LENGTH * 4),
-      slots: growableSab(Math.max(4096, n * 2) * 4),
-      rec: growableSab(n * ENTRY_BYTES),
-      bEntry: growableSab(256 * 4),
-      bNext: growableSab(256 * 4),
-    };
-    super(handle);
+    const pooled = options.recycled === false ? undefined : takeBuffers();
+    super({ ctl: new SharedArrayBuffer(CTL_LENGTH * 4), ...(pooled ?? freshBuffers(options.initialEntries ?? defaultInitialEntries)) });
     const limit = options.limit;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0 && limit < 2 ** 31)) {
       throw new IotlbError('EINVAL', `limit must be an integer in [0, 2^31), got ${limit}`);
@@ -98,6 +110,27 @@ export class RadixIotlb extends RadixDeletes {
     this.ctl[CTL_LIMIT] = limit === undefined ? -1 : limit;
     this.entryLimit = this.ctl[CTL_LIMIT];
     this.initEmpty();
+  }
+
+  /**
+   * Ends the tree (vhost_iotlb_free). Its buffers go to this thread's pool
+   * for the next tree (buffer-pool.ts) unless another thread got them
+   * (handle) or another tree reads its records (shareFrom): those stay as
+   * they are, with their readers, until the garbage collector takes them.
+   * A pooled tree's object is left an empty tree over small buffers of its
+   * own, so a use after free() never writes into memory another tree owns.
+   */
+  free(): void {
+    this.letGoOfRecords();
+    if (this.exported || this.sharers > 0) return;
+    const b = this.buffers;
+    giveBuffers({ slots: b.slots, rec: this.ownRec, bEntry: b.bEntry, bNext: b.bNext });
+    Object.assign(b, freshBuffers(16));
+    this.ownRec = b.rec;
+    this.refreshViews();
+    this.beginWrite();
+    this.initEmpty();
+    this.endWrite();
   }
 
   /** The entry limit, or undefined when unenforced. */

@@ -45,8 +45,8 @@ export class RadixSharing extends RadixSurgery {
   /** The tree whose records this one reads (set by shareFrom), if any. */
   protected recordSource: RadixSharing | undefined;
 
-  /** This tree's own record buffer, while it reads another's. */
-  protected readonly ownRec: SharedArrayBuffer = this.buffers.rec;
+  /** This tree's own record buffer, while it reads another's (free() swaps it with the rest). */
+  protected ownRec: SharedArrayBuffer = this.buffers.rec;
 
   /** The tree whose records this one reads (shareFrom), or undefined. */
   get sharesRecordsOf(): RadixSharing | undefined {

@@ -239,6 +239,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     for (const [asid, iotlb] of [...this.spaces].sort((a, b) => a[0] - b[0])) {
       this.unmapper.iotlbUnmap(asid, iotlb, 0n, U64_MAX);
       if (this.parent.hasResetMap) this.parent.resetMap(asid);
+      iotlb.free(); // vhost_vdpa_remove_as -> vhost_iotlb_free: the next open's tables reuse its memory
     }
     this.spaces.clear();
     this.owner = false;

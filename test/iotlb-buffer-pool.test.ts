@@ -1,0 +1,132 @@
+/**
+ * The radix IOTLB's buffer pool (buffer-pool.ts, RadixIotlb.free): a freed
+ * tree's buffers come back dirty to the next tree, which must answer exactly
+ * as a tree over fresh memory would; buffers another thread or tree reads are
+ * never recycled; the pool stays bounded; vhost-vdpa's release frees its
+ * tables.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { IotlbReader, RadixIotlb, ReferenceIotlb, U64_MAX } from '../src/iotlb/index.js';
+import { POOL_MAX_BYTES, poolStats, takeBuffers } from '../src/iotlb/buffer-pool.js';
+import { IotlbError } from '../src/errors.js';
+
+/** Empties this thread's pool, so each test starts from a known state. */
+function drain(): void {
+  while (takeBuffers()) {
+    /* drop */
+  }
+}
+
+/** A tree of `n` one-page entries from page `base` (the writer's fast path) plus a few byte-granular ones. */
+function dirtyTree(n: number, base: number): RadixIotlb {
+  const t = new RadixIotlb({ recycled: false });
+  for (let p = 0; p < n; p++) t.addPages(base + p, 1, base + p + 9, 3);
+  t.addRange(0x7000_0000_0123n, 0x7000_0000_0fffn, 0x42n, 1);
+  t.addRange(0x7000_0001_0000n, 0x7000_0001_00ffn, 0x43n, 2);
+  return t;
+}
+
+function outcome(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof IotlbError) return `error ${e.code}`;
+    throw e;
+  }
+}
+
+test('a tree built on a freed tree\'s buffers starts empty and agrees with the reference', () => {
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('page' as const), p: fc.integer({ min: 0, max: 300 }) }),
+    fc.record({ k: fc.constant('bytes' as const), p: fc.integer({ min: 0, max: 300 }), off: fc.integer({ min: 0, max: 4095 }), len: fc.integer({ min: 1, max: 9000 }) }),
+    fc.record({ k: fc.constant('del' as const), p: fc.integer({ min: 0, max: 300 }), n: fc.integer({ min: 1, max: 70 }) }),
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 256 }), fc.array(op, { maxLength: 150 }), (n, base, ops) => {
+      drain();
+      const old = dirtyTree(n, base);
+      old.free();
+      assert.equal(poolStats().sets, 1, 'the freed tree was pooled');
+      const t = new RadixIotlb();
+      assert.equal(poolStats().sets, 0, 'the new tree took the pooled buffers');
+      assert.equal(t.count, 0);
+      assert.deepEqual([...t.entries()], []);
+      assert.equal(t.first(0n, U64_MAX), undefined);
+      assert.equal(t.translate(BigInt(base) << 12n), undefined, 'a page the old tree mapped');
+      const ref = new ReferenceIotlb();
+      for (const o of ops) {
+        const start = BigInt(o.p) << 12n;
+        if (o.k === 'page') {
+          assert.deepEqual(outcome(() => void t.addPages(o.p, 1, o.p + 5, 3)), outcome(() => ref.addRange(start, start + 0xfffn, start + 0x5000n, 3)));
+        } else if (o.k === 'bytes') {
+          const s = start + BigInt(o.off);
+          const l = s + BigInt(o.len) - 1n;
+          assert.deepEqual(outcome(() => void t.addRange(s, l, 0x99n, 1)), outcome(() => ref.addRange(s, l, 0x99n, 1)));
+        } else {
+          const last = start + (BigInt(o.n) << 12n) - 1n;
+          assert.equal(t.delRange(start, last), ref.delRange(start, last));
+        }
+      }
+      assert.deepEqual([...t.entries()], ref.entries());
+      for (let p = 0; p < 400; p += 7) assert.deepEqual(t.translate((BigInt(p) << 12n) + 5n), ref.translate((BigInt(p) << 12n) + 5n));
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('a freed tree is left empty over memory of its own: using it does not touch the tree that took its buffers', () => {
+  drain();
+  const a = dirtyTree(500, 0);
+  a.free();
+  assert.equal(a.count, 0);
+  const b = new RadixIotlb();
+  for (let p = 0; p < 100; p++) b.addPages(p, 1, p + 1000, 3);
+  a.addPages(5, 1, 77, 1); // a use after free: must land in a's own buffers
+  a.delRange(0n, U64_MAX);
+  assert.equal(b.count, 100);
+  assert.deepEqual(b.translate(5n << 12n), { addr: 1005n << 12n, perm: 3 });
+});
+
+test('buffers another thread reads are never recycled, and the reader keeps its entries', () => {
+  drain();
+  const t = dirtyTree(64, 0);
+  const reader = IotlbReader.attach(t.handle);
+  t.free();
+  assert.equal(poolStats().sets, 0, 'an exported tree is not pooled');
+  const next = new RadixIotlb();
+  next.addPages(3, 1, 4242, 3);
+  assert.notEqual(reader.translatePage(3, 0), 0);
+  assert.equal(reader.outPage, 3 + 9, 'the reader still sees the freed tree, not the new one');
+});
+
+test('a tree whose records another reads is not recycled until that copy lets go', () => {
+  drain();
+  const src = dirtyTree(64, 0);
+  const copy = new RadixIotlb({ recycled: false });
+  copy.shareFrom(src);
+  src.free();
+  assert.equal(poolStats().sets, 0, 'the copy still reads src\'s records');
+  const next = new RadixIotlb();
+  for (let p = 0; p < 64; p++) next.addPages(p, 1, 5000 + p, 3);
+  assert.deepEqual(copy.translate(7n << 12n), { addr: (7n + 9n) << 12n, perm: 3 });
+  // A copy that reads another tree's records gives only its own buffers back.
+  copy.free();
+  assert.equal(poolStats().sets, 1);
+  const again = new RadixIotlb();
+  again.addPages(7, 1, 1, 3);
+  assert.deepEqual(next.translate(7n << 12n), { addr: 5007n << 12n, perm: 3 }, 'the source\'s records were not handed out');
+});
+
+test('the pool keeps a bounded amount of memory', () => {
+  drain();
+  const big = new RadixIotlb({ recycled: false, initialEntries: Math.ceil(POOL_MAX_BYTES / 32) + 1 });
+  big.addPages(1, 1, 1, 3);
+  big.free();
+  assert.equal(poolStats().sets, 0, 'a tree larger than the pool goes to the garbage collector');
+  const small = Array.from({ length: 20 }, (_, i) => dirtyTree(10, i * 100));
+  for (const t of small) t.free();
+  assert.ok(poolStats().sets <= 8 && poolStats().bytes <= POOL_MAX_BYTES, `pool holds ${poolStats().sets} sets, ${poolStats().bytes} bytes`);
+  drain();
+});
