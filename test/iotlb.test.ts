@@ -52,6 +52,30 @@ test('bad addresses are typed EINVAL errors naming the argument', () => {
   assert.equal(t.count, 0);
 });
 
+test('addPages refuses what is not a page number or a perm, on its one-page fast path too', () => {
+  // A fresh tree's leaf cache is "none" (-1): pages -32..-1 fall in that block.
+  const t = new RadixIotlb();
+  for (const page of [-1, -32, 0.5, NaN]) assert.equal(code(() => t.addPages(page, 1, 9, 3)), 'EINVAL', `page ${page}`);
+  t.addPages(64, 1, 9, 3); // now the cached leaf covers pages 64..95
+  for (const [page, addr, perm] of [
+    [65.5, 9, 3],
+    [65, -1, 3],
+    [65, 1.5, 3],
+    [65, 2 ** 52, 3],
+    [65, NaN, 3],
+    [65, 9, 256],
+    [65, 9, -1],
+    [65, 9, 1.5],
+  ]) {
+    assert.equal(code(() => t.addPages(page, 1, addr, perm)), 'EINVAL', `page ${page} addr ${addr} perm ${perm}`);
+  }
+  assert.equal(code(() => t.addPages(64, 1, 10, 3)), 'EEXIST');
+  assert.equal(t.count, 1);
+  t.addPages(65, 1, 2 ** 40, 7); // a target and perm past what a leaf translation holds: read from the record
+  assert.deepEqual(t.translate((65n << 12n) + 3n), { addr: (2n ** 40n << 12n) + 3n, perm: 7 });
+  assert.deepEqual(t.translate(64n << 12n), { addr: 9n << 12n, perm: 3 });
+});
+
 test('the full [0, 2^64-1] range is one entry and translates at both ends', () => {
   const t = new RadixIotlb();
   t.addRange(0n, U64_MAX, 0n, 3);

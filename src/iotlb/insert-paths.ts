@@ -53,6 +53,10 @@ export class RadixInserts extends RadixSharing {
    * Returns the new entry id.
    */
   addPages(iovaPage: number, npages: number, addrPage: number, perm: number): number {
+    if (npages === 1 && Math.floor(iovaPage / LEAF_NODE_PAGES) === this.leafBlock) {
+      const id = this.appendPage(iovaPage, addrPage, perm);
+      if (id !== 0) return id;
+    }
     const lastPage = iovaPage + npages - 1;
     if (!(npages >= 1 && isPage(iovaPage) && isPage(lastPage) && isPage(addrPage))) {
       throw new IotlbError('EINVAL', `bad page range: iovaPage ${iovaPage}, npages ${npages}, addrPage ${addrPage}`);
@@ -159,6 +163,48 @@ export class RadixInserts extends RadixSharing {
     slots[leaf] += added;
     ctl[CTL_COUNT] += added;
     return added;
+  }
+
+  /**
+   * addPages' common case, the 4k guest's entry: one page into an empty slot
+   * of the level-0 node the last insert used, a record from the top of the
+   * pool, no limit, the tree's own records, no reader yet. Returns the new
+   * id, or 0 (nothing written) when any of that does not hold or an argument
+   * is not a plain page number and perm: the general path then decides.
+   * Why: the general path (insertParts -> insertWholePage) took 28 ns per
+   * insert building 1 M pages in IOVA order, where the stores themselves
+   * take about 9 (a bare loop writing the same words); this one takes 18
+   * (medians of 11 builds in one process, #14): one call, one test of
+   * everything the general path checks on the way.
+   */
+  protected appendPage(page: number, addr: number, perm: number): number {
+    const ctl = this.ctl;
+    const r = this.rec;
+    const slots = this.slots;
+    const id = ctl[CTL_ENTRIES_TOP];
+    const i = REC_WORDS * id;
+    const at = this.leafNode + 1 + (page & (LEAF_NODE_PAGES - 1));
+    if (
+      this.exported ||
+      this.entryLimit >= 0 ||
+      this.recordSource !== undefined ||
+      ctl[CTL_FREE_ENTRY] !== 0 ||
+      i + REC_WORDS > r.length ||
+      slots[at] !== 0 ||
+      !(page >= 0 && page === Math.floor(page) && addr >= 0 && addr <= MAX_PAGE && addr === Math.floor(addr) && perm >= 0 && perm <= 0xff && perm === (perm | 0))
+    ) {
+      return 0;
+    }
+    ctl[CTL_ENTRIES_TOP] = id + 1;
+    r[i + REC_START] = page;
+    r[i + REC_LAST] = page;
+    r[i + REC_ADDR] = addr;
+    r[i + REC_META] = ((PAGE_LAST_OFF << META_LAST_SHIFT) | (perm << META_PERM_SHIFT)) >>> 0;
+    slots[at + (LEAF_XLAT - 1)] = perm <= 3 && addr <= XLAT_MAX_PAGE ? 1 + addr * 4 + perm : 0;
+    slots[at] = id;
+    slots[this.leafNode]++;
+    ctl[CTL_COUNT]++;
+    return id;
   }
 
   /** Why the last addPageRuns stopped short (undefined when it did not). */
