@@ -56,6 +56,8 @@ export interface Impl {
   queryAll(pages: Float64Array): number;
   /** Puts back whichever of `pages` is missing (the delete task's set-up). */
   restoreAll(pages: Float64Array): void;
+  /** Ends the table: radix gives its buffers to the pool (RadixIotlb.free); the JS peers leave theirs to V8's collector. */
+  free(): void;
 }
 
 /** A JS implementation able to make empty tables of its kind. */
@@ -99,6 +101,7 @@ function radixImpl(tree: RadixIotlb): Impl {
     translateAll: (ps) => radixTranslate(tree, ps),
     queryAll: (ps) => radixQuery(tree, ps),
     restoreAll: (ps) => radixRestore(tree, ps),
+    free: () => tree.free(),
   };
 }
 
@@ -133,6 +136,7 @@ function flattenImpl(tree: FlattenTree): Impl {
     translateAll: (ps) => flattenTranslate(tree, ps),
     queryAll: (ps) => flattenQuery(tree, ps),
     restoreAll: (ps) => flattenRestore(tree, ps),
+    free: () => {},
   };
 }
 
@@ -174,6 +178,7 @@ function btreeImpl(map: OrderedMap): Impl {
     translateAll: (ps) => btreeTranslate(map, ps),
     queryAll: (ps) => btreeQuery(map, ps),
     restoreAll: (ps) => btreeRestore(map, ps),
+    free: () => {},
   };
 }
 
