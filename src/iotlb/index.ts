@@ -2,7 +2,8 @@
  * The shared IOTLB core: a radix tree in SharedArrayBuffers. RadixIotlb
  * carries the verbs of the kernel's drivers/vhost/iotlb.c (addRange =
  * vhost_iotlb_add_range, delRange = vhost_iotlb_del_range, first/next =
- * vhost_iotlb_itree_first/next, reset = vhost_iotlb_reset) plus translate;
+ * vhost_iotlb_itree_first/next, reset = vhost_iotlb_reset, free =
+ * vhost_iotlb_free) plus translate;
  * radix-iotlb.ts lists the layers it is built from. IotlbReader reads it
  * from other workers.
  */

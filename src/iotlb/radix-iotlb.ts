@@ -4,7 +4,7 @@
  * SharedArrayBuffers. One writer (this object); any number of readers in other
  * workers (`IotlbReader.attach(iotlb.handle)`).
  *
- * Verbs follow iotlb.c: addRange, delRange, first, next, reset, plus translate.
+ * Verbs follow iotlb.c: addRange, delRange, first, next, reset, free, plus translate.
  * Ranges are inclusive [start, last] byte addresses.
  *
  * Differences from vhost_iotlb, on purpose:
@@ -27,7 +27,8 @@
  *   record-sharing.ts  copyFrom, shareFrom (set_map copies reading records in place), reset
  *   insert-paths.ts    addPages, addPageRuns, insertParts
  *   delete-paths.ts    removeId, deleteParts, deleteBatches
- *   radix-iotlb.ts     this file: construction and the bigint API of iotlb.c
+ *   radix-iotlb.ts     this file: construction, free and the bigint API of iotlb.c
+ * Beside them, buffer-pool.ts keeps freed trees' buffers for the next tree.
  */
 import { IotlbError } from '../errors.js';
 import { checkU64, join, split } from './address.js';
