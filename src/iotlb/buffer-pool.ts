@@ -69,9 +69,3 @@ export function giveBuffers(b: PooledBuffers): boolean {
 export function poolStats(): { sets: number; bytes: number } {
   return { sets: pooled.length, bytes: pooledBytes };
 }
-
-/** Empties the pool (the garbage collector takes the buffers): the bench's first-build row starts from fresh memory. */
-export function drainPool(): void {
-  pooled.length = 0;
-  pooledBytes = 0;
-}
