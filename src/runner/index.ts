@@ -4,7 +4,7 @@ export type { RunCellOptions } from './run-cell.js';
 export { runPool, defaultThreads, MAX_THREADS_PER_CORE, threadsProblem } from './pool.js';
 export { runWorkload } from './run-workload.js';
 export type { RunOptions } from './run-workload.js';
-export { readResults, RESULTS_SCHEMA } from './results-file.js';
+export { readResults, RESULTS_SCHEMA, RESULTS_SCHEMA_V1 } from './results-file.js';
 export { ResultsStream } from './cell-journal.js';
 export { acquireRunLock, RUN_LOCK_FILE } from './run-lock.js';
 export type { ResultsFile } from './results-file.js';
