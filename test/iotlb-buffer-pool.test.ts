@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IotlbReader, RadixIotlb, ReferenceIotlb, U64_MAX } from '../src/iotlb/index.js';
 import { POOL_MAX_BYTES, poolStats, takeBuffers } from '../src/iotlb/buffer-pool.js';
-import { IotlbError } from '../src/errors.js';
+import { outcome } from './support/iotlb-outcome.js';
 
 /** Empties this thread's pool, so each test starts from a known state. */
 function drain(): void {
@@ -28,14 +28,6 @@ function dirtyTree(n: number, base: number): RadixIotlb {
   return t;
 }
 
-function outcome(fn: () => unknown): unknown {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof IotlbError) return `error ${e.code}`;
-    throw e;
-  }
-}
 
 test('a tree built on a freed tree\'s buffers starts empty and agrees with the reference', () => {
   const op = fc.oneof(

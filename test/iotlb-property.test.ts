@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RadixIotlb, ReferenceIotlb, U64_MAX } from '../src/iotlb/index.js';
-import { IotlbError } from '../src/errors.js';
+import { outcome } from './support/iotlb-outcome.js';
 
 const EDGES = [0n, 0xfffn, 0x1000n, 1n << 21n, 1n << 30n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, 1n << 63n, U64_MAX - 0x1000n, U64_MAX];
 
@@ -51,14 +51,6 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('translate' as const), iova: addr }) },
 );
 
-function outcome(fn: () => unknown): unknown {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof IotlbError) return `error ${e.code}`;
-    throw e;
-  }
-}
 
 test('radix tree and reference model agree on random operation sequences', () => {
   fc.assert(
