@@ -204,3 +204,27 @@ test('a device view handed to another thread is a real copy; otherwise it reads 
   assert.notEqual(reader.translatePage(0x200, 0), 0, 'and the one built after the reset');
   exported.runEvent('close');
 });
+
+test('a set_map copy is not taken for consistent once vhost adds a page on its one-store path (SEQ does not move there)', () => {
+  // VDUSE: VA mode, set_map deferred to BATCH_END. Pages 0 and 1 make a leaf;
+  // page 2 goes into it without a write section (insertWholePage, appendPage).
+  const page = (k: number) => ({ op: 'update', iova: `0x${(k * 0x1000).toString(16)}`, size: '0x1000', uaddr: `0x${(0x7f0000000000 + k * 0x1000).toString(16)}`, perm: 'rw' });
+  const { answers } = runScript([
+    ...setup({ parent: 'vduse', kernel: '6.12.117', useVa: true }, '0x200000', '4k'),
+    { op: 'set_backend_features', features: ['IOTLB_MSG_V2', 'IOTLB_BATCH'] },
+    { op: 'batch_begin' },
+    page(0),
+    page(1),
+    { op: 'batch_end' },
+    { op: 'check' },
+    { op: 'batch_begin' },
+    page(2),
+    { op: 'check' },
+    { op: 'dump' },
+  ]);
+  type Dump = { asids: Record<string, { count: number; device: { count: number } }> };
+  assert.deepEqual((answers[8] as unknown as { views: unknown }).views, { 0: 'consistent' });
+  const d = (answers[12] as unknown as Dump).asids['0'];
+  assert.deepEqual([d.count, d.device.count], [3, 2], 'the device has not seen page 2 yet (BATCH_END)');
+  assert.deepEqual((answers[11] as unknown as { views: unknown }).views, { 0: 'diverged' });
+});

@@ -118,7 +118,12 @@ export class RadixView {
     return this.ctl[CTL_COUNT];
   }
 
-  /** The writer's sequence number: even and unchanged means no write happened. */
+  /**
+   * The writer's sequence number: odd while a write section is open. It does
+   * not move for the one write outside a section, a whole page published into
+   * an empty slot (insert-paths.ts), which raises `count` instead: a tree
+   * whose sequence and count are both unchanged was not written.
+   */
   get sequence(): number {
     return Atomics.load(this.ctl, CTL_SEQ);
   }

@@ -40,8 +40,9 @@ export function viewState(dev: VhostVdpa, asid: number): ViewState {
   if (vhostCount === 0) return device.tree.count === 0 ? 'consistent' : 'stale';
   if (device.passthrough || device.tree.count === 0) return 'wiped';
   const c = device.copyOf;
-  // An untouched copy of this very table needs no entry-by-entry comparison.
-  if (c && c.src === vhost && c.srcSeq === vhost.sequence && c.dstSeq === device.tree.sequence) return 'consistent';
+  // An untouched copy of this very table needs no entry-by-entry comparison
+  // (untouched: every write moves the sequence number or raises the count; types.ts).
+  if (c && c.src === vhost && c.srcSeq === vhost.sequence && c.srcCount === vhost.count && c.dstSeq === device.tree.sequence && c.dstCount === device.tree.count) return 'consistent';
   return sameEntries(vhost!, device.tree) ? 'consistent' : 'diverged';
 }
 

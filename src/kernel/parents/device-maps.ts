@@ -65,7 +65,7 @@ export class DeviceMaps {
     }
     // The copy reads vhost's records in place until either side changes (RadixIotlb.shareFrom).
     v.tree.shareFrom(src);
-    v.copyOf = { src, srcSeq: src.sequence, dstSeq: v.tree.sequence };
+    v.copyOf = { src, srcSeq: src.sequence, srcCount: src.count, dstSeq: v.tree.sequence, dstCount: v.tree.count };
     return null;
   }
 

@@ -18,10 +18,12 @@ export interface DeviceView {
   tree: RadixIotlb;
   /**
    * Set by a whole-table copy (set_map): the source and both trees' sequence
-   * numbers right after it. While neither tree has changed since, the view is
-   * known to equal the source without comparing entries.
+   * numbers and counts right after it. While neither tree has changed since,
+   * the view is known to equal the source without comparing entries. The
+   * count too: a whole page published into an empty slot by one store
+   * (insert-paths.ts) moves no sequence number, but always raises the count.
    */
-  copyOf?: { src: RadixIotlb; srcSeq: number; dstSeq: number };
+  copyOf?: { src: RadixIotlb; srcSeq: number; srcCount: number; dstSeq: number; dstCount: number };
 }
 
 export interface Parent {
