@@ -228,3 +228,18 @@ test('a set_map copy is not taken for consistent once vhost adds a page on its o
   assert.deepEqual([d.count, d.device.count], [3, 2], 'the device has not seen page 2 yet (BATCH_END)');
   assert.deepEqual((answers[11] as unknown as { views: unknown }).views, { 0: 'diverged' });
 });
+
+test('a copy of itself changes nothing, also while the tree reads another\'s records', () => {
+  const src = new RadixIotlb();
+  for (let p = 0; p < 40; p++) src.addPages(p, 1, 100 + p, 3);
+  src.addRange(0x40123n, 0x40fffn, 0x9000n, 1);
+  for (const self of ['shareFrom', 'copyFrom'] as const) {
+    const dev = new RadixIotlb();
+    dev.shareFrom(src);
+    dev[self](dev);
+    assert.deepEqual(dev.translate(0x40500n), { addr: 0x93ddn, perm: 1 }, `${self}: an entry read from its record`);
+    assert.deepEqual(dev.translate(0x7123n), { addr: 0x6b123n, perm: 3 }, self);
+    assert.equal(dev.count, src.count, self);
+    assert.deepEqual([...dev.entries()], [...src.entries()], self);
+  }
+});

@@ -84,6 +84,9 @@ export class RadixSharing extends RadixSurgery {
    * the entries walked.
    */
   copyFrom(src: RadixSharing): void {
+    // A copy of itself is what it already is. (Going on would let go of
+    // records this tree reads from another, then copy from its own buffer.)
+    if (src === this) return;
     this.mustNotBeShared();
     this.letGoOfRecords();
     this.beginWrite();
