@@ -122,3 +122,139 @@ test('the pool keeps a bounded amount of memory', () => {
   assert.ok(poolStats().sets <= 8 && poolStats().bytes <= POOL_MAX_BYTES, `pool holds ${poolStats().sets} sets, ${poolStats().bytes} bytes`);
   drain();
 });
+
+/** One live tree of the multi-tree test, its model, and its entry limit. */
+interface Live {
+  tree: RadixIotlb;
+  ref: ReferenceIotlb;
+  limit: number | undefined;
+}
+
+type PoolCmd =
+  | { k: 'new'; s: number; limit: number | undefined; initial: number }
+  | { k: 'free' | 'reset' | 'export'; s: number }
+  | { k: 'page'; s: number; p: number; addr: number; perm: number }
+  | { k: 'pages'; s: number; p: number; n: number; addr: number }
+  | { k: 'runs'; s: number; p: number; n: number; addr: number }
+  | { k: 'bytes'; s: number; p: number; off: number; len: number }
+  | { k: 'del'; s: number; p: number; n: number }
+  | { k: 'share' | 'copy'; s: number; from: number };
+
+const SLOTS = 3;
+const slot = fc.integer({ min: 0, max: SLOTS - 1 });
+const pg = fc.integer({ min: 0, max: 160 });
+const poolCmd: fc.Arbitrary<PoolCmd> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('new' as const), s: slot, limit: fc.option(fc.integer({ min: 0, max: 40 }), { freq: 3 }).map((l) => l ?? undefined), initial: fc.constantFrom(16, 1024) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('free' as const, 'reset' as const, 'export' as const), s: slot }) },
+  { weight: 12, arbitrary: fc.record({ k: fc.constant('page' as const), s: slot, p: pg, addr: fc.constantFrom(0, 7, 2 ** 29 - 2, 2 ** 29 - 1, 2 ** 40), perm: fc.integer({ min: 0, max: 5 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('pages' as const, 'runs' as const), s: slot, p: pg, n: fc.integer({ min: 1, max: 40 }), addr: fc.integer({ min: 0, max: 999 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('bytes' as const), s: slot, p: pg, off: fc.integer({ min: 0, max: 4095 }), len: fc.integer({ min: 1, max: 9000 }) }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('del' as const), s: slot, p: pg, n: fc.integer({ min: 1, max: 80 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constantFrom('share' as const, 'copy' as const), s: slot, from: slot }) },
+);
+
+/** Every entry and a translation of every page of the window agree with the model. */
+function agrees(t: RadixIotlb | IotlbReader, ref: ReferenceIotlb, what: string): void {
+  if (t instanceof RadixIotlb) {
+    assert.equal(t.count, ref.count, `${what}: count`);
+    assert.deepEqual([...t.entries()], ref.entries(), `${what}: entries`);
+  }
+  for (let p = 0; p < 210; p++) {
+    const iova = (BigInt(p) << 12n) + 0x21n;
+    const want = ref.translate(iova);
+    if (t instanceof RadixIotlb) {
+      assert.deepEqual(t.translate(iova), want, `${what}: page ${p}`);
+    } else {
+      const id = t.translatePage(p, 0x21);
+      assert.deepEqual(id === 0 ? undefined : { addr: (BigInt(t.outPage) << 12n) + BigInt(t.outOff), perm: t.outPerm }, want, `${what}: reader, page ${p}`);
+    }
+  }
+}
+
+test('trees made, written, shared, copied, exported and freed in any order each answer as their model, on pooled buffers too', () => {
+  let pooledTrees = 0;
+  fc.assert(
+    fc.property(fc.array(poolCmd, { minLength: 10, maxLength: 70, size: 'max' }), (cmds) => {
+      drain();
+      const live: (Live | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
+      // A reader answers as the model of the tree it was attached to; once that tree is freed (an exported tree keeps its entries), as it was then.
+      const readers: { reader: IotlbReader; of: Live }[] = [];
+      for (const c of cmds) {
+        const l = live[c.s];
+        if (c.k === 'new') {
+          l?.tree.free();
+          if (poolStats().sets > 0) pooledTrees++;
+          const tree = new RadixIotlb({ limit: c.limit, initialEntries: c.initial });
+          live[c.s] = { tree, ref: new ReferenceIotlb(c.limit), limit: c.limit };
+          continue;
+        }
+        if (!l) continue;
+        const { tree, ref } = l;
+        const at = (p: number) => BigInt(p) << 12n;
+        switch (c.k) {
+          case 'free':
+            tree.free();
+            live[c.s] = undefined;
+            break;
+          case 'reset':
+            tree.reset();
+            ref.reset();
+            break;
+          case 'export':
+            readers.push({ reader: IotlbReader.attach(tree.handle), of: l });
+            break;
+          case 'page':
+            assert.deepEqual(outcome(() => void tree.addPages(c.p, 1, c.addr, c.perm)), outcome(() => ref.addRange(at(c.p), at(c.p) + 0xfffn, at(c.addr), c.perm)), `addPages ${c.p}`);
+            break;
+          case 'pages':
+            assert.deepEqual(outcome(() => void tree.addPages(c.p, c.n, c.addr, 3)), outcome(() => ref.addRange(at(c.p), at(c.p + c.n) - 1n, at(c.addr), 3)), `addPages ${c.p} x${c.n}`);
+            break;
+          case 'runs': {
+            // c.n one-page runs from c.p: a pin batch of a 4k guest.
+            const ids = new Int32Array(c.n);
+            const added = tree.addPageRuns(c.p, c.n, new Int32Array(c.n).fill(1), Float64Array.from({ length: c.n }, (_, k) => c.addr + 3 * k), 3, ids);
+            let want = 0;
+            let error: unknown;
+            for (; want < c.n; want++) {
+              error = outcome(() => ref.addRange(at(c.p + want), at(c.p + want) + 0xfffn, at(c.addr + 3 * want), 3));
+              if (error !== undefined) break;
+            }
+            assert.equal(added, want, `addPageRuns ${c.p} x${c.n}`);
+            assert.equal(tree.batchError ? `error ${tree.batchError.code}` : undefined, error);
+            break;
+          }
+          case 'bytes': {
+            const s = at(c.p) + BigInt(c.off);
+            assert.deepEqual(outcome(() => void tree.addRange(s, s + BigInt(c.len) - 1n, 0x5000n + BigInt(c.off), 1)), outcome(() => ref.addRange(s, s + BigInt(c.len) - 1n, 0x5000n + BigInt(c.off), 1)));
+            break;
+          }
+          case 'del':
+            assert.equal(tree.delRange(at(c.p), at(c.p + c.n) - 1n), ref.delRange(at(c.p), at(c.p + c.n) - 1n));
+            break;
+          case 'share':
+          case 'copy': {
+            const src = live[c.from];
+            // As DeviceMaps.copy: a table with a limit takes no copy larger than it.
+            if (!src || (l.limit !== undefined && src.ref.count > l.limit)) break;
+            try {
+              if (c.k === 'share') tree.shareFrom(src.tree);
+              else tree.copyFrom(src.tree);
+            } catch (e) {
+              // A tree whose records another reads is never copied over (the kernel never asks): it is left as it was.
+              if (!(e instanceof Error && e.message.startsWith('internal:'))) throw e;
+              break;
+            }
+            const copy = new ReferenceIotlb(l.limit);
+            for (const e of src.ref.entries()) copy.addRange(e.start, e.last, e.addr, e.perm);
+            l.ref = copy;
+            break;
+          }
+        }
+        for (let s = 0; s < SLOTS; s++) if (live[s]) agrees(live[s]!.tree, live[s]!.ref, `slot ${s} after ${c.k} on ${c.s}`);
+        for (const r of readers) agrees(r.reader, r.of.ref, `a reader after ${c.k} on ${c.s}`);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  assert.ok(pooledTrees > 100, `only ${pooledTrees} trees were made on pooled buffers`);
+});
