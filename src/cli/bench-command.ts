@@ -41,9 +41,10 @@ Examples:
   vdpa-lab bench iotlb --readers 1 --cold-sizes 1M --time 1000        readers under the seqlock
 
 Hot rows repeat one batch of 1,024 pages (their entries stay cached); cold rows
-span the whole table. Builds from empty run in reused memory (radix: a freed
-table's buffers; the JS peers: V8's heap) and in fresh memory (radix and the
-native reference: every page a first-touch fault), each against its like.
+span the whole table. Builds from empty run in reused memory (radix: its
+fresh build's table, emptied; the JS peers: V8's heap) and in fresh memory
+(radix and the native reference: every page a first-touch fault), each
+against its like.
 The native reference (native/bench/iotlb-ref.c) is compiled with gcc -O2 into
 a temp dir when a compiler exists.`,
     )
