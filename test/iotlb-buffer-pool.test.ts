@@ -79,6 +79,9 @@ test('a freed tree is left empty over memory of its own: using it does not touch
   a.delRange(0n, U64_MAX);
   assert.equal(b.count, 100);
   assert.deepEqual(b.translate(5n << 12n), { addr: 1005n << 12n, perm: 3 });
+  // Its own buffers reserve little address space (a growable buffer reserves its maximum up front).
+  const h = a.handle;
+  assert.ok([h.slots, h.rec, h.bEntry, h.bNext].every((sab) => sab.maxByteLength <= 2 ** 20), 'a freed tree reserves at most 1 MiB a buffer');
 });
 
 test('buffers another thread reads are never recycled, and the reader keeps its entries', () => {

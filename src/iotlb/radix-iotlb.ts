@@ -90,15 +90,23 @@ export interface RadixIotlbOptions {
 export const defaultInitialEntries = 1024;
 
 /** New growable buffers for about `entries` entries (fresh memory: each page faults on first touch). */
-function freshBuffers(entries: number): PooledBuffers {
+function freshBuffers(entries: number, maxBytes?: number): PooledBuffers {
   const n = Math.max(16, entries);
   return {
-    slots: growableSab(Math.max(4096, n * 2) * 4),
-    rec: growableSab(n * ENTRY_BYTES),
-    bEntry: growableSab(256 * 4),
-    bNext: growableSab(256 * 4),
+    slots: growableSab(Math.max(4096, n * 2) * 4, maxBytes),
+    rec: growableSab(n * ENTRY_BYTES, maxBytes),
+    bEntry: growableSab(256 * 4, maxBytes),
+    bNext: growableSab(256 * 4, maxBytes),
   };
 }
+
+/**
+ * Most bytes each buffer of a freed tree's object may grow to. Each growable
+ * buffer reserves its maximum in address space up front (4 GiB by default,
+ * so about 8,000 live trees fill a 47-bit address space, #14 review); a freed
+ * object holds no table worth that, and a use after free past this throws.
+ */
+const FREED_MAX_BYTES = 2 ** 20;
 
 export class RadixIotlb extends RadixDeletes {
   constructor(options: RadixIotlbOptions = {}) {
@@ -126,7 +134,7 @@ export class RadixIotlb extends RadixDeletes {
     if (this.exported || this.sharers > 0) return;
     const b = this.buffers;
     giveBuffers({ slots: b.slots, rec: this.ownRec, bEntry: b.bEntry, bNext: b.bNext });
-    Object.assign(b, freshBuffers(16));
+    Object.assign(b, freshBuffers(16, FREED_MAX_BYTES));
     this.ownRec = b.rec;
     this.refreshViews();
     this.beginWrite();
