@@ -6,7 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emitCellTrace } from '../src/runner/emit-trace.js';
 import { parseTrace, queuePairsOf, rebuildStreams, tracedReleasesProbe, withCvqProbe } from '../src/vmm/trace/index.js';
+import { cell } from './support/cells.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 const INIT = 'vhost_vdpa_init dev: 0x10, common dev: 0x20 vdpa: 0x30';
 const map = (asid: number, iova: string) => `vhost_vdpa_dma_map vdpa_shared:0x20 fd: 9 msg_type: 2 asid: ${asid} iova: ${iova} size: 0x1000 uaddr: 0x7f0000000000 perm: 0x3 type: 2`;
@@ -54,4 +63,17 @@ test("the CVQ's index comes from the fd's vhost_devs (one per queue pair and one
   const [one] = rebuildStreams(parseTrace([INIT, map(0, '0x0')].join('\n'), 't').events, 't').devices;
   assert.equal(queuePairsOf(one, 17), 8);
   assert.equal(queuePairsOf(one, 3), 1);
+});
+
+test("replay says where it added the untraced probe: an 8.1+ trace's output names it, the real QEMU 7.2 trace's does not", () => {
+  const replay = (file: string) => spawnSync(process.execPath, [CLI, 'replay', file, '--backing', '4k', '--parent', 'vdpa_sim'], { encoding: 'utf8' });
+  const file = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-probe-text-')), 'q81.log');
+  writeFileSync(file, emitCellTrace(cell({ parent: 'vdpa_sim', variant: 'set_map', queuePairs: 1, qemu: '8.1', events: ['boot', 'guest-reset', 'close'] })));
+  const now = replay(file);
+  assert.equal(now.status, 0, now.stderr);
+  assert.match(now.stdout, /QEMU 8\.1 to 8\.2 trace format/);
+  assert.match(now.stdout, /CVQ isolation probe .* is not traced: replayed on each fd where QEMU ran it/);
+  const old = replay(fileURLToPath(new URL('../../workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', import.meta.url)));
+  assert.equal(old.status, 0, old.stderr);
+  assert.doesNotMatch(old.stdout, /CVQ isolation probe/);
 });

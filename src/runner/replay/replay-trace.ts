@@ -63,6 +63,8 @@ export interface ReplayOutcome {
   unattributedLines: number[];
   options: ReplayOptions;
   devices: DeviceResult[];
+  /** QEMU 8.1+'s untraced CVQ isolation probe was put back into each fd's stream. */
+  cvqProbe: boolean;
   wallNs: number;
 }
 
@@ -93,6 +95,7 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
     unattributedLines: rebuilt.unattributedLines,
     options: opts,
     devices,
+    cvqProbe: probes,
     wallNs: Number(process.hrtime.bigint() - t0),
   };
 }
