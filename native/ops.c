@@ -35,14 +35,14 @@ const unsigned probe_status_values[PROBE_STATUS_NAME_COUNT] = { 1, 2, 4, 8, 0x40
 static const char *const ops[] = {
 	"open", "mmap", "setrlimit", "set_owner", "get_backend_features", "set_backend_features",
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
-	"get_iova_range", "suspend", "resume", "close", "dump", "check",
+	"get_iova_range", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check",
 	/* The probe's own ops, after the model's: */
 	"get_status", "sleep_ms", "note",
 };
 enum op {
 	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
-	OP_GET_IOVA_RANGE, OP_SUSPEND, OP_RESUME, OP_CLOSE, OP_DUMP, OP_CHECK, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
+	OP_GET_IOVA_RANGE, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 
@@ -213,6 +213,21 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 		d = session_device(s, l);
 		a->err = errno_of(TIMED(a, ioctl(d->fd, op == OP_SUSPEND ? VHOST_VDPA_SUSPEND : VHOST_VDPA_RESUME, NULL)));
 		return;
+	case OP_SET_FEATURES: {
+		/* Virtio device features, one __u64 (QEMU's CVQ isolation probe sends the device's own). */
+		__u64 features = field_u64(l, "features");
+		d = session_device(s, l);
+		a->err = errno_of(TIMED(a, ioctl(d->fd, VHOST_SET_FEATURES, &features)));
+		return;
+	}
+	case OP_GET_VRING_GROUP: {
+		d = session_device(s, l);
+		struct vhost_vring_state st = { .index = (unsigned)field_int(l, "index", 0, U32_MAX_INT), .num = 0 };
+		a->err = errno_of(TIMED(a, ioctl(d->fd, VHOST_VDPA_GET_VRING_GROUP, &st)));
+		if (!a->err)
+			sbuf_printf(&a->extras, ",\"group\":%u", st.num);
+		return;
+	}
 	case OP_CLOSE:
 		d = session_device(s, l);
 		/* The fd is gone whatever close() answers (Linux never retries a close). */

@@ -38,6 +38,13 @@ struct probe_iova_range {
 #ifndef VHOST_VDPA_GET_IOVA_RANGE
 #define VHOST_VDPA_GET_IOVA_RANGE _IOR(VHOST_VIRTIO, 0x78, struct probe_iova_range)
 #endif
+#ifndef VHOST_SET_FEATURES
+#define VHOST_SET_FEATURES _IOW(VHOST_VIRTIO, 0x00, __u64)
+#endif
+/* struct vhost_vring_state {index: VQ in, num: its group out}: v5.19. */
+#ifndef VHOST_VDPA_GET_VRING_GROUP
+#define VHOST_VDPA_GET_VRING_GROUP _IOWR(VHOST_VIRTIO, 0x7B, struct vhost_vring_state)
+#endif
 /* Takes struct vhost_vring_state {index: group, num: asid}: v5.19. */
 #ifndef VHOST_VDPA_SET_GROUP_ASID
 #define VHOST_VDPA_SET_GROUP_ASID _IOW(VHOST_VIRTIO, 0x7C, struct vhost_vring_state)

@@ -11,6 +11,7 @@
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
+  EIO: 5,
   E2BIG: 7,
   ENOMEM: 12,
   EFAULT: 14,

@@ -98,6 +98,35 @@ test('nas 2: the CVQ in ASID 1 (SET_GROUP_ASID, its buffers and shadow vrings on
   }
 });
 
+test("each release's trace in its own format: a replay adds QEMU 8.1+'s untraced CVQ isolation probe (a reset, before any map) exactly where the release ran it, and none to 7.2 or 8.0", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-probe-'));
+  const w = join(dir, 'w.json');
+  const releases = ['7.2', '8.0', '8.1', '9.0', '10.0', '10.1+'];
+  writeFileSync(w, JSON.stringify({ schema: 1, name: 'probe', seed: 1, profile: 'default', measure: { samples: 0 }, matrix: { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, queuePairs: 1, nas: 2 }, kernel: ['legacy', 'reset-map'], qemu: releases, flow: 'workaround', events: ['boot', 'guest-reset', 'close'] } }));
+  const out = join(dir, 'out');
+  const traces = join(dir, 'traces');
+  assert.equal(cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']).status, 0);
+  const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { id: string; label: string; params: { parent: string; kernel: string; qemu: string }; counters: Record<string, number> }[];
+  assert.equal(cells.length, 24);
+  const resets = new Map<string, number>();
+  for (const c of cells) {
+    const text = readFileSync(join(traces, `${c.id}.log`), 'utf8');
+    assert.ok(!/get_vring_group|set_features/.test(text), `${c.label}: QEMU traces nothing of the probe`);
+    const rd = join(dir, `replay-${c.id}`);
+    const rr = cli(['replay', join(traces, `${c.id}.log`), '--backing', '4k', '--mean-run', '1', '--parent', c.params.parent, '--kernel', c.params.kernel, '--out', rd]);
+    assert.equal(rr.status, 0, `${c.label}: ${rr.stderr}`);
+    const [x] = JSON.parse(readFileSync(join(rd, 'results.json'), 'utf8')).cells as { counters: Record<string, number> }[];
+    for (const k of new Set([...Object.keys(c.counters), ...Object.keys(x.counters)])) {
+      if (NOT_TRACED.has(k)) continue;
+      assert.equal(x.counters[k] ?? 0, c.counters[k] ?? 0, `${c.label}: ${k}`);
+    }
+    if (c.params.parent === 'vdpa_sim' && c.params.kernel === 'reset-map') resets.set(c.params.qemu, c.counters.resets);
+  }
+  // The probe's reset: one more from 8.1 on (7.2 also has no SUSPEND, so its stops reset once, as 8.0+'s do with it).
+  assert.equal(resets.get('8.1')! - resets.get('8.0')!, 1);
+  assert.equal(resets.get('10.1+'), resets.get('8.1'));
+});
+
 test('a THP guest replays exactly too: the VGA/ROM hole no longer splits pc.ram (THP chunks stay 2 MiB from the block start) and the small shadow-buffer block is 4k', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-thp-'));
   const w = join(dir, 'w.json');

@@ -143,6 +143,18 @@ test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the mo
   assert.match(byLabel['mlx5 reset-map qemu-10.0 workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
 });
 
+test("a vdpa_sim cell with more than one queue pair is n/a on a VM from 8.1 on: the CVQ isolation probe asks for a VQ vdpa_sim_net's 3 do not reach", { skip: why && !process.env.CI ? why : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-qp2-'));
+  const file = join(dir, 'w.json');
+  writeFileSync(file, JSON.stringify(workload({ ...base, guest: { ram: '256MiB', backing: '4k' }, devices: { ...base.devices, variant: 'set_map', count: 1 }, qemu: '10.0', flow: 'workaround', events: ['boot', 'close'] })));
+  const out = join(dir, 'out');
+  const r = spawnSync(process.execPath, [CLI, 'run', file, '--out', out, '--backend', 'vm:6.12', '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [c] = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { real: { status: string; reason: string } }[];
+  assert.equal(c.real.status, 'n/a');
+  assert.match(c.real.reason, /vdpa_sim_net has one queue pair \(3 VQs\); QEMU 10\.0's CVQ isolation probe asks for VQ 4/);
+});
+
 test('every QEMU release the lab plays sends a stream the real 6.12 kernel answers line for line as the model (SUSPEND, unbatched CVQ maps, the SVQ switch and back)', { skip: why && !process.env.CI ? why : false, timeout: 10 * 60_000 }, () => {
   assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
   const workload = fileURLToPath(new URL('../../workloads/real/vdpa-sim-qemu-versions.json', import.meta.url));
@@ -150,7 +162,7 @@ test('every QEMU release the lab plays sends a stream the real 6.12 kernel answe
   const r = spawnSync(process.execPath, [CLI, 'run', workload, '--out', out, '--backend', 'vm:6.12', '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { label: string; params: { qemu: string }; real: { status: string; reason?: string } }[];
-  assert.deepEqual([...new Set(cells.map((c) => c.params.qemu))].sort(), ['10.0', '10.1+', '7.2', '8.0']);
+  assert.deepEqual([...new Set(cells.map((c) => c.params.qemu))].sort(), ['10.0', '10.1+', '7.2', '8.0', '8.1']);
   for (const c of cells) assert.equal(c.real.status, 'agree', `${c.label}: ${c.real.reason}`);
 });
 

@@ -76,11 +76,12 @@ test('on a set_map parent each unbatched CVQ map is a whole-table set_map of its
 test('the start order is FEATURES_OK, SET_GROUP_ASID, the CVQ maps, the listener (RAM), DRIVER_OK (vhost_net_start, vhost_vdpa_net_cvq_start, vhost_vdpa_dev_start)', () => {
   const e = opsPerEvent({ parent: 'mlx5' }, ['boot', 'close']).get(0)!;
   const at = (f: (o: Op) => boolean) => e.findIndex(f);
-  const featuresOk = at(isStatus(0xb));
+  // After 8.1+'s CVQ isolation probe the status is 0: the start adds FEATURES_OK (0x8), then DRIVER_OK (0xc).
+  const featuresOk = at(isStatus(0x8));
   const group = at((o) => o.op === 'set_group_asid');
   const cvq = at((o) => o.op === 'update' && o.asid === 1);
   const ram = at((o) => o.op === 'batch_begin');
-  const driverOk = at(isStatus(0xf));
+  const driverOk = at(isStatus(0xc));
   assert.ok(featuresOk >= 0 && featuresOk < group && group < cvq && cvq < ram && ram < driverOk, JSON.stringify({ featuresOk, group, cvq, ram, driverOk }));
 });
 
@@ -106,12 +107,15 @@ test('7.2 acks neither IOTLB_ASID nor SUSPEND: the CVQ stays in ASID 0, unshadow
 
 test('up to 10.0 the listener registers in vhost_vdpa_dev_start: RAM is mapped after FEATURES_OK; 10.1+ registers in vhost_vdpa_set_owner, right after SET_OWNER', () => {
   const before = opsPerEvent({ parent: 'mlx5', qemu: '10.0' }, ['boot', 'close']).get(0)!;
-  assert.ok(before.findIndex((o) => o.op === 'batch_begin') > before.findIndex(isStatus(0xb)));
+  assert.ok(before.findIndex((o) => o.op === 'batch_begin') > before.findIndex(isStatus(0x8)));
   const after = opsPerEvent({ parent: 'mlx5', qemu: '10.1+' }, ['boot', 'close']).get(0)!;
   const ram = after.findIndex((o) => o.op === 'batch_begin');
   const owner = after.findIndex((o) => o.op === 'set_owner');
-  assert.equal(ram, owner + 1, 'the first message after SET_OWNER');
-  assert.ok(ram < after.findIndex(isStatus(0xb)), 'before FEATURES_OK');
+  // Only the CVQ isolation probe (raw ioctls ending in a reset) comes between: the board adds RAM after every netdev.
+  const probeReset = after.findIndex(isStatus(0));
+  assert.ok(owner < probeReset, 'the probe follows SET_OWNER');
+  assert.equal(ram, probeReset + 1, 'the first message after SET_OWNER and the probe');
+  assert.ok(ram < after.findIndex(isStatus(0x8)), 'before FEATURES_OK');
   // vhost_vdpa_init: the backend features, then ACKNOWLEDGE|DRIVER, before SET_OWNER.
   assert.ok(after.findIndex((o) => o.op === 'set_backend_features') < after.findIndex(isStatus(0x3)));
   assert.ok(after.findIndex(isStatus(0x3)) < owner);
@@ -189,4 +193,40 @@ test('a workload naming an unknown QEMU release is refused with one line naming 
   assert.equal(r.status, 2);
   assert.match(r.stderr, /qemu\[1\].*'5\.0' is not a QEMU release/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test("8.1+: the CVQ isolation probe at net init (vhost_vdpa_probe_cvq_isolation, 845ec38ae1's order): after SET_OWNER and the backend features, before any map; 7.2 and 8.0 send none", () => {
+  const probe = (o: Op[]) => o.slice(o.findIndex((x) => x.op === 'set_backend_features') + 1, o.findIndex(isStatus(0)) + 1).map((x) => (x.op === 'get_vring_group' ? `group ${String(x.index)}` : x.op === 'set_status' ? `status ${String(x.status)}` : String(x.op)));
+  for (const qemu of ['8.1', '9.0', '10.0']) {
+    const e = opsPerEvent({ parent: 'mlx5', queuePairs: 8, qemu }, ['boot', 'close']).get(0)!;
+    // The CVQ is VQ 16 (2 * queue_pairs): with MQ negotiated mlx5 puts it in group 1, VQ 0 is in group 0, so every data VQ is asked.
+    assert.deepEqual(probe(e), ['status 3', 'set_features', 'status 11', 'group 16', ...Array.from({ length: 16 }, (_, i) => `group ${i}`), 'status 0'], qemu);
+    assert.ok(e.findIndex(isStatus(0)) < e.findIndex((o) => o.op === 'update' || o.op === 'batch_begin'), `${qemu}: no map precedes it`);
+    assert.equal(e.filter((o) => o.op === 'set_group_asid').length, 1, `${qemu}: isolated, so the CVQ still goes to ASID 1`);
+  }
+  for (const qemu of ['7.2', '8.0']) {
+    const e = opsPerEvent({ parent: 'mlx5', qemu }, ['boot', 'close']).get(0)!;
+    assert.equal(e.filter((o) => o.op === 'get_vring_group' || o.op === 'set_features').length, 0, qemu);
+    assert.equal(e.filter(isStatus(0)).length, 0, `${qemu}: the boot resets nothing`);
+  }
+});
+
+test('8.1+: a parent without .get_vq_group (VDUSE: EOPNOTSUPP) is "not isolated": the probe still resets, and no start puts the CVQ in ASID 1', () => {
+  const e = opsPerEvent({ parent: 'vduse', useVa: true, nas: 2, qemu: '10.0' }, ['boot', 'close']).get(0)!;
+  const groups = e.filter((o) => o.op === 'get_vring_group');
+  assert.deepEqual(groups.map((o) => o.index), [2 * params({}).queuePairs]);
+  assert.ok(e.findIndex(isStatus(0)) > e.indexOf(groups[0]), 'the reset at out: follows the refused query');
+  assert.equal(e.filter((o) => o.op === 'set_group_asid' || (o.op === 'update' && o.asid === 1)).length, 0);
+});
+
+test("8.1+ boots cost one more reset and the probe's ioctls; reset cycles do not change (the probe runs at net init only)", async () => {
+  const events: EventName[] = ['boot', 'guest-reset', 'close'];
+  const old = await run({ parent: 'vdpa_sim', variant: 'set_map', queuePairs: 8, qemu: '8.0', events });
+  const now = await run({ parent: 'vdpa_sim', variant: 'set_map', queuePairs: 8, qemu: '8.1', events });
+  const ev = (r: typeof old, i: number) => r.modeled!.events[i];
+  assert.equal(now.counters.resets - old.counters.resets, 1);
+  // GET_BACKEND_FEATURES, SET_STATUS x3, SET_FEATURES and GET_VRING_GROUP of the CVQ and each of the 16 data VQs (queuePairs 8).
+  assert.equal(now.counters.ioctls - old.counters.ioctls, 4 + 1 + 1 + 16);
+  assert.ok(ev(now, 0).totalNs > ev(old, 0).totalNs);
+  assert.equal(ev(now, 1).totalNs, ev(old, 1).totalNs, 'a guest reset costs what it cost');
 });

@@ -15,3 +15,4 @@ export { resolveKernel, isKernelName, kernelLabel, ARRIVALS, NAMED_KERNELS, KERN
 export type { KernelBehaviour, BehaviourName } from './versions.js';
 export type { Answer, SessionOverrides } from './session.js';
 export * from './uapi.js';
+export { DEFAULT_NVQS, VIRTIO_F, virtioBit } from './vring-group.js';

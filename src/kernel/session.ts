@@ -19,7 +19,7 @@ import { VhostVdpa, type OpResult } from './vhost-vdpa.js';
 export const SCRIPT_OPS = [
   'open', 'mmap', 'setrlimit', 'set_owner', 'get_backend_features', 'set_backend_features',
   'update', 'invalidate', 'batch_begin', 'batch_end', 'iotlb', 'set_status', 'set_group_asid',
-  'get_iova_range', 'suspend', 'resume', 'close', 'dump', 'check',
+  'get_iova_range', 'suspend', 'resume', 'set_features', 'get_vring_group', 'close', 'dump', 'check',
 ] as const;
 export type ScriptOp = (typeof SCRIPT_OPS)[number];
 
@@ -48,6 +48,8 @@ export const SCRIPT_FIELDS: Record<ScriptOp, readonly string[]> = {
   get_iova_range: ['device'],
   suspend: ['device'],
   resume: ['device'],
+  set_features: ['device', 'features'],
+  get_vring_group: ['device', 'index'],
   close: ['device'],
   dump: ['device'],
   check: ['perPage'],
@@ -205,6 +207,13 @@ export class Session {
         return this.answer(r, op, this.device(r).suspend());
       case 'resume':
         return this.answer(r, op, this.device(r).resume());
+      case 'set_features':
+        // Virtio device features as one 64-bit value ("0x300020020"): VHOST_SET_FEATURES takes a __u64.
+        return this.answer(r, op, this.device(r).setFeatures(r.u64('features')));
+      case 'get_vring_group': {
+        const res = this.device(r).getVringGroup(r.int('index', 0, 2 ** 32 - 1));
+        return this.answer(r, op, res, res.group === undefined ? {} : { group: res.group });
+      }
       case 'close': {
         const dev = this.device(r);
         const res = dev.close();

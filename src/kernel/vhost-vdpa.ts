@@ -16,13 +16,14 @@ import { UserPagePins } from './pin-user-pages.js';
 import { addError, PaMapper, type PaMapDevice } from './pa-map.js';
 import { IotlbUnmapper } from './iotlb-unmap.js';
 import { vaMap, type VaMapDevice } from './va-map.js';
-import { createParent, type Parent, type ParentKind } from './parents/index.js';
+import { createParent, type Parent } from './parents/index.js';
 import type { DeviceConfig, IotlbMsg } from './device-config.js';
 import { resolveKernel, type KernelBehaviour } from './versions.js';
 import { parentIotlbLimit } from './parent-limits.js';
 import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import { offeredFeatures, refuseFeatures } from './backend-features.js';
 import { resumeDevice, suspendDevice } from './suspend-resume.js';
+import { getVringGroup, nvqsOf, setFeatures } from './vring-group.js';
 import {
   featureBit,
   STATUS,
@@ -39,13 +40,6 @@ import { fail, OK, type OpResult } from './op-result.js';
 export type { OpResult } from './op-result.js';
 
 export type { DeviceConfig, IotlbMsg } from './device-config.js';
-
-/**
- * Virtqueues each parent registers when a script does not say: vdpa_sim_net
- * VDPASIM_NET_VQ_NUM (3); mlx5 with 8 queue pairs and the CVQ (17), the lab's
- * default guest; VDUSE and a platform-IOMMU parent as a 1-pair net device.
- */
-const DEFAULT_NVQS: Record<ParentKind, number> = { vdpa_sim: 3, mlx5: 17, vduse: 3, 'platform-iommu': 3 };
 
 export { PIN_BATCH_PAGES } from './pin-user-pages.js';
 
@@ -68,6 +62,8 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
   owner = false;
   backendFeatures = 0n;
   status = 0;
+  /** What VHOST_SET_FEATURES gave the parent (vring-group.ts); a reset clears it. */
+  driverFeatures = 0n;
   inBatch = false;
   batchAsid = 0;
   closed = false;
@@ -168,6 +164,18 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     return resumeDevice(this);
   }
 
+  /** VHOST_SET_FEATURES (vring-group.ts). */
+  setFeatures(features: bigint): OpResult {
+    this.counters.ioctls++;
+    return setFeatures(this, features);
+  }
+
+  /** VHOST_VDPA_GET_VRING_GROUP (vring-group.ts): `group` on success. */
+  getVringGroup(index: number): OpResult & { group?: number } {
+    this.counters.ioctls++;
+    return getVringGroup(this, index);
+  }
+
   /** VHOST_VDPA_GET_IOVA_RANGE. */
   getIovaRange(): { first: bigint; last: bigint } {
     this.counters.ioctls++;
@@ -182,7 +190,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
    */
   setGroupAsid(group: number, asid: number): OpResult {
     this.counters.ioctls++;
-    if (group >= (this.config.nvqs ?? DEFAULT_NVQS[this.config.parent])) return fail('ENOBUFS');
+    if (group >= nvqsOf(this)) return fail('ENOBUFS');
     if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
     if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
     this.groupAsid[group] = asid;
@@ -222,6 +230,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     if (wiped) this.counters.resetsCleanMap++;
     else this.counters.resetsKeepMap++;
     this.status = 0;
+    this.driverFeatures = 0n;
     // A reset ends a suspend: mlx5_vdpa_reset / _compat_reset clear mvdev->suspended, vdpasim_do_reset
     // stops running until DRIVER_OK, and v6.9+ _compat_vdpa_reset clears v->suspended.
     this.parent.suspended = false;

@@ -9,7 +9,7 @@
 import type { BackendAnswer } from './model-run.js';
 
 /** Fields whose values must match: what userspace can see on both sides. */
-export const COMPARED_FIELDS = ['ret', 'errno', 'pinnedVm', 'faults', 'features', 'first', 'last'] as const;
+export const COMPARED_FIELDS = ['ret', 'errno', 'pinnedVm', 'faults', 'features', 'first', 'last', 'group'] as const;
 
 export type Verdict = 'agree' | 'differ' | 'skipped' | 'missing';
 

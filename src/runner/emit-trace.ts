@@ -1,8 +1,8 @@
 /**
  * `run --emit-trace DIR`: for each cell, the QEMU trace lines a real QEMU
- * (the 9.0+ log format: `vdpa_shared:` pointers, an `asid:` on every map)
- * would have logged for the cell's message stream, so `vdpa-lab replay`
- * of the file gives the cell's kernel counters back. The cell's VM is run
+ * of the cell's release (in its log format: traceFormat) would have logged
+ * for the cell's message stream, so `vdpa-lab replay` of the file gives the
+ * cell's kernel counters back. The cell's VM is run
  * once more on the model with its devices' ops recorded (record-ops.ts):
  * IOTLB messages become vhost_vdpa_dma_map / _dma_unmap / listener batch
  * lines, SET_STATUS writes vhost_vdpa_add_status / _reset_device lines.
@@ -10,11 +10,11 @@
  * SET_GROUP_ASID becomes vhost_vdpa_set_address_space_id (net/trace-events),
  * so a nas >= 2 cell's CVQ maps in ASID 1, unbatched as QEMU sends them,
  * replay as they ran. SET_OWNER is traced (vhost_vdpa_set_owner) for the
- * order; what QEMU does not trace (the backend features) is not in the
- * file, and a replay does its own.
+ * order; what QEMU does not trace (the backend features, 8.1+'s CVQ
+ * isolation probe) is not in the file, and a replay does its own.
  */
 import { hex, U64_MAX } from '../iotlb/index.js';
-import { VirtualMachine, type EventName } from '../vmm/index.js';
+import { QEMU_RELEASES, resolveQemu, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
 import { recordOps } from './real/record-ops.js';
 
@@ -24,15 +24,34 @@ function pointers(i: number): { dev: string; shared: string; vdpa: string; fd: n
   return { dev: n(0x55d0_0000_0000), shared: n(0x55d1_0000_0000), vdpa: n(0x7f30_0000_0000), fd: 20 + i };
 }
 
+/**
+ * What the cell's QEMU release prints (trace/qemu-formats.ts): 9.0+ maps and
+ * batches name the `vdpa_shared:` object, earlier releases the `vdpa:`;
+ * 8.0+ maps carry their ASID; up to 8.0 vhost_vdpa_reset_device prints the
+ * status it set. A replay reads the release range back from these, and so
+ * knows whether QEMU ran its untraced CVQ isolation probe (8.1+).
+ */
+interface TraceFormat {
+  shared: boolean;
+  asid: boolean;
+  resetStatus: boolean;
+}
+
+function traceFormat(qemu: string): TraceFormat {
+  const at = QEMU_RELEASES.indexOf(resolveQemu(qemu).release);
+  return { shared: at >= QEMU_RELEASES.indexOf('9.0'), asid: at >= QEMU_RELEASES.indexOf('8.0'), resetStatus: at <= QEMU_RELEASES.indexOf('8.0') };
+}
+
 /** One op recorded from the model as the trace line QEMU would log for it, or null when QEMU traces none. */
-function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, status: { bits: number }): string | null {
-  const msg = (event: string, body: string) => `${event} vdpa_shared:${p.shared} fd: ${p.fd} msg_type: ${String(op.msgType)} ${body}`;
+function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, status: { bits: number }, f: TraceFormat): string | null {
+  const msg = (event: string, body: string) => `${event} ${f.shared ? `vdpa_shared:${p.shared}` : `vdpa:${p.vdpa}`} fd: ${p.fd} msg_type: ${String(op.msgType)} ${body}`;
   const hx = (v: unknown) => `0x${BigInt(String(v)).toString(16)}`;
+  const asid = f.asid ? `asid: ${String(op.asid)} ` : '';
   switch (op.op) {
     case 'update':
-      return msg('vhost_vdpa_dma_map', `asid: ${String(op.asid)} iova: ${hx(op.iova)} size: ${hx(op.size)} uaddr: ${hx(op.uaddr)} perm: 0x${Number(op.perm).toString(16)} type: 2`);
+      return msg('vhost_vdpa_dma_map', `${asid}iova: ${hx(op.iova)} size: ${hx(op.size)} uaddr: ${hx(op.uaddr)} perm: 0x${Number(op.perm).toString(16)} type: 2`);
     case 'invalidate':
-      return msg('vhost_vdpa_dma_unmap', `asid: ${String(op.asid)} iova: ${hx(op.iova)} size: ${hx(op.size)} type: 3`);
+      return msg('vhost_vdpa_dma_unmap', `${asid}iova: ${hx(op.iova)} size: ${hx(op.size)} type: 3`);
     case 'batch_begin':
       return msg('vhost_vdpa_listener_begin_batch', 'type: 5');
     case 'batch_end':
@@ -49,7 +68,7 @@ function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, 
       const s = Number(op.status);
       if (s === 0) {
         status.bits = 0;
-        return `vhost_vdpa_reset_device dev: ${p.dev}`;
+        return `vhost_vdpa_reset_device dev: ${p.dev}${f.resetStatus ? ' status: 0x0' : ''}`;
       }
       // vhost_vdpa_add_status traces the bits it adds to what the device has.
       const added = s & ~status.bits;
@@ -63,15 +82,21 @@ function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, 
 
 export function emitCellTrace(cell: CellSpec): string {
   const vm = new VirtualMachine(toVmSpec(cell.params));
+  const f = traceFormat(vm.qemu.release);
   try {
     const lines: string[] = [];
     vm.backends.forEach((b, i) => {
       const p = pointers(i);
-      lines.push(`vhost_vdpa_init dev: ${p.dev}, common dev: ${p.shared} vdpa: ${p.vdpa}`);
+      lines.push(f.shared ? `vhost_vdpa_init dev: ${p.dev}, common dev: ${p.shared} vdpa: ${p.vdpa}` : `vhost_vdpa_init dev: ${p.dev} vdpa: ${p.vdpa}`);
       lines.push(`vhost_vdpa_get_iova_range dev: ${p.dev} first: 0x0 last: ${hex(U64_MAX)}`);
       const status = { bits: 0 };
       recordOps(b.dev, `vdpa${i}`, (op) => {
-        const line = traceLine(op, p, status);
+        // QEMU 8.1+'s CVQ isolation probe calls ioctl() directly: no trace line, but its reset leaves the status 0.
+        if (b.probing) {
+          if (op.op === 'set_status' && Number(op.status) === 0) status.bits = 0;
+          return;
+        }
+        const line = traceLine(op, p, status, f);
         if (line) lines.push(line);
       });
     });

@@ -14,3 +14,5 @@ export { StepRecorder, ALL_COUNTER_NAMES, addCounters } from './steps.js';
 export type { StepKind, StepRecord } from './steps.js';
 export { VirtualMachine } from './vm.js';
 export type { VmSpec, DevicesSpec, EventRecord } from './vm.js';
+export { netDeviceFeatures, probeCvqIsolation, runCvqProbe } from './cvq-probe.js';
+export type { ProbeOutcome } from './cvq-probe.js';

@@ -26,6 +26,9 @@
  *   (`vdpa_net_migration_state_notifier`, back only when it fails or is
  *   cancelled). Both were merged for 8.0. 9.0's VhostVDPAShared changes
  *   the trace format, not the messages.
+ * - 8.1+: "vdpa: move CVQ isolation check to net_init_vhost_vdpa" (152128d646)
+ *   probes the CVQ's group once at net init (cvq-probe.ts: a status dance and
+ *   a reset of the still empty device) instead of at every CVQ start (8.0).
  * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Eugenio
  *   Pérez, posted by Jonah Palmer, merged through the virtio tree in May 2025,
  *   first released in 10.1): `vhost_vdpa_init` sets the backend features and
@@ -59,6 +62,8 @@ export interface QemuBehaviour {
   cvqAsid: boolean;
   /** Switches to shadow virtqueues when migration starts (and back on failure or cancel). */
   svqMigration: boolean;
+  /** Runs vhost_vdpa_probe_cvq_isolation at net init (8.1+: cvq-probe.ts); its answer decides the CVQ's ASID. */
+  cvqProbe: boolean;
   /** The QEMU functions this release's flow follows, for docs and notes. */
   follows: string;
 }
@@ -68,18 +73,18 @@ const MODERN = { suspend: true, cvqAsid: true, svqMigration: true } as const;
 function behaviour(release: QemuRelease): QemuBehaviour {
   if (release === '7.2') {
     return {
-      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false,
+      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false,
       follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
     };
   }
   if (release === '10.1+') {
     return {
-      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN,
+      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN, cvqProbe: true,
       follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
     };
   }
   return {
-    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN,
+    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN, cvqProbe: release !== '8.0',
     follows: 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
   };
 }

@@ -64,6 +64,8 @@ export class VdpaBackend {
   suspendAcked = false;
   /** VHOST_VDPA_SUSPEND succeeded since the last start or reset (QEMU's v->suspended). */
   suspended = false;
+  /** Inside the CVQ isolation probe (cvq-probe.ts): raw ioctls QEMU does not trace. */
+  probing = false;
 
   constructor(
     readonly name: string,

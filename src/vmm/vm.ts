@@ -12,6 +12,7 @@ import { FLOWS, type Flow, type FlowName } from './flows.js';
 import { layoutGuest, PAGE, type GuestMemory, type GuestSpec } from './guest-memory.js';
 import { IovaTree } from './iova-tree.js';
 import { DEFAULT_QEMU, resolveQemu, type QemuBehaviour } from './qemu-versions.js';
+import { netDeviceFeatures, probeCvqIsolation } from './cvq-probe.js';
 import { StepRecorder, type StepKind, type StepRecord } from './steps.js';
 import { newVmmCounters, STATUS_ACK_DRIVER, VdpaBackend, VHOST_ACCESS_RO, VHOST_ACCESS_RW, type MapItem, type VmmCounters } from './vdpa-backend.js';
 
@@ -68,7 +69,8 @@ export class VirtualMachine {
   /** Data VQs use shadow virtqueues (IOVAs from the IOVA tree). */
   private svq = false;
   private readonly svqHva: number;
-  private readonly cvqIsolated: boolean;
+  /** The CVQ goes to ASID 1 at each start; 8.1+: only where the net-init probe found it isolated. */
+  private cvqIsolated: boolean;
 
   constructor(readonly spec: VmSpec, mm?: HostMm) {
     this.flow = FLOWS[spec.flow];
@@ -255,16 +257,21 @@ export class VirtualMachine {
    * capabilities at vhost_vdpa_init") and vhost_vdpa_set_owner registers
    * the listener right after SET_OWNER: all of RAM is mapped before
    * FEATURES_OK, at device creation (on a destination, before the downtime).
+   * 8.1+: then each device's CVQ isolation probe (cvq-probe.ts), before the
+   * RAM maps: the board adds RAM only after every netdev is created.
    */
   private open(out: StepRecord[]): void {
     const q = this.qemu;
     const cap = { ackPersist: this.flow.ackPersist, ackAsid: q.cvqAsid, ackSuspend: q.suspend };
+    const features = netDeviceFeatures(this.spec.devices.queuePairs);
     this.step(out, 'open', () =>
       this.backends.forEach((b) => {
         if (q.listenerAt === 'init') b.setBackendCap(cap);
         b.addStatus(STATUS_ACK_DRIVER);
         b.setOwner();
         if (q.listenerAt !== 'init') b.setBackendCap(cap);
+        // 8.1+: each netdev's CVQ client probes after its data clients' vhost_dev_init, before any RAM exists.
+        if (q.cvqProbe && !probeCvqIsolation(b, features, this.spec.devices.queuePairs)) this.cvqIsolated = false;
       }),
     );
     if (q.listenerAt === 'init') {

@@ -57,6 +57,10 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
         kernel: spec.kernel,
         useVa: spec.devices.useVa,
         ...(spec.devices.variant ? { variant: spec.devices.variant } : {}),
+        // The model's device shape (the probe ignores these): GET_VRING_GROUP answers by nvqs.
+        nas: spec.devices.nas,
+        ngroups: 2,
+        nvqs: 2 * spec.devices.queuePairs + 1,
         ...(spec.iotlbLimit === null ? {} : { iotlbLimit: spec.iotlbLimit }),
       })),
       { op: 'setrlimit', memlock: spec.memlockBytes === null ? 'unlimited' : hex(BigInt(spec.memlockBytes)) },

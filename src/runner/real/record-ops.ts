@@ -60,6 +60,8 @@ export function recordOps(dev: VhostVdpa, device: string, sink: OpSink): void {
   wrap('setStatus', (status: number) => ({ op: 'set_status', status }));
   wrap('suspend', () => ({ op: 'suspend' }));
   wrap('resume', () => ({ op: 'resume' }));
+  wrap('setFeatures', (features: bigint) => ({ op: 'set_features', features: hex(features) }));
+  wrap('getVringGroup', (index: number) => ({ op: 'get_vring_group', index }));
   wrap('write', (msg: IotlbMsg) => writeLine(msg));
   wrap('close', () => ({ op: 'close' }));
 }

@@ -11,6 +11,7 @@ import type { ScriptSource } from '../../real/model-run.js';
 import { factsOf } from '../../real/run-scripts.js';
 import type { ScriptPlan } from '../../real/script-plan.js';
 import { resolveKernel } from '../../kernel/index.js';
+import { resolveQemu } from '../../vmm/index.js';
 import type { CellSpec } from '../../workload/index.js';
 import type { CellResult } from '../cell-result.js';
 import { recordCellScript, type CellScript } from './cell-script.js';
@@ -36,6 +37,9 @@ function notOnReal(cell: CellResult, spec: CellSpec, o: RealRunOptions, generati
   if (cell.status !== 'ok' && cell.status !== 'incorrect') return `the model did not run it (${cell.status})`;
   const p = spec.params as unknown as { parent: string; kernel: string; backing: string; guestBytes: number };
   if (o.backend.kind === 'vm' && p.parent !== 'vdpa_sim') return `a VM has only vdpa_sim; ${p.parent} needs a real device (--backend device:PATH)`;
+  // vdpa_sim_net has 3 VQs (VDPASIM_NET_VQ_NUM): the probe's GET_VRING_GROUP of VQ 2 * queuePairs would be ENOBUFS there.
+  const q = spec.params as unknown as { queuePairs: number; qemu: string };
+  if (o.backend.kind === 'vm' && q.queuePairs > 1 && resolveQemu(q.qemu).cvqProbe) return `vdpa_sim_net has one queue pair (3 VQs); QEMU ${q.qemu}'s CVQ isolation probe asks for VQ ${2 * q.queuePairs}`;
   // A cell names its kernel by version or alias; what must match the real kernel is the generation.
   const cellGeneration = resolveKernel(p.kernel).generation;
   if (cellGeneration !== generation) return `the cell models a ${p.kernel} (${cellGeneration}) kernel; ${backendLabel(o.backend)} is ${generation}`;

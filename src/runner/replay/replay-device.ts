@@ -18,7 +18,7 @@ import {
   type DeviceConfig,
   type OpResult,
 } from '../../kernel/index.js';
-import { newVmmCounters, StepRecorder } from '../../vmm/index.js';
+import { netDeviceFeatures, newVmmCounters, runCvqProbe, StepRecorder } from '../../vmm/index.js';
 import type { DeviceStream, StreamOp } from '../../vmm/trace/index.js';
 
 export interface Refusal {
@@ -72,7 +72,7 @@ export interface ReplaySetup {
 }
 
 /** The trace event each op came from, as a refusal names it. */
-const EVENT_OF: Record<string, string> = { suspend: 'suspend', reset: 'reset_device', status: 'add_status', group_asid: 'set_address_space_id', dma_map: 'dma_map', dma_unmap: 'dma_unmap', batch_begin: 'batch_begin', batch_end: 'batch_end' };
+const EVENT_OF: Record<string, string> = { cvq_probe: 'the CVQ isolation probe (untraced, before this line)', suspend: 'suspend', reset: 'reset_device', status: 'add_status', group_asid: 'set_address_space_id', dma_map: 'dma_map', dma_unmap: 'dma_unmap', batch_begin: 'batch_begin', batch_end: 'batch_end' };
 
 const BASE_ACK = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featureBit('IOTLB_ASID');
 
@@ -133,6 +133,10 @@ function playOp(dev: VhostVdpa, op: StreamOp): OpResult {
       return dev.setStatus(0);
     case 'status':
       return dev.setStatus(op.status);
+    case 'cvq_probe': {
+      const o = runCvqProbe(dev, netDeviceFeatures(op.queuePairs), op.queuePairs);
+      return o.failed ? o.failed.r : { ret: 0, errno: null, cause: null };
+    }
   }
 }
 

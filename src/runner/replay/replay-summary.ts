@@ -25,6 +25,8 @@ export interface FlowSummary {
 export interface ReplaySummary {
   schema: 'vdpa-lab/replay@1';
   trace: { path: string; sha256: string; format: string; lines: number; vdpaLines: number; usedLines: number; timestamps: boolean };
+  /** QEMU 8.1+'s CVQ isolation probe, untraced, was added to each fd's stream (the trace's formats fit 8.1+ only). */
+  cvqProbe: boolean;
   kernel: string;
   parent: string;
   variant: string | null;
@@ -64,6 +66,7 @@ export function summarizeReplay(o: ReplayOutcome): ReplaySummary {
   return {
     schema: 'vdpa-lab/replay@1',
     trace: { path: o.source, sha256: o.sha256, format: o.trace.formatLabel, lines: o.trace.lines, vdpaLines: o.trace.vdpaLines, usedLines: o.trace.usedLines, timestamps: o.trace.timestamps },
+    cvqProbe: o.cvqProbe,
     kernel: opts.kernel,
     parent: opts.parent,
     variant: opts.parent === 'vdpa_sim' ? 'set_map' : null,

@@ -30,6 +30,7 @@ export function replayText(s: ReplaySummary): string {
   out.push(`Kernel model: ${s.kernel} kernel, parent ${s.parent}${s.variant ? ` (${s.variant})` : ''}, PA mode (use_va=0), iotlb limit ${s.iotlbLimit ?? 'none'}, cost profile ${s.profile}`);
   out.push(`Host memory: ${s.hostRegions.length} region(s) inferred from the maps' uaddr ranges: ${s.hostRegions.map((r) => `${r.uaddr} +${mib(r.bytes)}`).join(', ')}`);
   out.push(`Backing: ${s.backing.name}${s.backing.meanRun ? ` (mean run ${s.backing.meanRun} pages)` : ''}${s.backing.source === 'default' ? ` by default: ${s.backing.reason}; choose another with --backing` : ' (--backing)'}; ${s.prealloc ? 'preallocated (--prealloc)' : "not preallocated (QEMU's default; --prealloc if yours was): each page's first pin faults it in"}`);
+  if (s.cvqProbe) out.push("QEMU 8.1+'s CVQ isolation probe (vhost_vdpa_probe_cvq_isolation: a status dance, GET_VRING_GROUP, a reset) is not traced: replayed on each fd where QEMU ran it, at net init (in boot)");
   if (s.unattributedLines.length) out.push(`Left out: status/reset lines of a vhost_dev tied to no fd: ${s.unattributedLines.join(', ')}`);
   for (const d of s.devices) {
     out.push('');

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { CostProfile } from '../../cost/index.js';
 import { HostMm, type Backing, type PageStates } from '../../host/index.js';
-import type { KernelGeneration, ParentKind, VhostVdpa } from '../../kernel/index.js';
-import { parseTrace, rebuildStreams, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
+import { DEFAULT_NVQS, type KernelGeneration, type ParentKind, type VhostVdpa } from '../../kernel/index.js';
+import { parseTrace, queuePairsOf, rebuildStreams, tracedReleasesProbe, withCvqProbe, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
 import { dropPersistedRemaps } from './persist-what-if.js';
 import { replayDevice, type DeviceReplay } from './replay-device.js';
 
@@ -63,6 +63,8 @@ export interface ReplayOutcome {
   unattributedLines: number[];
   options: ReplayOptions;
   devices: DeviceResult[];
+  /** QEMU 8.1+'s untraced CVQ isolation probe was put back into each fd's stream. */
+  cvqProbe: boolean;
   wallNs: number;
 }
 
@@ -73,11 +75,14 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   const { events: _events, ...trace } = parsed;
   // Every fd of a trace is one QEMU's: a page the first fd's pins faulted in is there for the next fd's (per flow).
   const ram = { workaround: [] as PageStates[], persist: [] as PageStates[] };
+  const probes = tracedReleasesProbe(parsed.releases);
   const devices = rebuilt.devices.map((stream): DeviceResult => {
-    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, stream.ops, rebuilt.regions, opts, false, ram.workaround) }];
+    // QEMU 8.1+'s untraced CVQ isolation probe, put back where QEMU ran it (vmm/trace/cvq-probe-ops.ts).
+    const ops = probes ? withCvqProbe(stream.ops, queuePairsOf(stream, DEFAULT_NVQS[opts.parent])) : stream.ops;
+    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, ops, rebuilt.regions, opts, false, ram.workaround) }];
 
     if (opts.whatIfPersist) {
-      const p = dropPersistedRemaps(stream.ops);
+      const p = dropPersistedRemaps(ops);
       flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true, ram.persist), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
     }
     return { stream, flows };
@@ -90,6 +95,7 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
     unattributedLines: rebuilt.unattributedLines,
     options: opts,
     devices,
+    cvqProbe: probes,
     wallNs: Number(process.hrtime.bigint() - t0),
   };
 }
@@ -119,6 +125,8 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
       // vdpa_sim_net and mlx5_vdpa both have two address spaces and two VQ groups.
       nas: 2,
       ngroups: 2,
+      // One vhost_vdpa_init per queue pair and one for the CVQ: their count gives the VQs; else the parent's own.
+      ...(stream.devs.length > 1 ? { nvqs: 2 * queuePairsOf(stream, 0) + 1 } : {}),
       iotlbLimit: opts.iotlbLimit,
     },
     ackPersist,

@@ -9,3 +9,4 @@ export { parseTrace } from './parse-trace.js';
 export type { ParsedTrace } from './parse-trace.js';
 export { rebuildStreams } from './rebuild-streams.js';
 export type { DeviceStream, InferredRegion, RebuiltTrace, StreamOp } from './rebuild-streams.js';
+export { queuePairsOf, tracedReleasesProbe, withCvqProbe } from './cvq-probe-ops.js';

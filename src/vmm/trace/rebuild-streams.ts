@@ -20,14 +20,16 @@ import type { TraceEvent } from './event-grammar.js';
 
 export type StreamOp =
   | { op: 'msg'; lineNo: number; event: 'dma_map' | 'dma_unmap' | 'batch_begin' | 'batch_end'; msg: IotlbMsg }
-  /** SET_STATUS with the device's status after vhost_vdpa_add_status OR-ed its bits in. */
-  | { op: 'status'; lineNo: number; status: number }
+  /** SET_STATUS with the device's status after vhost_vdpa_add_status OR-ed its bits (`added`, as traced) in. */
+  | { op: 'status'; lineNo: number; status: number; added: number }
   /** SET_STATUS 0 (vhost_vdpa_reset_device). */
   | { op: 'reset'; lineNo: number }
   /** VHOST_VDPA_SET_GROUP_ASID (vhost_vdpa_set_address_space_id: the CVQ's group to its ASID, 8.0+). */
   | { op: 'group_asid'; lineNo: number; group: number; asid: number }
   /** VHOST_VDPA_SUSPEND (vhost_vdpa_suspend, 8.0+: traced only when SUSPEND was acked, right before the ioctl). */
-  | { op: 'suspend'; lineNo: number };
+  | { op: 'suspend'; lineNo: number }
+  /** QEMU 8.1+'s CVQ isolation probe, untraced: added where QEMU ran it (cvq-probe-ops.ts); `lineNo` is the line it preceded. */
+  | { op: 'cvq_probe'; lineNo: number; queuePairs: number };
 
 export interface DeviceStream {
   fd: number;
@@ -159,7 +161,7 @@ export function rebuildStreams(events: TraceEvent[], where: string): RebuiltTrac
           // vhost_vdpa_add_status: read the status, OR the bits in, SET_STATUS.
           const next = (status.get(fd) ?? 0) | e.status;
           status.set(fd, next);
-          s.ops.push({ op: 'status', lineNo: e.lineNo, status: next });
+          s.ops.push({ op: 'status', lineNo: e.lineNo, status: next, added: e.status });
         }
         break;
       }
