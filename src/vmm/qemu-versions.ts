@@ -29,6 +29,27 @@
  * - 8.1+: "vdpa: move CVQ isolation check to net_init_vhost_vdpa" (152128d646)
  *   probes the CVQ's group once at net init (cvq-probe.ts: a status dance and
  *   a reset of the still empty device) instead of at every CVQ start (8.0).
+ * - 8.0 and 8.1 block migration of a device with a CVQ: "vdpa net: block
+ *   migration if the device has CVQ" (9c363cf6d5, 8.0; later narrowed to
+ *   spare x-svq=on, which the lab does not model) sets "net vdpa cannot migrate with CVQ
+ *   feature" in net_vhost_vdpa_init, vhost_dev_init adds it, and `migrate`
+ *   fails before the notifier switches to SVQ. "vdpa: remove net cvq
+ *   migration blocker" (8134d12888, 8.2) lifts it. The lab's devices always
+ *   offer CTRL_VQ, so their SVQ events are n/a on 8.0 and 8.1 (had the switch
+ *   run, `vhost_vdpa_net_cvq_start` there took `shadow_vqs_enabled` from
+ *   `always_svq`: the CVQ unshadowed, nothing mapped for it).
+ * - 8.2+: at a start with the data VQs shadowed (`shadow_data`, after the
+ *   switch) `vhost_vdpa_net_cvq_start` jumps to `out:` before the isolation
+ *   check and SET_GROUP_ASID, with `address_space_id` left at
+ *   VHOST_VDPA_GUEST_PA_ASID (0) and `shadow_vqs_enabled` taken from the
+ *   first data device ("vdpa: use first queue SVQ state for CVQ default",
+ *   pulled with the blocker's removal for 8.2; 9.0's VhostVDPAShared reads `v->shared->shadow_data`,
+ *   and "vdpa: add back vhost_vdpa_net_first_nc_vdpa" restores s0's flag
+ *   before 9.0's release): the CVQ buffers and its shadow vrings go to ASID 0
+ *   in the data's IOVA tree, isolated CVQ or not; the stop unmaps them there
+ *   (`vhost_vdpa_net_cvq_stop`, `vhost_vdpa_cvq_unmap_buf` and
+ *   `vhost_vdpa_svq_unmap_ring` use `v->address_space_id`). The first start
+ *   after the switch back sets the CVQ group's ASID and maps in ASID 1 again.
  * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Eugenio
  *   Pérez, posted by Jonah Palmer, merged through the virtio tree in May 2025,
  *   first released in 10.1): `vhost_vdpa_init` sets the backend features and
@@ -64,6 +85,8 @@ export interface QemuBehaviour {
   svqMigration: boolean;
   /** Runs vhost_vdpa_probe_cvq_isolation at net init (8.1+: cvq-probe.ts); its answer decides the CVQ's ASID. */
   cvqProbe: boolean;
+  /** net_vhost_vdpa_init blocks migration of a device with a CVQ (8.0, 8.1 without x-svq): no switch to SVQ. */
+  cvqMigrationBlocker: boolean;
   /** The QEMU functions this release's flow follows, for docs and notes. */
   follows: string;
 }
@@ -73,18 +96,18 @@ const MODERN = { suspend: true, cvqAsid: true, svqMigration: true } as const;
 function behaviour(release: QemuRelease): QemuBehaviour {
   if (release === '7.2') {
     return {
-      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false,
+      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false,
       follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
     };
   }
   if (release === '10.1+') {
     return {
-      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN, cvqProbe: true,
+      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN, cvqProbe: true, cvqMigrationBlocker: false,
       follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
     };
   }
   return {
-    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN, cvqProbe: release !== '8.0',
+    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN, cvqProbe: release !== '8.0', cvqMigrationBlocker: release === '8.0' || release === '8.1',
     follows: 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
   };
 }

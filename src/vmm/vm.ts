@@ -117,6 +117,7 @@ export class VirtualMachine {
     const q = resolveQemu(qemu);
     const svq = events.find((e) => SVQ_EVENTS.includes(e));
     if (svq && !q.svqMigration) return `QEMU ${q.release} has no ${svq}: it does not switch to shadow virtqueues at migration (vdpa_net_migration_state_notifier came in 8.0; a vhost-vdpa device blocks migration unless started with x-svq=on)`;
+    if (svq && q.cvqMigrationBlocker) return `QEMU ${q.release} has no ${svq} for a device with a CVQ: net_vhost_vdpa_init blocks its migration ("net vdpa cannot migrate with CVQ feature"; lifted in 8.2), so the switch to shadow virtqueues never starts`;
     return null;
   }
 
@@ -159,16 +160,30 @@ export class VirtualMachine {
     };
     if (this.svq) for (let q = 0; q < 2 * this.spec.devices.queuePairs; q++) dataRings.push(...ring('svq-ring', 0, `svq${q}`, tree));
     const cvq: MapItem[] = [];
-    if (this.cvqIsolated) {
+    // 8.2+ with shadow_data: the CVQ is shadowed whatever its isolation, its maps in ASID 0 (see cvqGoesToAsid1).
+    if (this.cvqIsolated || this.svq) {
       const t = this.svq ? tree : new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
+      const asid = this.cvqGoesToAsid1() ? CVQ_ASID : 0;
       const b = this.cvqHva;
-      cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid: CVQ_ASID, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
-      cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid: CVQ_ASID, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
+      cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
+      cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
       hva = b + 2 * CVQ_BUFFER;
-      cvq.push(...ring('cvq-ring', CVQ_ASID, 'cvq', t));
+      cvq.push(...ring('cvq-ring', asid, 'cvq', t));
     }
     const ram = this.memory.sections.map((s): MapItem => ({ name: s.name, kind: 'ram', asid: 0, iova: this.svq ? tree.alloc(s.bytes) : s.gpa, bytes: s.bytes, hva: s.hva, perm: VHOST_ACCESS_RW }));
     return { dataRings, cvq, ram };
+  }
+
+  /**
+   * vhost_vdpa_net_cvq_start (8.2+) sets the CVQ group's ASID only at a start
+   * without shadow_data: with the data VQs shadowed it jumps to `out:` before
+   * the isolation check and SET_GROUP_ASID, `address_space_id` still
+   * VHOST_VDPA_GUEST_PA_ASID, so the CVQ's buffers and shadow vrings go to
+   * ASID 0 with the data, and its stop unmaps them there. (8.0 and 8.1 never
+   * get here: their CVQ migration blocker keeps `migrate-svq` n/a.)
+   */
+  private cvqGoesToAsid1(): boolean {
+    return this.cvqIsolated && !this.svq;
   }
 
   // ------------------------------------------------------------- steps
@@ -229,7 +244,8 @@ export class VirtualMachine {
   /**
    * A device start (vhost_net_start): FEATURES_OK (vhost_vdpa_set_features of
    * the first device), each data device's shadow vrings when SVQ is on,
-   * vhost_vdpa_net_cvq_start (SET_GROUP_ASID, then the two CVQ buffers), the
+   * vhost_vdpa_net_cvq_start (SET_GROUP_ASID, then the two CVQ buffers; with
+   * SVQ on neither the SET_GROUP_ASID nor ASID 1: cvqGoesToAsid1), the
    * CVQ device's shadow vrings, the last device's listener register (unless
    * still registered), DRIVER_OK. Every non-listener map is one unbatched
    * message.
@@ -242,7 +258,7 @@ export class VirtualMachine {
     this.step(out, 'map', () => {
       for (const b of stopped) {
         plan.dataRings.forEach((it) => b.mapOne(it));
-        if (this.cvqIsolated) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
+        if (this.cvqGoesToAsid1()) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
         plan.cvq.forEach((it) => b.mapOne(it));
         if (!b.listenerRegistered) b.register(plan.ram);
       }
