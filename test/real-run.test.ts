@@ -162,7 +162,7 @@ test('every QEMU release the lab plays sends a stream the real 6.12 kernel answe
   const r = spawnSync(process.execPath, [CLI, 'run', workload, '--out', out, '--backend', 'vm:6.12', '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { label: string; params: { qemu: string }; real: { status: string; reason?: string } }[];
-  assert.deepEqual([...new Set(cells.map((c) => c.params.qemu))].sort(), ['10.0', '10.1+', '7.2', '8.0', '8.1']);
+  assert.deepEqual([...new Set(cells.map((c) => c.params.qemu))].sort(), ['10.0', '10.1+', '7.2', '8.0', '8.1', '8.2']);
   for (const c of cells) assert.equal(c.real.status, 'agree', `${c.label}: ${c.real.reason}`);
 });
 
