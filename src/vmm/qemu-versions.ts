@@ -30,8 +30,9 @@
  *   probes the CVQ's group once at net init (cvq-probe.ts: a status dance and
  *   a reset of the still empty device) instead of at every CVQ start (8.0).
  * - 8.0 and 8.1 block migration of a device with a CVQ: "vdpa net: block
- *   migration if the device has CVQ" (9c363cf6d5, 8.0; later narrowed to
- *   spare x-svq=on, which the lab does not model) sets "net vdpa cannot migrate with CVQ
+ *   migration if the device has CVQ" (9c363cf6d5, 8.0; 8.1's "vdpa: do not
+ *   block migration if device has cvq and x-svq=on" spares x-svq=on, which
+ *   the lab does not model) sets "net vdpa cannot migrate with CVQ
  *   feature" in net_vhost_vdpa_init, vhost_dev_init adds it, and `migrate`
  *   fails before the notifier switches to SVQ. "vdpa: remove net cvq
  *   migration blocker" (8134d12888, 8.2) lifts it. The lab's devices always
