@@ -81,7 +81,7 @@ export interface RadixIotlbOptions {
   /**
    * Take a freed tree's buffers when this thread has some (buffer-pool.ts):
    * default true. False: fresh memory, every page faulted on first touch
-   * (the bench's first-build row).
+   * (`bench iotlb`'s fresh-memory build rows).
    */
   recycled?: boolean;
 }
