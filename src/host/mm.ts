@@ -45,6 +45,16 @@ export class HostMm {
     return region;
   }
 
+  /**
+   * munmap of [startPage, startPage + pages) and a fresh shared anonymous
+   * mmap in its place (QEMU 8.1+'s shadow vrings at each stop and start):
+   * nothing is behind those pages any more. Pins must be gone (the IOTLB
+   * unmap came first).
+   */
+  dropPages(startPage: number, pages: number): void {
+    for (const { region, idx, n } of this.vmaPieces(startPage, pages)) region.frames.drop(idx, n);
+  }
+
   /** find_vma(): the first region ending above `page` (it may start above it). */
   findVma(page: number): HostRegion | undefined {
     for (const r of this.regions) if (r.endPage > page) return r;

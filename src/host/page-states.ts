@@ -74,6 +74,26 @@ export class PageStates {
     return this.starts.length === 0;
   }
 
+  /**
+   * Pages [idx, idx + n) lose what was behind them: munmap of a shared
+   * anonymous mapping (its shmem object goes with its last mapping) and a
+   * fresh mmap at the same place, so the next pin faults them in again.
+   */
+  drop(idx: number, n: number): void {
+    const end = Math.min(this.kind.pages, idx + n);
+    if (end <= idx) return;
+    // Cut [idx, end) out of every range: assign it one state, then remove that range.
+    this.assign(idx, end, 'rw');
+    const i = this.firstEndingAbove(idx);
+    const [s, e] = [this.starts[i], this.ends[i]];
+    this.starts.splice(i, 1);
+    this.ends.splice(i, 1);
+    this.states.splice(i, 1);
+    // A neighbour that was 'rw' merged into it: give back its parts outside [idx, end).
+    if (s < idx) this.assign(s, idx, 'rw');
+    if (e > end) this.assign(end, e, 'rw');
+  }
+
   /** Every page is writable and its own: no pin can fault. */
   private get allWritable(): boolean {
     return this.starts.length === 1 && this.starts[0] === 0 && this.ends[0] === this.kind.pages && this.states[0] === 'rw';

@@ -88,6 +88,16 @@ export interface QemuBehaviour {
   cvqProbe: boolean;
   /** net_vhost_vdpa_init blocks migration of a device with a CVQ (8.0, 8.1 without x-svq): no switch to SVQ. */
   cvqMigrationBlocker: boolean;
+  /**
+   * Shadow vrings and CVQ buffers are fresh MAP_SHARED|MAP_ANONYMOUS mmaps,
+   * not zeroed (8.1+: "vdpa: map shadow vrings with MAP_SHARED", June 2023
+   * pull): shmem with nothing behind it, so their first pin faults every
+   * page in. vhost_svq_start maps each ring at every start, vhost_svq_stop
+   * munmaps it; the CVQ buffers are mapped once (net_vhost_vdpa_init) and
+   * munmapped in vhost_vdpa_cleanup. 7.2 and 8.0: qemu_memalign + memset,
+   * populated private memory.
+   */
+  svqMmap: boolean;
   /** The QEMU functions this release's flow follows, for docs and notes. */
   follows: string;
 }
@@ -97,18 +107,18 @@ const MODERN = { suspend: true, cvqAsid: true, svqMigration: true } as const;
 function behaviour(release: QemuRelease): QemuBehaviour {
   if (release === '7.2') {
     return {
-      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false,
+      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false, svqMmap: false,
       follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
     };
   }
   if (release === '10.1+') {
     return {
-      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN, cvqProbe: true, cvqMigrationBlocker: false,
+      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true,
       follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
     };
   }
   return {
-    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN, cvqProbe: release !== '8.0', cvqMigrationBlocker: release === '8.0' || release === '8.1',
+    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN, cvqProbe: release !== '8.0', cvqMigrationBlocker: release === '8.0' || release === '8.1', svqMmap: release !== '8.0',
     follows: 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
   };
 }

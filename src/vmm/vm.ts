@@ -127,15 +127,22 @@ export class VirtualMachine {
       const populated = this.spec.guest.prealloc ?? false;
       mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun, populated }, `guest.${b.name}`);
     }
-    // QEMU zeroes its shadow vrings and CVQ buffers when it allocates them: populated.
-    const pages = (this.cvqHva - this.svqHva + 2 * CVQ_BUFFER + SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) / PAGE;
-    mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1, populated: true }, 'guest.svq-buffers');
+    // 7.2 and 8.0 zero their shadow vrings and CVQ buffers (qemu_memalign + memset): populated private memory.
+    // 8.1+ mmaps them MAP_SHARED|MAP_ANONYMOUS and writes nothing before the first map: shmem, nothing behind it.
+    const fresh = this.qemu.svqMmap;
+    const pages = (this.spec.devices.count * this.svqBlockBytes) / PAGE;
+    mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: fresh || this.spec.guest.shared, meanRun: 1, populated: !fresh }, 'guest.svq-buffers');
     return mm;
   }
 
-  /** The shadow CVQ buffers and the CVQ's shadow vring areas follow the data VQs' shadow vring areas in the SVQ block. */
-  private get cvqHva(): number {
-    return this.svqHva + 2 * this.spec.devices.queuePairs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
+  /** One device's shadow vrings and CVQ buffers: each net client has its own (the devices' blocks follow each other). */
+  private get svqBlockBytes(): number {
+    return 2 * this.spec.devices.queuePairs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) + 2 * CVQ_BUFFER + SVQ_DRIVER_AREA + SVQ_DEVICE_AREA;
+  }
+
+  /** Device `i`'s shadow CVQ buffers and CVQ shadow vring areas follow its data VQs' shadow vring areas. */
+  private cvqHva(i: number): number {
+    return this.svqHva + i * this.svqBlockBytes + 2 * this.spec.devices.queuePairs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
   }
 
   /**
@@ -147,10 +154,10 @@ export class VirtualMachine {
    * register); without them RAM is mapped at IOVA = GPA and the CVQ's items
    * come from a tree of their own.
    */
-  private plan(): { dataRings: MapItem[]; cvq: MapItem[]; ram: MapItem[] } {
+  private plan(device = 0): { dataRings: MapItem[]; cvq: MapItem[]; ram: MapItem[] } {
     const tree = new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
     const dataRings: MapItem[] = [];
-    let hva = this.svqHva;
+    let hva = this.svqHva + device * this.svqBlockBytes;
     const ring = (kind: 'svq-ring' | 'cvq-ring', asid: number, q: string, t: IovaTree): MapItem[] => {
       // vhost_vdpa_svq_map_rings: the driver area (desc + avail) read-only, the device area (used) writable.
       const d: MapItem = { name: `${q}.driver`, kind, asid, iova: t.alloc(SVQ_DRIVER_AREA), bytes: SVQ_DRIVER_AREA, hva, perm: VHOST_ACCESS_RO };
@@ -164,7 +171,7 @@ export class VirtualMachine {
     if (this.cvqIsolated || this.svq) {
       const t = this.svq ? tree : new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
       const asid = this.cvqGoesToAsid1() ? CVQ_ASID : 0;
-      const b = this.cvqHva;
+      const b = this.cvqHva(device);
       cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
       cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
       hva = b + 2 * CVQ_BUFFER;
@@ -233,7 +240,10 @@ export class VirtualMachine {
       if (fallback.length) this.resetDevice(out, fallback);
     }
     const rings = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'svq-ring' || it.kind === 'cvq-ring');
-    if (running.some((b) => rings(b).length)) this.step(out, 'unmap', () => running.forEach((b) => rings(b).forEach((it) => b.unmapOne(it))));
+    const unmapped = running.flatMap(rings);
+    if (unmapped.length) this.step(out, 'unmap', () => running.forEach((b) => rings(b).forEach((it) => b.unmapOne(it))));
+    // 8.1+: vhost_svq_stop munmaps each shadow vring area (MAP_SHARED|MAP_ANONYMOUS): its pages go, the next start's mmap is fresh.
+    if (this.qemu.svqMmap) for (const it of unmapped) this.mm.dropPages(it.hva / PAGE, it.bytes / PAGE);
     this.resetDevice(out, running);
     this.step(out, 'reset', () => running.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
     if (this.qemu.unregisterIn !== 'reset-device') this.unregister(out, running);
@@ -254,9 +264,9 @@ export class VirtualMachine {
     const stopped = bs.filter((b) => !b.running);
     if (stopped.length === 0) return;
     this.step(out, 'start', () => stopped.forEach((b) => b.addStatus(STATUS.FEATURES_OK)));
-    const plan = this.plan();
     this.step(out, 'map', () => {
       for (const b of stopped) {
+        const plan = this.plan(this.backends.indexOf(b));
         plan.dataRings.forEach((it) => b.mapOne(it));
         if (this.cvqGoesToAsid1()) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
         plan.cvq.forEach((it) => b.mapOne(it));

@@ -20,6 +20,7 @@ import {
 } from '../../kernel/index.js';
 import { netDeviceFeatures, newVmmCounters, runCvqProbe, StepRecorder } from '../../vmm/index.js';
 import type { DeviceStream, StreamOp } from '../../vmm/trace/index.js';
+import type { RingDrops } from './fresh-shadow.js';
 
 export interface Refusal {
   lineNo: number;
@@ -69,6 +70,8 @@ export interface ReplaySetup {
   profile: CostProfile;
   /** Sees the device before its first op (`replay --backend` records its ops as a script). */
   onDevice?: (dev: VhostVdpa) => void;
+  /** 8.1+: ring INVALIDATEs whose munmap drops their pages (fresh-shadow.ts). */
+  drops?: RingDrops;
 }
 
 /** The trace event each op came from, as a refusal names it. */
@@ -108,7 +111,11 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
       res = playOp(dev, op);
     });
     if (res && res.ret !== 0) seg.refusals.push({ lineNo: op.lineNo, event: EVENT_OF[op.op === 'msg' ? op.event : op.op], errno: res.errno ?? '?', cause: res.cause ?? '?' });
-    else if (op.op === 'msg') track(mapped, op);
+    else if (op.op === 'msg') {
+      track(mapped, op);
+      const d = setup.drops?.get(op);
+      if (d) mm.dropPages(d.page, d.pages);
+    }
     const now = isTranslating(dev, mapped, guestRam);
     price(seg, delta, clock, seg.event === 'guest-reset' && !(translating && now));
     translating = now;

@@ -11,6 +11,7 @@ import { DEFAULT_NVQS, type KernelGeneration, type ParentKind, type VhostVdpa } 
 import { parseTrace, queuePairsOf, rebuildStreams, tracedReleasesProbe, withCvqProbe, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
 import { dropPersistedRemaps } from './persist-what-if.js';
 import { replayDevice, type DeviceReplay } from './replay-device.js';
+import { ringDrops, shadowRegions } from './fresh-shadow.js';
 
 export interface ReplayOptions {
   kernel: KernelGeneration;
@@ -76,14 +77,16 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   // Every fd of a trace is one QEMU's: a page the first fd's pins faulted in is there for the next fd's (per flow).
   const ram = { workaround: [] as PageStates[], persist: [] as PageStates[] };
   const probes = tracedReleasesProbe(parsed.releases);
+  // The same releases (8.1+) mmap their shadow vrings and CVQ buffers fresh (fresh-shadow.ts).
+  const shadow = probes ? shadowRegions(rebuilt.devices.map((d) => d.ops), rebuilt.regions, SMALL_REGION_BYTES) : new Set<number>();
   const devices = rebuilt.devices.map((stream): DeviceResult => {
     // QEMU 8.1+'s untraced CVQ isolation probe, put back where QEMU ran it (vmm/trace/cvq-probe-ops.ts).
     const ops = probes ? withCvqProbe(stream.ops, queuePairsOf(stream, DEFAULT_NVQS[opts.parent])) : stream.ops;
-    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, ops, rebuilt.regions, opts, false, ram.workaround) }];
+    const flows: FlowReplay[] = [{ flow: 'workaround', replay: run(stream, ops, rebuilt.regions, opts, false, ram.workaround, shadow) }];
 
     if (opts.whatIfPersist) {
       const p = dropPersistedRemaps(ops);
-      flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true, ram.persist), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
+      flows.push({ flow: 'persist', replay: run(stream, p.ops, rebuilt.regions, opts, true, ram.persist, shadow), pairsDroppedPerReset: p.pairsDroppedPerReset, droppedLines: p.droppedLines });
     }
     return { stream, flows };
   });
@@ -103,17 +106,19 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
 /** Smaller than one huge page: not a guest RAM block. */
 const SMALL_REGION_BYTES = 2n ** 21n;
 
-function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean, ram: PageStates[]): DeviceReplay {
+function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean, ram: PageStates[], shadow: Set<number>): DeviceReplay {
   const mm = new HostMm();
   regions.forEach((r, i) => {
     // A region under 2 MiB is no guest RAM block: QEMU's shadow vrings and CVQ buffers, or a ROM (the
     // BIOS), small anonymous 4k pages, taken as populated whatever the guest RAM's prealloc: QEMU copies a
-    // ROM image in, and 7.2-8.0 zero the buffers (8.1+ mmaps them MAP_SHARED, untouched: not modeled, docs/domain.md).
+    // ROM image in, and 7.2-8.0 zero the buffers. 8.1+ mmaps its shadow memory MAP_SHARED|MAP_ANONYMOUS,
+    // untouched (`shadow`): shmem with nothing behind it.
     const small = r.bytes < SMALL_REGION_BYTES;
+    const fresh = shadow.has(i);
     const backing = small ? '4k' : opts.backing;
     const meanRun = small ? 1 : opts.backing === '4k' ? opts.meanRun : undefined;
-    const populated = small || (opts.prealloc ?? false);
-    const region = mm.mmap({ startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing, seed: i + 1, shared: false, meanRun, populated }, `line ${r.firstLine}`, ram[i]);
+    const populated = (small && !fresh) || (!small && (opts.prealloc ?? false));
+    const region = mm.mmap({ startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing, seed: i + 1, shared: fresh, meanRun, populated }, `line ${r.firstLine}`, ram[i]);
     ram[i] = region.frames;
   });
   return replayDevice(stream, ops, mm, {
@@ -131,6 +136,7 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
     },
     ackPersist,
     profile: opts.profile,
+    drops: shadow.size ? ringDrops(ops) : undefined,
     onDevice: opts.onDevice ? (dev) => opts.onDevice!(stream.fd, ackPersist ? 'persist' : 'workaround', dev, mm) : undefined,
   });
 }

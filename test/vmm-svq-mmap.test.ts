@@ -1,0 +1,75 @@
+/**
+ * QEMU 8.1+'s shadow vrings and CVQ buffers are fresh MAP_SHARED|MAP_ANONYMOUS
+ * mmaps ("vdpa: map shadow vrings with MAP_SHARED", Eugenio Pérez, June 2023
+ * pull, first in 8.1): `vhost_svq_start` mmaps each ring's driver and device
+ * area without a memset and `vhost_svq_stop` munmaps them; `net_vhost_vdpa_init`
+ * mmaps the two CVQ buffers once and `vhost_vdpa_cleanup` munmaps them. Shmem
+ * has no zero page: the first pin of each page faults it in, read-only or
+ * writable. 7.2 and 8.0 use qemu_memalign + memset: populated, no fault.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PageStates } from '../src/host/index.js';
+import { VirtualMachine, type EventName } from '../src/vmm/index.js';
+import { toVmSpec, type CellParams } from '../src/workload/index.js';
+import { params } from './support/cells.js';
+
+/** Page faults per event of a VM whose guest RAM is preallocated: only the shadow memory can fault. */
+function faultsPerEvent(over: Partial<CellParams>, events: EventName[]): number[] {
+  const vm = new VirtualMachine(toVmSpec(params({ parent: 'vdpa_sim', variant: 'set_map', prealloc: true, queuePairs: 1, nas: 2, ...over, events })));
+  try {
+    return events.map((e) => vm.runEvent(e).steps.reduce((s, st) => s + (st.counters.faults ?? 0), 0));
+  } finally {
+    vm.dispose();
+  }
+}
+
+// The CVQ's two buffers (1 page each), its ring's driver area (2 pages, read-only) and device area (1 page).
+const CVQ_BOOT = 2 + 2 + 1;
+const CVQ_RINGS = 2 + 1;
+
+for (const qemu of ['8.1', '9.0', '10.0', '10.1+']) {
+  test(`${qemu}: the isolated CVQ's buffers fault on their first pin only, its shadow rings at every start (munmapped at each stop)`, () => {
+    const [boot, r1, r2, close] = faultsPerEvent({ qemu }, ['boot', 'guest-reset', 'reboot', 'close']);
+    assert.equal(boot, CVQ_BOOT, 'shmem: the read-only driver-area pin faults too (no zero page)');
+    assert.equal(r1, CVQ_RINGS);
+    assert.equal(r2, CVQ_RINGS);
+    assert.equal(close, 0);
+  });
+}
+
+for (const qemu of ['7.2', '8.0']) {
+  test(`${qemu}: shadow rings and CVQ buffers are qemu_memalign + memset, populated: no start faults`, () => {
+    assert.deepEqual(faultsPerEvent({ qemu }, ['boot', 'guest-reset', 'reboot', 'close']), [0, 0, 0, 0]);
+  });
+}
+
+test('nas 1 (no isolated CVQ, no shadowed VQ): nothing shadow is mapped, nothing faults, 8.1+ as before', () => {
+  assert.deepEqual(faultsPerEvent({ qemu: '10.0', nas: 1 }, ['boot', 'guest-reset', 'close']), [0, 0, 0]);
+});
+
+test('8.2+: migrate-svq shadows every data VQ, fresh rings each start; svq-cancel leaves only the CVQ rings fresh', () => {
+  const [boot, svq, reset, cancel] = faultsPerEvent({ qemu: '10.0' }, ['boot', 'migrate-svq', 'guest-reset', 'svq-cancel', 'close']);
+  assert.equal(boot, CVQ_BOOT);
+  // 2 data VQs (queuePairs 1) and the CVQ, 3 pages each; the CVQ buffers were faulted at boot.
+  assert.equal(svq, 3 * CVQ_RINGS);
+  assert.equal(reset, 3 * CVQ_RINGS);
+  assert.equal(cancel, CVQ_RINGS);
+});
+
+test("two devices: each net client has shadow memory of its own, so each faults its own pages", () => {
+  const [boot, reset] = faultsPerEvent({ qemu: '10.0', devices: 2 }, ['boot', 'guest-reset', 'close']);
+  assert.equal(boot, 2 * CVQ_BOOT);
+  assert.equal(reset, CVQ_RINGS, 'a guest reset restarts device 0 only');
+});
+
+test('page states: drop() empties pages so the next pin faults them again; pages around keep their state', () => {
+  const s = new PageStates({ pages: 10, folioShift: 0, hugetlb: false, shared: true, startPage: 0 }, false);
+  assert.deepEqual(s.pin(0, 10, false, true), { folios: 10, pages: 10 });
+  s.drop(3, 4);
+  assert.deepEqual(s.pin(0, 10, true, true), { folios: 4, pages: 4 }, 'only the dropped pages fault');
+  s.drop(0, 10);
+  assert.ok(s.empty);
+  s.drop(0, 3);
+  assert.deepEqual(s.pin(0, 2, false, true), { folios: 2, pages: 2 });
+});
