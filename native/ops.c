@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,14 +36,14 @@ const unsigned probe_status_values[PROBE_STATUS_NAME_COUNT] = { 1, 2, 4, 8, 0x40
 static const char *const ops[] = {
 	"open", "mmap", "setrlimit", "set_owner", "get_backend_features", "set_backend_features",
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
-	"get_iova_range", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check",
+	"get_iova_range", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check", "munmap",
 	/* The probe's own ops, after the model's: */
 	"get_status", "sleep_ms", "note",
 };
 enum op {
 	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
-	OP_GET_IOVA_RANGE, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
+	OP_GET_IOVA_RANGE, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK, OP_MUNMAP, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 
@@ -62,6 +63,17 @@ static void op_mmap(struct session *s, const struct line *l, struct answer *a)
 	g.shared = field_bool(l, "shared", false);
 	g.populate = field_bool(l, "populate", s->populate_default);
 	a->err = guest_mmap(&g, a);
+}
+
+/* munmap(2) of [uaddr, uaddr + size): QEMU 8.1+'s vhost_svq_stop on each shadow vring area. */
+static void op_munmap(const struct line *l, struct answer *a)
+{
+	uint64_t uaddr = field_u64(l, "uaddr"), size = field_u64(l, "size");
+	if (uaddr & 0xfff)
+		line_fail(l, "uaddr", "must be page-aligned (4 KiB), as mmap returns");
+	if (size == 0 || size & 0xfff)
+		line_fail(l, "size", "must be a non-zero multiple of 4 KiB");
+	a->err = errno_of(TIMED(a, munmap((void *)(uintptr_t)uaddr, size)));
 }
 
 static void op_setrlimit(const struct line *l, struct answer *a)
@@ -239,6 +251,7 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 	case OP_CHECK:
 		answer_extra_string(a, "unsupported", "check: unsupported on a real kernel (it needs the device's own view)");
 		return;
+	case OP_MUNMAP: op_munmap(l, a); return;
 	case OP_GET_STATUS: {
 		d = session_device(s, l);
 		__u8 status = 0;

@@ -55,6 +55,23 @@ export class HostMm {
     for (const { region, idx, n } of this.vmaPieces(startPage, pages)) region.frames.drop(idx, n);
   }
 
+  /**
+   * munmap of whole regions covering exactly [startPage, startPage + pages)
+   * (QEMU 8.1+'s vhost_svq_stop: each shadow vring area is an mmap of its
+   * own). Their pages go with them. Returns why not, or null: the model
+   * splits no region and keeps no pins on memory it no longer maps, so a
+   * range cutting a region or holding pinned pages is refused.
+   */
+  munmap(startPage: number, pages: number): string | null {
+    const end = startPage + pages;
+    const hit = this.regions.filter((r) => r.startPage < end && startPage < r.endPage);
+    if (hit.some((r) => r.startPage < startPage || r.endPage > end)) return 'the model unmaps whole regions only (this range cuts one)';
+    if (hit.some((r) => r.pins.some((p) => p !== 0))) return 'the range still has pinned pages (the model unmaps only unpinned regions)';
+    const gone = new Set(hit);
+    this.regions = this.regions.filter((r) => !gone.has(r));
+    return null;
+  }
+
   /** find_vma(): the first region ending above `page` (it may start above it). */
   findVma(page: number): HostRegion | undefined {
     for (const r of this.regions) if (r.endPage > page) return r;

@@ -19,7 +19,7 @@ import { VhostVdpa, type OpResult } from './vhost-vdpa.js';
 export const SCRIPT_OPS = [
   'open', 'mmap', 'setrlimit', 'set_owner', 'get_backend_features', 'set_backend_features',
   'update', 'invalidate', 'batch_begin', 'batch_end', 'iotlb', 'set_status', 'set_group_asid',
-  'get_iova_range', 'suspend', 'resume', 'set_features', 'get_vring_group', 'close', 'dump', 'check',
+  'get_iova_range', 'suspend', 'resume', 'set_features', 'get_vring_group', 'close', 'dump', 'check', 'munmap',
 ] as const;
 export type ScriptOp = (typeof SCRIPT_OPS)[number];
 
@@ -53,6 +53,7 @@ export const SCRIPT_FIELDS: Record<ScriptOp, readonly string[]> = {
   close: ['device'],
   dump: ['device'],
   check: ['perPage'],
+  munmap: ['uaddr', 'size'],
 };
 
 export interface SessionOverrides {
@@ -162,6 +163,15 @@ export class Session {
           },
           `line ${r.lineNo}`,
         );
+        return this.ok(r, op);
+      }
+      case 'munmap': {
+        const uaddr = r.u64('uaddr');
+        const size = r.u64('size');
+        if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
+        if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
+        const problem = this.mm.munmap(Number(uaddr >> 12n), Number(size >> 12n));
+        if (problem) r.fail('uaddr', problem);
         return this.ok(r, op);
       }
       case 'setrlimit': {

@@ -69,6 +69,8 @@ export class VirtualMachine {
   /** Data VQs use shadow virtqueues (IOVAs from the IOVA tree). */
   private svq = false;
   private readonly svqHva: number;
+  /** Sees each 8.1+ shadow ring area's munmap and fresh mmap at a stop (`run --backend` sends both to the real kernel). */
+  onShadowRemap?: (hva: number, bytes: number) => void;
   /** The CVQ goes to ASID 1 at each start; 8.1+: only where the net-init probe found it isolated. */
   private cvqIsolated: boolean;
 
@@ -127,12 +129,24 @@ export class VirtualMachine {
       const populated = this.spec.guest.prealloc ?? false;
       mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun, populated }, `guest.${b.name}`);
     }
-    // 7.2 and 8.0 zero their shadow vrings and CVQ buffers (qemu_memalign + memset): populated private memory.
-    // 8.1+ mmaps them MAP_SHARED|MAP_ANONYMOUS and writes nothing before the first map: shmem, nothing behind it.
-    const fresh = this.qemu.svqMmap;
+    // 7.2 and 8.0 zero their shadow vrings and CVQ buffers (qemu_memalign + memset): populated private memory, one block.
     const pages = (this.spec.devices.count * this.svqBlockBytes) / PAGE;
-    mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: fresh || this.spec.guest.shared, meanRun: 1, populated: !fresh }, 'guest.svq-buffers');
+    if (!this.qemu.svqMmap) mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1, populated: true }, 'guest.svq-buffers');
+    // 8.1+ mmaps each ring area and CVQ buffer on its own, MAP_SHARED|MAP_ANONYMOUS, and writes nothing before the first map.
+    else for (let at = this.svqHva; at < this.svqHva + pages * PAGE; ) at += this.mmapShadow(mm, at);
     return mm;
+  }
+
+  /** One 8.1+ shadow area (its size from the layout plan() follows) as a fresh shared anonymous mmap: shmem, nothing behind it. Returns its bytes. */
+  private mmapShadow(mm: HostMm, hva: number): number {
+    const q = this.spec.devices.queuePairs;
+    const off = (hva - this.svqHva) % this.svqBlockBytes;
+    const rings = 2 * q * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
+    // Data rings (driver, device)..., then the CVQ's two buffers, then its ring (driver, device).
+    const inRing = (o: number) => (o % (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) === 0 ? SVQ_DRIVER_AREA : SVQ_DEVICE_AREA);
+    const bytes = off < rings ? inRing(off) : off < rings + 2 * CVQ_BUFFER ? CVQ_BUFFER : inRing(off - rings - 2 * CVQ_BUFFER);
+    mm.mmap({ startPage: hva / PAGE, pages: bytes / PAGE, backing: '4k', seed: this.spec.guest.seed, shared: true, meanRun: 1, populated: false }, 'guest.svq-area');
+    return bytes;
   }
 
   /** One device's shadow vrings and CVQ buffers: each net client has its own (the devices' blocks follow each other). */
@@ -242,13 +256,22 @@ export class VirtualMachine {
     const rings = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'svq-ring' || it.kind === 'cvq-ring');
     const unmapped = running.flatMap(rings);
     if (unmapped.length) this.step(out, 'unmap', () => running.forEach((b) => rings(b).forEach((it) => b.unmapOne(it))));
-    // 8.1+: vhost_svq_stop munmaps each shadow vring area (MAP_SHARED|MAP_ANONYMOUS): its pages go, the next start's mmap is fresh.
-    if (this.qemu.svqMmap) for (const it of unmapped) this.mm.dropPages(it.hva / PAGE, it.bytes / PAGE);
+    // 8.1+: vhost_svq_stop munmaps each shadow vring area (MAP_SHARED|MAP_ANONYMOUS): its pages go; the next start's
+    // vhost_svq_start mmaps it fresh (the lab at the same address: where is not what a pin costs).
+    if (this.qemu.svqMmap) for (const it of unmapped) this.remapShadow(it);
     this.resetDevice(out, running);
     this.step(out, 'reset', () => running.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
     if (this.qemu.unregisterIn !== 'reset-device') this.unregister(out, running);
     const bufs = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'cvq-buffer');
     if (running.some((b) => bufs(b).length)) this.step(out, 'unmap', () => running.forEach((b) => bufs(b).forEach((it) => b.unmapOne(it))));
+  }
+
+  /** munmap and a fresh mmap of one 8.1+ shadow ring area (the IOTLB unmap has unpinned it). */
+  private remapShadow(it: MapItem): void {
+    const problem = this.mm.munmap(it.hva / PAGE, it.bytes / PAGE);
+    if (problem) throw new Error(`${it.name}: ${problem}`);
+    this.onShadowRemap?.(it.hva, it.bytes);
+    this.mmapShadow(this.mm, it.hva);
   }
 
   /**

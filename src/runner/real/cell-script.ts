@@ -72,6 +72,14 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
         info.push({ event, eventName, model: { ret: res.ret, errno: res.errno, pinnedVm: vm.mm.pinnedVm, faults } });
       }),
     );
+    // 8.1+'s shadow ring areas are munmapped at each stop and mmapped fresh: the real process does the same, so its next pins fault.
+    vm.onShadowRemap = (hva, bytes) => {
+      const at = { uaddr: hex(BigInt(hva)), size: hex(BigInt(bytes)) };
+      for (const line of [{ op: 'munmap', ...at }, { op: 'mmap', ...at, backing: '4k', populate: false, shared: true }]) {
+        ops.push(line);
+        info.push({ event, eventName, model: { ret: 0, errno: null, pinnedVm: vm.mm.pinnedVm, faults: 0 } });
+      }
+    };
     const events = cell.params.events as EventName[];
     const body = events[events.length - 1] === 'close' ? events.slice(0, -1) : events;
     body.forEach((name, k) => {
