@@ -10,6 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PageStates } from '../src/host/index.js';
+import { VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE } from '../src/kernel/index.js';
+import { ringDrops, shadowRegions } from '../src/runner/replay/fresh-shadow.js';
 import { VirtualMachine, type EventName } from '../src/vmm/index.js';
 import { toVmSpec, type CellParams } from '../src/workload/index.js';
 import { params } from './support/cells.js';
@@ -72,4 +74,20 @@ test('page states: drop() empties pages so the next pin faults them again; pages
   assert.ok(s.empty);
   s.drop(0, 3);
   assert.deepEqual(s.pin(0, 2, false, true), { folios: 2, pages: 2 });
+});
+
+test('replay of an 8.1+ trace: small regions an unbatched UPDATE points into are shadow memory (a ROM mapped in a batch is not); a ring INVALIDATE before the reset drops its pages, a CVQ buffer INVALIDATE after it does not', () => {
+  const msg = (type: number, iova: bigint, uaddr: bigint, size = 0x1000n) => ({ op: 'msg' as const, lineNo: 0, event: 'dma_map' as const, msg: { msgType: 2, type, asid: 0, iova, size, uaddr, perm: 3 } });
+  const [U, I, B, E] = [VHOST_IOTLB_UPDATE, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END];
+  const rom = 0x7f00_0000_0000n;
+  const buf = 0x7f10_0000_0000n;
+  const ring = 0x7f20_0000_0000n;
+  const ringInvalidate = msg(I, 0x3000n, 0n);
+  const bufInvalidate = msg(I, 0x1000n, 0n);
+  const ops = [msg(B, 0n, 0n), msg(U, 0x10000n, rom), msg(E, 0n, 0n), msg(U, 0x1000n, buf), msg(U, 0x3000n, ring), ringInvalidate, { op: 'reset' as const, lineNo: 0 }, bufInvalidate];
+  const regions = [rom, buf, ring].map((uaddr, i) => ({ uaddr, bytes: 0x1000n, firstLine: i }));
+  assert.deepEqual([...shadowRegions([ops], regions, 2n ** 21n)].sort(), [1, 2]);
+  const drops = ringDrops(ops);
+  assert.deepEqual([...drops.keys()], [ringInvalidate]);
+  assert.deepEqual(drops.get(ringInvalidate), { page: Number(ring >> 12n), pages: 1 });
 });

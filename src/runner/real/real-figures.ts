@@ -89,14 +89,18 @@ export function realFigures(script: CellScript, answers: BackendAnswer[], who: {
   };
 }
 
-/** Pages and physical runs over the script's mmap lines, when the probe saw every region's PFNs. */
+/**
+ * Pages and physical runs over the script's populated mmap lines, when the
+ * probe saw each one's PFNs. An unpopulated region (8.1+'s fresh shadow
+ * areas) has no frames at its mmap, so no layout to read: left out.
+ */
 function layoutOf(script: CellScript, answers: BackendAnswer[]): RealFigures['layout'] {
   const byLine = new Map(answers.map((a) => [a.line, a]));
   let pages = 0;
   let runs = 0;
   const lines = script.text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i].includes('"op":"mmap"')) continue;
+    if (!lines[i].includes('"op":"mmap"') || lines[i].includes('"populate":false')) continue;
     const a = byLine.get(i + 1);
     if (!a || typeof a.runs !== 'number') return undefined;
     pages += Number(BigInt(JSON.parse(lines[i]).size) >> 12n);
