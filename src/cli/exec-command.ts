@@ -138,7 +138,8 @@ A real kernel (device: or vm:) adds "ns" (time in the op's syscalls) and "pinned
 (VmPin after the op, in pages) to every answer. IOTLB messages answer "faults": the
 page faults the write took (the model counts folios its pins faulted in; the probe reads
 the thread's min_flt around the write); mmap's "populate": false leaves RAM without frames
-as QEMU's default prealloc=off does. "cause" is null on a real kernel (the kernel does
+as QEMU's default prealloc=off does; munmap (uaddr, size) unmaps (the model: whole regions
+with no pinned page only), as QEMU 8.1+ does with each shadow vring area at a stop. "cause" is null on a real kernel (the kernel does
 not expose it) and ops it cannot answer (check, the device view) say "unsupported".
 The vm backend needs \`vdpa-lab kernels prepare\` once; it boots one VM for all scripts.
 Exit codes: 0 ran (kernel errors are answers) and, with --compare, every line agreed;
