@@ -13,6 +13,7 @@ import { layoutGuest, PAGE, type GuestMemory, type GuestSpec } from './guest-mem
 import { IovaTree } from './iova-tree.js';
 import { DEFAULT_QEMU, resolveQemu, type QemuBehaviour } from './qemu-versions.js';
 import { netDeviceFeatures, probeCvqIsolation } from './cvq-probe.js';
+import { CVQ_BUFFER, ShadowLayout, SVQ_DEVICE_AREA, SVQ_DRIVER_AREA } from './shadow-memory.js';
 import { StepRecorder, type StepKind, type StepRecord } from './steps.js';
 import { newVmmCounters, STATUS_ACK_DRIVER, VdpaBackend, VHOST_ACCESS_RO, VHOST_ACCESS_RW, type MapItem, type VmmCounters } from './vdpa-backend.js';
 
@@ -52,11 +53,6 @@ export interface EventRecord {
 /** Virtqueue group of the CVQ when it is isolated (group 0 holds the data VQs). */
 const CVQ_GROUP = 1;
 const CVQ_ASID = 1;
-/** Shadow vring areas per VQ: driver area (desc + avail) and device area (used). */
-const SVQ_DRIVER_AREA = 2 * PAGE;
-const SVQ_DEVICE_AREA = PAGE;
-/** Shadow CVQ buffers: the command out-buffer and the status in-buffer. */
-const CVQ_BUFFER = PAGE;
 
 export class VirtualMachine {
   readonly mm: HostMm;
@@ -68,7 +64,7 @@ export class VirtualMachine {
   readonly recorder: StepRecorder;
   /** Data VQs use shadow virtqueues (IOVAs from the IOVA tree). */
   private svq = false;
-  private readonly svqHva: number;
+  private readonly shadow: ShadowLayout;
   /** Sees each 8.1+ shadow ring area's munmap and fresh mmap at a stop (`run --backend` sends both to the real kernel). */
   onShadowRemap?: (hva: number, bytes: number) => void;
   /** The CVQ goes to ASID 1 at each start; 8.1+: only where the net-init probe found it isolated. */
@@ -78,9 +74,9 @@ export class VirtualMachine {
     this.flow = FLOWS[spec.flow];
     this.qemu = resolveQemu(spec.qemu ?? DEFAULT_QEMU);
     this.memory = layoutGuest(spec.guest);
-    // Shadow vrings and CVQ buffers live in one small block after the guest's.
+    // Shadow vrings and CVQ buffers: a small block per device after the guest's (shadow-memory.ts).
     const last = this.memory.blocks[this.memory.blocks.length - 1];
-    this.svqHva = Math.ceil((last.hva + last.bytes) / 2 ** 30) * 2 ** 30 + 2 ** 30;
+    this.shadow = new ShadowLayout(Math.ceil((last.hva + last.bytes) / 2 ** 30) * 2 ** 30 + 2 ** 30, spec.devices.queuePairs, spec.devices.count, spec.guest.seed);
     this.mm = mm ?? this.mapGuest();
     if (!mm && (spec.pinShards ?? 1) > 1) this.mm.pinShards = new PinShards(this.mm, spec.pinShards!);
     this.mm.memlockPages = spec.memlockBytes === null ? Infinity : Math.floor(spec.memlockBytes / PAGE);
@@ -129,34 +125,9 @@ export class VirtualMachine {
       const populated = this.spec.guest.prealloc ?? false;
       mm.mmap({ startPage: b.hva / PAGE, pages: b.bytes / PAGE, backing: b.backing, seed: b.seed, shared: b.shared, meanRun: b.meanRun, populated }, `guest.${b.name}`);
     }
-    // 7.2 and 8.0 zero their shadow vrings and CVQ buffers (qemu_memalign + memset): populated private memory, one block.
-    const pages = (this.spec.devices.count * this.svqBlockBytes) / PAGE;
-    if (!this.qemu.svqMmap) mm.mmap({ startPage: this.svqHva / PAGE, pages, backing: '4k', seed: this.spec.guest.seed, shared: this.spec.guest.shared, meanRun: 1, populated: true }, 'guest.svq-buffers');
-    // 8.1+ mmaps each ring area and CVQ buffer on its own, MAP_SHARED|MAP_ANONYMOUS, and writes nothing before the first map.
-    else for (let at = this.svqHva; at < this.svqHva + pages * PAGE; ) at += this.mmapShadow(mm, at);
+    // 7.2 and 8.0 zero their shadow memory (populated); 8.1+ mmaps each area fresh (shadow-memory.ts).
+    this.shadow.mmapAll(mm, this.qemu.svqMmap, this.spec.guest.shared);
     return mm;
-  }
-
-  /** One 8.1+ shadow area (its size from the layout plan() follows) as a fresh shared anonymous mmap: shmem, nothing behind it. Returns its bytes. */
-  private mmapShadow(mm: HostMm, hva: number): number {
-    const q = this.spec.devices.queuePairs;
-    const off = (hva - this.svqHva) % this.svqBlockBytes;
-    const rings = 2 * q * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
-    // Data rings (driver, device)..., then the CVQ's two buffers, then its ring (driver, device).
-    const inRing = (o: number) => (o % (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) === 0 ? SVQ_DRIVER_AREA : SVQ_DEVICE_AREA);
-    const bytes = off < rings ? inRing(off) : off < rings + 2 * CVQ_BUFFER ? CVQ_BUFFER : inRing(off - rings - 2 * CVQ_BUFFER);
-    mm.mmap({ startPage: hva / PAGE, pages: bytes / PAGE, backing: '4k', seed: this.spec.guest.seed, shared: true, meanRun: 1, populated: false }, 'guest.svq-area');
-    return bytes;
-  }
-
-  /** One device's shadow vrings and CVQ buffers: each net client has its own (the devices' blocks follow each other). */
-  private get svqBlockBytes(): number {
-    return 2 * this.spec.devices.queuePairs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA) + 2 * CVQ_BUFFER + SVQ_DRIVER_AREA + SVQ_DEVICE_AREA;
-  }
-
-  /** Device `i`'s shadow CVQ buffers and CVQ shadow vring areas follow its data VQs' shadow vring areas. */
-  private cvqHva(i: number): number {
-    return this.svqHva + i * this.svqBlockBytes + 2 * this.spec.devices.queuePairs * (SVQ_DRIVER_AREA + SVQ_DEVICE_AREA);
   }
 
   /**
@@ -171,7 +142,7 @@ export class VirtualMachine {
   private plan(device = 0): { dataRings: MapItem[]; cvq: MapItem[]; ram: MapItem[] } {
     const tree = new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
     const dataRings: MapItem[] = [];
-    let hva = this.svqHva + device * this.svqBlockBytes;
+    let hva = this.shadow.dataHva(device);
     const ring = (kind: 'svq-ring' | 'cvq-ring', asid: number, q: string, t: IovaTree): MapItem[] => {
       // vhost_vdpa_svq_map_rings: the driver area (desc + avail) read-only, the device area (used) writable.
       const d: MapItem = { name: `${q}.driver`, kind, asid, iova: t.alloc(SVQ_DRIVER_AREA), bytes: SVQ_DRIVER_AREA, hva, perm: VHOST_ACCESS_RO };
@@ -185,7 +156,7 @@ export class VirtualMachine {
     if (this.cvqIsolated || this.svq) {
       const t = this.svq ? tree : new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
       const asid = this.cvqGoesToAsid1() ? CVQ_ASID : 0;
-      const b = this.cvqHva(device);
+      const b = this.shadow.cvqHva(device);
       cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
       cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
       hva = b + 2 * CVQ_BUFFER;
@@ -271,7 +242,7 @@ export class VirtualMachine {
     const problem = this.mm.munmap(it.hva / PAGE, it.bytes / PAGE);
     if (problem) throw new Error(`${it.name}: ${problem}`);
     this.onShadowRemap?.(it.hva, it.bytes);
-    this.mmapShadow(this.mm, it.hva);
+    this.shadow.mmapArea(this.mm, it.hva);
   }
 
   /**
