@@ -7,31 +7,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock, parseProfile } from '../src/cost/index.js';
 import { addCounters, VirtualMachine, type EventName } from '../src/vmm/index.js';
 import { toVmSpec } from '../src/workload/index.js';
+import { workloadFile } from './support/workload-file.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PROFILE = fileURLToPath(new URL('../../workloads/profiles/default.json', import.meta.url));
 
 test('calibrate --from recovers the prices real figures were made with, and --check lands on them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-cal-'));
-  const w = join(dir, 'w.json');
-  writeFileSync(
-    w,
-    JSON.stringify({
-      schema: 1,
-      name: 'cal',
-      seed: 1,
-      profile: 'default',
-      measure: { samples: 0 },
-      matrix: { guest: { ram: ['1GiB', '2GiB'], backing: '4k', meanRun: 8 }, devices: { parent: 'vdpa_sim', useVa: false, count: 1, queuePairs: 1, nas: 2 }, kernel: 'reset-map', flow: ['workaround', 'persist'], events: ['boot', 'guest-reset*2', 'close'], memlock: 'unlimited' },
-    }),
-  );
+  const { dir, path: w } = workloadFile('cal', {
+    matrix: { guest: { ram: ['1GiB', '2GiB'], backing: '4k', meanRun: 8 }, devices: { parent: 'vdpa_sim', useVa: false, count: 1, queuePairs: 1, nas: 2 }, kernel: 'reset-map', flow: ['workaround', 'persist'], events: ['boot', 'guest-reset*2', 'close'], memlock: 'unlimited' },
+  });
   const out = join(dir, 'out');
   assert.equal(spawnSync(process.execPath, [CLI, 'run', w, '--out', out, '--quiet'], { encoding: 'utf8' }).status, 0);
   const truth = parseProfile(JSON.parse(readFileSync(PROFILE, 'utf8')), 'default');

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workloadFile } from './support/workload-file.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -17,20 +18,10 @@ const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { en
 const NOT_TRACED = new Set(['vqConfigures', 'deviceStarts', 'svqSwitches', 'ioctls']);
 
 test("a replay of an emitted trace gives back every kernel counter of the cell (4k guests, one entry per page, so region boundaries cannot move entries)", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-'));
-  const w = join(dir, 'w.json');
-  writeFileSync(
-    w,
-    JSON.stringify({
-      schema: 1,
-      name: 'emit',
-      seed: 1,
-      profile: 'default',
-      measure: { samples: 0 },
-      // nas 1: QEMU batches in ASID 0 only, and the trace format carries no batch ASID.
-      matrix: { guest: { ram: ['256MiB', '1GiB'], backing: '4k', meanRun: 1 }, devices: { parent: 'vdpa_sim', variant: ['set_map', 'dma_map'], useVa: false, count: [1, 2], queuePairs: 1, nas: 1 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset*2', 'reboot', 'close'], memlock: 'unlimited' },
-    }),
-  );
+  const { dir, path: w } = workloadFile('emit', {
+    // nas 1: QEMU batches in ASID 0 only, and the trace format carries no batch ASID.
+    matrix: { guest: { ram: ['256MiB', '1GiB'], backing: '4k', meanRun: 1 }, devices: { parent: 'vdpa_sim', variant: ['set_map', 'dma_map'], useVa: false, count: [1, 2], queuePairs: 1, nas: 1 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset*2', 'reboot', 'close'], memlock: 'unlimited' },
+  });
   const out = join(dir, 'out');
   const traces = join(dir, 'traces');
   const r = cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']);
@@ -57,22 +48,12 @@ test("a replay of an emitted trace gives back every kernel counter of the cell (
 });
 
 test('nas 2: the CVQ in ASID 1 (SET_GROUP_ASID, its buffers and shadow vrings one unbatched message each) and the data SVQ rings replay to every kernel counter of the cell, on vdpa_sim and mlx5', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-nas2-'));
-  const w = join(dir, 'w.json');
-  writeFileSync(
-    w,
-    JSON.stringify({
-      schema: 1,
-      name: 'emit-nas2',
-      seed: 1,
-      profile: 'default',
-      measure: { samples: 0 },
-      matrix: [
-        { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: 'vdpa_sim', variant: ['set_map', 'dma_map'], useVa: false, count: [1, 2], queuePairs: 2, nas: 2 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset', 'migrate-svq', 'svq-cancel', 'reboot', 'close'] },
-        { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: 'mlx5', queuePairs: 2, nas: 2 }, kernel: ['legacy', 'reset-map'], qemu: ['10.0', '10.1+'], flow: 'workaround', events: ['boot', 'guest-reset', 'migrate-svq', 'close'] },
-      ],
-    }),
-  );
+  const { dir, path: w } = workloadFile('emit-nas2', {
+    matrix: [
+      { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: 'vdpa_sim', variant: ['set_map', 'dma_map'], useVa: false, count: [1, 2], queuePairs: 2, nas: 2 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset', 'migrate-svq', 'svq-cancel', 'reboot', 'close'] },
+      { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: 'mlx5', queuePairs: 2, nas: 2 }, kernel: ['legacy', 'reset-map'], qemu: ['10.0', '10.1+'], flow: 'workaround', events: ['boot', 'guest-reset', 'migrate-svq', 'close'] },
+    ],
+  });
   const out = join(dir, 'out');
   const traces = join(dir, 'traces');
   const r = cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']);
@@ -99,10 +80,8 @@ test('nas 2: the CVQ in ASID 1 (SET_GROUP_ASID, its buffers and shadow vrings on
 });
 
 test("each release's trace in its own format: a replay adds QEMU 8.1+'s untraced CVQ isolation probe (a reset, before any map) exactly where the release ran it, and none to 7.2 or 8.0", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-probe-'));
-  const w = join(dir, 'w.json');
   const releases = ['7.2', '8.0', '8.1', '9.0', '10.0', '10.1+'];
-  writeFileSync(w, JSON.stringify({ schema: 1, name: 'probe', seed: 1, profile: 'default', measure: { samples: 0 }, matrix: { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, queuePairs: 1, nas: 2 }, kernel: ['legacy', 'reset-map'], qemu: releases, flow: 'workaround', events: ['boot', 'guest-reset', 'close'] } }));
+  const { dir, path: w } = workloadFile('probe', { matrix: { guest: { ram: '256MiB', backing: '4k', meanRun: 1 }, devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, queuePairs: 1, nas: 2 }, kernel: ['legacy', 'reset-map'], qemu: releases, flow: 'workaround', events: ['boot', 'guest-reset', 'close'] } });
   const out = join(dir, 'out');
   const traces = join(dir, 'traces');
   assert.equal(cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']).status, 0);
@@ -128,9 +107,7 @@ test("each release's trace in its own format: a replay adds QEMU 8.1+'s untraced
 });
 
 test('a THP guest replays exactly too: the VGA/ROM hole no longer splits pc.ram (THP chunks stay 2 MiB from the block start) and the small shadow-buffer block is 4k', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-thp-'));
-  const w = join(dir, 'w.json');
-  writeFileSync(w, JSON.stringify({ schema: 1, name: 'thp', seed: 1, profile: 'default', measure: { samples: 0 }, matrix: { guest: { ram: ['1GiB', '4GiB'], backing: 'thp' }, devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, queuePairs: 1, nas: 2 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset', 'close'] } }));
+  const { dir, path: w } = workloadFile('thp', { matrix: { guest: { ram: ['1GiB', '4GiB'], backing: 'thp' }, devices: { parent: ['vdpa_sim', 'mlx5'], useVa: false, queuePairs: 1, nas: 2 }, kernel: 'reset-map', flow: 'workaround', events: ['boot', 'guest-reset', 'close'] } });
   const out = join(dir, 'out');
   const traces = join(dir, 'traces');
   assert.equal(cli(['run', w, '--out', out, '--emit-trace', traces, '--quiet']).status, 0);
