@@ -8,10 +8,10 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const TABLE = fileURLToPath(new URL('../../test/fixtures/bad-inputs.json', import.meta.url));
@@ -47,7 +47,7 @@ const SMALL = { schema: 1, name: 'bad-inputs', measure: { samples: 0 }, matrix: 
 let template = '';
 
 before(() => {
-  template = mkdtempSync(join(tmpdir(), 'vdpa-lab-bad-template-'));
+  template = tempDir('bad-template');
   writeFileSync(join(template, 'w.json'), JSON.stringify(SMALL));
   const r = spawnSync(process.execPath, [CLI, 'run', join(template, 'w.json'), '--out', join(template, 'run'), '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -80,7 +80,7 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 function prepare(c: Case): string {
-  const t = mkdtempSync(join(tmpdir(), 'vdpa-lab-bad-'));
+  const t = tempDir('bad');
   cpSync(template, t, { recursive: true });
   for (const [name, content] of Object.entries(c.files ?? {})) writeFileSync(join(t, name), typeof content === 'string' ? content : JSON.stringify(content));
   chmodSync(join(t, 'ro'), 0o555);

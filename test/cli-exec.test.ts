@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function execScript(lines: string[], args: string[] = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-'));
+  const dir = tempDir('tmp');
   const file = join(dir, 's.jsonl');
   writeFileSync(file, lines.join('\n'));
   return spawnSync(process.execPath, [CLI, 'exec', file, ...args], { encoding: 'utf8' });

@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 function workloadFile(matrix: object): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-cli-'));
+  const dir = tempDir('cli');
   const file = join(dir, 'w.json');
   writeFileSync(file, JSON.stringify({ schema: 1, name: 'cli-test', measure: { samples: 1 }, matrix }));
   return file;
@@ -20,7 +20,7 @@ function workloadFile(matrix: object): string {
 const SMALL = { guest: { ram: '32MiB' }, devices: { parent: 'vdpa_sim' }, kernel: ['legacy', 'reset-map'], flow: ['workaround', 'persist', 'naive'], events: ['boot', 'guest-reset'] };
 
 test('run prints the summary, writes results.json and exits 0 (n/a and incorrect cells are findings)', () => {
-  const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-out-'));
+  const out = tempDir('out');
   const r = cli(['run', workloadFile(SMALL), '--out', out, '--threads', '2']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Modeled cost of one device reset/);
@@ -30,7 +30,7 @@ test('run prints the summary, writes results.json and exits 0 (n/a and incorrect
 });
 
 test('run --json prints the results file and nothing else on stdout', () => {
-  const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-out-'));
+  const out = tempDir('out');
   const r = cli(['run', workloadFile(SMALL), '--out', out, '--json', '--quiet', '--samples', '0']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -41,7 +41,7 @@ test('run --json prints the results file and nothing else on stdout', () => {
 });
 
 test('run --filter keeps the cells whose label has every given text, and refuses a filter that keeps none', () => {
-  const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-out-'));
+  const out = tempDir('out');
   const r = cli(['run', workloadFile(SMALL), '--out', out, '--json', '--quiet', '--samples', '0', '--filter', 'RESET-MAP', '--filter', 'persist']);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).cells.map((c: { label: string }) => c.label), ['vdpa_sim reset-map qemu-10.0 persist 32MiB thp']);
@@ -51,7 +51,7 @@ test('run --filter keeps the cells whose label has every given text, and refuses
 });
 
 test('a bad workload exits 2 with one line naming the JSON path, and writes nothing', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-out-')), 'never');
+  const out = join(tempDir('out'), 'never');
   for (const [matrix, re] of [
     [{ ...SMALL, guest: { ram: '0x1001' } }, /matrix\.guest\.ram: guest RAM must be at least/],
     [{ ...SMALL, guest: { ram: '33MiB' } }, /matrix\.guest\.ram: guest RAM must be a multiple of 2097152 bytes/],
@@ -80,7 +80,7 @@ test('calibrate prints a profile whose fitted price names its source', () => {
 });
 
 test('profile runs one cell under node --cpu-prof (clinic is optional) and names the hottest functions', () => {
-  const out = mkdtempSync(join(tmpdir(), 'vdpa-lab-prof-'));
+  const out = tempDir('prof');
   const w = workloadFile(SMALL);
   const r = cli(['profile', w, '--cell', 'reset-map workaround', '--out', out, '--tool', 'cpu-prof']);
   assert.equal(r.status, 0, r.stderr);

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { COUNTER_PHASE, fitPrices, parseProfile, VirtualClock } from '../src/cost/index.js';
 import { calibrate } from '../src/runner/index.js';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultProfile } from './support/cells.js';
+import { tempDir } from './support/temp-dir.js';
 
 const { profile } = defaultProfile();
 
@@ -60,7 +60,7 @@ test('calibrate reproduces the shipped default profile from its published figure
 });
 
 test('calibrate also takes observed counters as they are, and fits several prices at once', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-cal-'));
+  const dir = tempDir('cal');
   const file = join(dir, 'obs.json');
   writeFileSync(
     file,

@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workloadFile } from './support/workload-file.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -125,7 +125,7 @@ test('a THP guest replays exactly too: the VGA/ROM hole no longer splits pc.ram 
 });
 
 test('--emit-trace at a bad path is refused before any cell runs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-emit-bad-'));
+  const dir = tempDir('emit-bad');
   const file = join(dir, 'f');
   writeFileSync(file, 'x');
   const r = cli(['run', '--emit-trace', join(file, 'sub'), '--out', join(dir, 'out'), '--quiet']);

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResultsFile } from '../src/runner/index.js';
 import { loadWorkload, PACKAGE_ROOT } from '../src/workload/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const base = await smallRun('gate-defaults', 5);
@@ -16,7 +16,7 @@ const base = await smallRun('gate-defaults', 5);
 function variant(mut: (f: ResultsFile) => void): string {
   const f = structuredClone(base.file);
   mut(f);
-  const p = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-gate-')), 'current.json');
+  const p = join(tempDir('gate'), 'current.json');
   writeFileSync(p, JSON.stringify(f));
   return p;
 }
@@ -45,7 +45,7 @@ test('simulator (wall-clock) figures are reported, not gated, unless --simulator
 });
 
 test("the changed-workload refusal advises --update, and --update then rebases", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-gate-'));
+  const dir = tempDir('gate');
   const baseline = join(dir, 'baseline.json');
   writeFileSync(baseline, readFileSync(base.path));
   const current = variant((f) => {
@@ -67,7 +67,7 @@ test("the changed-workload refusal advises --update, and --update then rebases",
 test("a workload's identity is its canonical JSON: re-indenting and reordering keys keep it, a changed value does not", () => {
   const path = join(PACKAGE_ROOT, 'workloads/default.json');
   const raw = JSON.parse(readFileSync(path, 'utf8'));
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-hash-'));
+  const dir = tempDir('hash');
   const flat = join(dir, 'flat.json');
   writeFileSync(flat, JSON.stringify(raw));
   const reordered = join(dir, 'reordered.json');

@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { compareResults, defaultGateConfig, mannWhitney, toleranceFor } from '../src/gate/index.js';
 import type { ResultsFile } from '../src/runner/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const base = await smallRun('gate', 5);
@@ -17,7 +17,7 @@ const base = await smallRun('gate', 5);
 function variant(mut: (f: ResultsFile) => void): string {
   const f = structuredClone(base.file);
   mut(f);
-  const p = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-gate-')), 'current.json');
+  const p = join(tempDir('gate'), 'current.json');
   writeFileSync(p, JSON.stringify(f));
   return p;
 }
@@ -64,7 +64,7 @@ test('a modeled figure that rises is a regression, one that falls an improvement
 });
 
 test('a tolerance in the gate config absorbs a small modeled change, and says which pattern', () => {
-  const cfgPath = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-gate-')), 'gate.json');
+  const cfgPath = join(tempDir('gate'), 'gate.json');
   writeFileSync(cfgPath, JSON.stringify({ tolerances: { 'modeled.*': 0.05, 'counters.pagesPinned': 0 } }));
   const cur = variant((f) => {
     const c = okCell(f);
@@ -123,7 +123,7 @@ test('unlike runs are refused with exit 2: another workload, another profile, mi
 });
 
 test('--update with a results@1 current file writes the baseline as @2 (the schema every command writes)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-gate-'));
+  const dir = tempDir('gate');
   const baseline = join(dir, 'baseline.json');
   writeFileSync(baseline, readFileSync(base.path));
   const now = JSON.parse(readFileSync(base.path, 'utf8'));
@@ -140,7 +140,7 @@ test('--update with a results@1 current file writes the baseline as @2 (the sche
 });
 
 test('--update replaces the baseline atomically; GITHUB_STEP_SUMMARY gets the verdict', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-gate-'));
+  const dir = tempDir('gate');
   const baseline = join(dir, 'baseline.json');
   writeFileSync(baseline, readFileSync(base.path));
   const current = variant((f) => (okCell(f).counters.pagesPinned += 1));

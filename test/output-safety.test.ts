@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../src/atomic-file.js';
@@ -16,12 +15,13 @@ import { writeReport } from '../src/report/index.js';
 import { readResults, runWorkload, type CellResult } from '../src/runner/index.js';
 import { parseWorkload } from '../src/workload/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 /** The names are spelled out (src/output-path.ts, src/runner/run-lock.ts): they are on-disk formats users see. */
 const OUTPUT_MARKER = '.vdpa-lab-output';
 const RUN_LOCK_FILE = '.vdpa-lab-run.lock';
-const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `vdpa-lab-${tag}-`));
+const tmp = tempDir;
 
 function workload() {
   const raw = { schema: 1, name: 'safety', measure: { samples: 0 }, matrix: { guest: { ram: '32MiB' }, devices: { parent: 'vdpa_sim' }, kernel: ['legacy', 'reset-map'], flow: ['workaround', 'persist', 'naive'], events: ['boot', 'guest-reset'] } };

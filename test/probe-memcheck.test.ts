@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MALFORMED_LINES, REPO, runProbe } from './support/probe.js';
+import { tempDir } from './support/temp-dir.js';
 
 function has(tool: string): boolean {
   return spawnSync(tool, ['--version'], { encoding: 'utf8' }).status === 0;
@@ -21,7 +21,7 @@ const noGcc = has('gcc') ? false : 'gcc is not installed: no non-static probe to
 const noValgrind = noGcc || (has('valgrind') ? false : 'valgrind is not installed');
 
 function build(flags: string[]): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-probe-memcheck-')), 'vdpa-probe');
+  const out = join(tempDir('probe-memcheck'), 'vdpa-probe');
   const sources = readdirSync(join(REPO, 'native')).filter((f) => f.endsWith('.c')).map((f) => join(REPO, 'native', f));
   const r = spawnSync('gcc', ['-O1', '-g', '-Wall', '-Wextra', '-Werror', ...flags, '-o', out, ...sources], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

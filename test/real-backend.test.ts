@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isInputError } from '../src/errors.js';
@@ -13,6 +12,7 @@ import type { BackendAnswer } from '../src/real/model-run.js';
 import { parseProbeOutput } from '../src/real/probe-answers.js';
 import { generationOfRelease } from '../src/real/run-scripts.js';
 import { planScript } from '../src/real/script-plan.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -98,7 +98,7 @@ test("the probe's output is read strictly: a line that is not an answer is an en
 });
 
 test('a device backend path must be a vhost-vdpa character device', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-dev-'));
+  const dir = tempDir('dev');
   writeFileSync(join(dir, 'f'), '');
   inputError(() => checkVhostVdpaDevice(join(dir, 'missing')), /--backend: .*missing: ENOENT/);
   inputError(() => checkVhostVdpaDevice(join(dir, 'f')), /is not a character device/);
@@ -106,7 +106,7 @@ test('a device backend path must be a vhost-vdpa character device', () => {
 });
 
 function exec(args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-'));
+  const dir = tempDir('tmp');
   const file = join(dir, 's.jsonl');
   writeFileSync(file, [open({ useVa: false }), '{"op":"set_owner"}'].join('\n'));
   return spawnSync(process.execPath, [CLI, 'exec', file, ...args], { encoding: 'utf8' });
@@ -128,7 +128,7 @@ test('exec refuses a bad backend, kernel or device with one line and exit 2, bef
 });
 
 test('exec runs several scripts on the model, each answer naming its script', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-'));
+  const dir = tempDir('tmp');
   const a = join(dir, 'a.jsonl');
   const b = join(dir, 'b.jsonl');
   writeFileSync(a, open({ useVa: false }));
@@ -169,7 +169,7 @@ test('a VM that dies in one job fails that job alone; the jobs after it get a fr
 test('a device backend plays the host kernel as it is loaded: version behaviours, and the entry limit and use_va its modules report in sysfs', async () => {
   const { hostKernelFacts } = await import('../src/real/run-scripts.js');
   const { mkdirSync } = await import('node:fs');
-  const sys = mkdtempSync(join(tmpdir(), 'vdpa-lab-sys-'));
+  const sys = tempDir('sys');
   // No vhost-vdpa modules loaded: the version table's defaults.
   assert.deepEqual(hostKernelFacts('6.12.117+deb12-amd64', sys), { release: '6.12.117+deb12-amd64', generation: 'reset-map', vaDefault: true, iotlbLimit: 2048 });
   assert.deepEqual(hostKernelFacts('5.15.0-100-generic', sys), { release: '5.15.0-100-generic', generation: 'legacy', vaDefault: false });

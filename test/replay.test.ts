@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProfile } from '../src/cost/index.js';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
 import { dropPersistedRemaps, replayTrace, type ReplayOptions } from '../src/runner/replay/index.js';
 import { parseTrace, rebuildStreams } from '../src/vmm/trace/index.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const REAL = resolve(PACKAGE_ROOT, 'workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log');
@@ -140,7 +140,7 @@ function cli(args: string[]) {
 }
 
 test('replay --out writes a results file that report and gate accept unchanged', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-replay-'));
+  const dir = tempDir('replay');
   const r = cli(['replay', REAL, '--what-if', 'persist', '--out', dir]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /QEMU 7\.2 trace format/);
@@ -170,7 +170,7 @@ test('replay --json prints the summary with per-reset savings', () => {
 });
 
 test('bad traces exit 2 with one line naming the line and the reason, and write nothing', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-replay-bad-'));
+  const dir = tempDir('replay-bad');
   const good = readFileSync(REAL, 'utf8');
   const cases: [string, string, RegExp][] = [
     ['not-a-trace.log', 'just some text\n', /not a QEMU vhost-vdpa trace/],

@@ -8,21 +8,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { writeReport } from '../src/report/index.js';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
 
 test('index.html renders every chart offline in headless Chromium, without console errors', { skip: !haveBrowser && !process.env.CI ? `no browser at ${CHROMIUM}` : false }, async () => {
   const run = await smallRun('browser', 3);
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-browser-')), 'report');
+  const out = join(tempDir('browser'), 'report');
   const { charts } = await writeReport([run.path], { out, noPng: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
   try {

@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReport } from '../src/report/index.js';
@@ -11,6 +10,7 @@ import { runWorkload, summaryRows } from '../src/runner/index.js';
 import { distinctLabels, labelMatches, summaryMarkdown } from '../src/runner/summary.js';
 import { parseWorkload } from '../src/workload/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -23,7 +23,7 @@ async function profileSweep(name = 'sweep') {
     matrix: { guest: { ram: '64MiB' }, devices: { parent: 'mlx5', queuePairs: 1 }, kernel: 'reset-map', flow: ['workaround', 'persist'], events: ['boot', 'guest-reset', 'close'], profile: ['default', 'mlx5-2024'] },
   };
   const { workload, cells } = parseWorkload(raw, `${name}.json`);
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-cmp-'));
+  const dir = tempDir('cmp');
   const file = await runWorkload({ path: `${name}.json`, hash: `hash-of-${name}`, workload, cells }, { out: dir, threads: 2 });
   return { path: join(dir, 'results.json'), file };
 }
@@ -51,7 +51,7 @@ test('--filter words match whole label tokens: 4GiB is not 64GiB', () => {
 });
 
 test('charts key cells by id: two cells with equal own labels stay two bars, never one stacked bar', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-cmp-')), 'r');
+  const out = join(tempDir('cmp'), 'r');
   await writeReport([sweep.path], { out, noPng: true });
   const phases = JSON.parse(readFileSync(join(out, 'phases.vl.json'), 'utf8'));
   const bars = phases.layer[0];
@@ -67,7 +67,7 @@ test('charts key cells by id: two cells with equal own labels stay two bars, nev
 });
 
 test('different workloads pair nothing and say "0 of N"; --match pairs them; --label names runs, reference first', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-cmp-')), 'r');
+  const out = join(tempDir('cmp'), 'r');
   await writeReport([small.path, sweep.path], { out, noPng: true, labels: ['before', 'after'] });
   const md = readFileSync(join(out, 'summary.md'), 'utf8');
   assert.match(md, /0 of 4 cells of after matched a cell of before\./);
@@ -75,7 +75,7 @@ test('different workloads pair nothing and say "0 of N"; --match pairs them; --l
   const pinned = JSON.parse(readFileSync(join(out, 'pages-pinned.vl.json'), 'utf8'));
   assert.deepEqual(pinned.layer[0].encoding.color.scale.domain, ['before', 'after'], 'the reference leads the legend');
 
-  const matched = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-cmp-')), 'r');
+  const matched = join(tempDir('cmp'), 'r');
   // The sweep has two profiles per setup and flow: a key without the profile names two cells and is refused.
   await assert.rejects(writeReport([small.path, sweep.path], { out: matched, noPng: true, match: ['setup', 'kernel', 'flow'] }), /--match: .* names more than one cell/);
   const other = await profileSweep('sweep-b');
@@ -89,7 +89,7 @@ test('different workloads pair nothing and say "0 of N"; --match pairs them; --l
 });
 
 test('--label needs one distinct name per file; --match names known fields (exit 2, one line)', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-cmp-')), 'r');
+  const out = join(tempDir('cmp'), 'r');
   const one = spawnSync(process.execPath, [CLI, 'report', small.path, sweep.path, '--label', 'only', '--out', out], { encoding: 'utf8' });
   assert.equal(one.status, 2);
   assert.equal(one.stderr, 'error: --label: 1 label(s) for 2 results file(s): give one per file, in order\n');

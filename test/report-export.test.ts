@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportRuns, labelRuns } from '../src/report/index.js';
 import type { ResultsFile } from '../src/runner/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const run = await smallRun('export', 3);
@@ -35,7 +35,7 @@ test('github-action-benchmark (customSmallerIsBetter) and bencher BMF shapes', (
 });
 
 test("report reads results from stdin ('-') and exports to stdout; an unknown format is one line, exit 2", () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-export-')), 'r');
+  const out = join(tempDir('export'), 'r');
   const r = spawnSync(process.execPath, [CLI, 'report', '-', '--out', out, '--no-png', '-q', '--export', 'csv=-'], { input: readFileSync(run.path), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trimEnd().split('\r\n').length, run.file.cells.length + 1);
@@ -46,7 +46,7 @@ test("report reads results from stdin ('-') and exports to stdout; an unknown fo
 });
 
 test('gate --junit: a testcase per cell; a modeled change fails its cell; current from stdin', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-export-'));
+  const dir = tempDir('export');
   const f = structuredClone(run.file) as ResultsFile;
   const changed = f.cells.find((c) => c.status === 'ok')!;
   changed.counters.pagesPinned += 1;

@@ -2,18 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReport } from '../src/report/index.js';
 import { smallRun } from './support/results.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const run = await smallRun();
 
 test('every chart is a spec, an SVG and a PNG; the page and summary.md are written', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-report-')), 'r');
+  const out = join(tempDir('report'), 'r');
   const r = await writeReport([run.path], { out });
   assert.deepEqual(r.charts, ['reset-cost', 'phases', 'events', 'ratio', 'pages-pinned', 'dma-blackout', 'wall-time']);
   for (const c of r.charts) {
@@ -30,7 +30,7 @@ test('every chart is a spec, an SVG and a PNG; the page and summary.md are writt
 });
 
 test('chart data are the results file figures, never anything else', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-report-')), 'r');
+  const out = join(tempDir('report'), 'r');
   await writeReport([run.path], { out });
   const spec = JSON.parse(readFileSync(join(out, 'reset-cost.vl.json'), 'utf8'));
   const fromResults = run.file.cells.filter((c) => c.status === 'ok' && c.modeled?.perResetNs).map((c) => c.modeled!.perResetNs! / 1e6).sort();
@@ -46,7 +46,7 @@ test('chart data are the results file figures, never anything else', async () =>
 
 test('two results files: side by side, with deltas', async () => {
   const other = await smallRun('small', 0);
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-report-')), 'r');
+  const out = join(tempDir('report'), 'r');
   await writeReport([run.path, other.path], { out, noPng: true });
   const md = readFileSync(join(out, 'summary.md'), 'utf8');
   assert.match(md, /## Changes against small \(/);
@@ -56,7 +56,7 @@ test('two results files: side by side, with deltas', async () => {
 });
 
 test('a corrupt results file: exit 2 naming the file, and no report directory (not even a partial one)', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'vdpa-lab-report-'));
+  const parent = tempDir('report');
   const bad = join(parent, 'results.json');
   writeFileSync(bad, readFileSync(run.path, 'utf8').slice(0, 500));
   const out = join(parent, 'report');

@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readResults, runWorkload, summaryRows } from '../src/runner/index.js';
 import { ResultsStream } from '../src/runner/cell-journal.js';
 import { parseWorkload, type LoadedWorkload } from '../src/workload/index.js';
+import { tempDir } from './support/temp-dir.js';
 
 function workload(extra: Record<string, unknown> = {}): LoadedWorkload {
   const raw = {
@@ -30,7 +30,7 @@ function workload(extra: Record<string, unknown> = {}): LoadedWorkload {
   return { path: 'runner-test.json', hash: JSON.stringify(extra).length.toString(16).padStart(8, '0'), workload, cells };
 }
 
-const outDir = () => mkdtempSync(join(tmpdir(), 'vdpa-lab-runner-'));
+const outDir = () => tempDir('runner');
 
 test('a cell that throws, exits or runs out of memory fails alone; the others complete', async () => {
   const w = workload();

@@ -2,17 +2,17 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PARENTS = fileURLToPath(new URL('../../workloads/parent-comparison.json', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
-const root = mkdtempSync(join(tmpdir(), 'vdpa-lab-merge-'));
+const root = tempDir('merge');
 const dir = (name: string) => join(root, name);
 
 function run(workload: string, out: string, shard?: string): void {

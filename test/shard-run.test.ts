@@ -2,17 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assignShards, cellsOfShard, parseShard } from '../src/runner/index.js';
 import { loadWorkload } from '../src/workload/index.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PARENTS = fileURLToPath(new URL('../../workloads/parent-comparison.json', import.meta.url));
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, JOB_COMPLETION_INDEX: '', VDPA_LAB_SHARD_COUNT: '', ...env } });
-const tmp = () => mkdtempSync(join(tmpdir(), 'vdpa-lab-shard-'));
+const tmp = () => tempDir('shard');
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 test('parseShard reads I/N numbered from 1, and k8s from JOB_COMPLETION_INDEX (0-based) and VDPA_LAB_SHARD_COUNT', () => {

@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCell } from '../src/runner/index.js';
@@ -15,6 +14,7 @@ import { recordOps } from '../src/runner/real/record-ops.js';
 import { DEFAULT_QEMU, resolveQemu, VirtualMachine, type EventName } from '../src/vmm/index.js';
 import { expandWorkload, toVmSpec, workloadSchema, type CellParams } from '../src/workload/index.js';
 import { cell, defaultProfile, params } from './support/cells.js';
+import { tempDir } from './support/temp-dir.js';
 
 const { profile, hash } = defaultProfile();
 const run = (over: Partial<CellParams>) => runCell(cell(over), { profile, profileHash: hash, samples: 0 });
@@ -186,7 +186,7 @@ test('the qemu axis: releases resolve (a later x.y is 10.1+), expand into cells 
 });
 
 test('a workload naming an unknown QEMU release is refused with one line naming the field, exit 2', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-qemu-'));
+  const dir = tempDir('qemu');
   const w = join(dir, 'w.json');
   writeFileSync(w, JSON.stringify({ schema: 1, name: 'q', matrix: { guest: { ram: '64MiB' }, devices: { parent: 'mlx5' }, kernel: 'reset-map', qemu: ['10.0', '5.0'], flow: 'workaround' } }));
   const r = spawnSync(process.execPath, [CLI, 'run', w, '--out', join(dir, 'out'), '--quiet'], { encoding: 'utf8' });

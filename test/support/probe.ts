@@ -4,12 +4,12 @@
  * `exec` for the same lines.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isInputError } from '../../src/errors.js';
 import { Session } from '../../src/kernel/index.js';
+import { tempDir } from './temp-dir.js';
 
 /**
  * Bad third lines (after an open and a set_owner) that both the probe and
@@ -116,7 +116,7 @@ export function runModelInProcess(lines: string[]): Run {
 
 /** Runs the same lines through the model's `vdpa-lab exec`. */
 export function runModel(lines: string[]): Run {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-probe-'));
+  const dir = tempDir('probe');
   const file = join(dir, 's.jsonl');
   writeFileSync(file, lines.join('\n') + '\n');
   return toRun(spawnSync(process.execPath, [CLI, 'exec', file], { encoding: 'utf8', maxBuffer: 64 << 20 }));

@@ -1,9 +1,8 @@
 /** A real results file from a small run, for report and gate tests (no hand-written figures). */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWorkload, type ResultsFile } from '../../src/runner/index.js';
 import { parseWorkload } from '../../src/workload/index.js';
+import { tempDir } from './temp-dir.js';
 
 export async function smallRun(name = 'small', samples = 5): Promise<{ path: string; file: ResultsFile; dir: string }> {
   const raw = {
@@ -19,7 +18,7 @@ export async function smallRun(name = 'small', samples = 5): Promise<{ path: str
     },
   };
   const { workload, cells } = parseWorkload(raw, `${name}.json`);
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-results-'));
+  const dir = tempDir('results');
   const file = await runWorkload({ path: `${name}.json`, hash: `hash-of-${name}`, workload, cells }, { out: dir, threads: 2 });
   return { path: join(dir, 'results.json'), file, dir };
 }

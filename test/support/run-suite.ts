@@ -1,0 +1,40 @@
+/**
+ * `npm test`: node's test runner over the compiled test files (all of
+ * dist/test/*.test.js, or the files named), in a fresh $TMPDIR of its own.
+ * Each test file removes its scratch directories (support/temp-dir.ts), and
+ * every command a test runs cleans up after itself, so that directory must
+ * be empty at the end: anything left in it is named and fails the run (then
+ * removed, so a failed run leaves nothing behind either).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TEST_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+const named = process.argv.slice(2);
+const files = named.length
+  ? named
+  : readdirSync(TEST_DIR)
+      .filter((f) => f.endsWith('.test.js'))
+      .sort()
+      .map((f) => relative(process.cwd(), join(TEST_DIR, f)));
+
+const runTmp = mkdtempSync(join(tmpdir(), 'vdpa-lab-test-run-'));
+// Ctrl-C reaches the runner's children too; this process stays to clean up after them.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => undefined);
+
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env: { ...process.env, TMPDIR: runTmp } });
+child.on('exit', (code, signal) => {
+  const left = readdirSync(runTmp);
+  for (const name of left) rmSync(join(runTmp, name), { recursive: true, force: true });
+  rmSync(runTmp, { recursive: true, force: true });
+  if (left.length) {
+    process.stderr.write(`\nerror: the test run left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in its TMPDIR (${runTmp}), now removed: ${left.join(', ')}\n`);
+    process.stderr.write('a test must take its scratch directories from test/support/temp-dir.ts, and a command must remove its own temp files\n');
+  }
+  process.exitCode = left.length ? 1 : (code ?? 1);
+  if (signal && code === null) process.exitCode = 1;
+});
