@@ -4,33 +4,23 @@
  * they differ, the real kernel is right and the model gets fixed.
  *
  * Needs `vdpa-lab kernels prepare` and the probe; skipped (saying so) where
- * they are missing, except under CI, where .ci/run prepares both.
+ * they are missing, except under CI, where they fail (support/real-kernel.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultProbePath } from '../src/real/probe-path.js';
-import { readPreparedKernel } from '../src/real/vm/index.js';
+import { requireRealKernel, skipWithoutRealKernel } from './support/real-kernel.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.url));
 
 /** Scripts that need what one kernel lacks: 6.1's vdpa_sim has no use_va. */
 const NOT_ON: Record<string, string[]> = { '6.1': ['va-mode-pins-nothing.jsonl'] };
-
-function unavailable(kernel: string): string | undefined {
-  if (!existsSync(defaultProbePath())) return `the probe is not built (${defaultProbePath()})`;
-  try {
-    readPreparedKernel(kernel);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
 
 interface Paired {
   line: number;
@@ -42,9 +32,8 @@ interface Paired {
 }
 
 for (const kernel of ['6.1', '6.12']) {
-  const why = unavailable(kernel);
-  test(`the model answers every shipped session script as the real ${kernel} kernel does (ret, errno, pinnedVm, features)`, { skip: why && !process.env.CI ? why : false, timeout: 20 * 60_000 }, () => {
-    assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
+  test(`the model answers every shipped session script as the real ${kernel} kernel does (ret, errno, pinnedVm, features)`, { skip: skipWithoutRealKernel(kernel), timeout: 20 * 60_000 }, () => {
+    requireRealKernel(kernel);
     const scripts = readdirSync(SESSIONS)
       .filter((f) => f.endsWith('.jsonl') && !(NOT_ON[kernel] ?? []).includes(f))
       .map((f) => SESSIONS + f);
@@ -63,20 +52,22 @@ for (const kernel of ['6.1', '6.12']) {
   });
 }
 
-test('a guest larger than a VM on this host can hold is refused before any boot, naming the script', { skip: unavailable('6.12') && !process.env.CI ? unavailable('6.12') : false }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-big-'));
+test('a guest larger than a VM on this host can hold is refused before any boot, naming the script, with no kernel prepared and no probe', () => {
+  const dir = tempDir('big');
   const file = join(dir, 'big.jsonl');
   const tooBig = `0x${(BigInt(Math.ceil(totalmem() / 2 ** 30)) << 30n).toString(16)}`;
   writeFileSync(file, [JSON.stringify({ op: 'open', parent: 'vdpa_sim', kernel: 'reset-map' }), JSON.stringify({ op: 'mmap', uaddr: '0x7f0000000000', size: tooBig, backing: 'thp' })].join('\n'));
   const started = Date.now();
-  const r = spawnSync(process.execPath, [CLI, 'exec', file, '--backend', 'vm:6.12'], { encoding: 'utf8' });
+  // An empty cache: the size is refused before the missing kernel (or probe) is even looked for.
+  const r = spawnSync(process.execPath, [CLI, 'exec', file, '--backend', 'vm:6.12'], { encoding: 'utf8', env: { ...process.env, VDPA_LAB_CACHE: tempDir('empty-cache') } });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /big\.jsonl: mmap: maps \d+ MiB, and a VM holding it needs \d+ MiB: more than 75% of this host's \d+ MiB/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.ok(Date.now() - started < 20_000, 'refused before booting');
 });
 
-test("replay --backend vm:6.12: the real QEMU 7.2 trace's messages answered by a real kernel exactly as by the model, and PERSIST's resets cost far less there too", { skip: unavailable('6.12') && !process.env.CI ? unavailable('6.12') : false, timeout: 10 * 60_000 }, () => {
+test("replay --backend vm:6.12: the real QEMU 7.2 trace's messages answered by a real kernel exactly as by the model, and PERSIST's resets cost far less there too", { skip: skipWithoutRealKernel('6.12'), timeout: 10 * 60_000 }, () => {
+  requireRealKernel('6.12');
   const trace = fileURLToPath(new URL('../../workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', import.meta.url));
   const r = spawnSync(process.execPath, [CLI, 'replay', trace, '--what-if', 'persist', '--backend', 'vm:6.12', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, r.stderr);

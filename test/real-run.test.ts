@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../src/kernel/index.js';
@@ -14,9 +13,8 @@ import { recordCellScript, SAMPLE_EVENT } from '../src/runner/real/cell-script.j
 import { realFigures } from '../src/runner/real/real-figures.js';
 import type { BackendAnswer } from '../src/real/model-run.js';
 import { parseWorkload } from '../src/workload/index.js';
-import { defaultProbePath } from '../src/real/probe-path.js';
-import { readPreparedKernel } from '../src/real/vm/index.js';
-import { existsSync } from 'node:fs';
+import { requireRealKernel, skipWithoutRealKernel } from './support/real-kernel.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -100,18 +98,9 @@ test('real figures book time per event and phase, take the reset cycles as a dis
   assert.equal(ok.status, 'agree');
 });
 
-const why = !existsSync(defaultProbePath()) ? 'the probe is not built' : (() => {
-  try {
-    readPreparedKernel('6.12');
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-})();
-
-test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the model, and says why others cannot', { skip: why && !process.env.CI ? why : false, timeout: 10 * 60_000 }, () => {
-  assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-run-'));
+test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the model, and says why others cannot', { skip: skipWithoutRealKernel('6.12'), timeout: 10 * 60_000 }, () => {
+  requireRealKernel('6.12');
+  const dir = tempDir('real-run');
   const file = join(dir, 'w.json');
   writeFileSync(
     file,
@@ -147,8 +136,9 @@ test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the mo
   assert.match(byLabel['mlx5 reset-map qemu-10.0 workaround 1GiB 4k'].real.reason, /a VM has only vdpa_sim; mlx5 needs a real device/);
 });
 
-test("a vdpa_sim cell with more than one queue pair is n/a on a VM from 8.1 on: the CVQ isolation probe asks for a VQ vdpa_sim_net's 3 do not reach", { skip: why && !process.env.CI ? why : false }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-qp2-'));
+test("a vdpa_sim cell with more than one queue pair is n/a on a VM from 8.1 on: the CVQ isolation probe asks for a VQ vdpa_sim_net's 3 do not reach", { skip: skipWithoutRealKernel('6.12') }, () => {
+  requireRealKernel('6.12');
+  const dir = tempDir('real-qp2');
   const file = join(dir, 'w.json');
   writeFileSync(file, JSON.stringify(workload({ ...base, guest: { ram: '256MiB', backing: '4k' }, devices: { ...base.devices, variant: 'set_map', count: 1 }, qemu: '10.0', flow: 'workaround', events: ['boot', 'close'] })));
   const out = join(dir, 'out');
@@ -159,10 +149,10 @@ test("a vdpa_sim cell with more than one queue pair is n/a on a VM from 8.1 on: 
   assert.match(c.real.reason, /vdpa_sim_net has one queue pair \(3 VQs\); QEMU 10\.0's CVQ isolation probe asks for VQ 4/);
 });
 
-test('every QEMU release the lab plays sends a stream the real 6.12 kernel answers line for line as the model (SUSPEND, unbatched CVQ maps, the SVQ switch and back)', { skip: why && !process.env.CI ? why : false, timeout: 10 * 60_000 }, () => {
-  assert.equal(why, undefined, `CI must prepare the kernels first: ${why}`);
+test('every QEMU release the lab plays sends a stream the real 6.12 kernel answers line for line as the model (SUSPEND, unbatched CVQ maps, the SVQ switch and back)', { skip: skipWithoutRealKernel('6.12'), timeout: 10 * 60_000 }, () => {
+  requireRealKernel('6.12');
   const workload = fileURLToPath(new URL('../../workloads/real/vdpa-sim-qemu-versions.json', import.meta.url));
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-real-qemu-')), 'out');
+  const out = join(tempDir('real-qemu'), 'out');
   const r = spawnSync(process.execPath, [CLI, 'run', workload, '--out', out, '--backend', 'vm:6.12', '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const cells = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cells as { label: string; params: { qemu: string }; real: { status: string; reason?: string } }[];
@@ -171,7 +161,7 @@ test('every QEMU release the lab plays sends a stream the real 6.12 kernel answe
 });
 
 test('report shows real figures beside modeled ones, never on one axis, with the kernel and accelerator named', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-report-'));
+  const dir = tempDir('real-report');
   const file = join(dir, 'w.json');
   writeFileSync(file, JSON.stringify(workload({ ...base, devices: { ...base.devices, variant: 'set_map', count: 1 }, events: ['boot', 'guest-reset', 'close'] })));
   const out = join(dir, 'out');
@@ -190,7 +180,7 @@ test('report shows real figures beside modeled ones, never on one axis, with the
 });
 
 test('gate compares real-kernel reset cycles statistically and reports them, never gating on them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-real-gate-'));
+  const dir = tempDir('real-gate');
   const file = join(dir, 'w.json');
   writeFileSync(file, JSON.stringify(workload({ ...base, devices: { ...base.devices, variant: 'set_map', count: 1 }, flow: 'workaround', events: ['boot', 'guest-reset', 'close'] })));
   const out = join(dir, 'out');

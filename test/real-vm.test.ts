@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isInputError } from '../src/errors.js';
@@ -20,6 +20,8 @@ import { FrameReader } from '../src/real/vm/frames.js';
 import { checkJobs, jobArchive, type VmJob } from '../src/real/vm/job-archive.js';
 import { liveQemuCount, readPreparedKernel, runJobsInVm, VmFailedError, type PreparedKernel } from '../src/real/vm/index.js';
 import { unknownParamError } from '../src/real/vm/run-jobs.js';
+import { requireRealKernel, skipWithoutRealKernel } from './support/real-kernel.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -41,7 +43,7 @@ test('the cpio writer produces newc archives that read back, also when two are c
   assert.equal(back[2].data.toString(), 'tool');
   assert.equal(back[3].data.toString(), 'a\nb\n');
   if (findOnPath('cpio')) {
-    const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-cpio-'));
+    const dir = tempDir('cpio');
     writeFileSync(join(dir, 'a.cpio'), a);
     const r = spawnSync('cpio', ['-t', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -112,7 +114,7 @@ test('a missing host tool is one error naming the tool and its apt package', () 
     () => requireTools(['make', 'qemu-system-x86_64'], '/nonexistent'),
     (e: unknown) => e instanceof MissingToolError && e.exitCode === 1 && e.message === "make not found on PATH: install it with 'apt-get install make'",
   );
-  const cache = mkdtempSync(join(tmpdir(), 'vdpa-lab-cache-'));
+  const cache = tempDir('cache');
   const r = spawnSync(process.execPath, [CLI, 'kernels', 'prepare', '--kernel', '6.12'], {
     encoding: 'utf8',
     env: { PATH: '/nonexistent', VDPA_LAB_CACHE: cache, HOME: cache },
@@ -171,7 +173,7 @@ test('the out-of-tree Kbuild lists exactly the missing modules and renames vhost
 });
 
 test('the guest init is valid shell', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-init-'));
+  const dir = tempDir('init');
   writeFileSync(join(dir, 'init'), initScript());
   const r = spawnSync('sh', ['-n', join(dir, 'init')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -213,7 +215,7 @@ test('the frame reader rebuilds each job from chunks split anywhere, ignoring ca
  * job loaded, whether the device node existed, and echoes its stdin.
  */
 function shellProbe(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-probe-'));
+  const dir = tempDir('probe');
   const path = join(dir, 'probe.sh');
   writeFileSync(
     path,
@@ -233,21 +235,10 @@ function shellProbe(): string {
   return path;
 }
 
-function preparedOrSkip(alias: string, t: { skip: (m: string) => void }): PreparedKernel | null {
-  try {
-    return readPreparedKernel(alias);
-  } catch (e) {
-    const msg = (e as Error).message; // names `vdpa-lab kernels prepare --kernel ALIAS`
-    if (process.env.CI) throw new Error(`CI is set, so a missing prepared kernel fails: ${msg}`);
-    t.skip(msg);
-    return null;
-  }
-}
-
 for (const alias of ['6.1', '6.12']) {
-  test(`one boot of ${alias} runs two jobs with different vdpa_sim parameters and brings back their output`, async (t) => {
-    const k = preparedOrSkip(alias, t);
-    if (!k) return;
+  // A shell script stands in for the probe: these need the kernel alone.
+  test(`one boot of ${alias} runs two jobs with different vdpa_sim parameters and brings back their output`, { skip: skipWithoutRealKernel(alias, { probe: false }) }, async (t) => {
+    const k = requireRealKernel(alias, { probe: false });
     // 6.12's vdpa_sim has use_va (PA vs VA mode); 6.1's has only batch_mapping, so vary that one there.
     const varied = k.moduleParams.vdpa_sim.includes('use_va') ? 'use_va' : 'batch_mapping';
     const run = await runJobsInVm(
@@ -277,9 +268,8 @@ for (const alias of ['6.1', '6.12']) {
   });
 }
 
-test('a VM that does not finish in time is killed and the error says how far it got', async (t) => {
-  const k = preparedOrSkip('6.12', t);
-  if (!k) return;
+test('a VM that does not finish in time is killed and the error says how far it got', { skip: skipWithoutRealKernel('6.12', { probe: false }) }, async () => {
+  requireRealKernel('6.12', { probe: false });
   await assert.rejects(
     runJobsInVm('6.12', [], { accel: 'tcg', timeoutMs: 1500, probePath: shellProbe() }),
     (e: unknown) => e instanceof VmFailedError && /did not finish within 2 s; it never reached \/init/.test(e.message),
@@ -289,7 +279,7 @@ test('a VM that does not finish in time is killed and the error says how far it 
 
 test('a cache entry is trusted only with a manifest naming today\'s packages and files of the recorded sizes', () => {
   const k = resolveKernel('6.12');
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-entry-'));
+  const dir = tempDir('entry');
   writeFileSync(join(dir, 'vmlinuz'), 'kernel');
   writeFileSync(join(dir, 'initramfs.cpio'), 'archive');
   assert.equal(readValidManifest(dir, k).reason, 'no manifest (an interrupted prepare)');
@@ -307,9 +297,8 @@ test('a cache entry is trusted only with a manifest naming today\'s packages and
   assert.equal(readValidManifest(dir, k).reason, 'manifest.json is not valid JSON');
 });
 
-test('preparing a kernel that is prepared already reuses the entry in well under a second', async (t) => {
-  const k = preparedOrSkip('6.12', t);
-  if (!k) return;
+test('preparing a kernel that is prepared already reuses the entry in well under a second', { skip: skipWithoutRealKernel('6.12', { probe: false }) }, async () => {
+  const k = requireRealKernel('6.12', { probe: false });
   const t0 = performance.now();
   const r = await prepareKernel('6.12');
   const ms = performance.now() - t0;

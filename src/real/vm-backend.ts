@@ -5,14 +5,14 @@
  */
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
-import { DEFAULT_MAX_IOTLB_ENTRIES, type KernelGeneration } from '../kernel/index.js';
+import { DEFAULT_MAX_IOTLB_ENTRIES, resolveKernel as modelKernel, type KernelGeneration } from '../kernel/index.js';
 import { resolveKernel } from './kernels.js';
 import { parseProbeOutput } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
 import type { ScriptSource } from './model-run.js';
 import type { ScriptPlan } from './script-plan.js';
 import type { RunScriptsOptions, ScriptRun } from './run-scripts.js';
-import { readPreparedKernel, runJobsInVm, type VmJob } from './vm/index.js';
+import { KernelNotPreparedError, readPreparedKernel, runJobsInVm, type PreparedKernel, type VmJob } from './vm/index.js';
 import { runJobsResilient } from './vm/resilient.js';
 
 export interface RealKernelFacts {
@@ -26,7 +26,17 @@ export interface RealKernelFacts {
 
 export function realKernelFacts(name: string): RealKernelFacts {
   const k = resolveKernel(name, '--backend');
-  const prepared = readPreparedKernel(k.alias);
+  let prepared: PreparedKernel;
+  try {
+    prepared = readPreparedKernel(k.alias);
+  } catch (e) {
+    if (!(e instanceof KernelNotPreparedError)) throw e;
+    // Not prepared yet: the version table's word on the same Debian build (which the prepared
+    // modules' parameters confirm), so every script is validated, and a guest this host cannot
+    // hold refused, before runScriptsInVm reports the missing kernel.
+    const b = modelKernel(k.release);
+    return { release: k.release, generation: k.generation, vaDefault: b.vdpaSimUseVa, ...(b.defaultIotlbLimit === undefined ? {} : { iotlbLimit: b.defaultIotlbLimit }) };
+  }
   const has = (module: string, param: string) => prepared.moduleParams[module]?.includes(param) ?? false;
   return {
     release: k.release,
@@ -65,9 +75,6 @@ export async function runScriptsInVm(
   plans: ScriptPlan[],
   opts: RunScriptsOptions,
 ): Promise<{ release: string; accel: 'kvm' | 'tcg'; scripts: ScriptRun[] }> {
-  const facts = realKernelFacts(kernel);
-  const probePath = requireProbe();
-  const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
   const needMiB = Math.max(...plans.map((p) => Number(p.mmapBytes >> 20n)), 0);
   // The VM's RAM comes out of this host's: refuse a guest it cannot hold before booting.
   const hostMiB = Math.floor(totalmem() / 2 ** 20);
@@ -75,6 +82,11 @@ export async function runScriptsInVm(
   if (needMiB + VM_BASE_MIB > hostMiB * HOST_SHARE) {
     throw new InputError(`${scripts[biggest].name}: mmap`, `maps ${needMiB} MiB, and a VM holding it needs ${needMiB + VM_BASE_MIB} MiB: more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
   }
+  // Only then what this host lacks (exit 1): the prepared kernel, the probe.
+  readPreparedKernel(kernel);
+  const facts = realKernelFacts(kernel);
+  const probePath = requireProbe();
+  const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
   const vmOptions = {
     accel: opts.accel,
     // Headroom of the guest's size again where the host allows it: in a VM short of free memory
