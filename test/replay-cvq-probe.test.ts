@@ -7,13 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitCellTrace } from '../src/runner/emit-trace.js';
 import { parseTrace, queuePairsOf, rebuildStreams, tracedReleasesProbe, withCvqProbe } from '../src/vmm/trace/index.js';
 import { cell } from './support/cells.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -67,7 +67,7 @@ test("the CVQ's index comes from the fd's vhost_devs (one per queue pair and one
 
 test("replay says where it added the untraced probe: an 8.1+ trace's output names it, the real QEMU 7.2 trace's does not", () => {
   const replay = (file: string) => spawnSync(process.execPath, [CLI, 'replay', file, '--backing', '4k', '--parent', 'vdpa_sim'], { encoding: 'utf8' });
-  const file = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-probe-text-')), 'q81.log');
+  const file = join(tempDir('probe-text'), 'q81.log');
   writeFileSync(file, emitCellTrace(cell({ parent: 'vdpa_sim', variant: 'set_map', queuePairs: 1, qemu: '8.1', events: ['boot', 'guest-reset', 'close'] })));
   const now = replay(file);
   assert.equal(now.status, 0, now.stderr);

@@ -7,7 +7,7 @@
  * removed, so a failed run leaves nothing behind either).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ const files = named.length
       .map((f) => relative(process.cwd(), join(TEST_DIR, f)));
 
 const runTmp = mkdtempSync(join(tmpdir(), 'vdpa-lab-test-run-'));
+// As /tmp is: the tests that run the CLI as nobody need to reach (and may write) their temp files in it.
+chmodSync(runTmp, 0o1777);
 // Ctrl-C reaches the runner's children too; this process stays to clean up after them.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => undefined);
 
