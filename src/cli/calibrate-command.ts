@@ -10,6 +10,7 @@ import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { calibrate } from '../runner/index.js';
 import { calibrateFromReal, checkAgainstReal, type PredictionRow } from '../runner/calibrate-real.js';
+import { boundProblems, ProfileMissesBound, refitProfile } from '../runner/calibrate-refit.js';
 import { fmtDuration, textTable } from '../text-format.js';
 import { resolveProfilePath } from '../workload/index.js';
 import { action } from './run-action.js';
@@ -23,6 +24,7 @@ interface Options {
   name: string;
   check?: string[];
   profile?: string;
+  refit?: string;
 }
 
 /** Real runs' default free prices: what a reset's time on a real kernel scales with. */
@@ -47,6 +49,7 @@ export function registerCalibrate(program: Command): void {
     .option('--name <name>', 'with --from: the fitted profile\'s name', 'calibrated')
     .option('--check <results...>', 'price these real runs\' cells with the fitted profile (or --profile) and show how far each lands from the real kernel, per reset')
     .option('--profile <profile>', 'with --check alone: the profile to check')
+    .option('--refit <profile>', "make a profile fitted to real runs again from its own recipe (its fittedTo: steps, check runs, bound) with today's model; exit 1 past its bound")
     .option('-o, --out <file>', 'write the fitted profile here (atomically); default: print it')
     .option('--json', 'print the fit (and the check) as JSON')
     .addHelpText(
@@ -63,11 +66,30 @@ kernel's time; each fitted price names the files, kernel, accelerator, CPU and d
 Examples:
   vdpa-lab calibrate workloads/calibration/qemu-39g.json
   vdpa-lab calibrate --from reports/real-1g2g/results.json --out my-profile.json --check reports/real-4g8g/results.json
-  vdpa-lab calibrate --check reports/real/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json`,
+  vdpa-lab calibrate --check reports/real/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json
+  vdpa-lab calibrate --refit vdpa-sim-tcg-6.12 --out refitted.json`,
     )
     .action(
       action((path: string | undefined, o: Options) => {
         if (o.out) checkOutputFile(o.out, '--out');
+        if (o.refit) {
+          if (path || o.from || o.check) throw new InputError('--refit', 'takes the runs from the profile\'s own recipe: drop the observations file, --from and --check');
+          const profilePath = resolveProfilePath(o.refit, 'workloads/x.json');
+          const r = refitProfile(loadProfile(profilePath).profile, profilePath);
+          const text = `${JSON.stringify(r.profile, null, 2)}\n`;
+          if (o.out) writeFileAtomic(o.out, text);
+          if (o.json) process.stdout.write(`${JSON.stringify({ check: r.check, worstPct: r.worstPct, boundPct: r.boundPct }, null, 2)}\n`);
+          else {
+            const stated = r.profile.fittedTo?.misses ?? [];
+            process.stderr.write(`Checked against real runs:\n${predictionText(r.check)}bound: ${r.boundPct}%, ${r.misses.length ? `missed by ${r.misses.length} reset(s)` : 'met by every reset'}\n`);
+            for (const m of stated) process.stderr.write(`stated miss: ${m.cell} (${m.errorPct}%): ${m.why}\n`);
+            if (o.out) process.stderr.write(`profile written: ${o.out}\n`);
+            else process.stdout.write(text);
+          }
+          const problems = boundProblems(r, r.profile.fittedTo?.misses);
+          if (problems.length) throw new ProfileMissesBound(`${o.refit}: ${problems.join('; ')}`);
+          return;
+        }
         if (path && o.from) throw new InputError('--from', 'fits to real runs; drop the observations file, or drop --from');
         if (!path && !o.from && !o.check) throw new InputError('<observations>', 'name a calibration file, or --from RESULTS.json, or --check RESULTS.json --profile P');
         if (!path && !o.from) {

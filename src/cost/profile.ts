@@ -16,12 +16,56 @@ const prices = z.record(z.string(), price).superRefine((rec, ctx) => {
   for (const k of Object.keys(rec)) if (!(k in COUNTER_PHASE)) ctx.addIssue({ code: 'custom', path: [k], message: `unknown counter (one of ${Object.keys(COUNTER_PHASE).join(', ')})` });
 });
 
+/**
+ * How a profile fitted to real-kernel runs is made again and what it must
+ * predict: `vdpa-lab calibrate --refit` runs the steps (each one
+ * `calibrate --from`, every other price held, on the previous step's result),
+ * and the test suite checks that the refit reproduces the profile and that
+ * it predicts every reset of the `check` runs within `boundPct`. Paths are
+ * relative to the lab's package root (or absolute).
+ */
+const fitStep = z
+  .object({
+    /** The profile whose prices are held (first step only; later steps start from the previous result). */
+    base: z.string().min(1).optional(),
+    /** Prices set, each with its source, before this step fits. */
+    set: z.record(z.string(), price).optional(),
+    from: z.array(z.string().min(1)).min(1),
+    fit: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+export const fittedToSchema = z
+  .object({
+    steps: z.array(fitStep).min(1),
+    check: z.array(z.string().min(1)).min(1),
+    /** Every reset of the check runs predicted within this many percent of the real kernel's median. */
+    boundPct: z.number().positive().max(100),
+    /**
+     * Check resets the profile is known to miss the bound on, each with its
+     * error and why: stated, never silent. A listed miss that moves, or
+     * starts to meet the bound, fails the check as an unlisted one does.
+     */
+    misses: z.array(z.object({ cell: z.string().min(1), errorPct: z.number(), why: z.string().min(1) }).strict()).optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (!f.steps[0].base) ctx.addIssue({ code: 'custom', path: ['steps', 0, 'base'], message: 'the first step names the profile whose other prices are held' });
+    f.steps.forEach((s, i) => {
+      if (i > 0 && s.base) ctx.addIssue({ code: 'custom', path: ['steps', i, 'base'], message: 'only the first step names a base: later steps start from the previous result' });
+      for (const k of [...s.fit, ...Object.keys(s.set ?? {})]) if (!(k in COUNTER_PHASE)) ctx.addIssue({ code: 'custom', path: ['steps', i], message: `unknown counter ${k}` });
+    });
+  });
+
+export type FittedTo = z.infer<typeof fittedToSchema>;
+
 export const profileSchema = z
   .object({
     schema: z.literal(PROFILE_SCHEMA_VERSION),
     name: z.string().min(1),
     description: z.string(),
     calibration: z.string(),
+    fittedTo: fittedToSchema.optional(),
     prices,
     parents: z.partialRecord(z.enum(['vdpa_sim', 'mlx5', 'vduse', 'platform-iommu']), prices).default({}),
   })

@@ -9,6 +9,7 @@
  * date it came from. `--check` prices other real runs with a profile and
  * says how far the model lands from the kernel, per reset.
  */
+import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { fitPrices, VirtualClock, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
 import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
@@ -74,11 +75,16 @@ function eventCounters(params: CellParams): { name: string; counters: Record<str
   }
 }
 
-export function realObservations(paths: string[]): { observations: Observation[]; provenance: string } {
+/**
+ * Results files are read relative to `root` (the working directory unless a
+ * profile's recipe says the package root) and named as given, so a fitted
+ * price's source reads the same on every machine.
+ */
+export function realObservations(paths: string[], root = process.cwd()): { observations: Observation[]; provenance: string } {
   const observations: Observation[] = [];
   const who = new Set<string>();
   for (const path of paths) {
-    const file = readResults(path);
+    const file = readResults(resolve(root, path));
     const p = file.provenance as unknown as { cpu?: string; startedAt?: string };
     for (const cell of agreeingCells(file, path)) {
       const model = eventCounters(makeCell(asLaidOut(cell)).params);
@@ -103,8 +109,8 @@ export interface RealCalibration {
   observations: number;
 }
 
-export function calibrateFromReal(base: CostProfile, paths: string[], free: string[], name: string): RealCalibration {
-  const { observations, provenance } = realObservations(paths);
+export function calibrateFromReal(base: CostProfile, paths: string[], free: string[], name: string, root = process.cwd()): RealCalibration {
+  const { observations, provenance } = realObservations(paths, root);
   // Relative residuals: a PERSIST reset of 100 us must count as much as a 1 s workaround reset.
   const fit = fitPrices(base, free, observations, '--from', true);
   const prices = { ...base.prices };
@@ -112,9 +118,11 @@ export function calibrateFromReal(base: CostProfile, paths: string[], free: stri
     prices[k] = { ns: Number(ns.toFixed(3)), source: `FITTED by \`vdpa-lab calibrate --from\` to real-kernel figures: ${provenance}; every other price held at ${base.name}'s` };
   }
   const parents = Object.fromEntries(Object.entries(base.parents).map(([parent, ps]) => [parent, Object.fromEntries(Object.entries(ps ?? {}).filter(([k]) => !free.includes(k)))]));
+  // The base's recipe (fittedTo) made the base, not this profile: `calibrate --refit` adds one back.
+  const { fittedTo: _recipe, ...rest } = base;
   return {
     profile: {
-      ...base,
+      ...rest,
       name,
       description: `${base.description} Prices ${free.join(', ')} fitted to real-kernel runs.`,
       calibration: `\`vdpa-lab calibrate --from ${paths.join(' ')} --fit ${free.join(',')}\`: ${observations.length} observations (boot, each reset and close of every cell whose real answers agreed with the model) from ${provenance}. Real figures under TCG are TCG figures: a profile fitted to them predicts that VM, not native hardware.`,
@@ -135,10 +143,10 @@ export interface PredictionRow {
 }
 
 /** Modeled cost per reset of each real cell under `profile`, beside the real one. */
-export function checkAgainstReal(profile: CostProfile, paths: string[]): PredictionRow[] {
+export function checkAgainstReal(profile: CostProfile, paths: string[], root = process.cwd()): PredictionRow[] {
   const rows: PredictionRow[] = [];
   for (const path of paths) {
-    for (const cell of agreeingCells(readResults(path), path)) {
+    for (const cell of agreeingCells(readResults(resolve(root, path)), path)) {
       const realNs = realResetNs(cell);
       if (realNs === null) continue;
       const clock = new VirtualClock(profile, cell.params.parent);

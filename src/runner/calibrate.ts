@@ -77,7 +77,9 @@ export function calibrate(path: string): CalibrationOutcome {
   for (const [k, ns] of Object.entries(fit.prices)) {
     prices[k] = { ns: Number(ns.toFixed(3)), source: `FITTED by \`vdpa-lab calibrate ${path}\` from ${sources}; every other price held` };
   }
-  return { profile: { ...base, prices }, fit, observations };
+  // The base's recipe (fittedTo) made the base, not this profile.
+  const { fittedTo: _recipe, ...rest } = base;
+  return { profile: { ...rest, prices }, fit, observations };
 }
 
 /** Counters of the given steps of the first `event` in a run of the cell's events. */
