@@ -1,6 +1,7 @@
 /**
  * `npm test`: node's test runner over the compiled test files (all of
- * dist/test/*.test.js, or the files named), in a fresh $TMPDIR of its own.
+ * dist/test/*.test.js, or the files named; flags go to node --test), in a
+ * fresh $TMPDIR of its own.
  * Each test file removes its scratch directories (support/temp-dir.ts), and
  * every command a test runs cleans up after itself, so that directory must
  * be empty at the end: anything left in it is named and fails the run (then
@@ -14,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 
 const TEST_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-const named = process.argv.slice(2);
+// Flags (--test-name-pattern=...) go to node's runner as they are; other arguments name test files.
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = named.length
   ? named
   : readdirSync(TEST_DIR)
@@ -28,7 +31,7 @@ chmodSync(runTmp, 0o1777);
 // Ctrl-C reaches the runner's children too; this process stays to clean up after them.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => undefined);
 
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env: { ...process.env, TMPDIR: runTmp } });
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...flags, ...files], { stdio: 'inherit', env: { ...process.env, TMPDIR: runTmp } });
 child.on('exit', (code, signal) => {
   const left = readdirSync(runTmp);
   for (const name of left) rmSync(join(runTmp, name), { recursive: true, force: true });
