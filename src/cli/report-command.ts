@@ -1,5 +1,5 @@
 /** `vdpa-lab report RESULTS.json... --out DIR`. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -31,7 +31,10 @@ export function stdinPaths(paths: string[], flag: string): string[] {
 }
 
 function stdinFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), STDIN_DIR_PREFIX)), 'stdin.json');
+  const dir = mkdtempSync(join(tmpdir(), STDIN_DIR_PREFIX));
+  // Removed when the process ends, on success and on a refusal alike (both leave through 'exit').
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'stdin.json');
   writeFileSync(file, readFileSync(0));
   return file;
 }
