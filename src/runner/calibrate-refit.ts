@@ -45,7 +45,7 @@ function calibrationText(f: FittedTo, check: PredictionRow[], worstPct: number):
 export function refitProfile(profile: CostProfile, where: string): Refit {
   const f = profile.fittedTo;
   if (!f) throw new InputError(`${where}.fittedTo`, 'is missing: the profile carries no recipe to refit it from (steps, check runs, bound)');
-  let current = loadProfile(resolveProfilePath(f.steps[0].base!, `${PACKAGE_ROOT}/workloads/x.json`)).profile;
+  let current = loadProfile(resolveProfilePath(f.steps[0].base!, `${PACKAGE_ROOT}/fittedTo`)).profile;
   for (const step of f.steps) {
     if (step.set) current = { ...current, prices: { ...current.prices, ...step.set } };
     current = calibrateFromReal(current, step.from, step.fit, profile.name, PACKAGE_ROOT).profile;
