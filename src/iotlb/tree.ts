@@ -24,7 +24,7 @@
  *       at level 0: a chain of buckets -v listing the entries that share
  *       this page, sorted by start (byte-granular entries only).
  *
- * Why one object made in one place (newTree): every tree, the writer's and
+ * Why one struct made in one place (newTree): every tree, the writer's and
  * every reader's, has the same hidden class, so each property load in a
  * verb is monomorphic. Hot verbs still copy what they read in a loop into
  * locals first (flatbush's habit), and re-read a view only after a call
@@ -69,8 +69,26 @@ export function newGatherBatch(n: number, runs = false): GatherBatch {
   return { ids: new Int32Array(n), xlat: new Int32Array(n), pages: new Float64Array(n), counts: runs ? new Int32Array(n) : undefined };
 }
 
-/** One radix IOTLB: its shared buffers' views and the state of the verbs over it. */
-export interface Tree {
+// Fixed-length views of a whole buffer (growable.ts on why fixed). Division,
+// not `>> 2`: a shift works on int32, so a buffer of 2 GiB or more (a
+// 256 GiB 4k guest's records) gave a negative length.
+const int32View = (b: SharedArrayBuffer): Int32Array => new Int32Array(b, 0, b.byteLength / 4);
+const float64View = (b: SharedArrayBuffer): Float64Array => new Float64Array(b, 0, b.byteLength / 8);
+
+/**
+ * One radix IOTLB: its shared buffers' views and the state of the verbs over
+ * it. A struct: fields and a constructor that sets every one of them, no
+ * methods, no subclasses.
+ *
+ * Why a class and not an object literal made by a factory: V8 (Node 20)
+ * made the literal's boilerplate on its second use and generalized the
+ * field types of its map then (node --trace-generalization), which threw
+ * away every verb already optimized against the first map, mid-run; the
+ * cold random delete of `bench iotlb` (1 M entries) ran at 0.45-0.8x
+ * main's rate. A constructor's stores keep one map from the start, as the
+ * old class chain had.
+ */
+export class Tree {
   // ---- the shared memory ----
   /** The buffers the views are over (a writer may point `rec` at another tree's: record-sharing.ts). */
   buffers: IotlbHandle;
@@ -156,64 +174,60 @@ export interface Tree {
   walkScratch: GatherBatch | undefined;
   runScratch: GatherBatch | undefined;
   oneBatch: GatherBatch;
+
+  constructor(buffers: IotlbHandle) {
+    const ctl = new Int32Array(buffers.ctl);
+    this.buffers = buffers;
+    this.ctl = ctl;
+    this.epoch = Atomics.load(ctl, CTL_GROW_EPOCH);
+    this.slots = int32View(buffers.slots);
+    this.rec = float64View(buffers.rec);
+    this.bEntry = int32View(buffers.bEntry);
+    this.bNext = int32View(buffers.bNext);
+    this.outPage = 0;
+    this.outOff = 0;
+    this.outPerm = 0;
+    this.cacheHi = -1;
+    this.cacheSeq = -1;
+    this.cacheLevel3 = 0;
+    this.qp = 0;
+    this.qo = 0;
+    this.lp = 0;
+    this.lo = 0;
+    this.gathered = 0;
+    this.lastVisited = 0;
+    this.runTail = -1;
+    this.runNext = 0;
+    this.runPerm = 0;
+    this.firstOnly = newGatherBatch(1);
+    this.exported = false;
+    this.entryLimit = -1;
+    this.leafBlock = -1;
+    this.leafNode = 0;
+    this.midBlock = -1;
+    this.midNode = 0;
+    this.foundNode = 0;
+    this.foundLevel = 0;
+    this.pathNode = new Int32Array(TOP_LEVEL + 1);
+    this.pathAt = new Int32Array(TOP_LEVEL + 1);
+    this.lastDropped = 0;
+    this.batchError = undefined;
+    this.recordSource = undefined;
+    this.ownRec = buffers.rec;
+    this.sharers = 0;
+    this.parked = [];
+    this.parkedBelow = 0;
+    this.idScratch = undefined;
+    this.walkScratch = undefined;
+    this.runScratch = undefined;
+    this.oneBatch = newGatherBatch(1);
+  }
 }
 
 /** A tree over `buffers`: views built, caches empty. The buffers' contents are left as they are (pools.ts, initEmpty, empties them). */
 export function newTree(buffers: IotlbHandle): Tree {
-  const ctl = new Int32Array(buffers.ctl);
-  return {
-    buffers,
-    ctl,
-    epoch: Atomics.load(ctl, CTL_GROW_EPOCH),
-    slots: int32View(buffers.slots),
-    rec: float64View(buffers.rec),
-    bEntry: int32View(buffers.bEntry),
-    bNext: int32View(buffers.bNext),
-    outPage: 0,
-    outOff: 0,
-    outPerm: 0,
-    cacheHi: -1,
-    cacheSeq: -1,
-    cacheLevel3: 0,
-    qp: 0,
-    qo: 0,
-    lp: 0,
-    lo: 0,
-    gathered: 0,
-    lastVisited: 0,
-    runTail: -1,
-    runNext: 0,
-    runPerm: 0,
-    firstOnly: newGatherBatch(1),
-    exported: false,
-    entryLimit: -1,
-    leafBlock: -1,
-    leafNode: 0,
-    midBlock: -1,
-    midNode: 0,
-    foundNode: 0,
-    foundLevel: 0,
-    pathNode: new Int32Array(TOP_LEVEL + 1),
-    pathAt: new Int32Array(TOP_LEVEL + 1),
-    lastDropped: 0,
-    batchError: undefined,
-    recordSource: undefined,
-    ownRec: buffers.rec,
-    sharers: 0,
-    parked: [],
-    parkedBelow: 0,
-    idScratch: undefined,
-    walkScratch: undefined,
-    runScratch: undefined,
-    oneBatch: newGatherBatch(1),
-  };
+  return new Tree(buffers);
 }
-
-// Fixed-length views of a whole buffer (growable.ts on why fixed). Division,
-// not `>> 2`: a shift works on int32, so a buffer of 2 GiB or more (a
-// 256 GiB 4k guest's records) gave a negative length.
-const int32View = (b: SharedArrayBuffer): Int32Array => new Int32Array(b, 0, b.byteLength / 4);
-const float64View = (b: SharedArrayBuffer): Float64Array => new Float64Array(b, 0, b.byteLength / 8);
 
 /** Rebuilds the fixed-length views after a buffer grew or was swapped (see growable.ts). */
 export function refreshViews(t: Tree): void {
