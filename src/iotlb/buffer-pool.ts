@@ -24,6 +24,8 @@
  * pool tops (allocNode zeroes each node it hands out, every record and bucket
  * is written whole when allocated), the same contract reset() relies on.
  */
+import { growableSab } from './growable.js';
+import { ENTRY_BYTES } from './layout.js';
 
 /** One tree's growable buffers (its control block is not pooled: it is small, and may be wasm memory). */
 export interface PooledBuffers {
@@ -68,4 +70,28 @@ export function giveBuffers(b: PooledBuffers): boolean {
 /** What the pool holds now (for tests and the bench's notes). */
 export function poolStats(): { sets: number; bytes: number } {
   return { sets: pooled.length, bytes: pooledBytes };
+}
+
+/** New growable buffers for about `entries` entries (fresh memory: each page faults on first touch). */
+export function freshBuffers(entries: number, maxBytes?: number): PooledBuffers {
+  const n = Math.max(16, entries);
+  return {
+    slots: growableSab(Math.max(4096, n * 2) * 4, maxBytes),
+    rec: growableSab(n * ENTRY_BYTES, maxBytes),
+    bEntry: growableSab(256 * 4, maxBytes),
+    bNext: growableSab(256 * 4, maxBytes),
+  };
+}
+
+/**
+ * Most bytes each buffer of a freed tree's object may grow to. Each growable
+ * buffer reserves its maximum in address space up front (4 GiB by default,
+ * so about 8,000 live trees fill a 47-bit address space, #14 review); a freed
+ * object holds no table worth that, and a use after free past this throws.
+ */
+const FREED_MAX_BYTES = 2 ** 20;
+
+/** Small buffers for a freed tree's object (RadixIotlb.free), bounded by FREED_MAX_BYTES. */
+export function freedBuffers(): PooledBuffers {
+  return freshBuffers(16, FREED_MAX_BYTES);
 }

@@ -97,6 +97,26 @@ export const ENTRY_BYTES = REC_WORDS * 8;
 /** Bytes of one bucket node (entry id, next). */
 export const BUCKET_BYTES = 8;
 
+/** The little of a shared WebAssembly.Memory the tree uses: its buffer (seqlock.ts). */
+export interface SharedWasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
+
+/** The shared buffers of one tree: pass this to another worker and `attach` it. */
+export interface IotlbHandle {
+  /** The control block (CTL above). */
+  ctl: SharedArrayBuffer;
+  /** The shared WebAssembly.Memory whose buffer `ctl` is, when it is one: readers read SEQ through it (seqlock.ts). */
+  seq?: SharedWasmMemory;
+  /** Node slots (Int32), NODE_WORDS per node. */
+  slots: SharedArrayBuffer;
+  /** Entry records, REC_WORDS doubles each. */
+  rec: SharedArrayBuffer;
+  /** Bucket links: the entry of each bucket, and the next bucket. */
+  bEntry: SharedArrayBuffer;
+  bNext: SharedArrayBuffer;
+}
+
 /** Largest a growable SharedArrayBuffer may be on Node 20 (V8 refuses more). */
 export const MAX_GROWABLE_BYTES = 2 ** 32;
 /** Bucket chains never exceed one entry per byte of a page; readers give up past it. */

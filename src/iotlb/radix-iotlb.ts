@@ -20,46 +20,29 @@
  * writing). Readers retry a lookup whose sequence changed, so they see the old
  * mapping or the new one, never half an insert (seqlock.ts).
  *
- * The class is built in layers, one job each, base first:
- *   radix-view.ts      shared views, point lookup, overlap query, gathering walk
- *   pools.ts           node/record/bucket pools, growth, parked ids, seqlock writes
- *   tree-surgery.ts    putting entries into slots and taking them out; buckets
- *   record-sharing.ts  copyFrom, shareFrom (set_map copies reading records in place), reset
- *   insert-paths.ts    addPages, addPageRuns, insertParts
- *   delete-paths.ts    removeId, deleteParts, deleteBatches
- *   radix-iotlb.ts     this file: construction, free and the bigint API of iotlb.c
- * Beside them, buffer-pool.ts keeps freed trees' buffers for the next tree.
+ * This class is a thin face over one Tree (tree.ts: the struct, and the
+ * modules of verbs over it); it adds construction, free, the handle and the
+ * bigint API of iotlb.c. Beside them, buffer-pool.ts keeps freed trees'
+ * buffers for the next tree.
  */
 import { IotlbError } from '../errors.js';
 import { checkU64, join, split } from './address.js';
 import { checkPerm } from './checks.js';
-import { RadixDeletes, type BatchSink, type RunSink } from './delete-paths.js';
-import { giveBuffers, takeBuffers } from './buffer-pool.js';
-import type { PooledBuffers } from './buffer-pool.js';
-import { growableSab } from './growable.js';
+import { batchesOf, deleteBatches, deleteParts, removeId, runBatch, sameEntries, walkBatch, type BatchSink, type RunSink } from './delete-paths.js';
+import { freedBuffers, freshBuffers, giveBuffers, takeBuffers } from './buffer-pool.js';
+import { addPageRuns, addPages, insertParts } from './insert-paths.js';
 import * as layout from './layout.js';
-import type { IotlbHandle } from './radix-view.js';
-import { wasmControlBlock } from './seqlock.js';
+import type { IotlbHandle } from './layout.js';
+import { lookup } from './lookup.js';
+import { initEmpty } from './pools.js';
+import { findAfter, findFrom } from './query-walks.js';
+import { copyFrom, letGoOfRecords, ownRecords, reset, shareFrom } from './record-sharing.js';
+import { beginWrite, endWrite, wasmControlBlock } from './seqlock.js';
+import { addrOff, addrPage, lastOff, lastPage, newTree, permOf, refreshViews, startOff, startPage, type Tree } from './tree.js';
 
-// Module-local copies of the layout constants and control-block indexes:
-// in optimized code V8 (Node 20) reloads an imported binding, or a property
-// of an imported object, on every use, but folds a module-local const to its
-// value. On the hot paths that was a fifth of a whole-page insert (measured).
-const {
-  BUCKET_BYTES,
-  CTL,
-  ENTRY_BYTES,
-  MAX_PAGE,
-  PAGE_OFFSET_MASK,
-  REC_WORDS,
-} = layout;
-const {
-  SLOTS_TOP: CTL_SLOTS_TOP,
-  ENTRIES_TOP: CTL_ENTRIES_TOP,
-  BUCKETS_TOP: CTL_BUCKETS_TOP,
-  LIMIT: CTL_LIMIT,
-  LENGTH: CTL_LENGTH,
-} = CTL;
+// Module-local copies of the layout constants and control-block indexes (tree.ts on why).
+const { BUCKET_BYTES, CTL, ENTRY_BYTES, MAX_PAGE, PAGE_OFFSET_MASK } = layout;
+const { SEQ: CTL_SEQ, COUNT: CTL_COUNT, SLOTS_TOP: CTL_SLOTS_TOP, ENTRIES_TOP: CTL_ENTRIES_TOP, BUCKETS_TOP: CTL_BUCKETS_TOP, LIMIT: CTL_LIMIT, LENGTH: CTL_LENGTH } = CTL;
 
 /** One mapping, as the bigint API returns it. */
 export interface IotlbEntry {
@@ -89,36 +72,25 @@ export interface RadixIotlbOptions {
 /** Default initial entry capacity; buffers double from here. */
 export const defaultInitialEntries = 1024;
 
-/** New growable buffers for about `entries` entries (fresh memory: each page faults on first touch). */
-function freshBuffers(entries: number, maxBytes?: number): PooledBuffers {
-  const n = Math.max(16, entries);
-  return {
-    slots: growableSab(Math.max(4096, n * 2) * 4, maxBytes),
-    rec: growableSab(n * ENTRY_BYTES, maxBytes),
-    bEntry: growableSab(256 * 4, maxBytes),
-    bNext: growableSab(256 * 4, maxBytes),
-  };
-}
+/** The RadixIotlb over each tree (sharesRecordsOf answers with the object, not its struct). */
+const faces = new WeakMap<Tree, RadixIotlb>();
 
-/**
- * Most bytes each buffer of a freed tree's object may grow to. Each growable
- * buffer reserves its maximum in address space up front (4 GiB by default,
- * so about 8,000 live trees fill a 47-bit address space, #14 review); a freed
- * object holds no table worth that, and a use after free past this throws.
- */
-const FREED_MAX_BYTES = 2 ** 20;
+export class RadixIotlb {
+  /** The tree: every method is a verb over it. */
+  private readonly t: Tree;
 
-export class RadixIotlb extends RadixDeletes {
   constructor(options: RadixIotlbOptions = {}) {
-    const pooled = options.recycled === false ? undefined : takeBuffers();
-    super({ ctl: new SharedArrayBuffer(CTL_LENGTH * 4), ...(pooled ?? freshBuffers(options.initialEntries ?? defaultInitialEntries)) });
     const limit = options.limit;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0 && limit < 2 ** 31)) {
       throw new IotlbError('EINVAL', `limit must be an integer in [0, 2^31), got ${limit}`);
     }
-    this.ctl[CTL_LIMIT] = limit === undefined ? -1 : limit;
-    this.entryLimit = this.ctl[CTL_LIMIT];
-    this.initEmpty();
+    const pooled = options.recycled === false ? undefined : takeBuffers();
+    const t = newTree({ ctl: new SharedArrayBuffer(CTL_LENGTH * 4), ...(pooled ?? freshBuffers(options.initialEntries ?? defaultInitialEntries)) });
+    t.ctl[CTL_LIMIT] = limit === undefined ? -1 : limit;
+    t.entryLimit = t.ctl[CTL_LIMIT];
+    initEmpty(t);
+    this.t = t;
+    faces.set(t, this);
   }
 
   /**
@@ -130,28 +102,44 @@ export class RadixIotlb extends RadixDeletes {
    * own, so a use after free() never writes into memory another tree owns.
    */
   free(): void {
-    this.letGoOfRecords();
-    if (this.exported || this.sharers > 0) return;
-    const b = this.buffers;
-    giveBuffers({ slots: b.slots, rec: this.ownRec, bEntry: b.bEntry, bNext: b.bNext });
-    Object.assign(b, freshBuffers(16, FREED_MAX_BYTES));
-    this.ownRec = b.rec;
-    this.refreshViews();
-    this.beginWrite();
-    this.initEmpty();
-    this.endWrite();
+    const t = this.t;
+    letGoOfRecords(t);
+    if (t.exported || t.sharers > 0) return;
+    const b = t.buffers;
+    giveBuffers({ slots: b.slots, rec: t.ownRec, bEntry: b.bEntry, bNext: b.bNext });
+    Object.assign(b, freedBuffers());
+    t.ownRec = b.rec;
+    refreshViews(t);
+    beginWrite(t);
+    initEmpty(t);
+    endWrite(t);
   }
 
   /** The entry limit, or undefined when unenforced. */
   get limit(): number | undefined {
-    const l = this.ctl[CTL_LIMIT];
+    const l = this.t.ctl[CTL_LIMIT];
     return l < 0 ? undefined : l;
+  }
+
+  /** Number of entries. */
+  get count(): number {
+    return this.t.ctl[CTL_COUNT];
+  }
+
+  /**
+   * The writer's sequence number: odd while a write section is open. It does
+   * not move for the one write outside a section, a whole page published into
+   * an empty slot (insert-paths.ts), which raises `count` instead: a tree
+   * whose sequence and count are both unchanged was not written.
+   */
+  get sequence(): number {
+    return Atomics.load(this.t.ctl, CTL_SEQ);
   }
 
   /** Shared memory in use (high-water of the pools), in bytes; records read from another tree (shareFrom) are that tree's. */
   get usedBytes(): number {
-    const c = this.ctl;
-    const records = this.recordSource ? 0 : c[CTL_ENTRIES_TOP] * ENTRY_BYTES;
+    const c = this.t.ctl;
+    const records = this.t.recordSource ? 0 : c[CTL_ENTRIES_TOP] * ENTRY_BYTES;
     return CTL_LENGTH * 4 + c[CTL_SLOTS_TOP] * 4 + records + c[CTL_BUCKETS_TOP] * BUCKET_BYTES;
   }
 
@@ -161,19 +149,20 @@ export class RadixIotlb extends RadixDeletes {
    * another tree's now (ownRecords), and later copies are real copies.
    */
   get handle(): IotlbHandle {
-    if (this.recordSource) this.ownRecords();
-    if (!this.exported) {
+    const t = this.t;
+    if (t.recordSource) ownRecords(t);
+    if (!t.exported) {
       // Readers read SEQ through a wasm atomic load (seqlock.ts on why):
       // the control block moves into wasm memory now, before any reader.
-      const memory = wasmControlBlock(this.ctl);
+      const memory = wasmControlBlock(t.ctl);
       if (memory) {
-        this.buffers.ctl = memory.buffer as SharedArrayBuffer;
-        this.buffers.seq = memory;
-        this.ctl = new Int32Array(this.buffers.ctl);
+        t.buffers.ctl = memory.buffer as SharedArrayBuffer;
+        t.buffers.seq = memory;
+        t.ctl = new Int32Array(t.buffers.ctl);
       }
     }
-    this.exported = true;
-    return this.buffers;
+    t.exported = true;
+    return t.buffers;
   }
 
   // ======================= bigint API (validates) =======================
@@ -193,7 +182,7 @@ export class RadixIotlb extends RadixDeletes {
     const s = split(start);
     const l = split(last);
     const a = split(addr);
-    return this.insertParts(s.page, s.off, l.page, l.off, a.page, a.off, perm);
+    return insertParts(this.t, s.page, s.off, l.page, l.off, a.page, a.off, perm);
   }
 
   /** Removes every entry overlapping [start, last] (whole entries, no split). Returns how many. */
@@ -203,7 +192,7 @@ export class RadixIotlb extends RadixDeletes {
     if (last < start) throw new IotlbError('EFAULT', `last ${last} < start ${start}`);
     const s = split(start);
     const l = split(last);
-    return this.deleteParts(s.page, s.off, l.page, l.off);
+    return deleteParts(this.t, s.page, s.off, l.page, l.off);
   }
 
   /** First entry (lowest start) overlapping [start, last], as itree_first. */
@@ -213,7 +202,7 @@ export class RadixIotlb extends RadixDeletes {
     if (last < start) return undefined;
     const s = split(start);
     const l = split(last);
-    return this.entryAt(this.findFrom(s.page, s.off, l.page, l.off));
+    return this.entryAt(findFrom(this.t, s.page, s.off, l.page, l.off));
   }
 
   /** Next entry after `prev` overlapping [start, last], as itree_next. */
@@ -228,8 +217,9 @@ export class RadixIotlb extends RadixDeletes {
   translate(iova: bigint): { addr: bigint; perm: number } | undefined {
     checkU64(iova, 'iova');
     const p = split(iova);
-    if (!this.lookup(p.page, p.off)) return undefined;
-    return { addr: join(this.outPage, this.outOff), perm: this.outPerm };
+    const t = this.t;
+    if (!lookup(t, p.page, p.off)) return undefined;
+    return { addr: join(t.outPage, t.outOff), perm: t.outPerm };
   }
 
   /** Every entry, in IOVA order. */
@@ -238,6 +228,36 @@ export class RadixIotlb extends RadixDeletes {
       yield this.entryAt(id)!;
     }
   }
+
+  /** Empties the tree (vhost_iotlb_reset). Buffers keep their capacity. */
+  reset(): void {
+    reset(this.t);
+  }
+
+  // ======================= whole-tree copies (record-sharing.ts) =======================
+
+  /** Makes this tree an exact copy of `src` (limits aside): one memcpy per buffer (vdpasim_set_map's result). */
+  copyFrom(src: RadixIotlb): void {
+    copyFrom(this.t, src.t);
+  }
+
+  /**
+   * Makes this tree a copy of `src`, as copyFrom, that reads src's entry
+   * records in place until either side changes: O(node slots), not
+   * O(32 bytes per entry). Falls back to copyFrom when this tree's buffers
+   * went to another thread, or src itself reads another tree's records.
+   */
+  shareFrom(src: RadixIotlb): void {
+    shareFrom(this.t, src.t);
+  }
+
+  /** The tree whose records this one reads (shareFrom), or undefined. */
+  get sharesRecordsOf(): RadixIotlb | undefined {
+    const src = this.t.recordSource;
+    return src && faces.get(src);
+  }
+
+  // ======================= walks (delete-paths.ts) =======================
 
   /** Calls visit(id) for every entry in IOVA order (the tree must not change meanwhile). */
   forEachId(visit: (id: number) => void): void {
@@ -252,10 +272,10 @@ export class RadixIotlb extends RadixDeletes {
    * reused). For walks over millions of entries: one call per batch, not per
    * entry. xlat[k] non-zero: entry ids[k] is the one page pages[k] mapped to
    * target page xlatTarget(xlat[k]) with perm xlatPerm(xlat[k]), no record
-   * read needed (GatherBatch in query-walks.ts).
+   * read needed (GatherBatch in tree.ts).
    */
   forEachBatch(visit: BatchSink): void {
-    this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.walkBatch, visit);
+    batchesOf(this.t, 0, 0, MAX_PAGE, PAGE_OFFSET_MASK, walkBatch(this.t), visit);
   }
 
   /**
@@ -266,44 +286,22 @@ export class RadixIotlb extends RadixDeletes {
    * build: one visit per run of a 4k guest instead of per page.
    */
   forEachRun(visit: RunSink): void {
-    this.batchesOf(0, 0, MAX_PAGE, PAGE_OFFSET_MASK, this.runBatch, visit as BatchSink);
+    batchesOf(this.t, 0, 0, MAX_PAGE, PAGE_OFFSET_MASK, runBatch(this.t), visit as BatchSink);
   }
 
-  /**
-   * True when both trees hold the same entries (ranges, targets, perms), ids
-   * aside. Walks both in address order and compares each pair's 32-byte
-   * record words directly (start, last, addr, and one word of offsets and perm).
-   */
+  /** True when both trees hold the same entries (ranges, targets, perms), ids aside. */
   sameEntriesAs(other: RadixIotlb): boolean {
-    const n = this.count;
-    if (n !== other.count) return false;
-    const mine = new Int32Array(n);
-    let k = 0;
-    this.forEachBatch((ids, m) => {
-      mine.set(ids.subarray(0, m), k);
-      k += m;
-    });
-    const a = this.rec;
-    const b = other.rec;
-    let i = 0;
-    let same = true;
-    other.forEachBatch((ids, m) => {
-      for (let j = 0; j < m && same; j++, i++) {
-        const x = REC_WORDS * mine[i];
-        const y = REC_WORDS * ids[j];
-        same = a[x] === b[y] && a[x + 1] === b[y + 1] && a[x + 2] === b[y + 2] && a[x + 3] === b[y + 3];
-      }
-    });
-    return same && i === n;
+    return sameEntries(this.t, other.t);
   }
 
   entryAt(id: number): IotlbEntry | undefined {
     if (!id) return undefined;
+    const t = this.t;
     return {
-      start: join(this.startPage(id), this.startOff(id)),
-      last: join(this.lastPage(id), this.lastOff(id)),
-      addr: join(this.addrPage(id), this.addrOff(id)),
-      perm: this.perm(id),
+      start: join(startPage(t, id), startOff(t, id)),
+      last: join(lastPage(t, id), lastOff(t, id)),
+      addr: join(addrPage(t, id), addrOff(t, id)),
+      perm: permOf(t, id),
     };
   }
 
@@ -311,17 +309,88 @@ export class RadixIotlb extends RadixDeletes {
 
   /** Point lookup without allocation; on a hit outPage/outOff/outPerm hold the result. */
   translatePage(page: number, off: number): number {
-    return this.lookup(page, off);
+    return lookup(this.t, page, off);
+  }
+
+  /** Result of the last successful lookup: target page, offset, perm. */
+  get outPage(): number {
+    return this.t.outPage;
+  }
+  get outOff(): number {
+    return this.t.outOff;
+  }
+  get outPerm(): number {
+    return this.t.outPerm;
   }
 
   /** First entry id overlapping [(sp,so), (lp,lo)], or 0. */
   firstId(sp: number, so: number, lp: number, lo: number): number {
     if (lp < sp || (lp === sp && lo < so)) return 0;
-    return this.findFrom(sp, so, lp, lo);
+    return findFrom(this.t, sp, so, lp, lo);
   }
 
   /** Next entry id after `id` overlapping up to (lp, lo), or 0. */
   nextId(id: number, lp: number, lo: number): number {
-    return this.findAfter(id, lp, lo);
+    return findAfter(this.t, id, lp, lo);
+  }
+
+  /** Maps `npages` whole pages from IOVA page `iovaPage` to target page `addrPage` (vhost_vdpa_pa_map's entry). Returns the id. */
+  addPages(iovaPage: number, npages: number, addrPage: number, perm: number): number {
+    return addPages(this.t, iovaPage, npages, addrPage, perm);
+  }
+
+  /** Maps `count` IOVA-consecutive whole-page runs in one write section (insert-paths.ts); returns how many went in. */
+  addPageRuns(iovaPage: number, count: number, pages: Int32Array, addrPages: Float64Array, perm: number, ids: Int32Array): number {
+    return addPageRuns(this.t, iovaPage, count, pages, addrPages, perm, ids);
+  }
+
+  /** Why the last addPageRuns stopped short (undefined when it did not). */
+  get batchError(): IotlbError | undefined {
+    return this.t.batchError;
+  }
+
+  /** addRange over checked page numbers and offsets. */
+  insertParts(sp: number, so: number, lp: number, lo: number, addrPage: number, addrOff: number, perm: number): number {
+    return insertParts(this.t, sp, so, lp, lo, addrPage, addrOff, perm);
+  }
+
+  /** Removes one entry by id. */
+  removeId(id: number): void {
+    removeId(this.t, id);
+  }
+
+  /** Removes every entry overlapping [(sp,so), (lp,lo)]; calls `each(id)` just before an entry goes. Returns how many. */
+  deleteParts(sp: number, so: number, lp: number, lo: number, each?: (id: number) => void): number {
+    return deleteParts(this.t, sp, so, lp, lo, each);
+  }
+
+  /** deleteParts, handing the doomed entries to `sink` a batch at a time, in IOVA order, while they can still be read. */
+  deleteBatches(sp: number, so: number, lp: number, lo: number, sink?: BatchSink): number {
+    return deleteBatches(this.t, sp, so, lp, lo, sink);
+  }
+
+  // ---- entry fields, by id (ids are valid until the next mutation) ----
+
+  startPage(id: number): number {
+    return startPage(this.t, id);
+  }
+  lastPage(id: number): number {
+    return lastPage(this.t, id);
+  }
+  /** Target page of the entry's first byte (exact: < 2^52). */
+  addrPage(id: number): number {
+    return addrPage(this.t, id);
+  }
+  startOff(id: number): number {
+    return startOff(this.t, id);
+  }
+  lastOff(id: number): number {
+    return lastOff(this.t, id);
+  }
+  perm(id: number): number {
+    return permOf(this.t, id);
+  }
+  addrOff(id: number): number {
+    return addrOff(this.t, id);
   }
 }

@@ -9,15 +9,14 @@
  */
 import { checkU64, join, split } from './address.js';
 import * as layout from './layout.js';
-import { RadixView, type IotlbHandle } from './radix-view.js';
+import type { IotlbHandle } from './layout.js';
+import { lookup } from './lookup.js';
 import { seqLoader } from './seqlock.js';
+import { newTree, refreshViews, type Tree } from './tree.js';
 
-// Module-local copies of the layout constants and control-block indexes:
-// in optimized code V8 (Node 20) reloads an imported binding, or a property
-// of an imported object, on every use, but folds a module-local const to its
-// value. On the hot paths that was a fifth of a whole-page insert (measured).
+// Module-local copies of the layout constants and control-block indexes (tree.ts on why).
 const { CTL } = layout;
-const { GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
+const { SEQ: CTL_SEQ, COUNT: CTL_COUNT, GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
 
 /**
  * Lookups per seqlock section in translatePages. When SEQ was read with
@@ -32,12 +31,50 @@ const { GROW_EPOCH: CTL_GROW_EPOCH } = CTL;
  */
 const SECTION = 64;
 
-export class IotlbReader extends RadixView {
+export class IotlbReader {
   /** How many lookups had to be retried because the writer was active. */
   retries = 0;
 
+  /** The tree over the writer's buffers: the same struct the writer's verbs take, read by `lookup` only. */
+  private readonly t: Tree;
+  /** The atomic read of SEQ (seqlock.ts: a wasm load, not Atomics.load). */
+  private readonly seqNow: () => number;
+  /** Whether SEQ is read by a wasm atomic load (else Atomics.load: no WebAssembly threads). */
+  readonly seqThroughWasm: boolean;
+  /** SEQ as the last section's closing read saw it (at first: as attach saw it). */
+  private seen: number;
+
+  private constructor(handle: IotlbHandle) {
+    this.t = newTree(handle);
+    const load = seqLoader(handle);
+    this.seqNow = load.read;
+    this.seqThroughWasm = load.wasm;
+    this.seen = this.seqNow();
+  }
+
   static attach(handle: IotlbHandle): IotlbReader {
     return new IotlbReader(handle);
+  }
+
+  /** Result of the last successful lookup: target page, offset, perm. */
+  get outPage(): number {
+    return this.t.outPage;
+  }
+  get outOff(): number {
+    return this.t.outOff;
+  }
+  get outPerm(): number {
+    return this.t.outPerm;
+  }
+
+  /** Number of entries (as the writer left it: no seqlock). */
+  get count(): number {
+    return this.t.ctl[CTL_COUNT];
+  }
+
+  /** The writer's sequence number: odd while a write section is open. */
+  get sequence(): number {
+    return Atomics.load(this.t.ctl, CTL_SEQ);
   }
 
   /**
@@ -49,6 +86,7 @@ export class IotlbReader extends RadixView {
     // (`seen`): an atomic load of SEQ that precedes this lookup's reads in
     // program order is all the opening read must be, so a lookup makes one
     // atomic load, not two (#14).
+    const t = this.t;
     let seq = this.seen;
     for (;;) {
       if (seq & 1) {
@@ -56,8 +94,8 @@ export class IotlbReader extends RadixView {
         seq = this.seqNow();
         continue;
       }
-      if (this.ctl[CTL_GROW_EPOCH] !== this.epoch) this.refreshViews();
-      const id = this.lookup(page, off);
+      if (t.ctl[CTL_GROW_EPOCH] !== t.epoch) refreshViews(t);
+      const id = lookup(t, page, off);
       const now = this.seqNow();
       this.seen = now;
       if (now === seq) return id;
@@ -66,15 +104,6 @@ export class IotlbReader extends RadixView {
     }
   }
 
-  private readonly seqLoad = seqLoader(this.buffers);
-  /** The atomic read of SEQ (seqlock.ts: a wasm load, not Atomics.load). */
-  private readonly seqNow = this.seqLoad.read;
-  /** Whether SEQ is read by a wasm atomic load (else Atomics.load: no WebAssembly threads). */
-  readonly seqThroughWasm = this.seqLoad.wasm;
-
-  /** SEQ as the last section's closing read saw it (at first: as attach saw it). */
-  private seen = this.seqNow();
-
   /**
    * Translates pages[from..to) at byte offset `off`, as translatePage each:
    * on a hit outPages/outOffs/outPerms[k - from] hold the target, on a
@@ -82,22 +111,23 @@ export class IotlbReader extends RadixView {
    * some instant); answers of different pages may come from different instants.
    */
   translatePages(pages: Float64Array, from: number, to: number, off: number, outPages: Float64Array, outOffs: Int32Array, outPerms: Uint8Array): number {
+    const t = this.t;
     let hits = 0;
     for (let at = from; at < to; ) {
       const end = Math.min(at + SECTION, to);
       const seq = this.seen;
       let got = -1;
       if ((seq & 1) === 0) {
-        if (this.ctl[CTL_GROW_EPOCH] !== this.epoch) this.refreshViews();
+        if (t.ctl[CTL_GROW_EPOCH] !== t.epoch) refreshViews(t);
         got = 0;
         for (let k = at; k < end; k++) {
-          if (this.lookup(pages[k], off) === 0) {
+          if (lookup(t, pages[k], off) === 0) {
             outPages[k - from] = -1;
             continue;
           }
-          outPages[k - from] = this.outPage;
-          outOffs[k - from] = this.outOff;
-          outPerms[k - from] = this.outPerm;
+          outPages[k - from] = t.outPage;
+          outOffs[k - from] = t.outOff;
+          outPerms[k - from] = t.outPerm;
           got++;
         }
         const now = this.seqNow();
@@ -115,9 +145,9 @@ export class IotlbReader extends RadixView {
             outPages[k - from] = -1;
             continue;
           }
-          outPages[k - from] = this.outPage;
-          outOffs[k - from] = this.outOff;
-          outPerms[k - from] = this.outPerm;
+          outPages[k - from] = t.outPage;
+          outOffs[k - from] = t.outOff;
+          outPerms[k - from] = t.outPerm;
           got++;
         }
       }
@@ -131,6 +161,6 @@ export class IotlbReader extends RadixView {
     checkU64(iova, 'iova');
     const p = split(iova);
     if (!this.translatePage(p.page, p.off)) return undefined;
-    return { addr: join(this.outPage, this.outOff), perm: this.outPerm };
+    return { addr: join(this.t.outPage, this.t.outOff), perm: this.t.outPerm };
   }
 }
