@@ -62,8 +62,8 @@ kernel's time; each fitted price names the files, kernel, accelerator, CPU and d
 
 Examples:
   vdpa-lab calibrate workloads/calibration/qemu-39g.json
-  vdpa-lab calibrate --from reports/real-1g2g/results.json --out my-profile.json --check reports/real-4g8g/results.json
-  vdpa-lab calibrate --check reports/real/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json`,
+  vdpa-lab calibrate --from reports/real/vdpa-sim-1g2g/results.json --out my-profile.json --check reports/real/vdpa-sim-4g8g/results.json
+  vdpa-lab calibrate --check reports/real/vdpa-sim-4g8g/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json`,
     )
     .action(
       action((path: string | undefined, o: Options) => {
