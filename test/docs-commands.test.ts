@@ -204,6 +204,12 @@ describe('README blocks', { concurrency: 2 }, () => {
       });
       return;
     }
+    // A block that needs a real kernel says so: in its info string (for this test) and in a first comment line (for readers).
+    const needsKernel = commands.some((c) => kernelsNeeded(c).length > 0);
+    test(`README block (line ${b.line}) is marked as it runs`, () => {
+      assert.equal(tags.includes('real-kernel'), needsKernel, `a block that needs a real kernel is \`\`\`sh real-kernel, and only such a block`);
+      if (needsKernel) assert.match(b.lines[0], /^# real kernels/, 'its first line is a "# real kernels: ..." comment');
+    });
     const next = blocks[i + 1];
     const expect = next?.info[0] === 'text' && next.info.includes('output') ? shown(next) : [];
     test(`README block (line ${b.line}): ${commands.join(' && ')}`, (t) => runExample(t, commands.map(asRun).join('\n'), tags, expect));
