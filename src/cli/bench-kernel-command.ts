@@ -2,11 +2,13 @@
  * `vdpa-lab bench kernel`: real-kernel figures (a prepared Debian kernel
  * under QEMU) beside the model's modeled ones, never in one number.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadProfile } from '../cost/index.js';
 import { runKernelBench, type KernelBenchRow } from '../bench/kernel-bench.js';
 import type { BenchFlow, BenchVariant, KernelBenchCase } from '../bench/kernel-bench-scripts.js';
 import { resolveProfilePath } from '../workload/index.js';
+// A --profile path is the user's, relative to the working directory (a bare name is workloads/profiles/NAME.json).
 import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
 import { action } from './run-action.js';
 import { choiceList, positiveInt } from './parse-options.js';
@@ -93,7 +95,7 @@ Examples:
       action(async (o: Options) => {
         const cases: KernelBenchCase[] = [];
         for (const variant of o.variants) for (const backing of o.backing) for (const gib of o.gib) for (const flow of o.flows) cases.push({ variant, backing, gib, flow });
-        const profile = loadProfile(resolveProfilePath(o.profile, 'workloads/x.json')).profile;
+        const profile = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile;
         const rows = await runKernelBench({
           kernel: o.kernel,
           cases,

@@ -3,6 +3,7 @@
  * observations (a calibration file) or from real-kernel runs (`--from`), and
  * check a profile against real runs (`--check`).
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
 import { loadProfile } from '../cost/index.js';
@@ -13,6 +14,7 @@ import { calibrateFromReal, checkAgainstReal, type PredictionRow } from '../runn
 import { boundProblems, ProfileMissesBound, refitProfile } from '../runner/calibrate-refit.js';
 import { fmtDuration, textTable } from '../text-format.js';
 import { resolveProfilePath } from '../workload/index.js';
+// A --profile/--base path is the user's, relative to the working directory (a bare name is workloads/profiles/NAME.json).
 import { action } from './run-action.js';
 
 interface Options {
@@ -65,8 +67,8 @@ kernel's time; each fitted price names the files, kernel, accelerator, CPU and d
 
 Examples:
   vdpa-lab calibrate workloads/calibration/qemu-39g.json
-  vdpa-lab calibrate --from reports/real-1g2g/results.json --out my-profile.json --check reports/real-4g8g/results.json
-  vdpa-lab calibrate --check reports/real/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json
+  vdpa-lab calibrate --from reports/real/vdpa-sim-1g2g/results.json --out my-profile.json --check reports/real/vdpa-sim-4g8g/results.json
+  vdpa-lab calibrate --check reports/real/vdpa-sim-4g8g/results.json --profile workloads/profiles/vdpa-sim-tcg-6.12.json
   vdpa-lab calibrate --refit vdpa-sim-tcg-6.12 --out refitted.json`,
     )
     .action(
@@ -94,7 +96,7 @@ Examples:
         if (!path && !o.from && !o.check) throw new InputError('<observations>', 'name a calibration file, or --from RESULTS.json, or --check RESULTS.json --profile P');
         if (!path && !o.from) {
           if (!o.profile) throw new InputError('--profile', 'names the profile --check prices the cells with');
-          const rows = checkAgainstReal(loadProfile(resolveProfilePath(o.profile, 'workloads/x.json')).profile, o.check!);
+          const rows = checkAgainstReal(loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile, o.check!);
           process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : predictionText(rows));
           return;
         }
@@ -103,7 +105,7 @@ Examples:
               const c = calibrate(path);
               return { profile: c.profile, fit: c.fit };
             })()
-          : calibrateFromReal(loadProfile(resolveProfilePath(o.base, 'workloads/x.json')).profile, o.from!, o.fit.split(',').map((s) => s.trim()), o.name);
+          : calibrateFromReal(loadProfile(resolveProfilePath(o.base, join(process.cwd(), 'cli'))).profile, o.from!, o.fit.split(',').map((s) => s.trim()), o.name);
         const text = `${JSON.stringify(r.profile, null, 2)}\n`;
         if (o.out) writeFileAtomic(o.out, text);
         const check = o.check ? checkAgainstReal(r.profile, o.check) : null;

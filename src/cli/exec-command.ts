@@ -149,7 +149,7 @@ Examples:
   vdpa-lab exec workloads/sessions/legacy-reset-wipes.jsonl
   vdpa-lab exec workloads/sessions/persist-keeps-maps.jsonl --parent vdpa_sim
   vdpa-lab exec workloads/sessions/errno-paths.jsonl --backend vm:6.12
-  vdpa-lab exec workloads/sessions/*.jsonl --parent vdpa_sim --compare model,vm:6.1
+  vdpa-lab exec workloads/sessions/*.jsonl --parent vdpa_sim --compare model,vm:6.12
   sudo vdpa-lab exec my-script.jsonl --compare model,device:/dev/vhost-vdpa-0 --json`,
     )
     .action(

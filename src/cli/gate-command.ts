@@ -63,7 +63,7 @@ Examples:
   vdpa-lab gate --baseline reports/baseline.json --current reports/latest/results.json
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --simulator gate
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --update
-  vdpa-lab run --json --quiet | vdpa-lab gate -b reports/baseline.json -c - --junit gate.xml`,
+  vdpa-lab run --json --quiet --out reports/pipe --force | vdpa-lab gate -b reports/baseline.json -c - --junit gate.xml`,
     )
     .action(
       action((o: GateFlags) => {

@@ -33,9 +33,9 @@ Examples:
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json
   vdpa-lab exec workloads/sessions/legacy-reset-wipes.jsonl
 
-Figures are MODELED (counters x cost-profile prices: deterministic) or MEASURED
-(wall clock of this simulator), never mixed. Exit codes: 0 ok, 1 failure or
-regression, 2 bad input.`,
+Figures are MODELED (counters x cost-profile prices: deterministic), REAL (time
+in a real kernel's syscalls, --backend) or SIMULATOR (this lab's wall clock),
+never mixed. Exit codes: 0 ok, 1 failure or regression, 2 bad input.`,
     );
   registerRun(program);
   registerReport(program);

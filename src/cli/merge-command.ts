@@ -27,7 +27,7 @@ Exit codes: 0 merged, 1 merged but some cell failed, 2 bad input (nothing writte
 
 Examples:
   vdpa-lab merge parts/shard-1 parts/shard-2 parts/shard-3 --out reports/merged
-  vdpa-lab merge parts/shard-* --out reports/merged && vdpa-lab gate -b reports/baseline.json -c reports/merged/results.json`,
+  vdpa-lab merge parts/shard-* --out reports/merged && vdpa-lab report reports/merged/results.json --out reports/merged-report`,
     )
     .action(
       action((dirs: string[], o: { out: string; json?: boolean }) => {

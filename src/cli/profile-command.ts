@@ -79,7 +79,7 @@ node --cpu-prof, whose .cpuprofile opens in Chrome DevTools or speedscope.
 
 Examples:
   vdpa-lab profile --cell 0
-  vdpa-lab profile workloads/guest-size-sweep.json --cell "256GiB" --tool cpu-prof
+  vdpa-lab profile workloads/guest-size-sweep.json --cell "persist 256GiB" --tool cpu-prof
   cat workloads/migration.json | vdpa-lab profile - --cell "mlx5 persist profile=mlx5-2024" --json`,
     )
     .action(

@@ -27,15 +27,19 @@ interface ReportFlags {
  */
 export function stdinPaths(paths: string[], flag: string): string[] {
   if (paths.filter((p) => p === '-').length > 1) throw new InputError(flag, "'-' (stdin) can be given once");
-  return paths.map((p) => (p === '-' ? stdinFile() : p));
+  return paths.map((p) => (p === '-' ? stdinFile(flag) : p));
 }
 
-function stdinFile(): string {
+function stdinFile(flag: string): string {
+  const bytes = readFileSync(0);
+  // An empty pipe means the command before it failed or printed nothing: say so,
+  // rather than calling nothing "not valid JSON" (issue #28).
+  if (bytes.length === 0) throw new InputError(`${flag} (-)`, 'no input on stdin: the command before the pipe printed nothing (did it fail?)');
   const dir = mkdtempSync(join(tmpdir(), STDIN_DIR_PREFIX));
   // Removed when the process ends, on success and on a refusal alike (both leave through 'exit').
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'stdin.json');
-  writeFileSync(file, readFileSync(0));
+  writeFileSync(file, bytes);
   return file;
 }
 
@@ -61,8 +65,8 @@ report says how many cells paired ("8 of 8 cells of B matched a cell of A").
 Examples:
   vdpa-lab report reports/latest/results.json
   vdpa-lab report reports/baseline.json reports/latest/results.json --label baseline --label now --out reports/compare
-  vdpa-lab report a/results.json b/results.json --match setup,kernel,guest,flow
-  vdpa-lab run --json --quiet | vdpa-lab report - --export bmf=bmf.json --export csv=cells.csv
+  vdpa-lab report reports/real/vdpa-sim-1g2g/results.json reports/real/vdpa-sim-4cell/results.json --match setup,kernel,guest,flow
+  vdpa-lab run --json --quiet --out reports/pipe --force | vdpa-lab report - --export bmf=bmf.json --export csv=cells.csv
 Exit codes: 0 written, 2 bad input (corrupt, truncated or foreign results file).`,
     )
     .action(

@@ -108,7 +108,7 @@ Examples:
   vdpa-lab run workloads/guest-size-sweep.json --threads 2 --out reports/sweep
   vdpa-lab run workloads/parent-comparison.json --resume --out reports/parents
   vdpa-lab run --filter mlx5 --filter reset-map   # only the mlx5 cells on v6.7+
-  vdpa-lab run --json --quiet > results.json
+  vdpa-lab run --json --quiet --out reports/json --force > results.json
   vdpa-lab run workloads/parent-comparison.json --shard 2/3 --out parts/shard-2   # then vdpa-lab merge parts/* --out merged`,
     )
     .action(
