@@ -33,7 +33,7 @@ entry is reused at once; an interrupted one is rebuilt. Measured here: about
 15-18 MiB per prepared kernel.
 
 Examples:
-  vdpa-lab kernels prepare                      both kernels (6.1 legacy, 6.12 reset-map)
+  vdpa-lab kernels prepare                      all three (6.1 legacy, 6.12 and 7.2 reset-map)
   vdpa-lab kernels prepare --kernel 6.12 --json
   VDPA_LAB_CACHE=/var/cache/vdpa-lab vdpa-lab kernels prepare --kernel 6.1`,
     )
