@@ -51,6 +51,8 @@ export interface KernelBehaviour {
   roPinUnshare: boolean;
   /** VHOST_VDPA_SET_GROUP_ASID answers EBUSY while DRIVER_OK is set (after its EINVAL checks). */
   groupAsidBusyWhileRunning: boolean;
+  /** VDUSE has .get_vq_group (group 0 for an API v0 device) instead of none (EOPNOTSUPP). */
+  vduseVqGroup: boolean;
   /** A write or unshare fault on a huge zero PMD allocates a writable THP (one fault per 2 MiB) instead of splitting it into 4 KiB pages. */
   thpOnHugeZeroWp: boolean;
   /** vhost_vdpa.max_iotlb_entries' default where the 2026 fix is in; undefined: no limit, no parameter. */
@@ -74,6 +76,7 @@ export type BehaviourName =
   | 'roPinUnshare'
   | 'groupAsidBusyWhileRunning'
   | 'thpOnHugeZeroWp'
+  | 'vduseVqGroup'
   | 'entryLimit';
 
 /** vhost_vdpa.max_iotlb_entries' default with the fix (drivers/vhost/vdpa.c, both Debian trees). */
@@ -141,6 +144,10 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
   groupAsidBusyWhileRunning: {
     mainline: [7, 0],
     source: '"vhost: forbid change vq groups ASID if DRIVER_OK is set" (Eugenio Pérez), in the vhost pull for v7.0 (tag of 2026-02-09, with VDUSE\'s address spaces): vhost_vdpa_vring_ioctl returns -EBUSY for VHOST_VDPA_SET_GROUP_ASID when ops->get_status has DRIVER_OK, after the group/asid EINVAL check and before the EOPNOTSUPP one; Debian\'s 7.2.13 tree has it, 6.12.117\'s does not. ' + `${R}: 7.2.13 answers EBUSY for vdpa_sim's CVQ group while running and 0 after a reset, 6.12.117 and 6.1.192 answer 0 (group-asid-running.jsonl)`,
+  },
+  vduseVqGroup: {
+    mainline: [7, 0],
+    source: '"vduse: add vq group support" (Eugenio Pérez), in the vhost pull for v7.0 with "vduse: add v1 API definition" and "vduse: add vq group asid support": vduse_get_vq_group answers 0 below VDUSE_API_VERSION_1, so VHOST_VDPA_GET_VRING_GROUP on a VDUSE device answers group 0 where 6.12.117 had no op (EOPNOTSUPP); QEMU\'s CVQ isolation probe reads either as "not isolated". Debian\'s 7.2.13 tree has it. Source only: a VDUSE device needs a userspace server the lab\'s guest does not run. VDUSE API v1 devices (several groups and address spaces) are not modeled',
   },
   thpOnHugeZeroWp: {
     mainline: [6, 13],
@@ -227,6 +234,7 @@ export function resolveKernel(name: string): KernelBehaviour {
     roPinUnshare: b('roPinUnshare'),
     groupAsidBusyWhileRunning: b('groupAsidBusyWhileRunning'),
     thpOnHugeZeroWp: b('thpOnHugeZeroWp'),
+    vduseVqGroup: b('vduseVqGroup'),
     defaultIotlbLimit: limit,
     sources,
     notes,
