@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { resolveKernel, Session, type Answer } from '../src/kernel/index.js';
 import { InputError } from '../src/errors.js';
 import { entryLimitWarnings, parseWorkload } from '../src/workload/index.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function run(lines: object[], kernel?: string): Answer[] {
   const s = new Session(kernel ? { kernel } : {});
@@ -157,4 +162,21 @@ test('7.2.13, as Debian unstable builds it, has every behaviour of 6.12.117, the
   const old = resolveKernel('6.12.117');
   for (const b of ['suspend', 'resume', 'suspendNeedsDriverOk', 'enableAfterDriverOk', 'descAsid', 'resetMap', 'vdpaSimUseVa', 'mlx5Resume', 'invalidateSize0', 'roPinUnshare'] as const) assert.equal(k[b], old[b], b);
   assert.equal(k.groupAsidBusyWhileRunning && k.thpOnHugeZeroWp, true);
+});
+
+test('the kernel-versions workload: 6.1.192 refuses PERSIST, 6.12.117 and 7.2.13 model the same reset cost (the same map and unmap code), every cell named by its version', () => {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const workload = fileURLToPath(new URL('../../workloads/kernel-versions.json', import.meta.url));
+  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-kv-')), 'run');
+  const r = spawnSync(process.execPath, [cli, 'run', workload, '--out', out, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const cells = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: { label: string; status: string; params: { kernel: string; flow: string; backing: string }; modeled: { perResetNs: number } | null }[] }).cells;
+  assert.deepEqual([...new Set(cells.map((c) => c.params.kernel))].sort(), ['6.1.192', '6.12.117', '7.2.13']);
+  for (const c of cells) assert.ok(c.label.includes(` ${c.params.kernel} `), c.label);
+  assert.deepEqual(cells.filter((c) => c.status !== 'ok').map((c) => `${c.params.kernel} ${c.params.flow}`), ['6.1.192 persist', '6.1.192 persist']);
+  const cost = (k: string, flow: string, backing: string) => cells.find((c) => c.params.kernel === k && c.params.flow === flow && c.params.backing === backing)!.modeled?.perResetNs;
+  for (const backing of ['4k', 'thp']) {
+    for (const flow of ['workaround', 'persist']) assert.equal(cost('7.2.13', flow, backing), cost('6.12.117', flow, backing), `${flow} ${backing}`);
+    assert.equal(cost('6.1.192', 'workaround', backing), cost('6.12.117', 'workaround', backing));
+  }
 });
