@@ -145,18 +145,17 @@ export class PageStates {
    */
   private breakZero(out: Faulted, s: number, e: number, write: boolean, rules: ZeroPageRules): void {
     if (!write && !rules.unshareZero) return;
-    const perPage = (a: number, b: number) => {
-      if (a < b) this.fault(out, a, b, b - a, write ? 'rw' : 'ro', false);
-    };
-    const [lo, hi] = [Math.max(s, this.bodyStart), Math.min(e, this.bodyEnd)];
+    const state: PageState = write ? 'rw' : 'ro';
+    const lo = Math.max(s, this.bodyStart);
+    const hi = Math.min(e, this.bodyEnd);
     if (!rules.thpOnHugeZeroWp || this.kind.hugetlb || this.kind.shared || lo >= hi) {
-      perPage(s, e);
+      this.fault(out, s, e, e - s, state, false);
       return;
     }
-    perPage(s, lo);
+    if (s < lo) this.fault(out, s, lo, lo - s, state, false);
     const [a, b] = this.roundToFolios(lo, hi);
     this.fault(out, a, b, b - a, 'rw', true);
-    perPage(hi, e);
+    if (hi < e) this.fault(out, hi, e, e - hi, state, false);
   }
 
   /** First touch of [s, e), which has nothing behind it. */
