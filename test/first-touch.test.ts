@@ -64,7 +64,7 @@ test('a map that fails on RLIMIT_MEMLOCK faults nothing in (the check comes befo
 type State = 'zero' | 'ro' | 'rw' | null;
 
 /** The rules of src/host/page-states.ts, page by page: the reference its ranges must match. */
-function referencePin(st: State[], kind: RegionKind, idx: number, n: number, write: boolean, unshare: boolean): Faulted {
+function referencePin(st: State[], kind: RegionKind, idx: number, n: number, write: boolean, unshare: boolean, thp: boolean): Faulted {
   const per = 2 ** kind.folioShift;
   const head = (per - (kind.startPage % per)) % per;
   const bodyEnd = Math.floor((kind.startPage + kind.pages) / per) * per - kind.startPage;
@@ -85,7 +85,13 @@ function referencePin(st: State[], kind: RegionKind, idx: number, n: number, wri
       const to: State = anonRead ? 'zero' : kind.hugetlb && !kind.shared && !write ? 'ro' : 'rw';
       for (let q = a; q < b; q++) st[q] = to;
     }
-    if (st[p] === 'zero' && (write || unshare)) {
+    if (st[p] === 'zero' && (write || unshare) && thp && !kind.hugetlb && !kind.shared && inBody(p)) {
+      // v6.13+: the huge zero PMD becomes a writable THP of its own.
+      const [a, b] = unit(p, true);
+      out.folios++;
+      out.pages += b - a;
+      for (let q = a; q < b; q++) st[q] = 'rw';
+    } else if (st[p] === 'zero' && (write || unshare)) {
       out.folios++;
       out.pages++;
       st[p] = write ? 'rw' : 'ro';
@@ -98,10 +104,10 @@ function referencePin(st: State[], kind: RegionKind, idx: number, n: number, wri
   return out;
 }
 
-test('page states: the faults of any sequence of pins equal the page-by-page rules (anon 4k/THP/hugetlb, shared, aligned or not, 6.1 and 6.2+)', () => {
+test('page states: the faults of any sequence of pins equal the page-by-page rules (anon 4k/THP/hugetlb, shared, aligned or not, 6.1, 6.2+ and 6.13+)', () => {
   fc.assert(
     fc.property(
-      fc.record({ pages: fc.integer({ min: 1, max: 2000 }), shift: fc.constantFrom(0, 3, 9), hugetlb: fc.boolean(), shared: fc.boolean(), startPage: fc.integer({ min: 0, max: 1024 }), unshare: fc.boolean() }),
+      fc.record({ pages: fc.integer({ min: 1, max: 2000 }), shift: fc.constantFrom(0, 3, 9), hugetlb: fc.boolean(), shared: fc.boolean(), startPage: fc.integer({ min: 0, max: 1024 }), unshare: fc.boolean(), thp: fc.boolean() }),
       fc.array(fc.tuple(fc.nat(), fc.nat(), fc.boolean()), { maxLength: 25 }),
       (k, pins) => {
         // hugetlb regions are aligned and whole folios (mmap refuses others).
@@ -112,7 +118,7 @@ test('page states: the faults of any sequence of pins equal the page-by-page rul
         for (const [a, b, write] of pins) {
           const idx = a % kind.pages;
           const n = 1 + (b % (kind.pages - idx));
-          assert.deepEqual(states.pin(idx, n, write, k.unshare), referencePin(ref, kind, idx, n, write, k.unshare));
+          assert.deepEqual(states.pin(idx, n, write, { unshareZero: k.unshare, thpOnHugeZeroWp: k.thp }), referencePin(ref, kind, idx, n, write, k.unshare, k.thp));
         }
       },
     ),
@@ -128,12 +134,13 @@ test('page states: 30,000 scattered one-page pins, each a range of its own, faul
   const n = 30_000;
   const states = new PageStates({ pages: 2 * n, folioShift: 0, hugetlb: false, shared: false, startPage: 0 }, false);
   let faults = 0;
-  for (let i = n - 1; i >= 0; i--) faults += states.pin(2 * i, 1, i % 3 !== 0, true).folios;
+  const rules = { unshareZero: true, thpOnHugeZeroWp: true };
+  for (let i = n - 1; i >= 0; i--) faults += states.pin(2 * i, 1, i % 3 !== 0, rules).folios;
   // Read pins (every third) fault twice under v6.2+ rules: the zero page, then its unshare.
   assert.equal(faults, n + Math.ceil(n / 3));
   // Every hole filled by a write pin: each read-only page takes one write fault more, the holes one each.
-  assert.deepEqual(states.pin(0, 2 * n, true, true), { folios: n + Math.ceil(n / 3), pages: n });
-  assert.deepEqual(states.pin(0, 2 * n, true, true), { folios: 0, pages: 0 });
+  assert.deepEqual(states.pin(0, 2 * n, true, rules), { folios: n + Math.ceil(n / 3), pages: n });
+  assert.deepEqual(states.pin(0, 2 * n, true, rules), { folios: 0, pages: 0 });
 });
 
 test('a cell without prealloc pays first-touch faults of RAM at boot only; prealloc pays none for RAM; resets cost the same', async () => {

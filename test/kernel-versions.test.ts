@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { resolveKernel, Session, type Answer } from '../src/kernel/index.js';
 import { InputError } from '../src/errors.js';
 import { entryLimitWarnings, parseWorkload } from '../src/workload/index.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function run(lines: object[], kernel?: string): Answer[] {
   const s = new Session(kernel ? { kernel } : {});
@@ -113,4 +118,65 @@ test('run warns, naming the cell, when a 39 GiB THP guest exceeds a current kern
 
 test('a workload with an unknown kernel is refused, named by its JSON path', () => {
   assert.throws(() => parseWorkload(workload('6.x'), 'w.json'), (e: unknown) => e instanceof InputError && e.where === 'w.json.matrix.kernel');
+});
+
+test('7.2.13 (v7.0+) refuses to move a group to another address space while DRIVER_OK is set: EBUSY; 6.12.117 moves it', () => {
+  const script = (k: string) => [
+    open(k),
+    { op: 'set_owner' },
+    { op: 'set_status', status: ['ACKNOWLEDGE', 'DRIVER', 'FEATURES_OK', 'DRIVER_OK'] },
+    { op: 'set_group_asid', group: 1, asid: 1 },
+    // The EINVAL check comes first, EBUSY only for a valid group and asid.
+    { op: 'set_group_asid', group: 1, asid: 2 },
+    { op: 'set_status', status: 0 },
+    { op: 'set_group_asid', group: 1, asid: 1 },
+  ];
+  const errnos = (k: string) => run(script(k)).slice(3).filter((a) => a.op === 'set_group_asid').map((a) => a.errno);
+  assert.deepEqual(errnos('7.2.13'), ['EBUSY', 'EINVAL', null]);
+  assert.deepEqual(errnos('6.12.117'), [null, 'EINVAL', null]);
+  assert.equal(resolveKernel('7.0.0').groupAsidBusyWhileRunning, true);
+  assert.equal(resolveKernel('6.19.0').groupAsidBusyWhileRunning, false);
+});
+
+test('v6.13+ unshares a huge zero page into a writable THP: a read-only pin of 4 MiB of untouched THP takes 4 faults on 7.2.13 (then none to write), 1026 on 6.12.117 (then 1024)', () => {
+  const script = (k: string) => [
+    open(k),
+    { op: 'setrlimit', memlock: 'unlimited' },
+    { op: 'mmap', uaddr: '0x7f1000000000', size: '0x400000', backing: 'thp', populate: false },
+    { op: 'set_owner' },
+    { op: 'update', iova: '0x0', size: '0x400000', uaddr: '0x7f1000000000', perm: 'ro' },
+    { op: 'invalidate', iova: '0x0', size: '0x400000' },
+    { op: 'update', iova: '0x0', size: '0x400000', uaddr: '0x7f1000000000', perm: 'rw' },
+  ];
+  const faults = (k: string) => run(script(k)).filter((a) => a.op === 'update').map((a) => a.faults);
+  assert.deepEqual(faults('7.2.13'), [4, 0]);
+  assert.deepEqual(faults('6.12.117'), [1026, 1024]);
+  assert.equal(resolveKernel('6.13.0').thpOnHugeZeroWp, true);
+  assert.equal(resolveKernel('6.12.117').thpOnHugeZeroWp, false);
+});
+
+test('7.2.13, as Debian unstable builds it, has every behaviour of 6.12.117, the entry limit among them, and the two of v6.13/v7.0', () => {
+  const k = resolveKernel('7.2.13+deb14-amd64');
+  assert.equal(k.release, '7.2.13');
+  assert.equal(k.defaultIotlbLimit, 2048);
+  const old = resolveKernel('6.12.117');
+  for (const b of ['suspend', 'resume', 'suspendNeedsDriverOk', 'enableAfterDriverOk', 'descAsid', 'resetMap', 'vdpaSimUseVa', 'mlx5Resume', 'invalidateSize0', 'roPinUnshare'] as const) assert.equal(k[b], old[b], b);
+  assert.equal(k.groupAsidBusyWhileRunning && k.thpOnHugeZeroWp, true);
+});
+
+test('the kernel-versions workload: 6.1.192 refuses PERSIST, 6.12.117 and 7.2.13 model the same reset cost (the same map and unmap code), every cell named by its version', () => {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const workload = fileURLToPath(new URL('../../workloads/kernel-versions.json', import.meta.url));
+  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-kv-')), 'run');
+  const r = spawnSync(process.execPath, [cli, 'run', workload, '--out', out, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const cells = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: { label: string; status: string; params: { kernel: string; flow: string; backing: string }; modeled: { perResetNs: number } | null }[] }).cells;
+  assert.deepEqual([...new Set(cells.map((c) => c.params.kernel))].sort(), ['6.1.192', '6.12.117', '7.2.13']);
+  for (const c of cells) assert.ok(c.label.includes(` ${c.params.kernel} `), c.label);
+  assert.deepEqual(cells.filter((c) => c.status !== 'ok').map((c) => `${c.params.kernel} ${c.params.flow}`), ['6.1.192 persist', '6.1.192 persist']);
+  const cost = (k: string, flow: string, backing: string) => cells.find((c) => c.params.kernel === k && c.params.flow === flow && c.params.backing === backing)!.modeled?.perResetNs;
+  for (const backing of ['4k', 'thp']) {
+    for (const flow of ['workaround', 'persist']) assert.equal(cost('7.2.13', flow, backing), cost('6.12.117', flow, backing), `${flow} ${backing}`);
+    assert.equal(cost('6.1.192', 'workaround', backing), cost('6.12.117', 'workaround', backing));
+  }
 });

@@ -72,6 +72,16 @@ test('VDUSE and the platform-IOMMU parent have no .get_vq_group: EOPNOTSUPP, whi
   }
 });
 
+test('from v7.0 VDUSE has .get_vq_group: an API v0 device answers group 0 on 7.2.13 where 6.12.117 answered EOPNOTSUPP', () => {
+  for (const [kernel, want] of [['6.12.117', 'EOPNOTSUPP'], ['7.2.13', null], ['mainline', null]] as const) {
+    const [a] = groups('vduse', kernel, [{ op: 'get_vring_group', index: 2 }]);
+    assert.equal(a.errno, want, kernel);
+    if (want === null) assert.equal(a.group, 0, kernel);
+  }
+  const [p] = groups('platform-iommu', '7.2.13', [{ op: 'get_vring_group', index: 2 }]);
+  assert.equal(p.errno, 'EOPNOTSUPP');
+});
+
 test('SET_FEATURES: no owner check; EBUSY once FEATURES_OK is set; the parent refuses what it must (vdpa_sim, mlx5: no ACCESS_PLATFORM; mlx5: MQ without CTRL_VQ) as EINVAL', () => {
   for (const kernel of KERNELS) {
     const r = (parent: string, lines: object[]) => runScript([{ op: 'open', parent, kernel }, ...lines]).answers.slice(1).map((x) => x.errno);

@@ -93,12 +93,15 @@ test('the kernel table resolves aliases and full releases, pins a generation eac
   assert.equal(resolveKernel('6.12').generation, 'reset-map');
   assert.equal(resolveKernel('6.12.117+deb12-amd64').alias, '6.12');
   assert.equal(resolveKernel(' 6.1.0-56-amd64 ').alias, '6.1');
+  assert.equal(resolveKernel('7.2').generation, 'reset-map');
+  assert.equal(resolveKernel('7.2.13').release, '7.2.13+deb14-amd64', 'the upstream version names the kernel too');
   assert.throws(
     () => resolveKernel('5.10', '--kernel'),
-    (e: unknown) => isInputError(e) && (e as Error).message === "--kernel: unknown kernel '5.10' (known: 6.1 (6.1.0-56-amd64), 6.12 (6.12.117+deb12-amd64))",
+    (e: unknown) => isInputError(e) && (e as Error).message === "--kernel: unknown kernel '5.10' (known: 6.1 (6.1.0-56-amd64), 6.12 (6.12.117+deb12-amd64), 7.2 (7.2.13+deb14-amd64))",
   );
+  assert.deepEqual(REAL_KERNELS.map((k) => k.alias), ['6.1', '6.12', '7.2']);
   for (const k of REAL_KERNELS) {
-    assert.match(k.image.version, /^6\.\d+\.\d+-/);
+    assert.match(k.image.version, /^[67]\.\d+\.\d+-/);
     assert.equal(k.source.version, k.image.version, `${k.alias}: linux-source must be the image's version`);
   }
 });

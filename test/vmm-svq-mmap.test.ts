@@ -66,14 +66,15 @@ test("two devices: each net client has shadow memory of its own, so each faults 
 });
 
 test('page states: drop() empties pages so the next pin faults them again; pages around keep their state', () => {
+  const R612 = { unshareZero: true, thpOnHugeZeroWp: false };
   const s = new PageStates({ pages: 10, folioShift: 0, hugetlb: false, shared: true, startPage: 0 }, false);
-  assert.deepEqual(s.pin(0, 10, false, true), { folios: 10, pages: 10 });
+  assert.deepEqual(s.pin(0, 10, false, R612), { folios: 10, pages: 10 });
   s.drop(3, 4);
-  assert.deepEqual(s.pin(0, 10, true, true), { folios: 4, pages: 4 }, 'only the dropped pages fault');
+  assert.deepEqual(s.pin(0, 10, true, R612), { folios: 4, pages: 4 }, 'only the dropped pages fault');
   s.drop(0, 10);
   assert.ok(s.empty);
   s.drop(0, 3);
-  assert.deepEqual(s.pin(0, 2, false, true), { folios: 2, pages: 2 });
+  assert.deepEqual(s.pin(0, 2, false, R612), { folios: 2, pages: 2 });
 });
 
 test('replay of an 8.1+ trace: small regions an unbatched UPDATE points into are shadow memory (a ROM mapped in a batch is not); a ring INVALIDATE before the reset drops its pages, a CVQ buffer INVALIDATE after it does not', () => {

@@ -84,12 +84,13 @@ export function registerBenchKernel(program: Command): void {
       'after',
       `
 Needs \`vdpa-lab kernels prepare\` once. One VM boot runs every case. The persist flow
-needs a kernel that offers IOTLB_PERSIST (6.12; on 6.1 those rows report the refusal).
+needs a kernel that offers IOTLB_PERSIST (6.12, 7.2; on 6.1 those rows report the refusal).
 Figures taken under TCG are TCG figures, not native timings: the accelerator is named.
 
 Examples:
   vdpa-lab bench kernel
-  vdpa-lab bench kernel --kernel 6.12 --backing 4k --gib 1,4 --json > kernel.json`,
+  vdpa-lab bench kernel --kernel 6.12 --backing 4k --gib 1,4 --json > kernel.json
+  vdpa-lab bench kernel --kernel 7.2 --backing 4k,thp --gib 1`,
     )
     .action(
       action(async (o: Options) => {

@@ -29,11 +29,14 @@ export function registerKernels(program: Command): void {
 Needs apt-get, dpkg-deb, tar, xz, make, gcc-12 and ldd on the host; the cache is
 $VDPA_LAB_CACHE, else $XDG_CACHE_HOME/vdpa-lab, else ~/.cache/vdpa-lab. A complete
 entry is reused at once; an interrupted one is rebuilt. Measured here: about
-35-40 s per kernel from an empty cache (2 cores); 480 MiB of packages plus
-15-18 MiB per prepared kernel.
+35-40 s per 6.x kernel from an empty cache (2 cores), 480 MiB of packages plus
+15-18 MiB per prepared kernel. 7.2 comes from Debian unstable through the lab's
+own apt configuration (its lists under the cache's apt/sid, never the system's
+sources): about 2.5-3.5 min from an empty cache, 290 MiB of packages (unstable's
+glibc among them, to run its kbuild tools) plus 20 MiB prepared.
 
 Examples:
-  vdpa-lab kernels prepare                      both kernels (6.1 legacy, 6.12 reset-map)
+  vdpa-lab kernels prepare                      all three (6.1 legacy, 6.12 and 7.2 reset-map)
   vdpa-lab kernels prepare --kernel 6.12 --json
   VDPA_LAB_CACHE=/var/cache/vdpa-lab vdpa-lab kernels prepare --kernel 6.1`,
     )

@@ -82,7 +82,7 @@ export function registerRun(program: Command): void {
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
     .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no simulator figures)", nonNegativeInt('--samples'))
     .option('-f, --filter <text>', 'run only cells whose label holds these whole words (case-insensitive: 4GiB is not 64GiB; varying parameters as name=value, e.g. profile=mlx5-2024; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--backend <backend>', 'also run every cell on a real kernel: vm:6.1, vm:6.12 (see kernels prepare) or device:/dev/vhost-vdpa-N', realBackend)
+    .option('--backend <backend>', 'also run every cell on a real kernel: vm:6.1, vm:6.12, vm:7.2 (see kernels prepare) or device:/dev/vhost-vdpa-N', realBackend)
     .option('--real-cycles <n>', 'with --backend: reset cycles repeated on the real kernel for a distribution', positiveInt('--real-cycles'), 3)
     .option('--accel <accel>', 'with --backend vm:: auto, kvm or tcg', (t: string) => {
       if (t !== 'auto' && t !== 'kvm' && t !== 'tcg') throw new InputError('--accel', `must be auto, kvm or tcg, got '${t}'`);

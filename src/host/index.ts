@@ -4,7 +4,7 @@ export type { Backing, LayoutSpec } from './backing.js';
 export { HostRegion } from './region.js';
 export type { RegionSpec } from './region.js';
 export { PageStates } from './page-states.js';
-export type { Faulted, PageState, RegionKind } from './page-states.js';
+export type { Faulted, PageState, RegionKind, ZeroPageRules } from './page-states.js';
 export { HostMm } from './mm.js';
 export { pinFrames, unpinFrames, pinPages, unpinPages, newPinCounters } from './pin.js';
 export type { PinCounters } from './pin.js';

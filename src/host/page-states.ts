@@ -23,7 +23,13 @@
  * Shared mappings (memfd) have no zero page: any first pin faults a page in
  * and a writable PTE with it. Unpinning changes nothing: frames stay.
  *
- * Confirmed fault for fault on Debian 6.1.192 and 6.12.117
+ * From v6.13 ("mm: allocate THP on hugezeropage wp-fault") a write or unshare
+ * fault on a huge zero PMD maps a fresh THP instead of splitting the PMD: one
+ * fault per 2 MiB folio, all of it zeroed and writable (map_anon_folio_pmd
+ * makes the PMD writable for a writable VMA, even for an unshare), so a later
+ * write pin faults nothing. Pages outside whole folios keep the 4 KiB rules.
+ *
+ * Confirmed fault for fault on Debian 6.1.192, 6.12.117 and 7.2.13
  * (workloads/sessions/first-touch-faults.jsonl, read-only-first-touch.jsonl).
  *
  * Kept as sorted disjoint page ranges with a state, not a table: QEMU pins
@@ -31,6 +37,14 @@
  * a 1 TiB 4k guest would otherwise need a table of 268 M entries.
  */
 export type PageState = 'zero' | 'ro' | 'rw';
+
+/** The fault rules that changed between kernel versions (versions.ts: roPinUnshare, thpOnHugeZeroWp). */
+export interface ZeroPageRules {
+  /** v6.2+: a read-only long-term pin unshares the zero page instead of pinning it. */
+  unshareZero: boolean;
+  /** v6.13+: a write or unshare fault on a huge zero PMD maps a whole writable THP. */
+  thpOnHugeZeroWp: boolean;
+}
 
 export interface Faulted {
   /** handle_mm_fault calls: per large folio or per 4 KiB page, as above. */
@@ -100,10 +114,11 @@ export class PageStates {
   }
 
   /**
-   * A long-term pin of pages [idx, idx + n): FOLL_WRITE when `write`;
-   * `unshareZero` is v6.2's R/O pin rule. Returns the faults it took.
+   * A long-term pin of pages [idx, idx + n): FOLL_WRITE when `write`, under
+   * the kernel's `rules`. Returns the faults it took.
    */
-  pin(idx: number, n: number, write: boolean, unshareZero: boolean): Faulted {
+  pin(idx: number, n: number, write: boolean, rules: ZeroPageRules): Faulted {
+    const unshareZero = rules.unshareZero;
     const out: Faulted = { folios: 0, pages: 0 };
     if (n <= 0 || this.allWritable) return out;
     const end = Math.min(this.kind.pages, idx + n);
@@ -115,17 +130,36 @@ export class PageStates {
         continue;
       }
       if (state === 'zero') {
-        if (write) this.fault(out, s, e, e - s, 'rw', false);
-        else if (unshareZero) this.fault(out, s, e, e - s, 'ro', false);
+        this.breakZero(out, s, e, write, rules);
         continue;
       }
-      this.faultIn(out, s, e, write, unshareZero);
+      this.faultIn(out, s, e, write, rules);
     }
     return out;
   }
 
+  /**
+   * A write pin (COW) or, under v6.2's rule, a read-only pin (unshare) of
+   * zero pages [s, e): a page of its own per 4 KiB, read-only for an
+   * unshare; from v6.13, inside whole folios, a writable THP per folio.
+   */
+  private breakZero(out: Faulted, s: number, e: number, write: boolean, rules: ZeroPageRules): void {
+    if (!write && !rules.unshareZero) return;
+    const state: PageState = write ? 'rw' : 'ro';
+    const lo = Math.max(s, this.bodyStart);
+    const hi = Math.min(e, this.bodyEnd);
+    if (!rules.thpOnHugeZeroWp || this.kind.hugetlb || this.kind.shared || lo >= hi) {
+      this.fault(out, s, e, e - s, state, false);
+      return;
+    }
+    if (s < lo) this.fault(out, s, lo, lo - s, state, false);
+    const [a, b] = this.roundToFolios(lo, hi);
+    this.fault(out, a, b, b - a, 'rw', true);
+    if (hi < e) this.fault(out, hi, e, e - hi, state, false);
+  }
+
   /** First touch of [s, e), which has nothing behind it. */
-  private faultIn(out: Faulted, s: number, e: number, write: boolean, unshareZero: boolean): void {
+  private faultIn(out: Faulted, s: number, e: number, write: boolean, rules: ZeroPageRules): void {
     // Large folios come from hugetlb, or from THP in private anonymous memory (shmem THP is off by default).
     const large = this.kind.hugetlb || !this.kind.shared;
     const [a, b] = large ? this.roundToFolios(s, e) : [s, e];
@@ -139,9 +173,9 @@ export class PageStates {
       this.fault(out, a, b, zeroed, 'rw', true);
       return;
     }
-    // A read fault maps the (huge) zero page; v6.2+ then unshares each pinned page.
+    // A read fault maps the (huge) zero page; v6.2+ then unshares the pinned pages.
     this.fault(out, a, b, 0, 'zero', true);
-    if (unshareZero) this.fault(out, s, e, e - s, 'ro', false);
+    if (rules.unshareZero) this.breakZero(out, s, e, false, rules);
   }
 
   /** Counts the faults over [a, b) (per folio where `byFolio` and inside the aligned body) and sets its state. */

@@ -5,7 +5,7 @@
  * handling that drives it. One per device; its scratch tables are reused by
  * every call, as the kernel reuses its page_list.
  */
-import { pinPages, unpinFrames, type HostMm, type HostRegion } from '../host/index.js';
+import { pinPages, unpinFrames, type HostMm, type HostRegion, type ZeroPageRules } from '../host/index.js';
 import type { KernelCounters } from './counters.js';
 
 /** pin_user_pages calls take at most one page of struct page pointers. */
@@ -15,8 +15,8 @@ export class UserPagePins {
   constructor(
     private readonly mm: HostMm,
     private readonly counters: KernelCounters,
-    /** v6.2+: a read-only long-term pin unshares the zero page instead of pinning it (page-states.ts). */
-    private readonly roPinUnsharesZeroPage: boolean,
+    /** The kernel's fault rules: v6.2+ R/O pins unshare the zero page, v6.13+ huge zero PMDs become THPs (page-states.ts). */
+    private readonly rules: ZeroPageRules,
   ) {}
 
   /** Scratch list of pinned segments for one pin_user_pages call. */
@@ -47,7 +47,7 @@ export class UserPagePins {
       const from = Math.max(idx, pinnedAheadUntil - vma.startPage);
       if (from < end) pinPages(vma, from, end - from, this.counters);
       // Pages with nothing (or the zero page, or a read-only PTE) behind them fault first (faultin_page).
-      const faulted = vma.frames.pin(idx, end - idx, write, this.roPinUnsharesZeroPage);
+      const faulted = vma.frames.pin(idx, end - idx, write, this.rules);
       this.counters.faults += faulted.folios;
       this.counters.pagesFaulted += faulted.pages;
       if (layout.singlePageRuns) {

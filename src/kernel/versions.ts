@@ -3,8 +3,8 @@
  * behaviours the model has. Each behaviour arrived in one mainline release
  * and, for some, in a stable line at some patch level (a backport); every
  * row carries its source: a commit and the release it was merged for, or a
- * real kernel that showed it (`exec --compare model,vm:6.1|6.12` boots
- * Debian's 6.1.192 and 6.12.117).
+ * real kernel that showed it (`exec --compare model,vm:6.1|6.12|7.2` boots
+ * Debian's 6.1.192, 6.12.117 and 7.2.13).
  *
  * A stable patch level is only as exact as what the lab knows: where a
  * backport's first patch level is not known, the only points of that line
@@ -49,6 +49,12 @@ export interface KernelBehaviour {
   invalidateSize0: boolean;
   /** A read-only long-term pin unshares the shared zero page (a fresh page per 4 KiB) instead of pinning it (mm/gup.c). */
   roPinUnshare: boolean;
+  /** VHOST_VDPA_SET_GROUP_ASID answers EBUSY while DRIVER_OK is set (after its EINVAL checks). */
+  groupAsidBusyWhileRunning: boolean;
+  /** VDUSE has .get_vq_group (group 0 for an API v0 device) instead of none (EOPNOTSUPP). */
+  vduseVqGroup: boolean;
+  /** A write or unshare fault on a huge zero PMD allocates a writable THP (one fault per 2 MiB) instead of splitting it into 4 KiB pages. */
+  thpOnHugeZeroWp: boolean;
   /** vhost_vdpa.max_iotlb_entries' default where the 2026 fix is in; undefined: no limit, no parameter. */
   defaultIotlbLimit: number | undefined;
   /** Why each behaviour is what it is, by behaviour name. */
@@ -68,13 +74,16 @@ export type BehaviourName =
   | 'mlx5Resume'
   | 'invalidateSize0'
   | 'roPinUnshare'
+  | 'groupAsidBusyWhileRunning'
+  | 'thpOnHugeZeroWp'
+  | 'vduseVqGroup'
   | 'entryLimit';
 
 /** vhost_vdpa.max_iotlb_entries' default with the fix (drivers/vhost/vdpa.c, both Debian trees). */
 export const DEFAULT_MAX_IOTLB_ENTRIES = 2048;
 
 /** The lines the lab names a patch level for (the LTS lines it has sources or real kernels of). */
-type Line = '6.1' | '6.6' | '6.12';
+type Line = '6.1' | '6.6' | '6.12' | '7.2';
 
 interface Arrival {
   /** The first mainline release (major, minor) that has it; null: only the `mainline` tree. */
@@ -132,15 +141,27 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
     mainline: [6, 2],
     source: '"mm/gup: reliable R/O long-term pinning in COW mappings" (David Hildenbrand, posted Nov 2022 for mm-unstable, merged for v6.2): gup_must_unshare() also breaks COW of the shared zero page and page cache pages in private mappings, so a read-only FOLL_LONGTERM pin of untouched anonymous memory takes a read fault and an unshare fault per page. ' + `${R}: 6.12.117 takes two faults per untouched 4 KiB page of a read-only map, 6.1.192 one (it pins the zero page) (read-only-first-touch.jsonl)`,
   },
+  groupAsidBusyWhileRunning: {
+    mainline: [7, 0],
+    source: '"vhost: forbid change vq groups ASID if DRIVER_OK is set" (Eugenio Pérez), in the vhost pull for v7.0 (tag of 2026-02-09, with VDUSE\'s address spaces): vhost_vdpa_vring_ioctl returns -EBUSY for VHOST_VDPA_SET_GROUP_ASID when ops->get_status has DRIVER_OK, after the group/asid EINVAL check and before the EOPNOTSUPP one; Debian\'s 7.2.13 tree has it, 6.12.117\'s does not. ' + `${R}: 7.2.13 answers EBUSY for vdpa_sim's CVQ group while running and 0 after a reset, 6.12.117 and 6.1.192 answer 0 (group-asid-running.jsonl)`,
+  },
+  vduseVqGroup: {
+    mainline: [7, 0],
+    source: '"vduse: add vq group support" (Eugenio Pérez), in the vhost pull for v7.0 with "vduse: add v1 API definition" and "vduse: add vq group asid support": vduse_get_vq_group answers 0 below VDUSE_API_VERSION_1, so VHOST_VDPA_GET_VRING_GROUP on a VDUSE device answers group 0 where 6.12.117 had no op (EOPNOTSUPP); QEMU\'s CVQ isolation probe reads either as "not isolated". Debian\'s 7.2.13 tree has it. Source only: a VDUSE device needs a userspace server the lab\'s guest does not run. VDUSE API v1 devices (several groups and address spaces) are not modeled',
+  },
+  thpOnHugeZeroWp: {
+    mainline: [6, 13],
+    source: '1ced09e0331f "mm: allocate THP on hugezeropage wp-fault" (Dev Jain, posted Sep 2024, merged for v6.13): do_huge_pmd_wp_page on a huge zero PMD calls do_huge_zero_wp_pmd, which maps a fresh THP (map_anon_folio_pmd: writable where the VMA is) for a write or an unshare fault, and only falls back to splitting the PMD when no THP can be allocated; Debian\'s 7.2.13 tree has it, 6.12.117\'s splits. ' + `${R}: a read-only pin of 4 MiB of untouched THP memory takes 4 faults on 7.2.13 (2 read, 2 unshare) and a later writable pin none; 1026 and 1024 on 6.12.117 (read-only-first-touch.jsonl). Assumes the THP allocation succeeds (the fallback is not modeled)`,
+  },
   entryLimit: {
     mainline: null,
-    stableUnknownBefore: { '6.1': 192, '6.12': 117 },
-    source: '"vhost_iotlb: bound map allocation in add_range" (2026), in vhost_iotlb_add_range_ctx: vhost_vdpa.max_iotlb_entries (default 2048) for every address space, and each parent\'s own max_iotlb_entries (2048) for vdpa_sim\'s iommu[], mlx5\'s CVQ iotlb and 6.12 per-MR iotlbs, VDUSE\'s domain (parent-limits.ts); read in a 2026 mainline tree and in Debian\'s 6.1.192 and 6.12.117 trees. ' + `${R}: 6.1.192 and 6.12.117 enforce vhost_vdpa\'s (entry-limit.jsonl) and vdpa_sim\'s own (parent-entry-limit-*.jsonl)`,
+    stableUnknownBefore: { '6.1': 192, '6.12': 117, '7.2': 13 },
+    source: '"vhost_iotlb: bound map allocation in add_range" (2026), in vhost_iotlb_add_range_ctx: vhost_vdpa.max_iotlb_entries (default 2048) for every address space, and each parent\'s own max_iotlb_entries (2048) for vdpa_sim\'s iommu[], mlx5\'s CVQ iotlb and 6.12 per-MR iotlbs, VDUSE\'s domain (parent-limits.ts); read in a 2026 mainline tree and in Debian\'s 6.1.192, 6.12.117 and 7.2.13 trees. ' + `${R}: 6.1.192, 6.12.117 and 7.2.13 enforce vhost_vdpa\'s (entry-limit.jsonl) and vdpa_sim\'s own (parent-entry-limit-*.jsonl)`,
   },
 };
 
 /** Releases the lab names in its tables and tests; any other `uname -r` name resolves too. */
-export const NAMED_KERNELS = ['6.1.0', '6.1.192', '6.6.0', '6.12.0', '6.12.117', 'mainline'] as const;
+export const NAMED_KERNELS = ['6.1.0', '6.1.192', '6.6.0', '6.12.0', '6.12.117', '7.2.13', 'mainline'] as const;
 
 /** The old generation names and the release whose behaviour each keeps. */
 export const KERNEL_ALIASES: Record<KernelGeneration, string> = { legacy: '6.1.192', 'reset-map': '6.12.117' };
@@ -211,6 +232,9 @@ export function resolveKernel(name: string): KernelBehaviour {
     mlx5Resume: b('mlx5Resume'),
     invalidateSize0: b('invalidateSize0'),
     roPinUnshare: b('roPinUnshare'),
+    groupAsidBusyWhileRunning: b('groupAsidBusyWhileRunning'),
+    thpOnHugeZeroWp: b('thpOnHugeZeroWp'),
+    vduseVqGroup: b('vduseVqGroup'),
     defaultIotlbLimit: limit,
     sources,
     notes,

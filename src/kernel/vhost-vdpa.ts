@@ -74,7 +74,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
   ) {
     this.counters = countersOf(mm);
     this.kernel = resolveKernel(config.kernel);
-    const pins = new UserPagePins(mm, this.counters, this.kernel.roPinUnshare);
+    const pins = new UserPagePins(mm, this.counters, { unshareZero: this.kernel.roPinUnshare, thpOnHugeZeroWp: this.kernel.thpOnHugeZeroWp });
     this.parentIotlbLimit = parentIotlbLimit(config, this.kernel);
     this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,
@@ -185,13 +185,15 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
   /**
    * VHOST_VDPA_SET_GROUP_ASID, a vring ioctl (vhost_vdpa_vring_ioctl): its
    * index is checked against the virtqueues first (ENOBUFS), then the group
-   * and asid (EINVAL); no op EOPNOTSUPP. Both real kernels answered ENOBUFS
-   * for a group past vdpa_sim_net's 3 queues, whatever the asid.
+   * and asid (EINVAL), then, from v7.0, a running device (EBUSY); no op
+   * EOPNOTSUPP. The real kernels answered ENOBUFS for a group past
+   * vdpa_sim_net's 3 queues, whatever the asid.
    */
   setGroupAsid(group: number, asid: number): OpResult {
     this.counters.ioctls++;
     if (group >= nvqsOf(this)) return fail('ENOBUFS');
     if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
+    if (this.kernel.groupAsidBusyWhileRunning && this.running) return fail('EBUSY');
     if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
     this.groupAsid[group] = asid;
     this.parent.setGroupAsid(group, asid);

@@ -18,8 +18,11 @@
  *    0 (the lab's vdpa_sim with more queue pairs: its last VQ, the CVQ).
  *    mlx5_vdpa_get_vq_group: the CVQ (ctrl_vq_idx: max_vqs when MQ was
  *    negotiated, else 2) is MLX5_VDPA_CVQ_GROUP (1), the rest group 0.
- *    VDUSE has no .get_vq_group in either tree (vduse_dev.c): EOPNOTSUPP.
- *    The lab's platform-IOMMU parent is modeled without one too.
+ *    VDUSE has no .get_vq_group in either tree (vduse_dev.c): EOPNOTSUPP;
+ *    from v7.0 ("vduse: add vq group support", Debian's 7.2.13 tree) it has
+ *    one, which answers group 0 for a device created with API version 0 (the
+ *    only kind the lab models: one group, one address space).
+ *    The lab's platform-IOMMU parent is modeled without one.
  */
 import type { ErrnoName } from '../errors.js';
 import { fail, OK, type OpResult } from './op-result.js';
@@ -51,6 +54,8 @@ export interface VringGroupTarget {
   readonly config: { parent: ParentKind; ngroups: number; nvqs?: number };
   readonly owner: boolean;
   readonly status: number;
+  /** The kernel's version behaviour (versions.ts): does VDUSE have .get_vq_group? */
+  readonly kernel: { readonly vduseVqGroup: boolean };
   /** The driver features the parent holds (0 after a reset). */
   driverFeatures: bigint;
 }
@@ -97,6 +102,8 @@ function parentVqGroup(dev: VringGroupTarget, idx: number): number | null {
       return idx === cvq ? 1 : 0;
     }
     case 'vduse':
+      // vduse_get_vq_group: 0 below VDUSE_API_VERSION_1.
+      return dev.kernel.vduseVqGroup ? 0 : null;
     case 'platform-iommu':
       return null;
   }

@@ -1,6 +1,7 @@
 /**
  * The real kernels the lab can boot: Debian bookworm's 6.1 (legacy generation,
- * parents wipe maps in .reset) and its 6.12 backport (reset_map generation).
+ * parents wipe maps in .reset), its 6.12 backport (reset_map generation) and
+ * unstable's 7.2 (reset_map generation, the newest Debian ships).
  * Versions are pinned: a cache entry is only valid for exactly these packages.
  */
 import { InputError } from '../errors.js';
@@ -12,13 +13,24 @@ export interface PinnedDeb {
   version: string;
 }
 
+/** Debian suites a kernel comes from: bookworm through the system's apt, the others through the lab's own (apt-suite.ts). */
+export type DebianSuite = 'bookworm' | 'sid';
+
 export interface RealKernel {
-  /** What users type: `6.1`, `6.12`. */
+  /** What users type: `6.1`, `6.12`, `7.2`. */
   alias: string;
   /** The guest's `uname -r`, also the modules directory name. */
   release: string;
   generation: KernelGeneration;
+  suite: DebianSuite;
+  /** The package holding vmlinuz, and with it the modules unless `modulesDeb` is given. */
   image: PinnedDeb;
+  /** Unstable splits the image: vmlinuz in linux-binary-*, the modules in linux-modules-* (110 MB). */
+  modulesDeb?: PinnedDeb;
+  /** `./`-rooted path of vmlinuz in `image`. */
+  vmlinuzPath: string;
+  /** `./`-rooted path of lib/modules/RELEASE in the package holding the modules. */
+  modulesPath: string;
   headers: PinnedDeb;
   headersCommon: PinnedDeb;
   kbuild: PinnedDeb;
@@ -32,6 +44,14 @@ export interface RealKernel {
    * elsewhere is an error naming it (collect-modules.ts).
    */
   imageModuleDirs: readonly string[];
+  /** Extra `make` variables for the out-of-tree build (why: beside each kernel below). */
+  makeVars: readonly string[];
+  /**
+   * Kbuild host tools built against a newer glibc than this host's: the
+   * suite's runtime libraries, and the tools (paths under the kbuild
+   * package's /usr/lib/linux-kbuild-X/) run through that suite's loader.
+   */
+  kbuildRuntime?: { debs: readonly PinnedDeb[]; tools: readonly string[] };
 }
 
 /** One module built out of tree: its name and the source files (paths inside linux-source-X/). */
@@ -61,7 +81,10 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     alias: '6.1',
     release: '6.1.0-56-amd64',
     generation: 'legacy',
+    suite: 'bookworm',
     image: { name: 'linux-image-6.1.0-56-amd64-unsigned', version: '6.1.192-2' },
+    vmlinuzPath: './boot/vmlinuz-6.1.0-56-amd64',
+    modulesPath: './lib/modules/6.1.0-56-amd64',
     headers: { name: 'linux-headers-6.1.0-56-amd64', version: '6.1.192-2' },
     headersCommon: { name: 'linux-headers-6.1.0-56-common', version: '6.1.192-2' },
     // Only -3 of kbuild is published; it is the build tooling, not the kernel, so it still fits -2's headers.
@@ -76,12 +99,16 @@ export const REAL_KERNELS: readonly RealKernel[] = [
       VDPA_SIM_NET,
     ],
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/virt/lib'],
+    makeVars: [],
   },
   {
     alias: '6.12',
     release: '6.12.117+deb12-amd64',
     generation: 'reset-map',
+    suite: 'bookworm',
     image: { name: 'linux-image-6.12.117+deb12-amd64-unsigned', version: '6.12.117-1~deb12u1' },
+    vmlinuzPath: './boot/vmlinuz-6.12.117+deb12-amd64',
+    modulesPath: './lib/modules/6.12.117+deb12-amd64',
     headers: { name: 'linux-headers-6.12.117+deb12-amd64', version: '6.12.117-1~deb12u1' },
     headersCommon: { name: 'linux-headers-6.12.117+deb12-common', version: '6.12.117-1~deb12u1' },
     kbuild: { name: 'linux-kbuild-6.12.117+deb12', version: '6.12.117-1~deb12u1' },
@@ -89,6 +116,44 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     // Debian's 6.12 ships vdpa and vhost_vdpa but neither VDPA_SIM nor VHOST_RING.
     buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
+    makeVars: [],
+  },
+  {
+    alias: '7.2',
+    release: '7.2.13+deb14-amd64',
+    generation: 'reset-map',
+    // What unstable holds on 2026-12-07 (STACK.md, "Newer Debian suites").
+    suite: 'sid',
+    image: { name: 'linux-binary-7.2.13+deb14-amd64', version: '7.2.13-1' },
+    modulesDeb: { name: 'linux-modules-7.2.13+deb14-amd64', version: '7.2.13-1' },
+    vmlinuzPath: './usr/lib/modules/7.2.13+deb14-amd64/vmlinuz',
+    modulesPath: './usr/lib/modules/7.2.13+deb14-amd64',
+    headers: { name: 'linux-headers-7.2.13+deb14-amd64', version: '7.2.13-1' },
+    headersCommon: { name: 'linux-headers-7.2.13+deb14-common', version: '7.2.13-1' },
+    kbuild: { name: 'linux-kbuild-7.2.13+deb14', version: '7.2.13-1' },
+    source: { name: 'linux-source-7.2', version: '7.2.13-1' },
+    // Like 6.12: vdpa, vhost_vdpa, vhost_iotlb (and vduse) ship; VDPA_SIM and VHOST_RING do not (its .config).
+    buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
+    imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
+    makeVars: [
+      // Debian built 7.2 with gcc-16; this host has bookworm's gcc-12, which has
+      // neither -fmin-function-alignment (gcc 14) nor counted_by (a warning only).
+      // Without the switch, the Makefile asks for -falign-functions=16 instead:
+      // the same alignment for every function the modules define.
+      'CC=gcc-12',
+      'CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=',
+    ],
+    kbuildRuntime: {
+      // modpost and objtool of unstable's kbuild want glibc 2.38 (and objtool libelf);
+      // bookworm has 2.36. Versions as unstable holds them on 2026-12-07.
+      debs: [
+        { name: 'libc6', version: '2.43-7' },
+        { name: 'libelf1t64', version: '0.196-1' },
+        { name: 'zlib1g', version: '1:1.3.dfsg+really1.3.2-4' },
+        { name: 'libzstd1', version: '1.5.7+dfsg-4' },
+      ],
+      tools: ['scripts/mod/modpost.real-lsb-64', 'tools/objtool/objtool.real-x86'],
+    },
   },
 ];
 
@@ -102,10 +167,15 @@ export type JobModule = (typeof JOB_MODULES)[number];
 /** Modules the guest needs; their dependencies are added from each module's `depends`. */
 export const WANTED_MODULES = ['vhost', 'vhost_iotlb', 'vdpa', 'vhost_vdpa', 'vringh', 'vdpa_sim', 'vdpa_sim_net'] as const;
 
-/** Accepts an alias (`6.12`) or a full release (`6.12.117+deb12-amd64`). */
+/** The upstream version of a Debian release: `7.2.13+deb14-amd64` -> `7.2.13`; 6.1's ABI name has none. */
+function upstreamVersion(k: RealKernel): string {
+  return k.image.version.replace(/-[^-]*$/, '');
+}
+
+/** Accepts an alias (`6.12`), a full release (`6.12.117+deb12-amd64`) or its upstream version (`7.2.13`). */
 export function resolveKernel(name: string, where = '--kernel'): RealKernel {
   const wanted = name.trim();
-  const found = REAL_KERNELS.find((k) => k.alias === wanted || k.release === wanted);
+  const found = REAL_KERNELS.find((k) => k.alias === wanted || k.release === wanted || upstreamVersion(k) === wanted);
   if (!found) {
     const known = REAL_KERNELS.map((k) => `${k.alias} (${k.release})`).join(', ');
     throw new InputError(where, `unknown kernel '${name}' (known: ${known})`);
@@ -113,7 +183,12 @@ export function resolveKernel(name: string, where = '--kernel'): RealKernel {
   return found;
 }
 
-/** Every deb one kernel needs, userspace included. */
+/** The debs fetched from the kernel's own suite (the userspace ones always come from bookworm). */
+export function suiteDebs(k: RealKernel): PinnedDeb[] {
+  return [k.image, ...(k.modulesDeb ? [k.modulesDeb] : []), k.headers, k.headersCommon, k.kbuild, k.source, ...(k.kbuildRuntime?.debs ?? [])];
+}
+
+/** Every deb one kernel needs, userspace included (6.1's and 6.12's lists as before, so their cache entries stay valid). */
 export function kernelDebs(k: RealKernel): PinnedDeb[] {
-  return [k.image, k.headers, k.headersCommon, k.kbuild, k.source, ...USERSPACE_DEBS];
+  return [...suiteDebs(k), ...USERSPACE_DEBS];
 }

@@ -11,6 +11,8 @@ export class CommandFailedError extends VdpaLabError {
   constructor(
     readonly command: string,
     readonly detail: string,
+    /** Everything the program printed (stderr, then stdout), for callers that look for one line in it. */
+    readonly output = '',
   ) {
     super(`${command} failed: ${detail}`);
   }
@@ -41,7 +43,7 @@ export function runCommand(
       const stderr = Buffer.concat(err).toString('utf8');
       if (code === 0) return resolvePromise({ stdout: Buffer.concat(out), stderr });
       const tail = (stderr.trim() || Buffer.concat(out).toString('utf8').trim()).slice(-stderrTailChars);
-      reject(new CommandFailedError(shown, `${signal ? `killed by ${signal}` : `exit ${code}`}${tail ? `: ${tail}` : ''}`));
+      reject(new CommandFailedError(shown, `${signal ? `killed by ${signal}` : `exit ${code}`}${tail ? `: ${tail}` : ''}`, `${stderr}\n${Buffer.concat(out).toString('utf8')}`));
     });
     child.stdin.on('error', () => {
       // the program may exit before reading its input; its exit code tells the story

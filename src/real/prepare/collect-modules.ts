@@ -23,8 +23,8 @@ export function moduleKey(fileOrName: string): string {
   return fileOrName.replace(/\.ko(\.xz|\.zst|\.gz)?$/, '').replace(/-/g, '_');
 }
 
-function indexImageModules(imageRoot: string, release: string): Map<string, string> {
-  const dir = join(imageRoot, 'lib/modules', release, 'kernel');
+function indexImageModules(imageRoot: string, k: RealKernel): Map<string, string> {
+  const dir = join(imageRoot, k.modulesPath, 'kernel');
   const index = new Map<string, string>();
   for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
     const base = rel.slice(rel.lastIndexOf('/') + 1);
@@ -41,7 +41,7 @@ async function readModuleFile(path: string): Promise<Buffer> {
 
 /** Returns the modules in load order: every module after all it depends on. */
 export async function collectModules(k: RealKernel, imageRoot: string, built: Map<string, string>): Promise<CollectedModule[]> {
-  const image = indexImageModules(imageRoot, k.release);
+  const image = indexImageModules(imageRoot, k);
   const byName = new Map<string, CollectedModule>();
   const ordered: CollectedModule[] = [];
   const visiting = new Set<string>();
@@ -52,7 +52,7 @@ export async function collectModules(k: RealKernel, imageRoot: string, built: Ma
     visiting.add(name);
     const builtPath = built.get(name);
     const path = builtPath ?? image.get(name);
-    if (!path) throw new VdpaLabError(`module ${name} (needed by ${neededBy}) is neither in ${k.image.name} (under lib/modules/${k.release}/{${k.imageModuleDirs.join(',')}}, the directories unpacked) nor built from source`);
+    if (!path) throw new VdpaLabError(`module ${name} (needed by ${neededBy}) is neither in ${(k.modulesDeb ?? k.image).name} (under ${k.modulesPath.slice(2)}/{${k.imageModuleDirs.join(',')}}, the directories unpacked) nor built from source`);
     const bytes = await readModuleFile(path);
     const info = readModInfo(bytes, path);
     if (!info.vermagic.startsWith(`${k.release} `)) {

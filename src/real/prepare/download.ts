@@ -5,8 +5,9 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PinnedDeb } from '../kernels.js';
+import type { DebianSuite, PinnedDeb } from '../kernels.js';
 import { runCommand } from '../run-command.js';
+import { aptSuiteOptions, ensureSuiteLists } from './apt-suite.js';
 
 /** apt's file name for a package version: the epoch colon is written %3a. */
 function debFilePrefix(deb: PinnedDeb): string {
@@ -19,8 +20,28 @@ function findDeb(dir: string, deb: PinnedDeb): string | null {
   return hit ? join(dir, hit) : null;
 }
 
+/**
+ * `apt-get download` of pinned versions: bookworm's through the system's apt,
+ * another suite's through the lab's own configuration, whose lists are
+ * fetched once and refreshed (then retried once) when a pinned version is not in them.
+ */
+async function aptDownload(names: string[], cwd: string, suite: DebianSuite): Promise<void> {
+  const args = ['download', '-q', ...names];
+  if (suite === 'bookworm') {
+    await runCommand('apt-get', args, { cwd });
+    return;
+  }
+  await ensureSuiteLists(suite);
+  try {
+    await runCommand('apt-get', [...aptSuiteOptions(suite), ...args], { cwd });
+  } catch {
+    await ensureSuiteLists(suite, { refresh: true });
+    await runCommand('apt-get', [...aptSuiteOptions(suite), ...args], { cwd });
+  }
+}
+
 /** Returns name -> path of each deb; downloads only the ones not already cached. */
-export async function downloadDebs(debs: readonly PinnedDeb[], cacheDir: string): Promise<{ paths: Map<string, string>; downloaded: number }> {
+export async function downloadDebs(debs: readonly PinnedDeb[], cacheDir: string, suite: DebianSuite = 'bookworm'): Promise<{ paths: Map<string, string>; downloaded: number }> {
   mkdirSync(cacheDir, { recursive: true });
   const paths = new Map<string, string>();
   const missing = debs.filter((d) => {
@@ -31,7 +52,7 @@ export async function downloadDebs(debs: readonly PinnedDeb[], cacheDir: string)
   if (missing.length > 0) {
     const tmp = mkdtempSync(join(cacheDir, '.download-'));
     try {
-      await runCommand('apt-get', ['download', '-q', ...missing.map((d) => `${d.name}=${d.version}`)], { cwd: tmp });
+      await aptDownload(missing.map((d) => `${d.name}=${d.version}`), tmp, suite);
       for (const d of missing) {
         const got = findDeb(tmp, d);
         if (!got) throw new Error(`apt-get download left no file for ${d.name}=${d.version} in ${tmp}`);

@@ -8,12 +8,13 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { debCacheDir, kernelCacheDir } from '../cache.js';
 import { requireTools } from '../host-tools.js';
-import { USERSPACE_DEBS, resolveKernel, type RealKernel } from '../kernels.js';
+import { USERSPACE_DEBS, resolveKernel, suiteDebs, type RealKernel } from '../kernels.js';
 import { buildModules } from './build-modules.js';
 import { collectModules } from './collect-modules.js';
 import { downloadDebs } from './download.js';
 import { extractDeb, extractDebMembers, extractSourceMembers } from './extract.js';
 import { buildBaseInitramfs } from './initramfs.js';
+import { installKbuildRuntime } from './kbuild-runtime.js';
 import { MANIFEST_FILE, MANIFEST_VERSION, packagesKey, initSha256, readValidManifest, type KernelManifest } from './manifest.js';
 
 export interface PrepareOptions {
@@ -90,23 +91,24 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
   };
   try {
     const work = join(tmp, 'work');
-    const debs = await step('download', 'apt-get download (pinned versions)', async () => {
-      const wanted = [k.image, k.headers, k.headersCommon, k.kbuild, k.source, ...USERSPACE_DEBS];
-      const { paths, downloaded } = await downloadDebs(wanted, debCacheDir());
-      say(`[${k.alias}] download: ${downloaded} of ${wanted.length} packages fetched, the rest were cached`);
-      return paths;
+    const debs = await step('download', `apt-get download (pinned versions${k.suite === 'bookworm' ? '' : `, ${k.suite} through the lab's own apt configuration`})`, async () => {
+      const kernel = await downloadDebs(suiteDebs(k), debCacheDir(), k.suite);
+      const userspace = await downloadDebs(USERSPACE_DEBS, debCacheDir());
+      const wanted = suiteDebs(k).length + USERSPACE_DEBS.length;
+      say(`[${k.alias}] download: ${kernel.downloaded + userspace.downloaded} of ${wanted} packages fetched, the rest were cached`);
+      return new Map([...kernel.paths, ...userspace.paths]);
     });
     const deb = (name: string) => debs.get(name)!;
     const srcMajor = k.source.name.replace(/^linux-source-/, '');
     const sourceDirName = `linux-source-${srcMajor}`;
     await step('extract', 'vmlinuz and vhost/vdpa modules, headers, kbuild, busybox, iproute2, module sources', async () => {
       // allSettled, not all: a failure must not let the cleanup below race the extractions still running.
+      const moduleDirs = k.imageModuleDirs.map((d) => `${k.modulesPath}/${d}`);
       await settleAll([
-        extractDebMembers(
-          deb(k.image.name),
-          [`./boot/vmlinuz-${k.release}`, ...k.imageModuleDirs.map((d) => `./lib/modules/${k.release}/${d}`)],
-          join(work, 'image'),
-        ),
+        ...(k.modulesDeb
+          ? [extractDebMembers(deb(k.image.name), [k.vmlinuzPath], join(work, 'image')), extractDebMembers(deb(k.modulesDeb.name), moduleDirs, join(work, 'image'))]
+          : [extractDebMembers(deb(k.image.name), [k.vmlinuzPath, ...moduleDirs], join(work, 'image'))]),
+        ...(k.kbuildRuntime?.debs ?? []).map((d) => extractDeb(deb(d.name), join(work, 'runtime'))),
         extractDeb(deb(k.headers.name), join(work, 'headers')),
         extractDeb(deb(k.headersCommon.name), join(work, 'headers')),
         extractDeb(deb(k.kbuild.name), join(work, 'headers')),
@@ -115,9 +117,10 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
       const members = [...new Set(k.buildModules.flatMap((m) => m.sources))].map((s) => `${sourceDirName}/${s}`);
       await extractSourceMembers(deb(k.source.name), `./usr/src/${sourceDirName}.tar.xz`, members, join(work, 'source'));
     });
-    const built = await step('build', `make ${k.buildModules.map((m) => m.name).join(', ')} out of tree`, () =>
-      buildModules(k, join(work, 'source', sourceDirName), join(work, 'headers'), join(work, 'build')),
-    );
+    const built = await step('build', `make ${k.buildModules.map((m) => m.name).join(', ')} out of tree`, () => {
+      if (k.kbuildRuntime) installKbuildRuntime(k, join(work, 'headers'), join(work, 'runtime'));
+      return buildModules(k, join(work, 'source', sourceDirName), join(work, 'headers'), join(work, 'build'));
+    });
     const modules = await step('modules', 'collect modules and their dependencies', () => collectModules(k, join(work, 'image'), built));
     say(`[${k.alias}] modules: ${modules.map((m) => `${m.name}${m.from === 'built' ? '*' : ''}`).join(', ')} (* built here)`);
     const out = join(tmp, 'entry');
@@ -130,7 +133,7 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
         modules,
       });
       writeFileSync(join(out, 'initramfs.cpio'), r.archive);
-      copyFileSync(join(work, 'image/boot', `vmlinuz-${k.release}`), join(out, 'vmlinuz'));
+      copyFileSync(join(work, 'image', k.vmlinuzPath), join(out, 'vmlinuz'));
       return r;
     });
     timings.total = Date.now() - started;
