@@ -67,7 +67,8 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => SharedWasmMemory;
 }
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+// Read by name: no lib here types the global, so this line is where it gets WasmApi's type.
+const wasm: WasmApi | undefined = Reflect.get(globalThis, 'WebAssembly');
 
 let seqModule: object | null | undefined;
 
