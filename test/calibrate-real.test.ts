@@ -35,13 +35,14 @@ test('calibrate --from recovers the prices real figures were made with, and --ch
     const events = (cell.params.events as EventName[]).map((name) => {
       const counters: Record<string, number> = {};
       for (const s of vm.runEvent(name).steps) addCounters(counters, s.counters);
-      return { name, totalNs: clock.price(counters).totalNs };
+      const totalNs = clock.price(counters).totalNs;
+      return { name, ns: { map: totalNs, unmap: 0, reset: 0, other: 0 }, totalNs, pinnedVm: 0 };
     });
     vm.dispose();
     const resets = events.filter((e) => e.name === 'guest-reset');
-    cell.real = { status: 'agree', kernel: '6.12.117+deb12-amd64', accel: 'tcg', events, perResetNs: resets.reduce((s, e) => s + e.totalNs, 0) / resets.length };
+    cell.real = { backend: 'vm:6.12', status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events, resetCycleNs: null, perResetNs: resets.reduce((s, e) => s + e.totalNs, 0) / resets.length };
   }
-  file.provenance.real = { kernel: '6.12.117+deb12-amd64', accel: 'tcg' };
+  file.provenance.real = { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg', cycles: 3 };
   const real = join(dir, 'real.json');
   writeFileSync(real, JSON.stringify(file));
   const profile = join(dir, 'fitted.json');

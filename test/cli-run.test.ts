@@ -35,7 +35,7 @@ test('run --json prints the results file and nothing else on stdout', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
   const file = JSON.parse(r.stdout);
-  assert.equal(file.schema, 'vdpa-lab/results@2');
+  assert.equal(file.schema, 'vdpa-lab/results@3');
   assert.equal(file.cells.length, 6);
   assert.equal(file.cells[0].simulator.wallNs, null);
 });

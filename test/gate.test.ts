@@ -122,18 +122,18 @@ test('unlike runs are refused with exit 2: another workload, another profile, mi
   assert.equal(gate(bad).status, 2);
 });
 
-test('--update with a results@1 current file writes the baseline as @2 (the schema every command writes)', () => {
+for (const version of ['@1', '@2']) test(`--update with a results${version} current file writes the baseline as @3 (the schema every command writes)`, () => {
   const dir = tempDir('gate');
   const baseline = join(dir, 'baseline.json');
   writeFileSync(baseline, readFileSync(base.path));
   const now = JSON.parse(readFileSync(base.path, 'utf8'));
-  const old = { ...now, schema: 'vdpa-lab/results@1', cells: now.cells.map(({ simulator, ...c }: Record<string, unknown>) => ({ ...c, measured: simulator })) };
+  const old = version === '@1' ? { ...now, schema: 'vdpa-lab/results@1', cells: now.cells.map(({ simulator, ...c }: Record<string, unknown>) => ({ ...c, measured: simulator })) } : { ...now, schema: 'vdpa-lab/results@2' };
   const current = join(dir, 'v1.json');
   writeFileSync(current, JSON.stringify(old));
   const r = spawnSync(process.execPath, [CLI, 'gate', '-b', baseline, '-c', current, '--update'], { encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
   assert.equal(r.status, 0, r.stderr);
   const written = JSON.parse(readFileSync(baseline, 'utf8'));
-  assert.equal(written.schema, 'vdpa-lab/results@2');
+  assert.equal(written.schema, 'vdpa-lab/results@3');
   assert.deepEqual(written.cells.map((c: Record<string, unknown>) => c.simulator), now.cells.map((c: Record<string, unknown>) => c.simulator));
   assert.ok(written.cells.every((c: Record<string, unknown>) => !('measured' in c)));
   assert.equal(gate(baseline).status, 0, 'the rebased baseline gates like the file it came from');

@@ -167,7 +167,7 @@ test('report shows real figures beside modeled ones, never on one axis, with the
   const out = join(dir, 'out');
   assert.equal(spawnSync(process.execPath, [CLI, 'run', file, '--out', out, '--quiet', '--samples', '0'], { encoding: 'utf8' }).status, 0);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  for (const c of results.cells) c.real = { status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events: [], resetCycleNs: null, perResetNs: c.params.flow === 'workaround' ? 150_000_000 : 200_000 };
+  for (const c of results.cells) c.real = { backend: 'vm:6.12', status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events: [], resetCycleNs: null, perResetNs: c.params.flow === 'workaround' ? 150_000_000 : 200_000 };
   writeFileSync(join(out, 'results.json'), JSON.stringify(results));
   const r = spawnSync(process.execPath, [CLI, 'report', join(out, 'results.json'), '--out', join(dir, 'report'), '--no-png'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -187,7 +187,7 @@ test('gate compares real-kernel reset cycles statistically and reports them, nev
   assert.equal(spawnSync(process.execPath, [CLI, 'run', file, '--out', out, '--quiet', '--samples', '0'], { encoding: 'utf8' }).status, 0);
   const withReal = (samples: number[]) => {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    for (const c of results.cells) c.real = { status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events: [], resetCycleNs: { median: samples[2], samples }, perResetNs: samples[2] };
+    for (const c of results.cells) c.real = { backend: 'vm:6.12', status: 'agree', reason: null, kernel: '6.12.117+deb12-amd64', accel: 'tcg', events: [], resetCycleNs: { median: samples[2], samples }, perResetNs: samples[2] };
     return results;
   };
   const b = join(dir, 'b.json');

@@ -147,7 +147,7 @@ test('replay --out writes a results file that report and gate accept unchanged',
   assert.match(r.stdout, /Backing: thp by default/);
   assert.match(r.stdout, /reset-map kernel, parent vdpa_sim/);
   const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-  assert.equal(results.schema, 'vdpa-lab/results@2');
+  assert.equal(results.schema, 'vdpa-lab/results@3');
   assert.deepEqual(results.cells.map((c: { params: { flow: string } }) => c.params.flow), ['workaround', 'persist']);
   const gate = cli(['gate', '--baseline', join(dir, 'results.json'), '--current', join(dir, 'results.json')]);
   assert.equal(gate.status, 0, gate.stderr + gate.stdout);

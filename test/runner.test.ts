@@ -101,26 +101,30 @@ test('corrupt, truncated or foreign results files are refused with the file name
   const bad = join(out, 'bad.json');
   writeFileSync(bad, good.slice(0, good.length / 2));
   assert.throws(() => readResults(bad), new RegExp(`${bad}: not valid JSON, truncated or corrupt`));
-  writeFileSync(bad, good.replace('vdpa-lab/results@2', 'vdpa-lab/results@9'));
-  assert.throws(() => readResults(bad), /schema: expected "vdpa-lab\/results@2" \(or "vdpa-lab\/results@1", read as it\), found "vdpa-lab\/results@9"/);
+  writeFileSync(bad, good.replace('vdpa-lab/results@3', 'vdpa-lab/results@9'));
+  assert.throws(() => readResults(bad), /schema: expected "vdpa-lab\/results@3" \(or "vdpa-lab\/results@1" or "vdpa-lab\/results@2", read as it\), found "vdpa-lab\/results@9"/);
   const obj = JSON.parse(good);
   delete obj.cells[1].status;
   writeFileSync(bad, JSON.stringify(obj));
   assert.throws(() => readResults(bad), /bad\.json: cells\[1\]\.status/);
 });
 
-test('a results@1 file is read as @2: its measured figures are the simulator\'s, and its real cells ran on preallocated RAM', async () => {
+/** Real figures as `run --backend` writes them (real-result.ts), for files of every schema. */
+const AGREED = { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg', status: 'agree', reason: null, events: [], resetCycleNs: null, perResetNs: null };
+
+test('a results@1 file is read as @3: its measured figures are the simulator\'s, and its real cells ran on preallocated RAM', async () => {
   const out = outDir();
   await runWorkload(workload(), { out, threads: 2, samples: 2 });
   const now = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.equal(now.schema, 'vdpa-lab/results@2');
+  assert.equal(now.schema, 'vdpa-lab/results@3');
   assert.ok(now.cells.every((c: Record<string, unknown>) => 'simulator' in c && !('measured' in c)));
   // The same file as the lab wrote it before the rename, one cell with real figures.
-  const old = { ...now, schema: 'vdpa-lab/results@1', cells: now.cells.map(({ simulator, ...c }: Record<string, unknown>, i: number) => ({ ...c, measured: simulator, ...(i === 0 ? { real: { status: 'agree' } } : {}) })) };
+  const old = { ...now, schema: 'vdpa-lab/results@1', cells: now.cells.map(({ simulator, ...c }: Record<string, unknown>, i: number) => ({ ...c, measured: simulator, ...(i === 0 ? { real: AGREED } : {}) })) };
   const path = join(out, 'v1.json');
   writeFileSync(path, JSON.stringify(old));
   const read = readResults(path);
-  assert.equal(read.schema, 'vdpa-lab/results@2');
+  assert.equal(read.schema, 'vdpa-lab/results@3');
+  assert.deepEqual(read.cells[0].real, AGREED);
   read.cells.forEach((c, i) => {
     assert.deepEqual(c.simulator, now.cells[i].simulator);
     assert.equal((c as unknown as Record<string, unknown>).measured, undefined);
@@ -134,10 +138,33 @@ test('a results@1 journal resumes as its results file is read: real cells ran on
   const now = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   const [header] = readFileSync(join(out, 'cells.jsonl'), 'utf8').split('\n');
   // The journal a @1 lab left: cells with `measured`, the first with real figures.
-  const lines = now.cells.map(({ simulator, ...c }: Record<string, unknown>, i: number) => JSON.stringify({ ...c, measured: simulator, ...(i === 0 ? { real: { status: 'agree' } } : {}) }));
+  const lines = now.cells.map(({ simulator, ...c }: Record<string, unknown>, i: number) => JSON.stringify({ ...c, measured: simulator, ...(i === 0 ? { real: AGREED } : {}) }));
   writeFileSync(join(out, 'cells.jsonl'), `${[header, ...lines].join('\n')}\n`);
   const stream = new ResultsStream(out);
   const resumed = stream.open(JSON.parse(header).workloadHash, { resume: true, force: false, flag: '--out', onWarning: (m) => assert.fail(m) });
   stream.close();
   now.cells.forEach((c: { id: string }, i: number) => assert.equal(resumed.get(c.id)?.params.prealloc, i === 0 ? true : undefined));
+});
+
+test('a results@2 file is read as @3, its real figures checked: a malformed one is refused with its JSON path', async () => {
+  const out = outDir();
+  await runWorkload(workload(), { out, threads: 2, samples: 0 });
+  const now = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const v2 = { ...now, schema: 'vdpa-lab/results@2', provenance: { ...now.provenance, real: { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg', cycles: 3 } }, cells: now.cells.map((c: Record<string, unknown>, i: number) => ({ ...c, real: i === 0 ? AGREED : { status: 'n/a', reason: 'a VM has only vdpa_sim' } })) };
+  const path = join(out, 'v2.json');
+  writeFileSync(path, JSON.stringify(v2));
+  const read = readResults(path);
+  assert.equal(read.schema, 'vdpa-lab/results@3');
+  assert.deepEqual(read.cells.map((c) => c.real?.status), ['agree', ...now.cells.slice(1).map(() => 'n/a')]);
+  assert.equal(read.provenance.real?.accel, 'tcg');
+  // What @2 never checked: a real figure that is not a number, an accelerator the lab does not know, a status of neither kind.
+  const bad = (real: unknown, provenance: unknown = v2.provenance) => {
+    writeFileSync(path, JSON.stringify({ ...v2, provenance, cells: v2.cells.map((c: Record<string, unknown>, i: number) => (i === 0 ? { ...c, real } : c)) }));
+    return () => readResults(path);
+  };
+  assert.throws(bad({ ...AGREED, perResetNs: '12 ms' }), /v2\.json: cells\[0\]\.real\.perResetNs: /);
+  assert.throws(bad({ ...AGREED, accel: 'hvf' }), /v2\.json: cells\[0\]\.real\.accel: /);
+  assert.throws(bad({ ...AGREED, status: 'maybe' }), /v2\.json: cells\[0\]\.real\.status: /);
+  assert.throws(bad({ ...AGREED, events: [{ name: 'boot', ns: { map: 1 }, totalNs: 1, pinnedVm: 0 }] }), /v2\.json: cells\[0\]\.real\.events\[0\]\.ns\.unmap: /);
+  assert.throws(bad(AGREED, { ...v2.provenance, real: { backend: 'vm:6.12' } }), /v2\.json: provenance\.real\.kernel: /);
 });

@@ -14,13 +14,14 @@
  * Hot rows use Impl (fixed batches); cold rows use ColdImpl (slices of
  * arrays spanning the whole table, and builds from empty).
  */
-import IntervalTreeModule from '@flatten-js/interval-tree';
+import { IntervalTree as FlattenIntervalTree } from '@flatten-js/interval-tree';
 import BTreeModule from 'sorted-btree';
 import { RadixIotlb } from '../iotlb/index.js';
 
-// The packages' ESM builds export the class as default; typings disagree by version.
-const IntervalTree = ((IntervalTreeModule as unknown as { default?: unknown }).default ?? IntervalTreeModule) as new () => FlattenTree;
-const BTree = ((BTreeModule as unknown as { default?: unknown }).default ?? BTreeModule) as new () => OrderedMap;
+// The class by its name (main.mjs exports it named and as default).
+const IntervalTree: new () => FlattenTree = FlattenIntervalTree;
+// sorted-btree is CommonJS (`exports.default = BTree`): NodeNext's default import is module.exports.
+const BTree: new () => OrderedMap = BTreeModule.default;
 
 export interface FlattenTree {
   insert(key: [number, number], value: number): unknown;

@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { compareResults, defaultGateConfig, incomparable, junitXml, loadGateConfig, verdictMarkdown } from '../gate/index.js';
 import { distinctLabels } from '../runner/summary.js';
-import { readResults, RESULTS_SCHEMA_V1 } from '../runner/index.js';
+import { readResults, RESULTS_SCHEMA } from '../runner/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
 import { stdinPaths } from './report-command.js';
 
@@ -118,11 +118,11 @@ function rebase(o: GateFlags, current: ReturnType<typeof readResults>): number {
       if (process.env.GITHUB_STEP_SUMMARY) appendStepSummary(process.env.GITHUB_STEP_SUMMARY, md);
     }
   }
-  // A results@1 file is written as read (upgraded to @2): a byte copy would
-  // keep the old schema in the baseline for good.
+  // A file of an older schema (results@1, @2) is written as read (upgraded to
+  // the current one): a byte copy would keep the old schema in the baseline for good.
   const bytes = readFileSync(o.current);
-  const wasV1 = (JSON.parse(bytes.toString('utf8')) as { schema?: unknown }).schema === RESULTS_SCHEMA_V1;
-  writeFileAtomic(o.baseline, wasV1 ? `${JSON.stringify(current, null, 1)}\n` : bytes);
+  const older = (JSON.parse(bytes.toString('utf8')) as { schema?: unknown }).schema !== RESULTS_SCHEMA;
+  writeFileAtomic(o.baseline, older ? `${JSON.stringify(current, null, 1)}\n` : bytes);
   process.stderr.write(`baseline updated: ${o.baseline}\n`);
   return EXIT_OK;
 }

@@ -74,7 +74,7 @@ export function registerReplay(program: Command): void {
     .option('--prealloc', "guest RAM was preallocated (QEMU prealloc=on): the first maps fault nothing in; default: QEMU's default, so each page's first pin faults it in")
     .option('--what-if <what>', "'persist': also replay with IOTLB_PERSIST acked and the re-maps around each reset dropped", oneOf('--what-if', ['persist'] as const))
     .option('--profile <name|path>', 'cost profile (workloads/profiles/NAME.json or a path)', 'default')
-    .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@2: one cell per fd and flow; report and gate read it)')
+    .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@3: one cell per fd and flow; report and gate read it)')
     .option('--backend <backend>', 'also replay every fd on a real kernel: vm:6.1, vm:6.12, vm:7.2 (see kernels prepare) or device:/dev/vhost-vdpa-N', (t: string) => {
       const b = parseBackend(t);
       if (b.kind === 'model') throw new InputError('--backend', 'replay always uses the model; name a real backend (vm:KERNEL or device:PATH)');

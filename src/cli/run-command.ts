@@ -11,8 +11,9 @@ import { nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
 import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
-import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
-import { addRealFigures, type CellWithReal } from '../runner/real/run-real.js';
+import { backendLabel, parseBackend, type BackendSpec } from '../real/backend-spec.js';
+import { addRealFigures } from '../runner/real/run-real.js';
+import { realDiverged } from '../runner/real-result.js';
 import { realSummaryText } from './run-real-text.js';
 import { emitCellTrace } from '../runner/emit-trace.js';
 import { claimOutputDir } from '../output-path.js';
@@ -31,13 +32,15 @@ interface RunFlags {
   quiet?: boolean;
   filter?: string[];
   shard?: ShardSpec;
-  backend?: BackendSpec;
+  backend?: RealBackendSpec;
   emitTrace?: string;
   realCycles: number;
   accel: 'auto' | 'kvm' | 'tcg';
 }
 
-function realBackend(text: string): BackendSpec {
+type RealBackendSpec = Exclude<BackendSpec, { kind: 'model' }>;
+
+function realBackend(text: string): RealBackendSpec {
   const b = parseBackend(text);
   if (b.kind === 'model') throw new InputError('--backend', 'run always runs the model; name a real backend (vm:KERNEL or device:PATH) to run the cells there too');
   return b;
@@ -50,16 +53,11 @@ function progressLine(r: CellResult, done: number, total: number, startMs: numbe
   return `[${done}/${total}]${eta} ${r.label}: ${r.status} ${what}`;
 }
 
-let realKernel = '';
-let realAccel = '';
-
-/** Sends the modeled cells to the real backend and records what answered in the provenance. */
-async function augmentReal(file: ResultsFile, specs: CellSpec[], o: RunFlags, say: (line: string) => void): Promise<void> {
-  const r = await addRealFigures(file.cells, specs, { backend: o.backend as Exclude<BackendSpec, { kind: 'model' }>, cycles: o.realCycles, accel: o.accel, onProgress: say });
+/** Sends the modeled cells to the real backend and records what answered in the provenance (the summary reads it there). */
+async function augmentReal(file: ResultsFile, specs: CellSpec[], backend: RealBackendSpec, o: RunFlags, say: (line: string) => void): Promise<void> {
+  const r = await addRealFigures(file.cells, specs, { backend, cycles: o.realCycles, accel: o.accel, onProgress: say });
   file.cells = r.cells;
-  realKernel = r.kernel;
-  realAccel = r.accel;
-  (file.provenance as unknown as Record<string, unknown>).real = { backend: o.backend!.kind === 'vm' ? `vm:${o.backend!.kernel}` : `device:${(o.backend as { path: string }).path}`, kernel: r.kernel, accel: r.accel, cycles: o.realCycles };
+  file.provenance.real = { backend: backendLabel(backend), kernel: r.kernel, accel: r.accel, cycles: o.realCycles };
 }
 
 /** A positive integer that this machine's cores can carry (pool.ts threadsProblem says why not). */
@@ -124,6 +122,7 @@ Examples:
         // Checked (and claimed) before any cell runs: a bad path is bad input, nothing written.
         const traceDir = o.emitTrace ? claimOutputDir(o.emitTrace, '--emit-trace', 'trace') : null;
         const progress = makeProgress(o.quiet);
+        const backend = o.backend;
         const start = Date.now();
         const file = await runWorkload(w, {
           out: o.out,
@@ -134,7 +133,7 @@ Examples:
           shard: o.shard,
           onStart: (toRun, threads) => progress.update(`${w.workload.name}${o.shard ? ` shard ${shardName(o.shard)}` : ''}: ${toRun} of ${w.cells.length} cells to run on ${threads} threads`),
           onResult: (r, done, total) => progress.update(progressLine(r, done, total, start)),
-          augment: o.backend ? (f) => augmentReal(f, w.cells, o, (l) => progress.update(l)) : undefined,
+          augment: backend ? (f) => augmentReal(f, w.cells, backend, o, (l) => progress.update(l)) : undefined,
         });
         progress.done();
         if (traceDir) {
@@ -150,8 +149,8 @@ Examples:
           for (const c of file.cells.filter((x) => x.status === 'incorrect' || x.status === 'failed')) process.stdout.write(`  ${c.status}: ${c.label}: ${c.reason}\n`);
           process.stdout.write(`results: ${resolve(o.out, 'results.json')}\n`);
         }
-        if (o.backend && !o.json) process.stdout.write(`\n${realSummaryText(file.cells as CellWithReal[], realKernel, realAccel)}\n`);
-        const diverged = (file.cells as CellWithReal[]).some((c) => c.real && c.real.status !== 'n/a' && c.real.status !== 'agree');
+        if (file.provenance.real && !o.json) process.stdout.write(`\n${realSummaryText(file.cells, file.provenance.real)}\n`);
+        const diverged = file.cells.some((c) => realDiverged(c.real));
         return file.cells.some((c) => c.status === 'failed') || diverged ? EXIT_FAILURE : EXIT_OK;
       }),
     );

@@ -1,8 +1,9 @@
 /** `run --backend`: the real kernel's figures beside the modeled ones, one row per cell, never one number. */
-import type { CellWithReal } from '../runner/real/run-real.js';
+import type { CellResult } from '../runner/index.js';
+import type { RealProvenance } from '../runner/real-result.js';
 import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
 
-export function realSummaryText(cells: CellWithReal[], kernel: string, accel: string): string {
+export function realSummaryText(cells: CellResult[], { kernel, accel }: RealProvenance): string {
   const rows = cells.map((c) => {
     const r = c.real;
     const modeled = c.modeled?.perResetNs ?? null;

@@ -145,8 +145,7 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg:
 }
 
 function realSamples(c: CellResult): number[] {
-  const r = (c as CellResult & { real?: { status: string; resetCycleNs?: { samples: number[] } | null } }).real;
-  return r && r.status === 'agree' ? (r.resetCycleNs?.samples ?? []) : [];
+  return c.real?.status === 'agree' ? (c.real.resetCycleNs?.samples ?? []) : [];
 }
 
 function statisticalRow(cell: string, b: number[], c: number[], cfg: GateConfig, kind: 'simulator' | 'real' = 'simulator'): GateRow {

@@ -65,7 +65,7 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => SharedWasmMemory;
 }
-// (Reflect.get answers `any`: the global is typed here, where it is read, and may be absent.)
+// Read by name: no lib here types the global, so this line is where it gets WasmApi's type.
 const wasm: WasmApi | undefined = Reflect.get(globalThis, 'WebAssembly');
 
 let seqModule: object | null | undefined;

@@ -4,13 +4,19 @@
  * their labels agree), runs in the order given (the reference first), and
  * bars that carry their value as text, with zero and n/a written out.
  */
-import type { TopLevelSpec } from 'vega-lite';
 import { fmtDuration } from '../text-format.js';
+
+/**
+ * A Vega-Lite spec as the charts build it: plain JSON from the small helpers
+ * below. vega-lite's own types are too fine-grained for spread-built layers,
+ * so its compile (render.ts) is where a spec is checked.
+ */
+export type VegaLiteJson = Record<string, unknown>;
 
 export interface Chart {
   name: string;
   title: string;
-  spec: TopLevelSpec;
+  spec: VegaLiteJson;
 }
 
 /** The font the SVG text is measured with and the PNG is drawn with. */
@@ -73,7 +79,7 @@ export function barsPerCell(name: string, title: string, subtitle: string | stri
       { mark: log ? { type: 'point', filled: true, size: 90, tooltip: true } : { type: 'bar', tooltip: true }, encoding: { y, x, ...byRun } },
       { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' }, encoding: { y, x: { field: log ? 'value' : 'at', type: 'quantitative' }, text: { field: 'text' }, ...(multi ? { yOffset: runOffset(runs) } : {}) } },
     ],
-  } as unknown as TopLevelSpec;
+  };
   return { name, title, spec };
 }
 

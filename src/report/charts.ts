@@ -4,7 +4,6 @@
  * modeled or simulator (the lab's own wall clock). With several runs, each chart separates them, the
  * reference first.
  */
-import type { TopLevelSpec } from 'vega-lite';
 import { PHASES } from '../cost/index.js';
 import { BAR_WIDTH, barsPerCell, base, fmtMs, keyAxis, runColor, runOffset, type Chart } from './chart-parts.js';
 import type { CellRow } from './rows.js';
@@ -36,7 +35,7 @@ function resetCost(resets: CellRow[], runs: string[]): Chart {
       },
       width: 300,
       height: 220,
-    } as unknown as TopLevelSpec,
+    },
   };
 }
 
@@ -60,7 +59,7 @@ function phases(resets: CellRow[], runs: string[]): Chart {
         },
         { data: { values: totals }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'total', type: 'quantitative' }, text: { field: 'text' }, ...offset } },
       ],
-    } as unknown as TopLevelSpec,
+    },
   };
 }
 
@@ -107,7 +106,7 @@ function wallTime(wall: { run: string; key: string; cell: string; ms: number }[]
         x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'simulator wall ms per simulated reset cycle (log)' },
         ...(multi ? { color: runColor(runs), yOffset: runOffset(runs) } : {}),
       },
-    } as unknown as TopLevelSpec,
+    },
   };
 }
 
@@ -147,6 +146,6 @@ export function deltaChart(d: Deltas, runs: string[]): Chart | null {
         { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'at', type: 'quantitative' }, text: { field: 'text' }, ...offset } },
         { mark: { type: 'rule', color: '#555' }, encoding: { x: { datum: 0 } } },
       ],
-    } as unknown as TopLevelSpec,
+    },
   };
 }

@@ -4,7 +4,6 @@
  * figures are each cell's modeled per-event totals from results.json; an
  * event given several times (guest-reset*3) shows its mean per occurrence.
  */
-import type { TopLevelSpec } from 'vega-lite';
 import type { CellResult } from '../runner/index.js';
 import { fmtDuration } from '../text-format.js';
 import { BAR_WIDTH, barText, base, fmtMs, type Chart } from './chart-parts.js';
@@ -87,6 +86,6 @@ export function eventsChart(rows: EventRow[], runs: string[]): Chart | null {
         ],
       },
       resolve: { scale: { x: 'independent' } },
-    } as unknown as TopLevelSpec,
+    },
   };
 }

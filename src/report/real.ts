@@ -6,19 +6,10 @@
  * with independent scales, and every real figure names its kernel and
  * accelerator (TCG figures are not native timings).
  */
-import type { TopLevelSpec } from 'vega-lite';
 import type { CellResult } from '../runner/index.js';
 import { fmtDuration, fmtRatio } from '../text-format.js';
 import { BAR_WIDTH, barText, base, fmtMs, type Chart } from './chart-parts.js';
 import { labelsOf, type LabelledResults } from './rows.js';
-
-interface RealField {
-  status: string;
-  reason: string | null;
-  kernel?: string;
-  accel?: string;
-  perResetNs?: number | null;
-}
 
 export interface RealRow {
   run: string;
@@ -37,10 +28,10 @@ export interface RealRow {
 export function realRows(runs: LabelledResults[]): RealRow[] {
   const labels = labelsOf(runs);
   return runs.flatMap(({ run, file }) =>
-    (file.cells as (CellResult & { real?: RealField })[])
-      .filter((c) => c.real)
+    file.cells
+      .filter((c): c is CellResult & Required<Pick<CellResult, 'real'>> => c.real !== undefined)
       .map((c) => {
-        const r = c.real!;
+        const r = c.real;
         const label = labels.get(c.id)!;
         return {
           run,
@@ -49,10 +40,10 @@ export function realRows(runs: LabelledResults[]): RealRow[] {
           group: label.split(' ').filter((t) => t !== c.params.flow).join(' '),
           flow: c.params.flow,
           modeledNs: c.modeled?.perResetNs ?? null,
-          realNs: r.status === 'n/a' ? null : (r.perResetNs ?? null),
+          realNs: r.status === 'n/a' ? null : r.perResetNs,
           status: r.status,
           reason: r.reason,
-          where: r.kernel ? `${r.kernel}${r.accel && r.accel !== 'none' ? `, ${r.accel.toUpperCase()}` : ''}` : '',
+          where: r.status === 'n/a' || !r.kernel ? '' : `${r.kernel}${r.accel !== 'none' ? `, ${r.accel.toUpperCase()}` : ''}`,
         };
       }),
   );
@@ -113,6 +104,6 @@ export function realChart(rows: RealRow[]): Chart | null {
         ],
       },
       resolve: { scale: { x: 'independent' } },
-    } as unknown as TopLevelSpec,
+    },
   };
 }

@@ -5,9 +5,18 @@
  * costs nothing until a chart is rendered.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { REPORT_FONT } from './chart-parts.js';
+import { REPORT_FONT, type VegaLiteJson } from './chart-parts.js';
 
-export async function toSvg(spec: TopLevelSpec): Promise<string> {
+/** The view kinds a top-level Vega-Lite spec is one of (vega-lite's TopLevelSpec union, by its defining key). */
+const VIEW_KEYS = ['mark', 'layer', 'facet', 'repeat', 'concat', 'hconcat', 'vconcat'];
+
+/** A chart's JSON is a top-level Vega-Lite spec when it names the schema and one view kind; compile checks the rest. */
+function isTopLevelSpec(spec: VegaLiteJson): spec is VegaLiteJson & TopLevelSpec {
+  return typeof spec.$schema === 'string' && VIEW_KEYS.some((k) => k in spec);
+}
+
+export async function toSvg(spec: VegaLiteJson): Promise<string> {
+  if (!isTopLevelSpec(spec)) throw new Error(`not a top-level Vega-Lite spec (no $schema, or none of ${VIEW_KEYS.join(', ')})`);
   const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {

@@ -14,18 +14,13 @@ import { InputError } from '../errors.js';
 import { fitPrices, VirtualClock, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
 import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams } from '../workload/index.js';
+import type { CellResult } from './cell-result.js';
+import type { RealFigures } from './real-result.js';
 import { readResults, type ResultsFile } from './results-file.js';
 import { median } from 'simple-statistics';
 
-interface RealEventFigure {
-  name: string;
-  totalNs: number;
-}
-interface RealCell {
-  label: string;
-  params: CellParams;
-  real: { status: string; kernel: string; accel: string; events: RealEventFigure[]; perResetNs: number | null; resetCycleNs?: { samples: number[] } | null; layout?: { meanRun: number } };
-}
+/** A cell that ran on a real kernel and agreed with the model. */
+type RealCell = CellResult & { real: RealFigures };
 
 /**
  * The cell as the real host laid it out: a 4k guest's mean physically
@@ -54,7 +49,7 @@ function realResetNs(cell: RealCell): number | null {
 
 /** Cells that ran on a real kernel and agreed with the model, from each file. */
 function agreeingCells(file: ResultsFile, path: string): RealCell[] {
-  const cells = (file.cells as unknown as (RealCell & { real?: RealCell['real'] })[]).filter((c) => c.real && c.real.status === 'agree');
+  const cells = file.cells.filter((c): c is RealCell => c.real?.status === 'agree');
   if (cells.length === 0) throw new InputError(path, 'holds no cell with real-kernel figures that agreed with the model (run it with --backend vm:KERNEL or device:PATH)');
   return cells;
 }
@@ -85,7 +80,7 @@ export function realObservations(paths: string[], root = process.cwd()): { obser
   const who = new Set<string>();
   for (const path of paths) {
     const file = readResults(resolve(root, path));
-    const p = file.provenance as unknown as { cpu?: string; startedAt?: string };
+    const p = file.provenance;
     for (const cell of agreeingCells(file, path)) {
       const model = eventCounters(makeCell(asLaidOut(cell)).params);
       const real = cell.real.events;

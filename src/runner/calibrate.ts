@@ -29,7 +29,7 @@ const calibrationSchema = z
               label: z.string().min(1),
               source: z.string().min(1),
               cell: z.record(z.string(), z.unknown()),
-              event: z.enum(EVENT_NAMES as unknown as [string, ...string[]]),
+              event: z.enum(EVENT_NAMES),
               steps: z.array(z.enum(STEP_KINDS)).min(1),
               seconds: z.number().positive(),
             })
@@ -39,7 +39,7 @@ const calibrationSchema = z
             .object({
               label: z.string().min(1),
               source: z.string().min(1),
-              parent: z.enum(PARENT_KINDS as unknown as [string, ...string[]]),
+              parent: z.enum(PARENT_KINDS),
               counters: z.record(z.string(), z.number().nonnegative()),
               seconds: z.number().positive(),
             })

@@ -68,7 +68,7 @@ function parseJournal(bytes: Buffer): ParsedJournal {
       return;
     }
     const c = cellSchema.safeParse(upgradeCell(value));
-    if (c.success) out.cells.push(c.data as unknown as CellResult);
+    if (c.success) out.cells.push(c.data as CellResult);
     else out.damaged.push({ line: i + 1, why: `not a cell result (${firstIssue(c.error)})` });
   });
   return out;

@@ -1,10 +1,12 @@
 /**
  * What one cell produces. `modeled` figures are deterministic (counters x
  * profile prices); `simulator` figures are wall clock of this simulator on
- * this machine. They never share a number.
+ * this machine; `real` figures (real-result.ts) were measured on a real
+ * kernel. They never share a number.
  */
 import type { PhaseNs } from '../cost/index.js';
 import type { CellParams } from '../workload/index.js';
+import type { RealResult } from './real-result.js';
 
 export type CellStatus =
   /** Ran; every running device translated what vhost holds after every event. */
@@ -76,6 +78,9 @@ export interface CellResult {
   counters: Record<string, number>;
   modeled: Modeled | null;
   simulator: SimulatorFigures | null;
-  invariants: { ok: boolean; violations: string[]; views: Record<string, string> } | null;
+  /** Device views at the end (absent in files that did not record them). */
+  invariants: { ok: boolean; violations: string[]; views?: Record<string, string> } | null;
   profileHash: string;
+  /** The same cell on a real kernel (`run --backend`); absent when the run had no real backend. */
+  real?: RealResult;
 }

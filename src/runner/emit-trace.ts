@@ -14,7 +14,7 @@
  * isolation probe) is not in the file, and a replay does its own.
  */
 import { hex, U64_MAX } from '../iotlb/index.js';
-import { QEMU_RELEASES, resolveQemu, VirtualMachine, type EventName } from '../vmm/index.js';
+import { resolveQemu, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
 import { recordOps } from './real/record-ops.js';
 
@@ -38,8 +38,8 @@ interface TraceFormat {
 }
 
 function traceFormat(qemu: string): TraceFormat {
-  const at = QEMU_RELEASES.indexOf(resolveQemu(qemu).release);
-  return { shared: at >= QEMU_RELEASES.indexOf('9.0'), asid: at >= QEMU_RELEASES.indexOf('8.0'), resetStatus: at <= QEMU_RELEASES.indexOf('8.0') };
+  const q = resolveQemu(qemu);
+  return { shared: q.traceShared, asid: q.traceAsid, resetStatus: q.traceResetStatus };
 }
 
 /** One op recorded from the model as the trace line QEMU would log for it, or null when QEMU traces none. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../workload/index.js';
+import type { RealProvenance } from './real-result.js';
 import type { ShardRecord } from './shard.js';
 
 /** One shard's run, as a merged file keeps it: where it ran and when. */
@@ -39,6 +40,8 @@ export interface Provenance {
   shard?: ShardRecord;
   /** A merged file (`vdpa-lab merge`): each shard's host and times, in shard order. */
   parts?: PartProvenance[];
+  /** A `run --backend` run: the real kernel that answered. */
+  real?: RealProvenance;
 }
 
 export function gitCommit(): string | null {

@@ -1,5 +1,5 @@
 /**
- * The results file, `results.json` (schema `vdpa-lab/results@2`), and the
+ * The results file, `results.json` (schema `vdpa-lab/results@3`), and the
  * schema of one cell, which the journal (cell-journal.ts) checks each line
  * against too. Reading validates the schema, so a corrupt or truncated file
  * is a clear error rather than a wrong chart.
@@ -11,8 +11,15 @@ import { zodIssues } from '../cost/index.js';
 import { DEFAULT_QEMU } from '../vmm/index.js';
 import type { CellResult } from './cell-result.js';
 import type { Provenance } from './provenance.js';
+import { realProvenanceSchema, realResultSchema } from './real-result.js';
 
-export const RESULTS_SCHEMA = 'vdpa-lab/results@2';
+/**
+ * results@3 (Dec 2026) validates a cell's `real` figures (and the
+ * provenance's `real`) as it reads them; @2 wrote them in the same shape but
+ * unchecked. @2 files are read as @3: a malformed `real` in one is an error.
+ */
+export const RESULTS_SCHEMA = 'vdpa-lab/results@3';
+export const RESULTS_SCHEMA_V2 = 'vdpa-lab/results@2';
 
 /**
  * results@1 (before Dec 2026) called the simulator's wall clock `measured`,
@@ -21,11 +28,15 @@ export const RESULTS_SCHEMA = 'vdpa-lab/results@2';
  */
 export const RESULTS_SCHEMA_V1 = 'vdpa-lab/results@1';
 
+/** Every older schema the lab still reads (upgraded as it reads them), oldest first. */
+export const OLDER_RESULTS_SCHEMAS: readonly string[] = [RESULTS_SCHEMA_V1, RESULTS_SCHEMA_V2];
+
 /**
  * A cell as an older lab wrote it (results@1 or its journal), as today's. In
  * @1, the real backend always populated guest RAM at mmap and the model had
  * no page faults: a real cell is marked prealloc, so recomputing its counters
- * (calibrate --from) prices what ran. Anything else is returned as is.
+ * (calibrate --from) prices what ran. Anything else is returned as is (an @2
+ * cell is an @3 cell).
  */
 export function upgradeCell(raw: unknown): unknown {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('measured' in raw) || 'simulator' in raw) return raw;
@@ -38,8 +49,8 @@ export function upgradeCell(raw: unknown): unknown {
 /** A results file of any schema the lab reads, as today's (its cells by upgradeCell). */
 export function upgradeResults(raw: unknown): unknown {
   const r = raw as { schema?: unknown; cells?: unknown } | null;
-  if (!r || r.schema !== RESULTS_SCHEMA_V1 || !Array.isArray(r.cells)) return raw;
-  return { ...r, schema: RESULTS_SCHEMA, cells: r.cells.map(upgradeCell) };
+  if (!r || !OLDER_RESULTS_SCHEMAS.includes(r.schema as string) || !Array.isArray(r.cells)) return raw;
+  return { ...r, schema: RESULTS_SCHEMA, cells: r.schema === RESULTS_SCHEMA_V1 ? r.cells.map(upgradeCell) : r.cells };
 }
 
 export interface ResultsFile {
@@ -106,24 +117,36 @@ export const cellSchema = z.looseObject({
       runWallNs: figure,
     })
     .nullable(),
-  invariants: z.looseObject({ ok: z.boolean(), violations: z.array(z.string()) }).nullable(),
+  invariants: z.looseObject({ ok: z.boolean(), violations: z.array(z.string()), views: z.record(z.string(), z.string()).optional() }).nullable(),
   profileHash: z.string(),
+  real: realResultSchema.optional(),
 });
 const resultsSchema = z.object({
   schema: z.string(),
   provenance: z.looseObject({
     labVersion: z.string(),
-    workload: z.looseObject({ name: z.string(), hash: z.string() }),
+    workload: z.looseObject({ name: z.string(), path: z.string().optional(), hash: z.string() }),
     profiles: z.record(z.string(), z.string()),
+    real: realProvenanceSchema.optional(),
+    // Printed by report (html.ts, markdown.ts), never computed with: any value is shown as written.
+    gitCommit: z.string().nullable().optional(),
+    node: z.string().optional(),
+    platform: z.string().optional(),
+    cpu: z.string().optional(),
+    cpus: z.number().optional(),
+    seed: z.number().optional(),
+    threads: z.number().optional(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().nullable().optional(),
   }),
   cells: z.array(cellSchema),
 });
 
-/** Reads and validates a results.json (results@1 upgraded as it is read); every problem names the file. */
+/** Reads and validates a results.json (results@1 and @2 upgraded as they are read); every problem names the file. */
 export function readResults(path: string): ResultsFile {
   const raw = upgradeResults(readJsonFile(path, 'results file').value);
   const schema = (raw as { schema?: unknown } | null)?.schema;
-  if (schema !== RESULTS_SCHEMA) throw new InputError(`${path}: schema`, `expected "${RESULTS_SCHEMA}" (or "${RESULTS_SCHEMA_V1}", read as it), found ${JSON.stringify(schema)}`);
+  if (schema !== RESULTS_SCHEMA) throw new InputError(`${path}: schema`, `expected "${RESULTS_SCHEMA}" (or ${OLDER_RESULTS_SCHEMAS.map((v) => `"${v}"`).join(' or ')}, read as it), found ${JSON.stringify(schema)}`);
   const r = resultsSchema.safeParse(raw);
   if (!r.success) {
     const [first, ...rest] = zodIssues('', r.error).map((l) => l.replace(/^\./, ''));
@@ -139,5 +162,7 @@ export function readResults(path: string): ResultsFile {
   });
   // A file from before the QEMU axis: its cells ran the default release.
   for (const c of r.data.cells) c.params.qemu ??= DEFAULT_QEMU;
-  return r.data as unknown as ResultsFile;
+  // Checked field by field above; the schema leaves optional what the lab always writes but older or
+  // hand-made files may lack (provenance host facts, an event's phases), which readers only print.
+  return r.data as ResultsFile;
 }

@@ -112,8 +112,9 @@ async function measureResetCycle(modeledVm: VirtualMachine, samples: number, rea
     readings = await dma?.stop();
   }
   vm.runEvent('close');
-  const r = bench.tasks[0].result as unknown as { latency?: { samples?: number[]; p50: number; mean: number; p99: number; min: number; max: number; rme: number }; error?: Error };
-  if (!r.latency) throw r.error ?? new Error('tinybench produced no latency statistics');
+  const r = bench.tasks[0].result;
+  if (r.state === 'errored') throw r.error;
+  if (!('latency' in r)) throw new Error(`tinybench produced no latency statistics (task ${r.state})`);
   const ms = (x: number) => Math.round(x * 1e6);
   const wallNs: WallStats = {
     median: ms(r.latency.p50),

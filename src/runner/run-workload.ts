@@ -4,7 +4,7 @@
  * results.json atomically with the provenance.
  */
 import { join, relative } from 'node:path';
-import canonicalJson from 'canonicalize';
+import { canonicalJson } from '../canonical-json.js';
 import { claimOutputDir } from '../output-path.js';
 import { loadProfile, sha256, type CostProfile } from '../cost/index.js';
 import { resolveProfilePath, type CellSpec, type LoadedWorkload } from '../workload/index.js';
@@ -17,8 +17,6 @@ import { RESULTS_SCHEMA, type ResultsFile } from './results-file.js';
 import { acquireRunLock } from './run-lock.js';
 import { cellsOfShard, shardName, shardRecord, type ShardSpec } from './shard.js';
 
-// canonicalize is CommonJS whose types declare an ES default: at run time the default import is the function.
-const canonicalize = canonicalJson as unknown as (input: unknown) => string;
 
 /**
  * What runWorkload needs: the parsed workload and its cells. `hash` defaults
@@ -55,7 +53,7 @@ export interface RunOptions {
 }
 
 export async function runWorkload(given: RunnableWorkload, opts: RunOptions): Promise<ResultsFile> {
-  const w: LoadedWorkload = { ...given, path: given.path ?? join(process.cwd(), `${given.workload.name}.json`), hash: given.hash ?? sha256(canonicalize(given.workload)) };
+  const w: LoadedWorkload = { ...given, path: given.path ?? join(process.cwd(), `${given.workload.name}.json`), hash: given.hash ?? sha256(canonicalJson(given.workload)) };
   const startedAt = new Date().toISOString();
   const profiles = new Map<string, { profile: CostProfile; hash: string }>();
   for (const c of w.cells) {

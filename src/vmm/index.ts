@@ -7,6 +7,8 @@ export type { Flow, FlowName } from './flows.js';
 export { EVENT_NAMES, EVENT_HELP, FIRST_EVENTS, RESET_EVENTS, SVQ_EVENTS } from './events.js';
 export { DEFAULT_QEMU, QEMU_BEHAVIOURS, QEMU_RELEASES, resolveQemu } from './qemu-versions.js';
 export type { QemuBehaviour, QemuRelease } from './qemu-versions.js';
+export { BEHAVIOUR_SOURCES as QEMU_BEHAVIOUR_SOURCES, QEMU_TABLE } from './qemu-releases.js';
+export type { QemuBehaviours, QemuRow } from './qemu-releases.js';
 export type { EventName } from './events.js';
 export { VdpaBackend, newVmmCounters } from './vdpa-backend.js';
 export type { MapItem, MapKind, VmmCounters } from './vdpa-backend.js';

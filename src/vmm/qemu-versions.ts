@@ -2,8 +2,9 @@
  * QEMU releases as the VMM model plays them: where each registers and
  * unregisters the vhost-vdpa memory listener, whether it acks SUSPEND and
  * IOTLB_ASID (and so isolates the CVQ in ASID 1 and can switch to shadow
- * virtqueues at migration). The release list is the trace parser's
- * (trace/qemu-formats.ts), so `run --qemu` and `replay` name releases alike.
+ * virtqueues at migration). The values are rows of one table
+ * (qemu-releases.ts), which the trace parser (trace/qemu-formats.ts) reads
+ * too, so `run --qemu` and `replay` name releases alike.
  *
  * Read from hw/virtio/vhost-vdpa.c and net/vhost-vdpa.c at each release tag:
  *
@@ -61,7 +62,7 @@
  *   again only when `listener_registered` is false.
  */
 import { InputError } from '../errors.js';
-import { QEMU_RELEASES, type QemuRelease } from './trace/qemu-formats.js';
+import { QEMU_RELEASES, QEMU_TABLE, releasesHint, resolveRelease, type QemuRelease, type QemuRow } from './qemu-releases.js';
 
 export { QEMU_RELEASES, type QemuRelease };
 
@@ -72,65 +73,17 @@ export { QEMU_RELEASES, type QemuRelease };
  */
 export const DEFAULT_QEMU: QemuRelease = '10.0';
 
-export interface QemuBehaviour {
+/** One release's behaviours: its row of the table. */
+export interface QemuBehaviour extends QemuRow {
   release: QemuRelease;
-  /** Where the memory listener is registered: in the last device's dev_start, or at vhost_vdpa_init. */
-  listenerAt: 'dev-start' | 'init';
-  /** Where it is unregistered at a stop. */
-  unregisterIn: 'dev-start' | 'reset-status' | 'reset-device';
-  /** Acks VHOST_BACKEND_F_SUSPEND when offered and calls vhost_vdpa_suspend at every stop. */
-  suspend: boolean;
-  /** Acks IOTLB_ASID: with nas >= 2 the CVQ goes to ASID 1 behind a shadow virtqueue. */
-  cvqAsid: boolean;
-  /** Switches to shadow virtqueues when migration starts (and back on failure or cancel). */
-  svqMigration: boolean;
-  /** Runs vhost_vdpa_probe_cvq_isolation at net init (8.1+: cvq-probe.ts); its answer decides the CVQ's ASID. */
-  cvqProbe: boolean;
-  /** net_vhost_vdpa_init blocks migration of a device with a CVQ (8.0, 8.1 without x-svq): no switch to SVQ. */
-  cvqMigrationBlocker: boolean;
-  /**
-   * Shadow vrings and CVQ buffers are fresh MAP_SHARED|MAP_ANONYMOUS mmaps,
-   * not zeroed (8.1+: "vdpa: map shadow vrings with MAP_SHARED", June 2023
-   * pull): shmem with nothing behind it, so their first pin faults every
-   * page in. vhost_svq_start maps each ring at every start, vhost_svq_stop
-   * munmaps it; the CVQ buffers are mapped once (net_vhost_vdpa_init) and
-   * munmapped in vhost_vdpa_cleanup. 7.2 and 8.0: qemu_memalign + memset,
-   * populated private memory.
-   */
-  svqMmap: boolean;
-  /** The QEMU functions this release's flow follows, for docs and notes. */
-  follows: string;
 }
 
-const MODERN = { suspend: true, cvqAsid: true, svqMigration: true } as const;
-
-function behaviour(release: QemuRelease): QemuBehaviour {
-  if (release === '7.2') {
-    return {
-      release, listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false, svqMmap: false,
-      follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
-    };
-  }
-  if (release === '10.1+') {
-    return {
-      release, listenerAt: 'init', unregisterIn: 'reset-device', ...MODERN, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true,
-      follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
-    };
-  }
-  return {
-    release, listenerAt: 'dev-start', unregisterIn: 'reset-status', ...MODERN, cvqProbe: release !== '8.0', cvqMigrationBlocker: release === '8.0' || release === '8.1', svqMmap: release !== '8.0',
-    follows: 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
-  };
-}
-
-/** A QEMU release the lab models; `10.1`, `10.2`, `11.0`... resolve to `10.1+`. */
+/** A QEMU release the lab models; `10.1`, `10.2`, `11.0`... resolve to `10.1+`, `8.2.1` to `8.2`. */
 export function resolveQemu(name: string): QemuBehaviour {
-  if ((QEMU_RELEASES as readonly string[]).includes(name)) return behaviour(name as QemuRelease);
-  const m = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(name);
-  if (m && (Number(m[1]) > 10 || (Number(m[1]) === 10 && Number(m[2]) >= 1))) return behaviour('10.1+');
-  if (m && ['7.2', '8.0', '8.1', '8.2', '9.0', '9.1', '9.2', '10.0'].includes(`${m[1]}.${m[2]}`)) return behaviour(`${m[1]}.${m[2]}` as QemuRelease);
-  throw new InputError('qemu', `'${name}' is not a QEMU release the lab models: one of ${QEMU_RELEASES.join(', ')} (a later release such as 10.2 is 10.1+)`);
+  const row = resolveRelease(QEMU_TABLE, name);
+  if (!row) throw new InputError('qemu', `'${name}' is not a QEMU release the lab models: ${releasesHint(QEMU_TABLE)}`);
+  return row;
 }
 
 /** Every release and its behaviour, for docs and tests. */
-export const QEMU_BEHAVIOURS: readonly QemuBehaviour[] = QEMU_RELEASES.map(behaviour);
+export const QEMU_BEHAVIOURS: readonly QemuBehaviour[] = QEMU_TABLE;

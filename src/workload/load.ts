@@ -11,10 +11,8 @@ import { sha256, zodIssues } from '../cost/index.js';
 import type { CellSpec } from './cell.js';
 import { expandWorkload, type ExpandOptions } from './expand.js';
 import { schemaFor, type RawWorkload } from './schema.js';
-import canonicalJson from 'canonicalize';
+import { canonicalJson } from '../canonical-json.js';
 
-// canonicalize is CommonJS whose types declare an ES default: at run time the default import is the function.
-const canonicalize = canonicalJson as unknown as (input: unknown) => string;
 
 /** The package root (dist/src/workload/ -> ../../..), where shipped workloads and profiles live. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -47,7 +45,7 @@ export function loadWorkload(path: string, opts: ExpandOptions = {}): LoadedWork
   const { value } = readJsonFile(path, 'workload');
   const { workload, cells } = parseWorkload(value, path, opts);
   // The identity is the canonical JSON (RFC 8785) of what the schema read: re-indenting or reordering keys does not change it.
-  return { path, hash: sha256(canonicalize(workload)), workload, cells };
+  return { path, hash: sha256(canonicalJson(workload)), workload, cells };
 }
 
 /** A profile given by name (`default`) lives in workloads/profiles; a path is relative to the workload file. */

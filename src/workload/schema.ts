@@ -64,7 +64,7 @@ const qemuName = z.string().superRefine((v, ctx) => {
 export const guestSchema = z
   .object({
     ram: oneOrMany(size),
-    backing: oneOrMany(z.enum(BACKINGS as unknown as [string, ...string[]])).default('thp'),
+    backing: oneOrMany(z.enum(BACKINGS)).default('thp'),
     meanRun: oneOrMany(z.number().int().min(1).max(512)).default(8),
     dimms: listOrLists(sizeList).default([]),
     seed: oneOrMany(z.number().int().min(0).max(0xffff_ffff)).optional(),
@@ -75,7 +75,7 @@ export const guestSchema = z
 
 export const devicesSchema = z
   .object({
-    parent: oneOrMany(z.enum(PARENT_KINDS as unknown as [string, ...string[]])),
+    parent: oneOrMany(z.enum(PARENT_KINDS)),
     variant: oneOrMany(z.enum(['set_map', 'dma_map'])).optional(),
     useVa: oneOrMany(z.boolean()).optional(),
     count: oneOrMany(z.number().int().min(1).max(16)).default(1),
@@ -92,7 +92,7 @@ export const matrixSchema = z
     kernel: oneOrMany(kernelName),
     /** The QEMU release whose vhost-vdpa flow the VMM plays (default 10.0: docs/domain.md, "QEMU versions"). */
     qemu: oneOrMany(qemuName).optional(),
-    flow: oneOrMany(z.enum(FLOW_NAMES as unknown as [string, ...string[]])),
+    flow: oneOrMany(z.enum(FLOW_NAMES)),
     events: listOrLists(eventList).default(['boot', 'guest-reset*3', 'close']),
     memlock: oneOrMany(z.union([z.literal('unlimited'), size])).default('unlimited'),
     /**

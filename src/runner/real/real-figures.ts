@@ -3,43 +3,14 @@
  * in the syscalls per event and phase, VmPin after each event, the
  * distribution of reset cycles, and the first line where the real kernel
  * answered otherwise than the model (the cell then `diverged`). Real figures
- * are never mixed into modeled ones: they live in their own field.
+ * are never mixed into modeled ones: they live in their own field, whose
+ * type and schema are real-result.ts's.
  */
 import type { BackendAnswer } from '../../real/model-run.js';
-import { SAMPLE_EVENT, type CellScript, type RealPhase } from './cell-script.js';
+import type { RealEvent, RealFigures, RealPhaseNs } from '../real-result.js';
+import { SAMPLE_EVENT, type CellScript } from './cell-script.js';
 import { answerDifference } from './record-ops.js';
 import { median } from 'simple-statistics';
-
-export type RealPhaseNs = Record<RealPhase, number>;
-
-export interface RealEvent {
-  name: string;
-  ns: RealPhaseNs;
-  totalNs: number;
-  /** VmPin after the event, pages. */
-  pinnedVm: number;
-}
-
-export interface RealFigures {
-  backend: string;
-  /** `uname -r` of the kernel that answered. */
-  kernel: string;
-  /** kvm or tcg for a VM; none for a device on this host. TCG figures are not native timings. */
-  accel: 'kvm' | 'tcg' | 'none';
-  status: 'agree' | 'diverged' | 'failed';
-  reason: string | null;
-  events: RealEvent[];
-  /** Reset cycles of device 0 repeated after the events (stop + start: the cost of one reset). */
-  resetCycleNs: { median: number; samples: number[] } | null;
-  /** Mean over the cell's reset events (guest-reset, reboot), like modeled.perResetNs. */
-  perResetNs: number | null;
-  /**
-   * The real host's physical layout of the guest's memory, as the probe read
-   * it from /proc/self/pagemap: physically contiguous runs (one IOTLB entry
-   * each in a PA map) and their mean length. Absent where PFNs are hidden.
-   */
-  layout?: { pages: number; runs: number; meanRun: number };
-}
 
 function zero(): RealPhaseNs {
   return { map: 0, unmap: 0, reset: 0, other: 0 };

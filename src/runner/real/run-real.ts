@@ -14,8 +14,9 @@ import { resolveKernel } from '../../kernel/index.js';
 import { resolveQemu } from '../../vmm/index.js';
 import type { CellSpec } from '../../workload/index.js';
 import type { CellResult } from '../cell-result.js';
+import { realDiverged, type RealAccel } from '../real-result.js';
 import { recordCellScript, type CellScript } from './cell-script.js';
-import { realFigures, type RealFigures } from './real-figures.js';
+import { realFigures } from './real-figures.js';
 
 export interface RealRunOptions {
   backend: Exclude<BackendSpec, { kind: 'model' }>;
@@ -26,8 +27,6 @@ export interface RealRunOptions {
   onProgress?: (line: string) => void;
 }
 
-export type CellWithReal = CellResult & { real?: RealFigures | { status: 'n/a'; reason: string } };
-
 /** Room beside the guest for the VM's kernel; the VM takes at most this share of the host. */
 const VM_BASE_BYTES = 1n << 30n;
 const HOST_SHARE = 0.75;
@@ -35,11 +34,10 @@ const HOST_SHARE = 0.75;
 /** Why a real backend cannot run this cell, or null. */
 function notOnReal(cell: CellResult, spec: CellSpec, o: RealRunOptions, generation: string): string | null {
   if (cell.status !== 'ok' && cell.status !== 'incorrect') return `the model did not run it (${cell.status})`;
-  const p = spec.params as unknown as { parent: string; kernel: string; backing: string; guestBytes: number };
+  const p = spec.params;
   if (o.backend.kind === 'vm' && p.parent !== 'vdpa_sim') return `a VM has only vdpa_sim; ${p.parent} needs a real device (--backend device:PATH)`;
   // vdpa_sim_net has 3 VQs (VDPASIM_NET_VQ_NUM): the probe's GET_VRING_GROUP of VQ 2 * queuePairs would be ENOBUFS there.
-  const q = spec.params as unknown as { queuePairs: number; qemu: string };
-  if (o.backend.kind === 'vm' && q.queuePairs > 1 && resolveQemu(q.qemu).cvqProbe) return `vdpa_sim_net has one queue pair (3 VQs); QEMU ${q.qemu}'s CVQ isolation probe asks for VQ ${2 * q.queuePairs}`;
+  if (o.backend.kind === 'vm' && p.queuePairs > 1 && resolveQemu(p.qemu).cvqProbe) return `vdpa_sim_net has one queue pair (3 VQs); QEMU ${p.qemu}'s CVQ isolation probe asks for VQ ${2 * p.queuePairs}`;
   // A cell names its kernel by version or alias; what must match the real kernel is the generation.
   const cellGeneration = resolveKernel(p.kernel).generation;
   if (cellGeneration !== generation) return `the cell models a ${p.kernel} (${cellGeneration}) kernel; ${backendLabel(o.backend)} is ${generation}`;
@@ -58,10 +56,10 @@ function planOf(s: CellScript): ScriptPlan {
   };
 }
 
-export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: RealRunOptions): Promise<{ cells: CellWithReal[]; diverged: number; kernel: string; accel: string }> {
+export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: RealRunOptions): Promise<{ cells: CellResult[]; diverged: number; kernel: string; accel: RealAccel }> {
   const facts = (await factsOf(o.backend))!;
   const byId = new Map(specs.map((s) => [s.id, s]));
-  const out: CellWithReal[] = cells.map((c) => ({ ...c }));
+  const out: CellResult[] = cells.map((c) => ({ ...c }));
   const runnable: { index: number; script: CellScript }[] = [];
   out.forEach((c, index) => {
     const spec = byId.get(c.id)!;
@@ -71,7 +69,7 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
   });
   const label = backendLabel(o.backend);
   let kernel = facts.release;
-  let accel: RealFigures['accel'] = 'none';
+  let accel: RealAccel = 'none';
   if (runnable.length) {
     const sources: ScriptSource[] = runnable.map((r) => ({ name: out[r.index].label, text: r.script.text }));
     let runs: { answers: import('../../real/model-run.js').BackendAnswer[]; error?: string }[];
@@ -99,6 +97,6 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
       out[r.index].real = realFigures(r.script, runs[i].answers, { backend: label, kernel, accel }, runs[i].error);
     });
   }
-  const diverged = out.filter((c) => c.real && c.real.status !== 'n/a' && c.real.status !== 'agree').length;
+  const diverged = out.filter((c) => realDiverged(c.real)).length;
   return { cells: out, diverged, kernel, accel };
 }

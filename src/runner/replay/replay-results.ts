@@ -1,5 +1,5 @@
 /**
- * A replay as a results file (`vdpa-lab/results@2`): one cell per fd and
+ * A replay as a results file (`vdpa-lab/results@3`): one cell per fd and
  * flow, so `report` and `gate` read replays as they read runs. Modeled
  * figures only: a replay times nothing of the simulator's own.
  */

@@ -14,12 +14,12 @@
  * reset is recomputed from the bits it added.
  */
 import { STATUS } from '../../kernel/index.js';
-import { QEMU_RELEASES, type ReleaseRange } from './qemu-formats.js';
+import { QEMU_TABLE, type ReleaseRange } from '../qemu-releases.js';
 import type { DeviceStream, StreamOp } from './rebuild-streams.js';
 
-/** Every release the trace's formats fit probes (8.1+). */
+/** Every release the trace's formats fit probes (cvqProbe in each one's row: 8.1+). */
 export function tracedReleasesProbe(releases: ReleaseRange): boolean {
-  return releases.from >= QEMU_RELEASES.indexOf('8.1');
+  return QEMU_TABLE.slice(releases.from, releases.to + 1).every((r) => r.cvqProbe);
 }
 
 /**

@@ -3,7 +3,7 @@ export { splitTraceLine } from './trace-line.js';
 export type { TraceLine } from './trace-line.js';
 export { GRAMMAR, USED_EVENTS, EXPECTED_SHAPE, parseEventArgs } from './event-grammar.js';
 export type { TraceEvent, EventKind } from './event-grammar.js';
-export { QEMU_RELEASES, VARIANT_RELEASES, describeRange, rangeToken } from './qemu-formats.js';
+export { QEMU_RELEASES, VARIANT_RELEASES, describeRange, rangeToken, variantRanges } from './qemu-formats.js';
 export type { QemuRelease, ReleaseRange } from './qemu-formats.js';
 export { parseTrace } from './parse-trace.js';
 export type { ParsedTrace } from './parse-trace.js';

@@ -15,34 +15,39 @@
  * - 9.1 to the newest release: no change to the events the replay reads
  *   (set_vring_ready became set_vring_enable_one, dump_config gained an
  *   offset; both are ignored).
+ *
+ * Each release's formats are fields of its row in ../qemu-releases.ts
+ * (traceShared, traceAsid, traceResetStatus, traceSetGroupAsid); the ranges
+ * here are derived from them.
  */
 
-export const QEMU_RELEASES = ['7.2', '8.0', '8.1', '8.2', '9.0', '9.1', '9.2', '10.0', '10.1+'] as const;
-export type QemuRelease = (typeof QEMU_RELEASES)[number];
+import { QEMU_RELEASES, QEMU_TABLE, rangeWhere, type QemuBehaviours, type QemuRelease, type QemuRow, type ReleaseRange } from '../qemu-releases.js';
 
-/** A contiguous run of releases, by index into QEMU_RELEASES (inclusive). */
-export interface ReleaseRange {
-  from: number;
-  to: number;
-}
+export { QEMU_RELEASES, type QemuRelease, type ReleaseRange };
 
 const last = QEMU_RELEASES.length - 1;
-const at = (r: QemuRelease) => QEMU_RELEASES.indexOf(r);
 
-/** The release ranges of each format variant the grammar knows. */
-export const VARIANT_RELEASES: Record<string, ReleaseRange> = {
-  'dma:vdpa': { from: at('7.2'), to: at('7.2') },
-  'dma:vdpa+asid': { from: at('8.0'), to: at('8.2') },
-  'dma:vdpa_shared+asid': { from: at('9.0'), to: last },
-  'batch:vdpa': { from: at('7.2'), to: at('8.2') },
-  'batch:vdpa_shared': { from: at('9.0'), to: last },
-  'reset:status': { from: at('7.2'), to: at('8.0') },
-  'reset:plain': { from: at('8.1'), to: last },
-  'init:vdpa': { from: at('7.2'), to: at('8.2') },
-  'init:shared': { from: at('9.0'), to: last },
-  // net/trace-events: with the CVQ's ASID ("vdpa: Always start CVQ in SVQ mode if possible" series, 8.0).
-  group_asid: { from: at('8.0'), to: last },
+/** Which trace behaviours each format variant the grammar knows prints with. */
+const VARIANT_RULES: Record<string, (r: QemuBehaviours) => boolean> = {
+  'dma:vdpa': (r) => !r.traceShared && !r.traceAsid,
+  'dma:vdpa+asid': (r) => !r.traceShared && r.traceAsid,
+  'dma:vdpa_shared+asid': (r) => r.traceShared && r.traceAsid,
+  'batch:vdpa': (r) => !r.traceShared,
+  'batch:vdpa_shared': (r) => r.traceShared,
+  'reset:status': (r) => r.traceResetStatus,
+  'reset:plain': (r) => !r.traceResetStatus,
+  'init:vdpa': (r) => !r.traceShared,
+  'init:shared': (r) => r.traceShared,
+  // net/trace-events: with the CVQ's ASID.
+  group_asid: (r) => r.traceSetGroupAsid,
 };
+
+/** The release range of each format variant, from a table's trace fields. */
+export function variantRanges(table: readonly QemuRow[]): Record<string, ReleaseRange> {
+  return Object.fromEntries(Object.entries(VARIANT_RULES).map(([format, has]) => [format, rangeWhere(table, has, `trace format ${format}`)]));
+}
+
+export const VARIANT_RELEASES: Record<string, ReleaseRange> = variantRanges(QEMU_TABLE);
 
 export function describeRange(r: ReleaseRange): string {
   const a = QEMU_RELEASES[r.from];
