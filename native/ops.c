@@ -29,21 +29,27 @@ const char *const probe_status_names[PROBE_STATUS_NAME_COUNT] = {
 };
 const unsigned probe_status_values[PROBE_STATUS_NAME_COUNT] = { 1, 2, 4, 8, 0x40, 0x80 };
 
+#ifndef VHOST_VDPA_GET_VQS_COUNT
+#define VHOST_VDPA_GET_VQS_COUNT _IOR(VHOST_VIRTIO, 0x80, __u32)
+#endif
+
 #define U32_MAX_INT 4294967295LL
 /* sleep_ms takes at most a day: a longer pause in a script is a typo. */
 #define SLEEP_MS_MAX 86400000LL
 
+/* In the model's order (src/kernel/ops/op-table.ts SCRIPT_OPS; test/op-table.test.ts checks it), then the probe's own. */
 static const char *const ops[] = {
-	"open", "mmap", "setrlimit", "set_owner", "get_backend_features", "set_backend_features",
+	"open", "mmap", "setrlimit", "munmap", "set_owner", "get_backend_features", "set_backend_features",
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
-	"get_iova_range", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check", "munmap",
+	"get_iova_range", "get_vqs_count", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check",
 	/* The probe's own ops, after the model's: */
 	"get_status", "sleep_ms", "note",
 };
 enum op {
-	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
+	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_MUNMAP, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
-	OP_GET_IOVA_RANGE, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK, OP_MUNMAP, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
+	OP_GET_IOVA_RANGE, OP_GET_VQS_COUNT, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK,
+	OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 
@@ -217,6 +223,15 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 			answer_extra_hex(a, "first", range.first);
 			answer_extra_hex(a, "last", range.last);
 		}
+		return;
+	}
+	case OP_GET_VQS_COUNT: {
+		/* vhost_vdpa_get_vqs_count: vdpa->nvqs as a __u32, no owner check (v5.18+). */
+		d = session_device(s, l);
+		__u32 count = 0;
+		a->err = errno_of(TIMED(a, ioctl(d->fd, VHOST_VDPA_GET_VQS_COUNT, &count)));
+		if (!a->err)
+			answer_extra_uint(a, "count", count);
 		return;
 	}
 	case OP_SUSPEND:
