@@ -12,6 +12,7 @@ import { makeProgress } from './progress.js';
 import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
 import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
+import { createBackend } from '../backends/index.js';
 import { addRealFigures, type CellWithReal } from '../runner/real/run-real.js';
 import { realSummaryText } from './run-real-text.js';
 import { emitCellTrace } from '../runner/emit-trace.js';
@@ -39,7 +40,7 @@ interface RunFlags {
 
 function realBackend(text: string): BackendSpec {
   const b = parseBackend(text);
-  if (b.kind === 'model') throw new InputError('--backend', 'run always runs the model; name a real backend (vm:KERNEL or device:PATH) to run the cells there too');
+  if (!createBackend(b).capabilities.real) throw new InputError('--backend', 'run always runs the model; name a real backend (vm:KERNEL or device:PATH) to run the cells there too');
   return b;
 }
 
@@ -55,7 +56,7 @@ let realAccel = '';
 
 /** Sends the modeled cells to the real backend and records what answered in the provenance. */
 async function augmentReal(file: ResultsFile, specs: CellSpec[], o: RunFlags, say: (line: string) => void): Promise<void> {
-  const r = await addRealFigures(file.cells, specs, { backend: o.backend as Exclude<BackendSpec, { kind: 'model' }>, cycles: o.realCycles, accel: o.accel, onProgress: say });
+  const r = await addRealFigures(file.cells, specs, { backend: createBackend(o.backend!, { accel: o.accel, onProgress: say }), cycles: o.realCycles, onProgress: say });
   file.cells = r.cells;
   realKernel = r.kernel;
   realAccel = r.accel;
