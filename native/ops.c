@@ -84,9 +84,9 @@ static void op_munmap(const struct line *l, struct answer *a)
 
 static void op_setrlimit(const struct line *l, struct answer *a)
 {
-	const struct jv *v = field_get(l, "memlock");
+	const json_t *v = field_get(l, "memlock");
 	struct rlimit rl;
-	if (v && v->kind == J_STRING && strcmp(v->str, "unlimited") == 0)
+	if (json_is_string(v) && strcmp(json_string_value(v), "unlimited") == 0)
 		rl.rlim_cur = RLIM_INFINITY;
 	else
 		rl.rlim_cur = (rlim_t)field_u64(l, "memlock");
@@ -109,9 +109,9 @@ static void feature_names(struct answer *a, uint64_t bits)
 
 static void op_set_status(struct session *s, const struct line *l, struct answer *a)
 {
-	const struct jv *v = field_get(l, "status");
+	const json_t *v = field_get(l, "status");
 	unsigned status = 0;
-	if (v && v->kind == J_ARRAY) {
+	if (json_is_array(v)) {
 		uint64_t listed = field_name_list(l, "status", probe_status_names, PROBE_STATUS_NAME_COUNT);
 		for (size_t i = 0; i < PROBE_STATUS_NAME_COUNT; i++)
 			if (listed >> i & 1)
@@ -155,8 +155,8 @@ static void op_sleep(const struct line *l, struct answer *a)
 
 static void op_note(const struct line *l)
 {
-	const struct jv *v = field_get(l, "text");
-	if (v && v->kind != J_STRING) {
+	const json_t *v = field_get(l, "text");
+	if (v && !json_is_string(v)) {
 		struct sbuf *g = scratch(SCRATCH_GOT);
 		js_stringify(v, g);
 		line_fail(l, "text", "must be a string, got %s", sbuf_str(g));
@@ -284,10 +284,10 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 
 void session_run_line(struct session *s, const struct line *l)
 {
-	const struct jv *op = field_get(l, "op");
+	const json_t *op = field_get(l, "op");
 	int index = -1;
-	for (size_t i = 0; op && op->kind == J_STRING && i < OP_COUNT; i++)
-		if (strlen(ops[i]) == op->len && strcmp(ops[i], op->str) == 0)
+	for (size_t i = 0; json_is_string(op) && i < OP_COUNT; i++)
+		if (strlen(ops[i]) == json_string_length(op) && strcmp(ops[i], json_string_value(op)) == 0)
 			index = (int)i;
 	if (index < 0) {
 		struct sbuf *got = scratch(SCRATCH_GOT), *names = scratch(SCRATCH_NAMES);

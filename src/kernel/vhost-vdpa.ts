@@ -35,7 +35,6 @@ import {
   VHOST_IOTLB_MSG_V2,
   VHOST_IOTLB_UPDATE,
 } from './uapi.js';
-
 import { fail, OK, type OpResult } from './op-result.js';
 
 export type { OpResult } from './op-result.js';
