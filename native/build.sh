@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the real-kernel probe (issue #11): dist/native/vdpa-probe, static so it
-# also runs in a minimal busybox guest. Without a C compiler or a static libc it
-# says so in one line and succeeds: the model-only lab works without the probe.
+# also runs in a minimal busybox guest. It reads script lines with jansson, linked
+# statically from Debian's libjansson-dev (libjansson.a). Without a C compiler, a
+# static libc or libjansson-dev it says so in one line and succeeds (CI fails):
+# the model-only lab works without the probe.
 # A compile error fails the build under CI (CI set) and is a loud warning
 # elsewhere, so a newer compiler's new -Werror warning cannot stop `npm run build`
 # for someone who only uses the model. Run from the repository root (npm run build does).
@@ -18,7 +20,15 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "vdpa-lab: no C compiler found ($CC): the real-kernel probe is not built; the model-only lab works without it"
 	exit 0
 fi
-if "$CC" -O2 -static -Wall -Wextra -Werror -o "$tmp" native/*.c >"$log" 2>&1; then
+# jansson's header and static archive, where the compiler looks for them (Debian: /usr/include, /usr/lib/<triplet>).
+jansson_a=$("$CC" -print-file-name=libjansson.a)
+if [ ! -f "$jansson_a" ] || ! printf '#include <jansson.h>\n' | "$CC" -E -x c - >/dev/null 2>&1; then
+	rm -f "$out"
+	echo "vdpa-lab: libjansson-dev is not installed (apt-get install libjansson-dev: the probe links jansson statically): the real-kernel probe is not built; the model-only lab works without it" >&2
+	[ -n "${CI:-}" ] && exit 1
+	exit 0
+fi
+if "$CC" -O2 -static -Wall -Wextra -Werror -o "$tmp" native/*.c -ljansson >"$log" 2>&1; then
 	rm -f "$log"
 	mv -f "$tmp" "$out"
 	exit 0
@@ -26,7 +36,7 @@ fi
 rm -f "$tmp" "$out" # a binary left from an earlier build must not pass for this one
 # The same sources linked dynamically tell a missing static libc from a compile error.
 check="dist/native/vdpa-probe.dynamic-check.$$"
-if "$CC" -O2 -Wall -Wextra -Werror -o "$check" native/*.c >/dev/null 2>&1; then
+if "$CC" -O2 -Wall -Wextra -Werror -o "$check" native/*.c -ljansson >/dev/null 2>&1; then
 	rm -f "$check" "$log"
 	echo "vdpa-lab: static linking failed (no static libc: install libc6-dev's libc.a): the real-kernel probe is not built; the model-only lab works without it"
 	exit 0

@@ -30,7 +30,7 @@ static struct probe_device *find(struct session *s, const char *name)
 /* The model's device(r): the line's `device`, else the device opened last; it must be open. */
 struct probe_device *session_device(struct session *s, const struct line *l)
 {
-	const struct jv *v = field_get(l, "device");
+	const json_t *v = field_get(l, "device");
 	struct sbuf *name = scratch(SCRATCH_DEVICE);
 	if (v)
 		sbuf_puts(name, field_str(l, "device"));
@@ -57,7 +57,7 @@ static bool default_path(const char *name, struct sbuf *path)
 void op_open(struct session *s, const struct line *l, struct answer *a)
 {
 	struct sbuf *name = scratch(SCRATCH_DEVICE), *path = scratch(SCRATCH_PATH);
-	const struct jv *v = field_get(l, "device");
+	const json_t *v = field_get(l, "device");
 	if (v)
 		sbuf_puts(name, field_str(l, "device"));
 	else
@@ -74,16 +74,16 @@ void op_open(struct session *s, const struct line *l, struct answer *a)
 	for (size_t i = 0; i < s->npaths; i++)
 		if (strcmp(s->paths[i].name, sbuf_str(name)) == 0)
 			given = &s->paths[i];
-	const struct jv *p = field_get(l, "path");
+	const json_t *p = field_get(l, "path");
 	if (given) {
 		sbuf_puts(path, given->path);
 	} else if (p) {
-		if (p->kind != J_STRING || p->len == 0 || strlen(p->str) != p->len) {
+		if (!json_is_string(p) || json_string_length(p) == 0 || strlen(json_string_value(p)) != json_string_length(p)) {
 			struct sbuf *g = scratch(SCRATCH_GOT);
 			js_stringify(p, g);
 			line_fail(l, "path", "must be a non-empty string such as \"/dev/vhost-vdpa-0\", got %s", sbuf_str(g));
 		}
-		sbuf_puts(path, p->str);
+		sbuf_puts(path, json_string_value(p));
 	} else if (!default_path(sbuf_str(name), path)) {
 		line_fail(l, "device", "no path for device %s (name it vdpaN for /dev/vhost-vdpa-N, add a path field, or pass --device %s=PATH)",
 			  sbuf_str(name), sbuf_str(name));

@@ -45,9 +45,10 @@ void line_fail(const struct line *l, const char *field, const char *fmt, ...)
 	exit(EXIT_BAD_INPUT);
 }
 
-const struct jv *field_get(const struct line *l, const char *field)
+const json_t *field_get(const struct line *l, const char *field)
 {
-	return json_get(l->obj, field);
+	/* JSON.parse's object: the last of duplicate keys wins, as in jansson. */
+	return json_object_get(l->obj, field);
 }
 
 bool field_has(const struct line *l, const char *field)
@@ -56,7 +57,7 @@ bool field_has(const struct line *l, const char *field)
 }
 
 /* JSON.stringify(v) for a `got ...` tail; "undefined" when absent, as a template literal prints it. */
-static const char *got(const struct jv *v)
+static const char *got(const json_t *v)
 {
 	struct sbuf *out = scratch(SCRATCH_GOT);
 	if (v)
@@ -69,10 +70,10 @@ static const char *got(const struct jv *v)
 /* A non-empty string (a device name), as the model's FieldReader.str. */
 const char *field_str(const struct line *l, const char *field)
 {
-	const struct jv *v = field_get(l, field);
-	if (!v || v->kind != J_STRING || v->len == 0)
+	const json_t *v = field_get(l, field);
+	if (!json_is_string(v) || json_string_length(v) == 0)
 		line_fail(l, field, "must be a non-empty string, got %s", got(v));
-	return v->str;
+	return json_string_value(v);
 }
 
 /* The allowed names joined by ", ". */
@@ -118,18 +119,18 @@ static bool parse_u64(const char *s, size_t len, uint64_t *out)
 
 static uint64_t read_u64(const struct line *l, const char *field, const uint64_t *fallback)
 {
-	const struct jv *v = field_get(l, field);
+	const json_t *v = field_get(l, field);
 	if (!v) {
 		if (fallback)
 			return *fallback;
 		line_fail(l, field, "is required");
 	}
-	if (v->kind != J_STRING) {
+	if (!json_is_string(v)) {
 		line_fail(l, field, "must be a string such as \"0x1000\" (64-bit values stay exact), got %s", got(v));
 	}
 	uint64_t n;
-	if (!parse_u64(v->str, v->len, &n))
-		line_fail(l, field, "'%s' is not a 64-bit value (0x hex or decimal, at most 2^64-1)", v->str);
+	if (!parse_u64(json_string_value(v), json_string_length(v), &n))
+		line_fail(l, field, "'%s' is not a 64-bit value (0x hex or decimal, at most 2^64-1)", json_string_value(v));
 	return n;
 }
 
@@ -145,17 +146,16 @@ uint64_t field_u64_or(const struct line *l, const char *field, uint64_t fallback
 
 static int64_t read_int(const struct line *l, const char *field, int64_t min, int64_t max, const int64_t *fallback)
 {
-	const struct jv *v = field_get(l, field);
+	const json_t *v = field_get(l, field);
 	if (!v) {
 		if (fallback)
 			return *fallback;
 		line_fail(l, field, "is required");
 	}
-	if (v->kind != J_NUMBER || !isfinite(v->number) || floor(v->number) != v->number || v->number < (double)min ||
-	    v->number > (double)max) {
+	double d = json_number_value(v);
+	if (!json_is_number(v) || !isfinite(d) || floor(d) != d || d < (double)min || d > (double)max)
 		line_fail(l, field, "must be an integer in [%lld, %lld], got %s", (long long)min, (long long)max, got(v));
-	}
-	return (int64_t)v->number;
+	return (int64_t)d;
 }
 
 int64_t field_int(const struct line *l, const char *field, int64_t min, int64_t max)
@@ -168,19 +168,19 @@ int64_t field_int_or(const struct line *l, const char *field, int64_t min, int64
 	return read_int(l, field, min, max, &fallback);
 }
 
-static int index_of(const struct jv *v, const char *const *allowed, size_t n)
+static int index_of(const json_t *v, const char *const *allowed, size_t n)
 {
-	if (v->kind != J_STRING)
+	if (!json_is_string(v))
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (strlen(allowed[i]) == v->len && memcmp(allowed[i], v->str, v->len) == 0)
+		if (strlen(allowed[i]) == json_string_length(v) && memcmp(allowed[i], json_string_value(v), json_string_length(v)) == 0)
 			return (int)i;
 	return -1;
 }
 
 int field_one_of(const struct line *l, const char *field, const char *const *allowed, size_t n, int fallback)
 {
-	const struct jv *v = field_get(l, field);
+	const json_t *v = field_get(l, field);
 	if (!v) {
 		if (fallback >= 0)
 			return fallback;
@@ -194,26 +194,26 @@ int field_one_of(const struct line *l, const char *field, const char *const *all
 
 bool field_bool(const struct line *l, const char *field, bool fallback)
 {
-	const struct jv *v = field_get(l, field);
+	const json_t *v = field_get(l, field);
 	if (!v)
 		return fallback;
-	if (v->kind != J_TRUE && v->kind != J_FALSE)
+	if (!json_is_boolean(v))
 		line_fail(l, field, "must be true or false, got %s", got(v));
-	return v->kind == J_TRUE;
+	return json_is_true(v);
 }
 
 uint64_t field_name_list(const struct line *l, const char *field, const char *const *allowed, size_t n)
 {
-	const struct jv *v = field_get(l, field);
-	if (!v || v->kind != J_ARRAY)
+	const json_t *v = field_get(l, field);
+	if (!json_is_array(v))
 		line_fail(l, field, "must be a list of names (%s)", join(allowed, n));
 	uint64_t bits = 0;
-	for (size_t k = 0; k < v->n; k++) {
-		int i = index_of(v->items[k], allowed, n);
+	for (size_t k = 0; k < json_array_size(v); k++) {
+		int i = index_of(json_array_get(v, k), allowed, n);
 		if (i < 0) {
 			struct sbuf *where = scratch(SCRATCH_WHERE);
 			sbuf_printf(where, "%s[%zu]", field, k);
-			line_fail(l, sbuf_str(where), "unknown name %s (one of %s)", got(v->items[k]), join(allowed, n));
+			line_fail(l, sbuf_str(where), "unknown name %s (one of %s)", got(json_array_get(v, k)), join(allowed, n));
 		}
 		bits |= 1ULL << i;
 	}
@@ -222,16 +222,18 @@ uint64_t field_name_list(const struct line *l, const char *field, const char *co
 
 unsigned field_perm(const struct line *l)
 {
-	const struct jv *v = field_get(l, "perm");
-	if (v && v->kind == J_STRING) {
-		if (strcmp(v->str, "ro") == 0 && v->len == 2)
+	const json_t *v = field_get(l, "perm");
+	if (json_is_string(v) && json_string_length(v) == 2) {
+		const char *s = json_string_value(v);
+		if (strcmp(s, "ro") == 0)
 			return 1;
-		if (strcmp(v->str, "wo") == 0 && v->len == 2)
+		if (strcmp(s, "wo") == 0)
 			return 2;
-		if (strcmp(v->str, "rw") == 0 && v->len == 2)
+		if (strcmp(s, "rw") == 0)
 			return 3;
 	}
-	if (v && v->kind == J_NUMBER && floor(v->number) == v->number && v->number >= 0 && v->number <= 255)
-		return (unsigned)v->number;
+	double d = json_number_value(v); /* 0 for anything but a number */
+	if (json_is_number(v) && floor(d) == d && d >= 0 && d <= 255)
+		return (unsigned)d;
 	line_fail(l, "perm", "must be ro, wo, rw or an integer 0..255, got %s", got(v));
 }

@@ -17,7 +17,7 @@
 
 struct line {
 	int no;
-	const struct jv *obj;
+	const json_t *obj;
 };
 
 /*
@@ -36,7 +36,7 @@ void line_fail(const struct line *l, const char *field, const char *fmt, ...)
 bool field_has(const struct line *l, const char *field);
 /* A non-empty string field; anything else fails the line as the model does. */
 const char *field_str(const struct line *l, const char *field);
-const struct jv *field_get(const struct line *l, const char *field);
+const json_t *field_get(const struct line *l, const char *field);
 
 /* A 64-bit value written as a string ("0x1000" or "4096"). */
 uint64_t field_u64(const struct line *l, const char *field);

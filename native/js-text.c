@@ -1,4 +1,4 @@
-/* JavaScript's renderings of a parsed value (json.h): JSON.stringify, String(), Number#toString, trim. */
+/* JavaScript's renderings of a parsed value (json.h): JSON.stringify, Number#toString, trim. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -81,76 +81,70 @@ static bool array_index(const char *key, size_t len, unsigned long long *out)
 	return v < 4294967295ULL;
 }
 
-static bool is_first_of_key(const struct jv *obj, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (obj->members[j].keylen == obj->members[i].keylen &&
-		    memcmp(obj->members[j].key, obj->members[i].key, obj->members[i].keylen) == 0)
-			return false;
-	return true;
-}
-
-static void stringify_member(const struct jv *obj, size_t i, bool *first, struct sbuf *out)
+static void stringify_member(void *it, bool *first, struct sbuf *out)
 {
 	if (!*first)
 		sbuf_putc(out, ',');
 	*first = false;
-	sbuf_json_string(out, obj->members[i].key, obj->members[i].keylen);
+	sbuf_json_string(out, json_object_iter_key(it), json_object_iter_key_len(it));
 	sbuf_putc(out, ':');
-	js_stringify(json_get_n(obj, obj->members[i].key, obj->members[i].keylen), out);
+	js_stringify(json_object_iter_value(it), out);
 }
 
-void js_stringify(const struct jv *v, struct sbuf *out)
+void js_stringify(const json_t *v, struct sbuf *out)
 {
-	switch (v->kind) {
-	case J_NULL: sbuf_puts(out, "null"); return;
-	case J_FALSE: sbuf_puts(out, "false"); return;
-	case J_TRUE: sbuf_puts(out, "true"); return;
-	case J_NUMBER:
-		if (isfinite(v->number))
-			js_number(v->number, out);
+	json_t *obj = (json_t *)v; /* jansson's iterators take a non-const object; nothing is changed */
+	switch (json_typeof(v)) {
+	case JSON_NULL: sbuf_puts(out, "null"); return;
+	case JSON_FALSE: sbuf_puts(out, "false"); return;
+	case JSON_TRUE: sbuf_puts(out, "true"); return;
+	case JSON_INTEGER:
+	case JSON_REAL: {
+		double d = json_number_value(v);
+		if (isfinite(d))
+			js_number(d, out);
 		else
 			sbuf_puts(out, "null");
 		return;
-	case J_STRING: sbuf_json_string(out, v->str, v->len); return;
-	case J_ARRAY:
+	}
+	case JSON_STRING: sbuf_json_string(out, json_string_value(v), json_string_length(v)); return;
+	case JSON_ARRAY:
 		sbuf_putc(out, '[');
-		for (size_t i = 0; i < v->n; i++) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
 				sbuf_putc(out, ',');
-			js_stringify(v->items[i], out);
+			js_stringify(json_array_get(v, i), out);
 		}
 		sbuf_putc(out, ']');
 		return;
-	case J_OBJECT: {
-		/* Array indexes first in ascending order, then the other keys in insertion order. */
+	case JSON_OBJECT: {
+		/*
+		 * Array indexes first in ascending order, then the other keys in insertion order
+		 * (jansson keeps a duplicate key at its first place with its last value, as JSON.parse does).
+		 */
 		sbuf_putc(out, '{');
-		bool first = true;
+		bool first = true, started = false;
 		unsigned long long last = 0, idx;
-		bool any = true;
-		bool started = false;
-		while (any) {
-			any = false;
-			size_t best = 0;
+		for (;;) {
+			void *best = NULL;
 			unsigned long long best_idx = 0;
-			for (size_t i = 0; i < v->n; i++) {
-				if (!array_index(v->members[i].key, v->members[i].keylen, &idx) || (started && idx <= last))
+			for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+				if (!array_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx) || (started && idx <= last))
 					continue;
-				if (!any || idx < best_idx) {
-					best = i;
+				if (!best || idx < best_idx) {
+					best = it;
 					best_idx = idx;
-					any = true;
 				}
 			}
-			if (any) {
-				stringify_member(v, best, &first, out);
-				last = best_idx;
-				started = true;
-			}
+			if (!best)
+				break;
+			stringify_member(best, &first, out);
+			last = best_idx;
+			started = true;
 		}
-		for (size_t i = 0; i < v->n; i++)
-			if (!array_index(v->members[i].key, v->members[i].keylen, &idx) && is_first_of_key(v, i))
-				stringify_member(v, i, &first, out);
+		for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
+			if (!array_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx))
+				stringify_member(it, &first, out);
 		sbuf_putc(out, '}');
 		return;
 	}

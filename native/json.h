@@ -1,50 +1,28 @@
 /*
- * A JSON reader for one script line, and the two JavaScript renderings the
- * model's messages use (JSON.stringify and String()). Parse errors use the
- * words and positions of V8's JSON.parse (Node 20), so `line N: not valid
- * JSON (...)` reads the same from the probe as from the model's `exec`.
+ * A script line as JSON: parsed by jansson (Debian's libjansson-dev, linked
+ * statically), read through the field readers (fields.h), and rendered back
+ * the way the model's messages render a value (JSON.stringify, Number's
+ * toString, String.prototype.trim), so the probe's field errors read
+ * exactly as the model's. A line jansson refuses is `not valid JSON` with
+ * jansson's reason: the model's JSON.parse words its reasons differently.
  */
 #ifndef VDPA_PROBE_JSON_H
 #define VDPA_PROBE_JSON_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "sbuf.h"
 
-enum jkind { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT };
-
-struct jv;
-
-struct jmember {
-	const char *key;
-	size_t keylen;
-	struct jv *value;
-};
-
-struct jv {
-	enum jkind kind;
-	double number;           /* J_NUMBER */
-	const char *str;         /* J_STRING: decoded UTF-8, NUL-terminated */
-	size_t len;              /* J_STRING: bytes */
-	size_t n;                /* J_ARRAY items, J_OBJECT members */
-	struct jv **items;
-	struct jmember *members; /* in source order, duplicates kept */
-};
-
 /*
- * Parses src[0..len) (already trimmed). On error returns NULL and appends the
- * reason to err, e.g. "Expected ',' or '}' after property value in JSON at
- * position 12". Everything lives in the arena.
+ * Parses src[0..len) (already trimmed): any JSON value, every number as a
+ * double (JavaScript's), NUL allowed in strings. NULL on error, with the
+ * reason appended to err. The caller json_decref()s the value.
  */
-struct jv *json_parse(const char *src, size_t len, struct arena *a, struct sbuf *err);
-
-/* obj[key] for a key of n bytes (it may hold a NUL). */
-const struct jv *json_get_n(const struct jv *obj, const char *key, size_t n);
-/* obj[key] as JSON.parse leaves it: the last of duplicate keys wins. NULL when absent. */
-const struct jv *json_get(const struct jv *obj, const char *key);
+json_t *json_parse_line(const char *src, size_t len, struct sbuf *err);
 
 /* JSON.stringify(v) (compact; JavaScript's key order: array indexes first). */
-void js_stringify(const struct jv *v, struct sbuf *out);
+void js_stringify(const json_t *v, struct sbuf *out);
 /* Number.prototype.toString() of a double. */
 void js_number(double d, struct sbuf *out);
 

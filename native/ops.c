@@ -29,21 +29,27 @@ const char *const probe_status_names[PROBE_STATUS_NAME_COUNT] = {
 };
 const unsigned probe_status_values[PROBE_STATUS_NAME_COUNT] = { 1, 2, 4, 8, 0x40, 0x80 };
 
+#ifndef VHOST_VDPA_GET_VQS_COUNT
+#define VHOST_VDPA_GET_VQS_COUNT _IOR(VHOST_VIRTIO, 0x80, __u32)
+#endif
+
 #define U32_MAX_INT 4294967295LL
 /* sleep_ms takes at most a day: a longer pause in a script is a typo. */
 #define SLEEP_MS_MAX 86400000LL
 
+/* In the model's order (src/kernel/ops/op-table.ts SCRIPT_OPS; test/op-table.test.ts checks it), then the probe's own. */
 static const char *const ops[] = {
-	"open", "mmap", "setrlimit", "set_owner", "get_backend_features", "set_backend_features",
+	"open", "mmap", "setrlimit", "munmap", "set_owner", "get_backend_features", "set_backend_features",
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
-	"get_iova_range", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check", "munmap",
+	"get_iova_range", "get_vqs_count", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check",
 	/* The probe's own ops, after the model's: */
 	"get_status", "sleep_ms", "note",
 };
 enum op {
-	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
+	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_MUNMAP, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
-	OP_GET_IOVA_RANGE, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK, OP_MUNMAP, OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
+	OP_GET_IOVA_RANGE, OP_GET_VQS_COUNT, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK,
+	OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 
@@ -78,9 +84,9 @@ static void op_munmap(const struct line *l, struct answer *a)
 
 static void op_setrlimit(const struct line *l, struct answer *a)
 {
-	const struct jv *v = field_get(l, "memlock");
+	const json_t *v = field_get(l, "memlock");
 	struct rlimit rl;
-	if (v && v->kind == J_STRING && strcmp(v->str, "unlimited") == 0)
+	if (json_is_string(v) && strcmp(json_string_value(v), "unlimited") == 0)
 		rl.rlim_cur = RLIM_INFINITY;
 	else
 		rl.rlim_cur = (rlim_t)field_u64(l, "memlock");
@@ -103,9 +109,9 @@ static void feature_names(struct answer *a, uint64_t bits)
 
 static void op_set_status(struct session *s, const struct line *l, struct answer *a)
 {
-	const struct jv *v = field_get(l, "status");
+	const json_t *v = field_get(l, "status");
 	unsigned status = 0;
-	if (v && v->kind == J_ARRAY) {
+	if (json_is_array(v)) {
 		uint64_t listed = field_name_list(l, "status", probe_status_names, PROBE_STATUS_NAME_COUNT);
 		for (size_t i = 0; i < PROBE_STATUS_NAME_COUNT; i++)
 			if (listed >> i & 1)
@@ -149,8 +155,8 @@ static void op_sleep(const struct line *l, struct answer *a)
 
 static void op_note(const struct line *l)
 {
-	const struct jv *v = field_get(l, "text");
-	if (v && v->kind != J_STRING) {
+	const json_t *v = field_get(l, "text");
+	if (v && !json_is_string(v)) {
 		struct sbuf *g = scratch(SCRATCH_GOT);
 		js_stringify(v, g);
 		line_fail(l, "text", "must be a string, got %s", sbuf_str(g));
@@ -219,6 +225,15 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 		}
 		return;
 	}
+	case OP_GET_VQS_COUNT: {
+		/* vhost_vdpa_get_vqs_count: vdpa->nvqs as a __u32, no owner check (v5.18+). */
+		d = session_device(s, l);
+		__u32 count = 0;
+		a->err = errno_of(TIMED(a, ioctl(d->fd, VHOST_VDPA_GET_VQS_COUNT, &count)));
+		if (!a->err)
+			answer_extra_uint(a, "count", count);
+		return;
+	}
 	case OP_SUSPEND:
 	case OP_RESUME:
 		/* _IO ioctls: NULL as the argument, so a kernel that does not know the number answers as the model says (EFAULT from the vring-index read). */
@@ -269,10 +284,10 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 
 void session_run_line(struct session *s, const struct line *l)
 {
-	const struct jv *op = field_get(l, "op");
+	const json_t *op = field_get(l, "op");
 	int index = -1;
-	for (size_t i = 0; op && op->kind == J_STRING && i < OP_COUNT; i++)
-		if (strlen(ops[i]) == op->len && strcmp(ops[i], op->str) == 0)
+	for (size_t i = 0; json_is_string(op) && i < OP_COUNT; i++)
+		if (strlen(ops[i]) == json_string_length(op) && strcmp(ops[i], json_string_value(op)) == 0)
 			index = (int)i;
 	if (index < 0) {
 		struct sbuf *got = scratch(SCRATCH_GOT), *names = scratch(SCRATCH_NAMES);

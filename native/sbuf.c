@@ -1,4 +1,4 @@
-/* The string builder and arena of sbuf.h. */
+/* The string builder of sbuf.h. */
 #include "sbuf.h"
 
 #include <stdarg.h>
@@ -107,39 +107,3 @@ const char *sbuf_str(const struct sbuf *b)
 	return b->data ? b->data : "";
 }
 
-struct arena_block {
-	struct arena_block *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-#define ARENA_BLOCK_BYTES 16384
-
-void *arena_alloc(struct arena *a, size_t n)
-{
-	size_t align = sizeof(max_align_t);
-	n = (n + align - 1) / align * align;
-	struct arena_block *blk = a->head;
-	if (!blk || blk->cap - blk->used < n) {
-		size_t cap = n > ARENA_BLOCK_BYTES ? n : ARENA_BLOCK_BYTES;
-		blk = malloc(sizeof(*blk) + cap);
-		if (!blk)
-			die_internal("out of memory");
-		blk->next = a->head;
-		blk->used = 0;
-		blk->cap = cap;
-		a->head = blk;
-	}
-	void *p = (char *)blk->data + blk->used;
-	blk->used += n;
-	return p;
-}
-
-void arena_free(struct arena *a)
-{
-	while (a->head) {
-		struct arena_block *next = a->head->next;
-		free(a->head);
-		a->head = next;
-	}
-}

@@ -1,7 +1,6 @@
 /*
- * A growable byte string (answers, error messages) and a per-line arena (the
- * parsed JSON of one script line, freed in one go when the line is done).
- * Allocation failure is an internal failure: the probe exits 1.
+ * A growable byte string (answers, error messages). Allocation failure is
+ * an internal failure: the probe exits 1.
  */
 #ifndef VDPA_PROBE_SBUF_H
 #define VDPA_PROBE_SBUF_H
@@ -27,14 +26,6 @@ void sbuf_clear(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 /* The text so far ("" when nothing was appended). */
 const char *sbuf_str(const struct sbuf *b);
-
-struct arena_block;
-struct arena {
-	struct arena_block *head;
-};
-
-void *arena_alloc(struct arena *a, size_t n);
-void arena_free(struct arena *a);
 
 /* Prints "internal error: <what>" and exits 1 (out of memory, a broken pipe). */
 void die_internal(const char *what) __attribute__((noreturn));

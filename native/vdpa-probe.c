@@ -29,7 +29,7 @@ static const char usage[] =
 static struct {
 	struct session session;
 	struct device_path *paths;
-	struct arena arena;
+	json_t *line; /* the line being run: a bad field exits from inside its op */
 	char *text;
 } probe;
 
@@ -37,7 +37,7 @@ static void release(void)
 {
 	session_free(&probe.session);
 	free(probe.paths);
-	arena_free(&probe.arena);
+	json_decref(probe.line);
 	free(probe.text);
 	scratch_release();
 	pinned_close();
@@ -103,7 +103,8 @@ int main(int argc, char **argv)
 			continue;
 		struct line l = { .no = line_no };
 		struct sbuf err = { 0 };
-		l.obj = json_parse(probe.text + start, end - start, &probe.arena, &err);
+		probe.line = json_parse_line(probe.text + start, end - start, &err);
+		l.obj = probe.line;
 		if (!l.obj) {
 			char *reason = strdup(sbuf_str(&err));
 			sbuf_free(&err);
@@ -114,10 +115,11 @@ int main(int argc, char **argv)
 			free(reason);
 			exit(EXIT_BAD_INPUT);
 		}
-		if (l.obj->kind != J_OBJECT)
+		if (!json_is_object(l.obj))
 			line_fail(&l, NULL, "must be a JSON object");
 		session_run_line(&probe.session, &l);
-		arena_free(&probe.arena);
+		json_decref(probe.line);
+		probe.line = NULL;
 	}
 	if (ferror(stdin))
 		die_internal("cannot read the script from stdin");

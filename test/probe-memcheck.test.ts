@@ -23,7 +23,7 @@ const noValgrind = noGcc || (has('valgrind') ? false : 'valgrind is not installe
 function build(flags: string[]): string {
   const out = join(tempDir('probe-memcheck'), 'vdpa-probe');
   const sources = readdirSync(join(REPO, 'native')).filter((f) => f.endsWith('.c')).map((f) => join(REPO, 'native', f));
-  const r = spawnSync('gcc', ['-O1', '-g', '-Wall', '-Wextra', '-Werror', ...flags, '-o', out, ...sources], { encoding: 'utf8' });
+  const r = spawnSync('gcc', ['-O1', '-g', '-Wall', '-Wextra', '-Werror', ...flags, '-o', out, ...sources, '-ljansson'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return out;
 }

@@ -9,6 +9,7 @@
  */
 import { VirtualClock, type CostProfile } from '../cost/index.js';
 import { countersOf, Session, snapshotCounters } from '../kernel/index.js';
+import type { Backend } from '../backends/index.js';
 import type { BackendRun } from '../real/run-scripts.js';
 import { runScripts } from '../real/run-scripts.js';
 import { kernelBenchScript, type BenchPhase, type BenchScript, type KernelBenchCase } from './kernel-bench-scripts.js';
@@ -35,13 +36,11 @@ export interface KernelBenchRow extends KernelBenchCase {
 }
 
 export interface KernelBenchOptions {
-  kernel: string;
+  /** Who runs the scripts: a VM's kernel (`vm:6.12`), or a vdpa_sim device here. */
+  backend: Backend;
   cases: KernelBenchCase[];
   cycles: number;
   profile: CostProfile;
-  accel?: 'auto' | 'kvm' | 'tcg';
-  timeoutMs?: number;
-  onProgress?: (line: string) => void;
 }
 
 /** Sums per-line figures into phases, per cycle, then takes the medians. */
@@ -85,12 +84,7 @@ function modeledPerLine(script: BenchScript, profile: CostProfile): { perLine: M
 export async function runKernelBench(o: KernelBenchOptions): Promise<KernelBenchRow[]> {
   const scripts = o.cases.map((c) => kernelBenchScript(c, o.cycles));
   const sources = o.cases.map((c, i) => ({ name: `${c.variant}/${c.backing}/${c.gib}GiB/${c.flow}`, text: scripts[i].text }));
-  const run: BackendRun = await runScripts({ kind: 'vm', kernel: o.kernel }, sources, {
-    overrides: { parent: 'vdpa_sim' },
-    accel: o.accel,
-    timeoutMs: o.timeoutMs,
-    onProgress: o.onProgress,
-  });
+  const run: BackendRun = await runScripts(o.backend, sources, { overrides: { parent: 'vdpa_sim' } });
   return o.cases.map((c, i) => {
     const s = scripts[i];
     const answers = run.scripts[i].answers;

@@ -10,11 +10,15 @@ import type { BenchFlow, BenchVariant, KernelBenchCase } from '../bench/kernel-b
 import { resolveProfilePath } from '../workload/index.js';
 // A --profile path is the user's, relative to the working directory (a bare name is workloads/profiles/NAME.json).
 import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
+import { createBackend } from '../backends/index.js';
+import { InputError } from '../errors.js';
+import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
 import { action } from './run-action.js';
 import { choiceList, positiveInt } from './parse-options.js';
 
 interface Options {
-  kernel: string;
+  kernel?: BackendSpec;
+  backend?: BackendSpec;
   backing: ('4k' | 'thp')[];
   gib: number[];
   variants: BenchVariant[];
@@ -69,7 +73,8 @@ export function registerBenchKernel(program: Command): void {
   bench
     .command('kernel')
     .description('real cost of UPDATE (pin+map), INVALIDATE (unpin+unmap) and SET_STATUS 0 on a real kernel in a VM, beside the modeled cost')
-    .option('--kernel <name>', 'a prepared kernel (vdpa-lab kernels list)', '6.12')
+    .option('--kernel <name>', 'a prepared kernel (vdpa-lab kernels list): the same as --backend vm:NAME', (t: string): BackendSpec => parseBackend(`vm:${t}`, '--kernel'))
+    .option('--backend <backend>', 'who runs the scripts: vm:KERNEL (default vm:6.12) or device:/dev/vhost-vdpa-N (a vdpa_sim device here)', (t: string) => parseBackend(t))
     .option('--backing <list>', 'guest memory backing: 4k, thp', choiceList('--backing', ['4k', 'thp'] as const), ['4k', 'thp'])
     .option('--gib <list>', 'guest sizes in GiB', gibList, [1])
     .option('--variants <list>', 'vdpa_sim batch_mapping: set_map (1), dma_map (0)', choiceList('--variants', ['set_map', 'dma_map'] as const), ['set_map', 'dma_map'])
@@ -97,15 +102,14 @@ Examples:
         const cases: KernelBenchCase[] = [];
         for (const variant of o.variants) for (const backing of o.backing) for (const gib of o.gib) for (const flow of o.flows) cases.push({ variant, backing, gib, flow });
         const profile = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile;
-        const rows = await runKernelBench({
-          kernel: o.kernel,
-          cases,
-          cycles: o.cycles,
-          profile,
+        if (o.kernel && o.backend) throw new InputError('--backend', 'names the kernel itself; drop --kernel');
+        const backend = createBackend(o.backend ?? o.kernel ?? { kind: 'vm', kernel: '6.12' }, {
           accel: o.accel,
           timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
           onProgress: o.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
         });
+        if (!backend.capabilities.real) throw new InputError('--backend', `${backend.label} measures nothing: bench kernel needs a real kernel (vm:KERNEL or device:PATH)`);
+        const rows = await runKernelBench({ backend, cases, cycles: o.cycles, profile });
         process.stdout.write(o.json ? JSON.stringify(rows, null, 2) + '\n' : renderKernelBench(rows));
         return rows.some((r) => r.error) ? 1 : 0;
       }),

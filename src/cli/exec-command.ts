@@ -10,7 +10,8 @@ import { KERNEL_GENERATIONS, NAMED_KERNELS, PARENT_KINDS, resolveKernel, Session
 import { BACKEND_FORMS, parseBackend, parseComparePair, type BackendSpec } from '../real/backend-spec.js';
 import { compareAnswers } from '../real/compare.js';
 import type { ScriptSource } from '../real/model-run.js';
-import { factsOf, modelOverridesFor, runScripts, type RunScriptsOptions } from '../real/run-scripts.js';
+import { modelOverridesFor, runScripts } from '../real/run-scripts.js';
+import { createBackend, type Backend, type BackendOptions } from '../backends/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
 import { choiceList, positiveInt } from './parse-options.js';
 import { describeRun, formatComparison } from './exec-compare-text.js';
@@ -68,17 +69,18 @@ function streamOnModel(script: ScriptSource, o: ExecOptions): void {
   }
 }
 
-function runOptions(o: ExecOptions): RunScriptsOptions {
+function backendOptions(o: ExecOptions): BackendOptions {
   return {
-    overrides: { kernel: o.kernel, parent: o.parent },
     accel: o.accel,
     timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
     onProgress: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   };
 }
 
-async function runOne(spec: BackendSpec, scripts: ScriptSource[], o: ExecOptions): Promise<number> {
-  const run = await runScripts(spec, scripts, runOptions(o));
+const overridesOf = (o: ExecOptions) => ({ kernel: o.kernel, parent: o.parent });
+
+async function runOne(backend: Backend, scripts: ScriptSource[], o: ExecOptions): Promise<number> {
+  const run = await runScripts(backend, scripts, { overrides: overridesOf(o) });
   if (!o.quiet) process.stderr.write(`# ${describeRun(run)}\n`);
   let failed = false;
   for (const s of run.scripts) {
@@ -92,12 +94,12 @@ async function runOne(spec: BackendSpec, scripts: ScriptSource[], o: ExecOptions
 }
 
 async function runCompare([sa, sb]: [BackendSpec, BackendSpec], scripts: ScriptSource[], o: ExecOptions): Promise<number> {
-  // The model plays the real kernel of the pair: its generation and default entry limit.
-  const real = (await factsOf(sb)) ?? (await factsOf(sa));
-  const base = runOptions(o);
-  const opts = { ...base, overrides: modelOverridesFor(real, base.overrides) };
-  const a = await runScripts(sa, scripts, opts);
-  const b = await runScripts(sb, scripts, opts);
+  const [ba, bb] = [createBackend(sa, backendOptions(o)), createBackend(sb, backendOptions(o))];
+  // The model plays the real kernel of the pair: its version and default entry limit.
+  const real = (await bb.open()) ?? (await ba.open());
+  const opts = { overrides: modelOverridesFor(real, overridesOf(o)) };
+  const a = await runScripts(ba, scripts, opts);
+  const b = await runScripts(bb, scripts, opts);
   const results = scripts.map((s, i) => compareAnswers(s.name, a.scripts[i].answers, b.scripts[i].answers));
   const errors = [...a.scripts, ...b.scripts].filter((s) => s.error);
   if (o.json) {
@@ -157,9 +159,9 @@ Examples:
         if (o.backend && o.compare) throw new InputError('--compare', 'names both backends itself; drop --backend');
         const scripts = readScripts(paths);
         if (o.compare) return runCompare(o.compare, scripts, o);
-        const spec = o.backend ?? { kind: 'model' };
-        if (spec.kind === 'model' && scripts.length === 1 && !o.json) return streamOnModel(scripts[0], o);
-        return runOne(spec, scripts, o);
+        // No --backend: the model, one script streamed, each answer printed as its line runs.
+        if (!o.backend && scripts.length === 1 && !o.json) return streamOnModel(scripts[0], o);
+        return runOne(createBackend(o.backend ?? { kind: 'model' }, backendOptions(o)), scripts, o);
       }),
     );
 }

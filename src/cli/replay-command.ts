@@ -13,6 +13,7 @@ import { resolveProfilePath } from '../workload/index.js';
 import { positiveInt } from './parse-options.js';
 import { action } from './run-action.js';
 import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
+import { createBackend } from '../backends/index.js';
 import { replayOnReal } from '../runner/real/replay-real.js';
 import { realReplayText } from './replay-real-text.js';
 
@@ -28,7 +29,7 @@ interface ReplayFlags {
   profile: string;
   out?: string;
   json?: boolean;
-  backend?: Exclude<BackendSpec, { kind: 'model' }>;
+  backend?: BackendSpec;
 }
 
 function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
@@ -77,7 +78,7 @@ export function registerReplay(program: Command): void {
     .option('-o, --out <dir>', 'write DIR/results.json (vdpa-lab/results@3: one cell per fd and flow; report and gate read it)')
     .option('--backend <backend>', 'also replay every fd on a real kernel: vm:6.1, vm:6.12, vm:7.2 (see kernels prepare) or device:/dev/vhost-vdpa-N', (t: string) => {
       const b = parseBackend(t);
-      if (b.kind === 'model') throw new InputError('--backend', 'replay always uses the model; name a real backend (vm:KERNEL or device:PATH)');
+      if (!createBackend(b).capabilities.real) throw new InputError('--backend', 'replay always uses the model; name a real backend (vm:KERNEL or device:PATH)');
       return b;
     })
     .option('--json', 'print the replay summary as JSON instead of the table')
@@ -116,7 +117,7 @@ trace line and the reason; nothing written).`,
           profileHash: hash,
         };
         // With a real backend the model's replay also records each fd's ops for the real kernel.
-        const real = o.backend ? await replayOnReal(text, tracePath, replayOpts, o.backend, { onProgress: (l) => process.stderr.write(`${l}\n`) }) : null;
+        const real = o.backend ? await replayOnReal(text, tracePath, replayOpts, createBackend(o.backend, { onProgress: (l) => process.stderr.write(`${l}\n`) })) : null;
         const outcome = real?.outcome ?? replayTrace(text, tracePath, replayOpts);
         const summary = summarizeReplay(outcome);
         if (outPath) {

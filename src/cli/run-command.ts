@@ -12,6 +12,7 @@ import { makeProgress } from './progress.js';
 import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
 import { backendLabel, parseBackend, type BackendSpec } from '../real/backend-spec.js';
+import { createBackend } from '../backends/index.js';
 import { addRealFigures } from '../runner/real/run-real.js';
 import { realDiverged } from '../runner/real-result.js';
 import { realSummaryText } from './run-real-text.js';
@@ -42,6 +43,7 @@ type RealBackendSpec = Exclude<BackendSpec, { kind: 'model' }>;
 
 function realBackend(text: string): RealBackendSpec {
   const b = parseBackend(text);
+  // The model is the one backend with nothing real to add (createBackend(b).capabilities.real says the same).
   if (b.kind === 'model') throw new InputError('--backend', 'run always runs the model; name a real backend (vm:KERNEL or device:PATH) to run the cells there too');
   return b;
 }
@@ -55,7 +57,7 @@ function progressLine(r: CellResult, done: number, total: number, startMs: numbe
 
 /** Sends the modeled cells to the real backend and records what answered in the provenance (the summary reads it there). */
 async function augmentReal(file: ResultsFile, specs: CellSpec[], backend: RealBackendSpec, o: RunFlags, say: (line: string) => void): Promise<void> {
-  const r = await addRealFigures(file.cells, specs, { backend, cycles: o.realCycles, accel: o.accel, onProgress: say });
+  const r = await addRealFigures(file.cells, specs, { backend: createBackend(backend, { accel: o.accel, onProgress: say }), cycles: o.realCycles, onProgress: say });
   file.cells = r.cells;
   file.provenance.real = { backend: backendLabel(backend), kernel: r.kernel, accel: r.accel, cycles: o.realCycles };
 }

@@ -24,6 +24,7 @@ import { backendOps, type BackendOps } from './parents/backend-ops.js';
 import { offeredFeatures, refuseFeatures } from './backend-features.js';
 import { resumeDevice, suspendDevice } from './suspend-resume.js';
 import { getVringGroup, nvqsOf, setFeatures } from './vring-group.js';
+import type { OpObserver } from './ops/op-call.js';
 import {
   featureBit,
   STATUS,
@@ -34,7 +35,6 @@ import {
   VHOST_IOTLB_MSG_V2,
   VHOST_IOTLB_UPDATE,
 } from './uapi.js';
-
 import { fail, OK, type OpResult } from './op-result.js';
 
 export type { OpResult } from './op-result.js';
@@ -67,6 +67,8 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
   inBatch = false;
   batchAsid = 0;
   closed = false;
+  /** Sees every op sent through the op table (ops/send-op.ts): how a VM's ops are recorded. */
+  observer: OpObserver | undefined = undefined;
 
   constructor(
     readonly config: DeviceConfig,
@@ -176,10 +178,16 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     return getVringGroup(this, index);
   }
 
-  /** VHOST_VDPA_GET_IOVA_RANGE. */
+  /** VHOST_VDPA_GET_IOVA_RANGE: v->range, set at probe from the parent (vhost_vdpa_set_iova_range); no owner check. */
   getIovaRange(): { first: bigint; last: bigint } {
     this.counters.ioctls++;
     return this.config.iovaRange;
+  }
+
+  /** VHOST_VDPA_GET_VQS_COUNT (vhost_vdpa_get_vqs_count): vdpa->nvqs, no owner check, the same in 6.1 and 6.12. */
+  getVqsCount(): number {
+    this.counters.ioctls++;
+    return nvqsOf(this);
   }
 
   /**

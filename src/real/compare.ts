@@ -6,10 +6,11 @@
  * real kernel differ, the kernel is right: the lab fixes its model, it never
  * special-cases the comparison.
  */
+import { answerFields } from '../kernel/index.js';
 import type { BackendAnswer } from './model-run.js';
 
-/** Fields whose values must match: what userspace can see on both sides. */
-export const COMPARED_FIELDS = ['ret', 'errno', 'pinnedVm', 'faults', 'features', 'first', 'last', 'group'] as const;
+/** Fields whose values must match: what userspace can see on both sides (the op table names each op's own). */
+export const COMPARED_FIELDS: readonly string[] = ['ret', 'errno', 'pinnedVm', 'faults', ...answerFields()];
 
 export type Verdict = 'agree' | 'differ' | 'skipped' | 'missing';
 

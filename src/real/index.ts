@@ -13,7 +13,7 @@ export { runJobsInVm, readPreparedKernel, KernelNotPreparedError, VmFailedError,
 export type { VmJob, VmJobResult, VmRun, VmRunOptions, PreparedKernel, AccelChoice } from './vm/index.js';
 export { parseBackend, parseComparePair, backendLabel, BACKEND_FORMS } from './backend-spec.js';
 export type { BackendSpec } from './backend-spec.js';
-export { runScripts, factsOf, modelOverridesFor, generationOfRelease } from './run-scripts.js';
+export { runScripts, modelOverridesFor, generationOfRelease, hostKernelFacts } from './run-scripts.js';
 export type { BackendRun, ScriptRun, RunScriptsOptions } from './run-scripts.js';
 export { runOnModel } from './model-run.js';
 export type { BackendAnswer, ScriptSource } from './model-run.js';

@@ -4,12 +4,12 @@
  * guest memory it maps. The vm backend loads vdpa_sim once per script, so
  * every open line of one script must agree on them.
  *
- * Scripts are validated by the model first (runOnModel), so this reads
- * fields that are known to be well-formed.
+ * Scripts are validated by the model first (runOnModel), so the op
+ * table's readers (kernel/ops/session-lines.ts) take every line here.
  */
 import { InputError } from '../errors.js';
-import { parseU64, U64_MAX } from '../iotlb/index.js';
-import type { ParentKind, SessionOverrides } from '../kernel/index.js';
+import { U64_MAX } from '../iotlb/index.js';
+import { FieldReader, readMmap, readOpen, type Line, type SessionOverrides } from '../kernel/index.js';
 
 export interface DeviceParams {
   /** vdpa_sim use_va (6.7+ only; absent on 6.1, which maps PAs only). */
@@ -35,61 +35,59 @@ const SIM_NET_AS = 2;
 const SIM_NET_GROUPS = 2;
 const SIM_NET_VQS = 3;
 
-function lineObjects(text: string): { lineNo: number; obj: Record<string, unknown> }[] {
-  const out: { lineNo: number; obj: Record<string, unknown> }[] = [];
+/** The script's lines of one op, each with a reader (the op table's readers parse them as the model did). */
+function linesOf(text: string, op: string): FieldReader[] {
+  const out: FieldReader[] = [];
   text.split('\n').forEach((raw, i) => {
     const t = raw.trim();
-    if (t !== '' && !t.startsWith('#')) out.push({ lineNo: i + 1, obj: JSON.parse(t) as Record<string, unknown> });
+    if (t === '' || t.startsWith('#')) return;
+    const obj = JSON.parse(t) as Line;
+    if (obj.op === op) out.push(new FieldReader(i + 1, obj));
   });
   return out;
 }
 
 /**
- * Reads a script's open and mmap lines. `vaDefault` is the kernel's own
- * use_va default (true where vdpa_sim has use_va, false on 6.1).
+ * Reads a script's open and mmap lines, under the overrides the model read
+ * them with. `vaDefault` is the real kernel's own use_va default (true where
+ * vdpa_sim has use_va, false on 6.1).
  */
 export function planScript(text: string, overrides: SessionOverrides, vaDefault: boolean, inVm: boolean): ScriptPlan {
   const devices: string[] = [];
   let params: DeviceParams | undefined;
   let paramsLine = 0;
-  let mmapBytes = 0n;
-  for (const { lineNo, obj } of lineObjects(text)) {
-    if (obj.op === 'mmap') mmapBytes += parseU64(String(obj.size)) ?? 0n;
-    if (obj.op !== 'open') continue;
-    const where = (field: string) => `line ${lineNo}: ${field}`;
-    const name = typeof obj.device === 'string' ? obj.device : 'vdpa0';
-    if (!devices.includes(name)) devices.push(name);
+  const mmapBytes = linesOf(text, 'mmap').reduce((sum, r) => sum + readMmap(r).size, 0n);
+  for (const r of linesOf(text, 'open')) {
+    const o = readOpen(r, overrides);
+    const where = (field: string) => `line ${r.lineNo}: ${field}`;
+    if (!devices.includes(o.name)) devices.push(o.name);
     // A device on the host is used as it is; only a VM loads vdpa_sim for the script.
     if (!inVm) continue;
-    const parent = (overrides.parent ?? obj.parent) as ParentKind;
-    if (parent !== 'vdpa_sim') {
-      throw new InputError(where('parent'), `a real kernel in a VM has only vdpa_sim, not ${parent} (pass --parent vdpa_sim to run this script there)`);
+    if (o.parent !== 'vdpa_sim') {
+      throw new InputError(where('parent'), `a real kernel in a VM has only vdpa_sim, not ${o.parent} (pass --parent vdpa_sim to run this script there)`);
     }
-    if ((obj.nas ?? SIM_NET_AS) !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${String(obj.nas)}`);
-    if ((obj.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(obj.nvqs)}`);
-    if ((obj.ngroups ?? SIM_NET_GROUPS) !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${String(obj.ngroups)}`);
-    const range = obj.iovaRange as { first?: string; last?: string } | undefined;
-    if (range && ((parseU64(range.first ?? '0') ?? 0n) !== 0n || (parseU64(range.last ?? hexMax) ?? U64_MAX) !== U64_MAX)) {
+    if (o.nas !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${o.nas}`);
+    if ((o.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(o.nvqs)}`);
+    if (o.ngroups !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${o.ngroups}`);
+    if (o.iovaRange.first !== 0n || o.iovaRange.last !== U64_MAX) {
       throw new InputError(where('iovaRange'), 'vdpa_sim always offers [0, 2^64-1]; a real kernel cannot narrow it');
     }
     const next: DeviceParams = {
-      useVa: typeof obj.useVa === 'boolean' ? obj.useVa : vaDefault,
-      variant: obj.variant === 'dma_map' ? 'dma_map' : 'set_map',
-      ...(typeof obj.iotlbLimit === 'number' ? { iotlbLimit: obj.iotlbLimit } : {}),
-      ...(typeof obj.parentIotlbLimit === 'number' ? { parentIotlbLimit: obj.parentIotlbLimit } : {}),
+      useVa: o.useVaGiven ? o.useVa : vaDefault,
+      variant: o.variant ?? 'set_map',
+      ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }),
+      ...(o.parentIotlbLimit === undefined ? {} : { parentIotlbLimit: o.parentIotlbLimit }),
     };
     if (params && JSON.stringify(params) !== JSON.stringify(next)) {
       throw new InputError(where('open'), `asks for vdpa_sim ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads vdpa_sim once`);
     }
     if (!params) {
       params = next;
-      paramsLine = lineNo;
+      paramsLine = r.lineNo;
     }
   }
   return { devices, params: params ?? { useVa: vaDefault, variant: 'set_map' }, paramsLine, mmapBytes };
 }
-
-const hexMax = '0xffffffffffffffff';
 
 function describe(p: DeviceParams): string {
   return `use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}${p.parentIotlbLimit === undefined ? '' : ` vdpa_sim.max_iotlb_entries=${p.parentIotlbLimit}`}`;

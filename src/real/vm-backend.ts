@@ -5,26 +5,17 @@
  */
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
-import { DEFAULT_MAX_IOTLB_ENTRIES, resolveKernel as modelKernel, type KernelGeneration } from '../kernel/index.js';
+import { DEFAULT_MAX_IOTLB_ENTRIES, resolveKernel as modelKernel } from '../kernel/index.js';
+import type { BackendOptions, KernelFacts, ScriptRun } from '../backends/backend.js';
 import { resolveKernel } from './kernels.js';
 import { parseProbeOutput } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
 import type { ScriptSource } from './model-run.js';
 import type { ScriptPlan } from './script-plan.js';
-import type { RunScriptsOptions, ScriptRun } from './run-scripts.js';
 import { KernelNotPreparedError, readPreparedKernel, runJobsInVm, type PreparedKernel, type VmJob } from './vm/index.js';
 import { runJobsResilient } from './vm/resilient.js';
 
-export interface RealKernelFacts {
-  release: string;
-  generation: KernelGeneration;
-  /** vdpa_sim's use_va default: true where the module has use_va (6.7+), false on 6.1 (PA only). */
-  vaDefault: boolean;
-  /** vhost_vdpa.max_iotlb_entries's default, when the module enforces one. */
-  iotlbLimit?: number;
-}
-
-export function realKernelFacts(name: string): RealKernelFacts {
+export function realKernelFacts(name: string): KernelFacts {
   const k = resolveKernel(name, '--backend');
   let prepared: PreparedKernel;
   try {
@@ -52,7 +43,7 @@ const VM_MIN_MIB = 2048;
 /** At most this share of the host's memory goes to the VM. */
 const HOST_SHARE = 0.75;
 
-function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: RealKernelFacts): VmJob {
+function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: KernelFacts): VmJob {
   const limit = plan.params.iotlbLimit;
   const vdpaSim: Record<string, number> = { batch_mapping: plan.params.variant === 'set_map' ? 1 : 0 };
   if (facts.vaDefault || plan.params.useVa) vdpaSim.use_va = plan.params.useVa ? 1 : 0;
@@ -73,7 +64,7 @@ export async function runScriptsInVm(
   kernel: string,
   scripts: ScriptSource[],
   plans: ScriptPlan[],
-  opts: RunScriptsOptions,
+  opts: BackendOptions,
 ): Promise<{ release: string; accel: 'kvm' | 'tcg'; scripts: ScriptRun[] }> {
   const needMiB = Math.max(...plans.map((p) => Number(p.mmapBytes >> 20n)), 0);
   // The VM's RAM comes out of this host's: refuse a guest it cannot hold before booting.

@@ -16,7 +16,7 @@
 import { hex, U64_MAX } from '../iotlb/index.js';
 import { resolveQemu, VirtualMachine, type EventName } from '../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../workload/index.js';
-import { recordOps } from './real/record-ops.js';
+import { traceOf, type TraceContext } from '../kernel/index.js';
 
 /** Pointers as QEMU prints them, one set per device; only their identity matters to a replay. */
 function pointers(i: number): { dev: string; shared: string; vdpa: string; fd: number } {
@@ -42,42 +42,16 @@ function traceFormat(qemu: string): TraceFormat {
   return { shared: q.traceShared, asid: q.traceAsid, resetStatus: q.traceResetStatus };
 }
 
-/** One op recorded from the model as the trace line QEMU would log for it, or null when QEMU traces none. */
-function traceLine(op: Record<string, unknown>, p: ReturnType<typeof pointers>, status: { bits: number }, f: TraceFormat): string | null {
-  const msg = (event: string, body: string) => `${event} ${f.shared ? `vdpa_shared:${p.shared}` : `vdpa:${p.vdpa}`} fd: ${p.fd} msg_type: ${String(op.msgType)} ${body}`;
-  const hx = (v: unknown) => `0x${BigInt(String(v)).toString(16)}`;
-  const asid = f.asid ? `asid: ${String(op.asid)} ` : '';
-  switch (op.op) {
-    case 'update':
-      return msg('vhost_vdpa_dma_map', `${asid}iova: ${hx(op.iova)} size: ${hx(op.size)} uaddr: ${hx(op.uaddr)} perm: 0x${Number(op.perm).toString(16)} type: 2`);
-    case 'invalidate':
-      return msg('vhost_vdpa_dma_unmap', `${asid}iova: ${hx(op.iova)} size: ${hx(op.size)} type: 3`);
-    case 'batch_begin':
-      return msg('vhost_vdpa_listener_begin_batch', 'type: 5');
-    case 'batch_end':
-      return msg('vhost_vdpa_listener_commit', 'type: 6');
-    case 'set_owner':
-      return `vhost_vdpa_set_owner dev: ${p.dev}`;
-    case 'suspend':
-      // hw/virtio/trace-events: vhost_vdpa_suspend(void *dev) "dev: %p", logged right before the ioctl.
-      return `vhost_vdpa_suspend dev: ${p.dev}`;
-    case 'set_group_asid':
-      // net/vhost-vdpa.c vhost_vdpa_set_address_space_id traces the device's struct vhost_vdpa.
-      return `vhost_vdpa_set_address_space_id vhost_vdpa: ${p.vdpa} vq_group: ${String(op.group)} asid: ${String(op.asid)}`;
-    case 'set_status': {
-      const s = Number(op.status);
-      if (s === 0) {
-        status.bits = 0;
-        return `vhost_vdpa_reset_device dev: ${p.dev}${f.resetStatus ? ' status: 0x0' : ''}`;
-      }
-      // vhost_vdpa_add_status traces the bits it adds to what the device has.
-      const added = s & ~status.bits;
-      status.bits = s;
-      return `vhost_vdpa_add_status dev: ${p.dev} status: 0x${added.toString(16)}`;
-    }
-    default:
-      return null;
-  }
+/** The op table's trace context for device `i` of the cell (kernel/ops/device-ops.ts writes the lines). */
+function traceContext(p: ReturnType<typeof pointers>, f: TraceFormat): TraceContext {
+  return {
+    dev: p.dev,
+    vdpa: p.vdpa,
+    message: (event, msgType, body) => `${event} ${f.shared ? `vdpa_shared:${p.shared}` : `vdpa:${p.vdpa}`} fd: ${p.fd} msg_type: ${msgType} ${body}`,
+    asid: (asid) => (f.asid ? `asid: ${asid} ` : ''),
+    resetStatus: f.resetStatus,
+    status: { bits: 0 },
+  };
 }
 
 export function emitCellTrace(cell: CellSpec): string {
@@ -89,16 +63,16 @@ export function emitCellTrace(cell: CellSpec): string {
       const p = pointers(i);
       lines.push(f.shared ? `vhost_vdpa_init dev: ${p.dev}, common dev: ${p.shared} vdpa: ${p.vdpa}` : `vhost_vdpa_init dev: ${p.dev} vdpa: ${p.vdpa}`);
       lines.push(`vhost_vdpa_get_iova_range dev: ${p.dev} first: 0x0 last: ${hex(U64_MAX)}`);
-      const status = { bits: 0 };
-      recordOps(b.dev, `vdpa${i}`, (op) => {
+      const t = traceContext(p, f);
+      b.dev.observer = (call) => {
         // QEMU 8.1+'s CVQ isolation probe calls ioctl() directly: no trace line, but its reset leaves the status 0.
         if (b.probing) {
-          if (op.op === 'set_status' && Number(op.status) === 0) status.bits = 0;
+          if (call.op === 'set_status' && call.status === 0) t.status.bits = 0;
           return;
         }
-        const line = traceLine(op, p, status, f);
+        const line = traceOf(call, t);
         if (line) lines.push(line);
-      });
+      };
     });
     for (const name of cell.params.events as EventName[]) vm.runEvent(name);
     return lines.join('\n') + '\n';

@@ -27,7 +27,7 @@
  * the first device only, so the first start adds back FEATURES_OK alone.
  */
 import { KernelError } from '../errors.js';
-import { featureBit, STATUS, type OpResult, type VhostVdpa } from '../kernel/index.js';
+import { featureBit, sendOp, STATUS, type OpResult, type VhostVdpa } from '../kernel/index.js';
 import type { VdpaBackend } from './vdpa-backend.js';
 
 /** Virtio features the lab's net devices offer: VERSION_1, ACCESS_PLATFORM, CTRL_VQ, MAC, and MQ with more than one pair. */
@@ -53,22 +53,22 @@ export function runCvqProbe(dev: VhostVdpa, features: bigint, queuePairs: number
   const isolated = (): boolean => {
     const cvqIndex = 2 * queuePairs;
     const status = STATUS.ACKNOWLEDGE | STATUS.DRIVER;
-    if (!ok('SET_STATUS 0x3', dev.setStatus(status))) return false;
-    if (!ok('SET_FEATURES', dev.setFeatures(features))) return false;
-    if (!ok('SET_STATUS 0xb', dev.setStatus(status | STATUS.FEATURES_OK))) return false;
-    const cvq = dev.getVringGroup(cvqIndex);
+    if (!ok('SET_STATUS 0x3', sendOp(dev, { op: 'set_status', status }))) return false;
+    if (!ok('SET_FEATURES', sendOp(dev, { op: 'set_features', features }))) return false;
+    if (!ok('SET_STATUS 0xb', sendOp(dev, { op: 'set_status', status: status | STATUS.FEATURES_OK }))) return false;
+    const cvq = sendOp(dev, { op: 'get_vring_group', index: cvqIndex });
     if (cvq.ret !== 0) return cvq.errno === 'EOPNOTSUPP' ? false : ok(`GET_VRING_GROUP ${cvqIndex}`, cvq);
     for (let i = 0; i < cvqIndex; i++) {
-      const g = dev.getVringGroup(i);
+      const g = sendOp(dev, { op: 'get_vring_group', index: i });
       if (!ok(`GET_VRING_GROUP ${i}`, g)) return false;
-      if (g.group === cvq.group) return false;
+      if (g.extra?.group === cvq.extra?.group) return false;
     }
     return true;
   };
   // GET_BACKEND_FEATURES cannot fail on the model; without IOTLB_ASID QEMU returns before the dance.
   if ((dev.getBackendFeatures() & featureBit('IOTLB_ASID')) === 0n) return { isolated: false };
   const answer = isolated();
-  dev.setStatus(0); // out: the reset QEMU sends whatever the probe answered (its result unchecked)
+  sendOp(dev, { op: 'set_status', status: 0 }); // out: the reset QEMU sends whatever the probe answered (its result unchecked)
   return failed ? { isolated: false, failed } : { isolated: answer };
 }
 

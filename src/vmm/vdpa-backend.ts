@@ -17,6 +17,8 @@ import {
   VHOST_IOTLB_MSG_V2,
   VHOST_IOTLB_UPDATE,
   VhostVdpa,
+  sendOp,
+  writeCall,
   type DeviceConfig,
   type OpResult,
 } from '../kernel/index.js';
@@ -80,7 +82,7 @@ export class VdpaBackend {
 
   /** VHOST_SET_OWNER (vhost_vdpa_set_owner). */
   setOwner(): void {
-    this.check(this.dev.setOwner(), 'SET_OWNER');
+    this.check(sendOp(this.dev, { op: 'set_owner' }), 'SET_OWNER');
   }
 
   /**
@@ -96,7 +98,7 @@ export class VdpaBackend {
     want &= offered;
     // PERSIST is asked even when not offered: the kernel's refusal is the cell's n/a.
     if (o.ackPersist) want |= featureBit('IOTLB_PERSIST');
-    this.check(this.dev.setBackendFeatures(want), 'SET_BACKEND_FEATURES');
+    this.check(sendOp(this.dev, { op: 'set_backend_features', bits: want }), 'SET_BACKEND_FEATURES');
     this.suspendAcked = (want & featureBit('SUSPEND')) !== 0n;
   }
 
@@ -153,13 +155,13 @@ export class VdpaBackend {
   }
 
   setGroupAsid(group: number, asid: number): void {
-    this.check(this.dev.setGroupAsid(group, asid), `SET_GROUP_ASID ${group} -> ${asid}`);
+    this.check(sendOp(this.dev, { op: 'set_group_asid', group, asid }), `SET_GROUP_ASID ${group} -> ${asid}`);
   }
 
   /** vhost_vdpa_add_status: GET_STATUS, then SET_STATUS with `bits` OR-ed in. */
   addStatus(bits: number): void {
     const s = this.dev.status | bits;
-    this.check(this.dev.setStatus(s), `SET_STATUS 0x${s.toString(16)}`);
+    this.check(sendOp(this.dev, { op: 'set_status', status: s }), `SET_STATUS 0x${s.toString(16)}`);
   }
 
   /** The last device's DRIVER_OK; the parent configures each VQ. */
@@ -178,31 +180,31 @@ export class VdpaBackend {
    * (the caller's fallback), it does not fail the stop.
    */
   suspend(): boolean {
-    const r = this.dev.suspend();
+    const r = sendOp(this.dev, { op: 'suspend' });
     this.suspended = r.ret === 0;
     return this.suspended;
   }
 
   /** SET_STATUS 0: the device reset (vhost_vdpa_reset_device, which also clears v->suspended). */
   reset(): void {
-    this.check(this.dev.setStatus(0), 'SET_STATUS 0');
+    this.check(sendOp(this.dev, { op: 'set_status', status: 0 }), 'SET_STATUS 0');
     this.running = false;
     this.suspended = false;
   }
 
   close(): void {
-    this.check(this.dev.close(), 'close');
+    this.check(sendOp(this.dev, { op: 'close' }), 'close');
     this.mapped = [];
     this.running = false;
     this.listenerRegistered = false;
   }
 
   private batch(asid: number, type: number): void {
-    this.check(this.dev.write({ msgType: VHOST_IOTLB_MSG_V2, type, asid, iova: 0n, size: 0n, uaddr: 0n, perm: 0 }), type === VHOST_IOTLB_BATCH_BEGIN ? 'BATCH_BEGIN' : 'BATCH_END');
+    this.check(sendOp(this.dev, writeCall({ msgType: VHOST_IOTLB_MSG_V2, type, asid, iova: 0n, size: 0n, uaddr: 0n, perm: 0 })), type === VHOST_IOTLB_BATCH_BEGIN ? 'BATCH_BEGIN' : 'BATCH_END');
   }
 
   private write(type: number, it: MapItem, what: string): void {
-    const r = this.dev.write({ msgType: VHOST_IOTLB_MSG_V2, type, asid: it.asid, iova: BigInt(it.iova), size: BigInt(it.bytes), uaddr: BigInt(it.hva), perm: it.perm });
+    const r = sendOp(this.dev, writeCall({ msgType: VHOST_IOTLB_MSG_V2, type, asid: it.asid, iova: BigInt(it.iova), size: BigInt(it.bytes), uaddr: BigInt(it.hva), perm: it.perm }));
     this.check(r, `${what} (asid ${it.asid}, iova 0x${it.iova.toString(16)}, size 0x${it.bytes.toString(16)})`);
   }
 

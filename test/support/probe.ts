@@ -14,7 +14,8 @@ import { tempDir } from './temp-dir.js';
 /**
  * Bad third lines (after an open and a set_owner) that both the probe and
  * the model refuse: the bad lines of cli-exec.test.ts, then more of each
- * field reader, JSON.parse's wordings and JavaScript's renderings of a value.
+ * field reader, lines that are not JSON (the probe's reason is jansson's,
+ * the model's V8's) and JavaScript's renderings of a value.
  */
 export const MALFORMED_LINES: readonly string[] = [
   '{"op":"update","iova":"0x1g","size":"0x1000","uaddr":"0x0","perm":"rw"}',

@@ -9,8 +9,7 @@
 import { hex } from '../../iotlb/index.js';
 import type { HostMm } from '../../host/index.js';
 import type { VhostVdpa } from '../../kernel/index.js';
-import { backendLabel, type BackendSpec } from '../../real/backend-spec.js';
-import { checkVhostVdpaDevice, runOnDevice } from '../../real/device-backend.js';
+import type { Backend, BackendResult } from '../../backends/index.js';
 import { InputError } from '../../errors.js';
 import type { BackendAnswer } from '../../real/model-run.js';
 import type { ScriptPlan } from '../../real/script-plan.js';
@@ -127,32 +126,23 @@ export function recordReplay(text: string, source: string, opts: ReplayOptions):
   return { outcome, recorded, scripts, plans };
 }
 
-export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Exclude<BackendSpec, { kind: 'model' }>, run: { accel?: 'auto' | 'kvm' | 'tcg'; onProgress?: (l: string) => void }): Promise<RealReplayOutcome> {
-  if (backend.kind === 'vm' && opts.parent !== 'vdpa_sim') throw new InputError('--parent', `a real kernel in a VM has only vdpa_sim, not ${opts.parent}`);
-  if (opts.backing === 'hugetlb-1g') throw new InputError('--backing', 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab): use 4k or thp');
+export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Backend): Promise<RealReplayOutcome> {
+  if (!backend.capabilities.parents.includes(opts.parent)) throw new InputError('--parent', `${backend.label} has only ${backend.capabilities.parents.join(', ')}, not ${opts.parent}`);
+  if (!backend.capabilities.backings.includes(opts.backing)) throw new InputError('--backing', `${opts.backing} needs hugepages reserved on the real host (not set up by the lab): use 4k or thp`);
   const { outcome, recorded, scripts, plans } = recordReplay(text, source, opts);
-  const sources = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text }));
-  let runs: { answers: BackendAnswer[]; error?: string }[];
-  let kernel: string;
-  let accel = 'none';
-  if (backend.kind === 'vm') {
-    const { runScriptsInVm } = await import('../../real/vm-backend.js');
-    const vm = await runScriptsInVm(backend.kernel, sources, plans, { overrides: {}, accel: run.accel, onProgress: run.onProgress });
-    runs = vm.scripts;
-    kernel = vm.release;
-    accel = vm.accel;
-  } else {
-    checkVhostVdpaDevice(backend.path);
-    const path = backend.path;
-    const done = sources.map((s, i) => runOnDevice(path, s, plans[i]));
-    runs = done;
-    kernel = done[0]?.release ?? '';
+  const jobs = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text, plan: plans[i] }));
+  await backend.open();
+  let run: BackendResult;
+  try {
+    run = await backend.run(jobs, {});
+  } finally {
+    await backend.close();
   }
   const replays = recorded.map((r, i): RealReplay => {
     const { headerLines } = scripts[i];
-    const error = runs[i].error;
-    const diff = error ? null : firstDifference(r, headerLines, runs[i].answers);
-    return { fd: r.fd, flow: r.flow, status: error ? 'failed' : diff ? 'diverged' : 'agree', reason: error ?? diff, segments: segmentsOf(r, headerLines, runs[i].answers) };
+    const { answers, error } = run.scripts[i];
+    const diff = error ? null : firstDifference(r, headerLines, answers);
+    return { fd: r.fd, flow: r.flow, status: error ? 'failed' : diff ? 'diverged' : 'agree', reason: error ?? diff, segments: segmentsOf(r, headerLines, answers) };
   });
-  return { outcome, backend: backendLabel(backend), kernel, accel, replays };
+  return { outcome, backend: backend.label, kernel: run.kernel, accel: run.accel, replays };
 }

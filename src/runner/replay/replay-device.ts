@@ -14,6 +14,8 @@ import {
   VHOST_IOTLB_INVALIDATE,
   VHOST_IOTLB_UPDATE,
   VhostVdpa,
+  sendOp,
+  writeCall,
   viewState,
   type DeviceConfig,
   type OpResult,
@@ -87,8 +89,8 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
   const boot = newSegment('boot', 'boot', null);
   let na: string | null = null;
   boot.counters = rec.measure(() => {
-    dev.setOwner();
-    const r = dev.setBackendFeatures(BASE_ACK | (setup.ackPersist ? featureBit('IOTLB_PERSIST') : 0n));
+    sendOp(dev, { op: 'set_owner' });
+    const r = sendOp(dev, { op: 'set_backend_features', bits: BASE_ACK | (setup.ackPersist ? featureBit('IOTLB_PERSIST') : 0n) });
     if (r.ret !== 0) na = `SET_BACKEND_FEATURES with IOTLB_PERSIST: ${r.errno} (the ${setup.config.kernel} kernel model with ${setup.config.parent} does not offer it)`;
   });
   if (na) return { segments: null, notApplicable: na, counters: rec.totals() };
@@ -122,7 +124,7 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
   }
   endSegment(seg, dev);
   const close = newSegment('close', 'close', null);
-  price(close, rec.measure(() => dev.close()), clock, false);
+  price(close, rec.measure(() => sendOp(dev, { op: 'close' })), clock, false);
   segments.push(close);
   return { segments, notApplicable: null, counters: rec.totals() };
 }
@@ -131,15 +133,15 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
 function playOp(dev: VhostVdpa, op: StreamOp): OpResult {
   switch (op.op) {
     case 'msg':
-      return dev.write(op.msg);
+      return sendOp(dev, writeCall(op.msg));
     case 'group_asid':
-      return dev.setGroupAsid(op.group, op.asid);
+      return sendOp(dev, { op: 'set_group_asid', group: op.group, asid: op.asid });
     case 'suspend':
-      return dev.suspend();
+      return sendOp(dev, { op: 'suspend' });
     case 'reset':
-      return dev.setStatus(0);
+      return sendOp(dev, { op: 'set_status', status: 0 });
     case 'status':
-      return dev.setStatus(op.status);
+      return sendOp(dev, { op: 'set_status', status: op.status });
     case 'cvq_probe': {
       const o = runCvqProbe(dev, netDeviceFeatures(op.queuePairs), op.queuePairs);
       return o.failed ? o.failed.r : { ret: 0, errno: null, cause: null };
