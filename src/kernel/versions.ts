@@ -49,6 +49,13 @@ export interface KernelBehaviour {
   invalidateSize0: boolean;
   /** A read-only long-term pin unshares the shared zero page (a fresh page per 4 KiB) instead of pinning it (mm/gup.c). */
   roPinUnshare: boolean;
+  /**
+   * pin_user_pages with a page list takes a PMD-mapped THP in one step (one
+   * page-table walk, one try_grab_folio for every subpage the call covers);
+   * without it, one walk and one reference grab per 4 KiB page. hugetlb is
+   * taken per huge page in every modeled version (pin-user-pages.ts).
+   */
+  thpPinBatch: boolean;
   /** vhost_vdpa.max_iotlb_entries' default where the 2026 fix is in; undefined: no limit, no parameter. */
   defaultIotlbLimit: number | undefined;
   /** Why each behaviour is what it is, by behaviour name. */
@@ -68,6 +75,7 @@ export type BehaviourName =
   | 'mlx5Resume'
   | 'invalidateSize0'
   | 'roPinUnshare'
+  | 'thpPinBatch'
   | 'entryLimit';
 
 /** vhost_vdpa.max_iotlb_entries' default with the fix (drivers/vhost/vdpa.c, both Debian trees). */
@@ -131,6 +139,10 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
   roPinUnshare: {
     mainline: [6, 2],
     source: '"mm/gup: reliable R/O long-term pinning in COW mappings" (David Hildenbrand, posted Nov 2022 for mm-unstable, merged for v6.2): gup_must_unshare() also breaks COW of the shared zero page and page cache pages in private mappings, so a read-only FOLL_LONGTERM pin of untouched anonymous memory takes a read fault and an unshare fault per page. ' + `${R}: 6.12.117 takes two faults per untouched 4 KiB page of a read-only map, 6.1.192 one (it pins the zero page) (read-only-first-touch.jsonl)`,
+  },
+  thpPinBatch: {
+    mainline: [6, 5],
+    source: '"mm/gup: accelerate thp gup even for "pages != NULL"" (Peter Xu, patch 6 of the series "mm/gup: Unify hugetlb, speed up thp", v4, June 2023), merged for v6.5: __get_user_pages keeps follow_page_mask\'s ctx.page_mask when a page list is passed, takes the rest of the folio with one try_grab_folio(folio, page_increm - 1) and records the subpages in a loop. Read in Debian\'s trees: 6.1.192\'s __get_user_pages sets ctx.page_mask = 0 whenever pages != NULL (so follow_trans_huge_pmd walks and grabs per 4 KiB page), 6.12.117\'s has the page_increm > 1 grab (follow_huge_pmd sets page_mask = HPAGE_PMD_NR - 1). hugetlb needs no row: 6.1.192\'s follow_hugetlb_page already grabs once per huge page ("mm/hugetlb: grab head page refcount once for group of subpages", Joao Martins, v5.12), and 6.12.117 takes hugetlb through the same generic follow_huge_pmd/follow_huge_pud step',
   },
   entryLimit: {
     mainline: null,
@@ -211,6 +223,7 @@ export function resolveKernel(name: string): KernelBehaviour {
     mlx5Resume: b('mlx5Resume'),
     invalidateSize0: b('invalidateSize0'),
     roPinUnshare: b('roPinUnshare'),
+    thpPinBatch: b('thpPinBatch'),
     defaultIotlbLimit: limit,
     sources,
     notes,
