@@ -129,7 +129,6 @@ export function recordReplay(text: string, source: string, opts: ReplayOptions):
 
 export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Exclude<BackendSpec, { kind: 'model' }>, run: { accel?: 'auto' | 'kvm' | 'tcg'; onProgress?: (l: string) => void }): Promise<RealReplayOutcome> {
   if (backend.kind === 'vm' && opts.parent !== 'vdpa_sim') throw new InputError('--parent', `a real kernel in a VM has only vdpa_sim, not ${opts.parent}`);
-  if (opts.backing === 'hugetlb-1g') throw new InputError('--backing', 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab): use 4k or thp');
   const { outcome, recorded, scripts, plans } = recordReplay(text, source, opts);
   const sources = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text }));
   let runs: { answers: BackendAnswer[]; error?: string }[];

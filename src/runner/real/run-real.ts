@@ -10,6 +10,8 @@ import { checkVhostVdpaDevice, runOnDevice } from '../../real/device-backend.js'
 import type { ScriptSource } from '../../real/model-run.js';
 import { factsOf } from '../../real/run-scripts.js';
 import type { ScriptPlan } from '../../real/script-plan.js';
+import { hostHugetlbProblem, hugetlbNeedOf } from '../../real/hugetlb-pool.js';
+import type { BackendAnswer } from '../../real/model-run.js';
 import { resolveKernel } from '../../kernel/index.js';
 import { resolveQemu } from '../../vmm/index.js';
 import type { CellSpec } from '../../workload/index.js';
@@ -43,7 +45,6 @@ function notOnReal(cell: CellResult, spec: CellSpec, o: RealRunOptions, generati
   // A cell names its kernel by version or alias; what must match the real kernel is the generation.
   const cellGeneration = resolveKernel(p.kernel).generation;
   if (cellGeneration !== generation) return `the cell models a ${p.kernel} (${cellGeneration}) kernel; ${backendLabel(o.backend)} is ${generation}`;
-  if (p.backing === 'hugetlb-1g') return 'hugetlb-1g needs hugepages reserved on the real host (not set up by the lab)';
   const need = BigInt(p.guestBytes) + VM_BASE_BYTES;
   if (Number(need) > totalmem() * HOST_SHARE) return `a ${p.guestBytes} byte guest needs more than ${Math.round(HOST_SHARE * 100)}% of this host's memory`;
   return null;
@@ -58,6 +59,21 @@ function planOf(s: CellScript): ScriptPlan {
   };
 }
 
+/**
+ * A hugetlb mmap the real side refused for want of huge pages (ENOMEM, or
+ * EINVAL where the kernel has no pool of that size) is the pool's shortage,
+ * not the kernel's answer to the cell: the cell is n/a there, with the line.
+ */
+function hugetlbShortage(text: string, answers: BackendAnswer[]): string | null {
+  const lines = text.split('\n');
+  for (const a of answers) {
+    if (a.op !== 'mmap' || a.ret === 0) continue;
+    const backing = (JSON.parse(lines[a.line - 1]) as { backing?: string }).backing;
+    if (backing === 'hugetlb-2m' || backing === 'hugetlb-1g') return `${backing}: the real side could not hold line ${a.line}'s mmap (${a.errno}: its ${backing === 'hugetlb-2m' ? '2 MiB' : '1 GiB'} huge page pool is short)`;
+  }
+  return null;
+}
+
 export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: RealRunOptions): Promise<{ cells: CellWithReal[]; diverged: number; kernel: string; accel: string }> {
   const facts = (await factsOf(o.backend))!;
   const byId = new Map(specs.map((s) => [s.id, s]));
@@ -66,8 +82,15 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
   out.forEach((c, index) => {
     const spec = byId.get(c.id)!;
     const why = notOnReal(c, spec, o, facts.generation);
-    if (why) c.real = { status: 'n/a', reason: why };
-    else runnable.push({ index, script: recordCellScript(spec, o.cycles) });
+    if (why) {
+      c.real = { status: 'n/a', reason: why };
+      return;
+    }
+    const script = recordCellScript(spec, o.cycles);
+    // A VM reserves the huge pages its cells map (vm-backend.ts); this host's pools are what they are.
+    const short = o.backend.kind === 'device' ? hostHugetlbProblem(hugetlbNeedOf(script.text)) : null;
+    if (short) c.real = { status: 'n/a', reason: `${short.backing}: ${short.reason}` };
+    else runnable.push({ index, script });
   });
   const label = backendLabel(o.backend);
   let kernel = facts.release;
@@ -96,7 +119,8 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
       });
     }
     runnable.forEach((r, i) => {
-      out[r.index].real = realFigures(r.script, runs[i].answers, { backend: label, kernel, accel }, runs[i].error);
+      const short = hugetlbShortage(r.script.text, runs[i].answers);
+      out[r.index].real = short ? { status: 'n/a', reason: short } : realFigures(r.script, runs[i].answers, { backend: label, kernel, accel }, runs[i].error);
     });
   }
   const diverged = out.filter((c) => c.real && c.real.status !== 'n/a' && c.real.status !== 'agree').length;
