@@ -14,7 +14,7 @@ test('4k: one count per frame', () => {
   assert.deepEqual([r.folioPins(9), r.folioPins(10), r.folioPins(12), r.folioPins(13)], [0, 1, 1, 0]);
   unpinFrames(r, 10, 3, true, c);
   assert.deepEqual([...r.dirty.subarray(9, 14)], [0, 1, 1, 1, 0]);
-  assert.deepEqual(c, { pinCalls: 0, pagesPinned: 3, pagesUnpinned: 3, pagesDirtied: 3, faults: 0, pagesFaulted: 0 });
+  assert.deepEqual(c, { pinCalls: 0, folioGrabs: 0, pagesPinned: 3, pagesUnpinned: 3, pagesDirtied: 3, faults: 0, pagesFaulted: 0 });
 });
 
 test('thp: a 2 MiB folio counts the pins of its pages; a range across folios splits exactly', () => {

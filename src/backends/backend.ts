@@ -30,8 +30,13 @@ export interface BackendCapabilities {
   check: boolean;
   /** Parents it has: a VM loads vdpa_sim only; a device is whatever it is. */
   parents: readonly ParentKind[];
-  /** Guest memory backings it can map (hugetlb-1g needs pages reserved on the host, which the lab does not set up). */
+  /** Guest memory backings it can map. */
   backings: readonly Backing[];
+  /**
+   * Huge pages come from pools it sets up itself (a VM reserves what its scripts map on its kernel
+   * command line; the model has no pools), rather than from this host's pools as they are (a device).
+   */
+  reservesHugePages: boolean;
   /** The virtqueues of its devices when they are fixed (vdpa_sim_net: 3), else undefined. */
   fixedVqs?: number;
 }

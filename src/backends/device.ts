@@ -15,7 +15,7 @@ import { validateAndPlan } from './jobs.js';
 
 export class DeviceBackend implements Backend {
   readonly label: string;
-  readonly capabilities: BackendCapabilities = { real: true, dump: false, check: false, parents: PARENT_KINDS, backings: BACKINGS.filter((b) => b !== 'hugetlb-1g') };
+  readonly capabilities: BackendCapabilities = { real: true, dump: false, check: false, parents: PARENT_KINDS, backings: BACKINGS, reservesHugePages: false };
   private facts: KernelFacts | undefined;
 
   constructor(private readonly path: string) {

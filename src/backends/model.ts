@@ -6,7 +6,7 @@ import type { Backend, BackendCapabilities, BackendResult, KernelFacts, ScriptJo
 
 export class ModelBackend implements Backend {
   readonly label = 'model';
-  readonly capabilities: BackendCapabilities = { real: false, dump: true, check: true, parents: PARENT_KINDS, backings: BACKINGS };
+  readonly capabilities: BackendCapabilities = { real: false, dump: true, check: true, parents: PARENT_KINDS, backings: BACKINGS, reservesHugePages: true };
 
   /** The model plays whichever kernel a script (or the command) names. */
   async open(): Promise<KernelFacts | null> {

@@ -17,7 +17,7 @@ const SIM_NET_VQS = 3;
 
 export class VmBackend implements Backend {
   readonly label: string;
-  readonly capabilities: BackendCapabilities = { real: true, dump: false, check: false, parents: ['vdpa_sim'], backings: BACKINGS.filter((b) => b !== 'hugetlb-1g'), fixedVqs: SIM_NET_VQS };
+  readonly capabilities: BackendCapabilities = { real: true, dump: false, check: false, parents: ['vdpa_sim'], backings: BACKINGS, reservesHugePages: true, fixedVqs: SIM_NET_VQS };
   private facts: KernelFacts | undefined;
 
   constructor(

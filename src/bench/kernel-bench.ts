@@ -62,8 +62,8 @@ function phases(script: BenchScript, perLine: Map<number, number>, cycles: numbe
 }
 
 /** The model's price of each line: the counter delta it caused, priced by the profile. */
-function modeledPerLine(script: BenchScript, profile: CostProfile): { perLine: Map<number, number>; entries: number } {
-  const session = new Session({ kernel: 'reset-map', parent: 'vdpa_sim' });
+function modeledPerLine(script: BenchScript, profile: CostProfile, kernel: string): { perLine: Map<number, number>; entries: number } {
+  const session = new Session({ kernel, parent: 'vdpa_sim' });
   const clock = new VirtualClock(profile, 'vdpa_sim');
   const perLine = new Map<number, number>();
   let entries = 0;
@@ -82,7 +82,9 @@ function modeledPerLine(script: BenchScript, profile: CostProfile): { perLine: M
 }
 
 export async function runKernelBench(o: KernelBenchOptions): Promise<KernelBenchRow[]> {
-  const scripts = o.cases.map((c) => kernelBenchScript(c, o.cycles));
+  // The model runs the script as the real kernel's generation behaves (6.1: THP pinned page by page).
+  const modelKernel = (await o.backend.open())?.generation ?? 'reset-map';
+  const scripts = o.cases.map((c) => kernelBenchScript(c, o.cycles, modelKernel));
   const sources = o.cases.map((c, i) => ({ name: `${c.variant}/${c.backing}/${c.gib}GiB/${c.flow}`, text: scripts[i].text }));
   const run: BackendRun = await runScripts(o.backend, sources, { overrides: { parent: 'vdpa_sim' } });
   return o.cases.map((c, i) => {
@@ -90,7 +92,7 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<KernelBench
     const answers = run.scripts[i].answers;
     const refused = answers.find((a) => a.ret !== 0);
     const real = phases(s, new Map(answers.map((a) => [a.line, a.ns ?? 0])), o.cycles);
-    const m = modeledPerLine(s, o.profile);
+    const m = modeledPerLine(s, o.profile, modelKernel);
     const error = run.scripts[i].error ?? (refused ? `line ${refused.line} (${refused.op}) failed with ${refused.errno}` : undefined);
     return {
       ...c,

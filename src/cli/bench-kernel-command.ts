@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadProfile } from '../cost/index.js';
+import { BACKINGS, type Backing } from '../host/index.js';
 import { runKernelBench, type KernelBenchRow } from '../bench/kernel-bench.js';
 import type { BenchFlow, BenchVariant, KernelBenchCase } from '../bench/kernel-bench-scripts.js';
 import { resolveProfilePath } from '../workload/index.js';
@@ -19,7 +20,7 @@ import { choiceList, positiveInt } from './parse-options.js';
 interface Options {
   kernel?: BackendSpec;
   backend?: BackendSpec;
-  backing: ('4k' | 'thp')[];
+  backing: Backing[];
   gib: number[];
   variants: BenchVariant[];
   flows: BenchFlow[];
@@ -50,8 +51,10 @@ export function renderKernelBench(rows: KernelBenchRow[]): string {
     fmtDuration(r.real.resetNs),
     fmtDuration(r.real.cycleNs),
     perPage(r.real.remapNs, r.pages),
-    fmtDuration(r.modeled.cycleNs),
     perPage(r.modeled.remapNs, r.pages),
+    perPage(r.real.unmapNs, r.pages),
+    perPage(r.modeled.unmapNs, r.pages),
+    fmtDuration(r.modeled.cycleNs),
     r.error ? `error: ${r.error}` : '',
   ]);
   const ratios: string[][] = [];
@@ -61,7 +64,7 @@ export function renderKernelBench(rows: KernelBenchRow[]): string {
   }
   return (
     head +
-    textTable(['guest', 'flow', 'real first map', 'real reset', 'real cycle', 'real remap/page', 'modeled cycle', 'modeled remap/page', ''], table) +
+    textTable(['guest', 'flow', 'real first map', 'real reset', 'real cycle', 'map/page real', 'modeled', 'unmap/page real', 'modeled', 'modeled cycle', ''], table) +
     (ratios.length ? `\n\nworkaround/persist per reset cycle:\n${textTable(['guest', 'real', 'modeled'], ratios)}` : '') +
     '\n'
   );
@@ -75,7 +78,7 @@ export function registerBenchKernel(program: Command): void {
     .description('real cost of UPDATE (pin+map), INVALIDATE (unpin+unmap) and SET_STATUS 0 on a real kernel in a VM, beside the modeled cost')
     .option('--kernel <name>', 'a prepared kernel (vdpa-lab kernels list): the same as --backend vm:NAME', (t: string): BackendSpec => parseBackend(`vm:${t}`, '--kernel'))
     .option('--backend <backend>', 'who runs the scripts: vm:KERNEL (default vm:6.12) or device:/dev/vhost-vdpa-N (a vdpa_sim device here)', (t: string) => parseBackend(t))
-    .option('--backing <list>', 'guest memory backing: 4k, thp', choiceList('--backing', ['4k', 'thp'] as const), ['4k', 'thp'])
+    .option('--backing <list>', `guest memory backing: ${BACKINGS.join(', ')} (the VM reserves the huge pages hugetlb needs)`, choiceList('--backing', BACKINGS), [...BACKINGS])
     .option('--gib <list>', 'guest sizes in GiB', gibList, [1])
     .option('--variants <list>', 'vdpa_sim batch_mapping: set_map (1), dma_map (0)', choiceList('--variants', ['set_map', 'dma_map'] as const), ['set_map', 'dma_map'])
     .option('--flows <list>', 'workaround (unmap + remap around each reset), persist (PERSIST acked: the reset alone)', choiceList('--flows', ['workaround', 'persist'] as const), ['workaround', 'persist'])

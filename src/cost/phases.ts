@@ -6,8 +6,9 @@ export const PHASES = ['unmap', 'reset', 'map', 'pin', 'mrBuild', 'vqRestart'] a
 export type Phase = (typeof PHASES)[number];
 
 export const COUNTER_PHASE: Record<string, Phase> = {
-  // pin_user_pages: per call (mmap lock, VMA walk) and per page
+  // pin_user_pages: per call (mmap lock, VMA walk), per gup step (page-table walk + reference grab), per page
   pinCalls: 'pin',
+  folioGrabs: 'pin',
   pagesPinned: 'pin',
   // first touch inside the pin: handle_mm_fault per folio, folio_zero_user per 4 KiB
   faults: 'pin',

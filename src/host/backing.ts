@@ -3,24 +3,32 @@
  * how pages coalesce into physically contiguous runs (what vhost_vdpa_pa_map
  * turns into one IOTLB entry each).
  *
- * A region is cut into chunks (4k and thp: 2 MiB; hugetlb-1g: 1 GiB). Chunk c
+ * A region is cut into chunks (4k, thp and hugetlb-2m: 2 MiB; hugetlb-1g: 1 GiB). Chunk c
  * lives in PFN block (c * stride + offset) mod nChunks of the region's PFN
  * range, with stride != 1, so neighbouring chunks are never physically
  * adjacent. Inside a chunk:
- *  - thp / hugetlb-1g: one folio, one run;
+ *  - thp / hugetlb-2m / hugetlb-1g: one folio, one run;
  *  - 4k: runs of seeded geometric length (mean `meanRun` pages), laid out in
  *    the block in REVERSE order, so consecutive runs are never adjacent.
  * Deterministic for a seed, O(1) memory per region, no per-page tables.
  */
 
-export type Backing = '4k' | 'thp' | 'hugetlb-1g';
-export const BACKINGS: readonly Backing[] = ['4k', 'thp', 'hugetlb-1g'];
+export type Backing = '4k' | 'thp' | 'hugetlb-2m' | 'hugetlb-1g';
+export const BACKINGS: readonly Backing[] = ['4k', 'thp', 'hugetlb-2m', 'hugetlb-1g'];
 
 /** Pages per chunk (and folio) for each backing. */
-export const CHUNK_PAGES: Record<Backing, number> = { '4k': 512, thp: 512, 'hugetlb-1g': 262_144 };
+export const CHUNK_PAGES: Record<Backing, number> = { '4k': 512, thp: 512, 'hugetlb-2m': 512, 'hugetlb-1g': 262_144 };
 
 /** log2 of the pages in one folio: what a pin count and a dirty flag cover. */
-export const FOLIO_SHIFT: Record<Backing, number> = { '4k': 0, thp: 9, 'hugetlb-1g': 18 };
+export const FOLIO_SHIFT: Record<Backing, number> = { '4k': 0, thp: 9, 'hugetlb-2m': 9, 'hugetlb-1g': 18 };
+
+/** hugetlbfs-backed (MAP_HUGETLB or a hugetlbfs file): huge pages from the reserved pool, never split. */
+export function isHugetlb(b: Backing): boolean {
+  return b === 'hugetlb-2m' || b === 'hugetlb-1g';
+}
+
+/** Bytes of one huge page of a hugetlb backing (what the host or VM must have reserved). */
+export const HUGETLB_PAGE_BYTES: Partial<Record<Backing, number>> = { 'hugetlb-2m': 2 ** 21, 'hugetlb-1g': 2 ** 30 };
 
 /** Default mean run of a fragmented 4k region, in pages. */
 export const defaultMeanRunPages = 1;

@@ -1,5 +1,5 @@
 /** Host side: guest RAM backing, page frames, pins, memlock. */
-export { BACKINGS, CHUNK_PAGES, RegionLayout, defaultMeanRunPages } from './backing.js';
+export { BACKINGS, CHUNK_PAGES, FOLIO_SHIFT, HUGETLB_PAGE_BYTES, isHugetlb, RegionLayout, defaultMeanRunPages } from './backing.js';
 export type { Backing, LayoutSpec } from './backing.js';
 export { HostRegion } from './region.js';
 export type { RegionSpec } from './region.js';

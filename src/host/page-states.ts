@@ -55,7 +55,7 @@ export interface Faulted {
 
 export interface RegionKind {
   pages: number;
-  /** log2(pages per folio): 0 (4k), 9 (thp), 18 (hugetlb-1g). */
+  /** log2(pages per folio): 0 (4k), 9 (thp, hugetlb-2m), 18 (hugetlb-1g). */
   folioShift: number;
   hugetlb: boolean;
   shared: boolean;

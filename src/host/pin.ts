@@ -8,6 +8,14 @@ import type { HostRegion } from './region.js';
 
 export interface PinCounters {
   pinCalls: number;
+  /**
+   * gup steps of the pin calls: each one page-table walk (follow_page_mask)
+   * and one reference grab (try_grab_folio) for the pages it covers. One per
+   * 4 KiB page on 4k, and on THP where the kernel walks per page (before
+   * v6.5); one per huge page a call covers on hugetlb, and on THP from v6.5.
+   */
+  folioGrabs: number;
+  /** Pages pinned: each one page-list entry, and the per-page checks of the pin and of vhost_vdpa_pa_map's walk. */
   pagesPinned: number;
   pagesUnpinned: number;
   pagesDirtied: number;
@@ -18,7 +26,7 @@ export interface PinCounters {
 }
 
 export function newPinCounters(): PinCounters {
-  return { pinCalls: 0, pagesPinned: 0, pagesUnpinned: 0, pagesDirtied: 0, faults: 0, pagesFaulted: 0 };
+  return { pinCalls: 0, folioGrabs: 0, pagesPinned: 0, pagesUnpinned: 0, pagesDirtied: 0, faults: 0, pagesFaulted: 0 };
 }
 
 /**

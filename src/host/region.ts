@@ -2,13 +2,13 @@
  * A host virtual memory region (what mmap gives QEMU for guest RAM), with its
  * page frames. Pin counts and dirty flags live per FOLIO, as in the kernel:
  * a 4k region has one-page folios (a count per frame); a THP region 2 MiB
- * folios and a hugetlb-1g region 1 GiB folios, whose count is the sum of the
+ * folios (as a hugetlb-2m region) and a hugetlb-1g region 1 GiB folios, whose count is the sum of the
  * pins of their pages (folio refcount in pin units) and whose dirty flag is
  * the folio's. Per-page semantics hold: every pinned or unpinned page still
  * costs a step (pin.ts). Tables are SharedArrayBuffers so other workers can
  * read them.
  */
-import { FOLIO_SHIFT, RegionLayout, type Backing } from './backing.js';
+import { FOLIO_SHIFT, isHugetlb, RegionLayout, type Backing } from './backing.js';
 import { PageStates } from './page-states.js';
 
 export interface RegionSpec {
@@ -38,7 +38,7 @@ export interface RegionShare {
 
 export class HostRegion {
   readonly layout: RegionLayout;
-  /** log2(pages per folio): 0 (4k), 9 (thp), 18 (hugetlb-1g). */
+  /** log2(pages per folio): 0 (4k), 9 (thp, hugetlb-2m), 18 (hugetlb-1g). */
   readonly folioShift: number;
   /** Pins per folio, counted in pages (FOLL_PIN: one per page per pin). */
   readonly pins: Int32Array;
@@ -63,7 +63,7 @@ export class HostRegion {
     // only for the frames it pins; a 1 TiB THP guest needs 2 MiB of table.
     this.pins = new Int32Array(tables?.pins ?? new SharedArrayBuffer(folios * 4));
     this.dirty = new Uint8Array(tables?.dirty ?? new SharedArrayBuffer(folios));
-    const kind = { pages: spec.pages, folioShift: this.folioShift, hugetlb: spec.backing === 'hugetlb-1g', shared: spec.shared, startPage: spec.startPage };
+    const kind = { pages: spec.pages, folioShift: this.folioShift, hugetlb: isHugetlb(spec.backing), shared: spec.shared, startPage: spec.startPage };
     this.frames = frames ?? new PageStates(kind, spec.populated ?? true);
   }
 

@@ -50,7 +50,7 @@ export interface KernelCounters extends PinCounters {
 
 export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
   'messages', 'ioctls', 'iotlbUpdates', 'iotlbInvalidates', 'batches',
-  'pinCalls', 'pagesPinned', 'pagesUnpinned', 'pagesDirtied', 'faults', 'pagesFaulted',
+  'pinCalls', 'folioGrabs', 'pagesPinned', 'pagesUnpinned', 'pagesDirtied', 'faults', 'pagesFaulted',
   'iotlbInserts', 'iotlbRemoves', 'dmaMaps', 'dmaUnmaps', 'iommuMaps', 'iommuUnmaps',
   'setMaps', 'setMapEntriesWalked', 'deviceInserts', 'deviceRemoves',
   'mrBuilds', 'dmaMrBuilds', 'directMrs', 'mtts', 'nullKlms', 'mkeysCreated', 'mkeysDestroyed',
@@ -72,7 +72,7 @@ export function countersOf(mm: { pinCounters: PinCounters }): KernelCounters {
   if ('messages' in pin) return pin as KernelCounters;
   const c: KernelCounters = {
     messages: 0, ioctls: 0, iotlbUpdates: 0, iotlbInvalidates: 0, batches: 0,
-    pinCalls: pin.pinCalls, pagesPinned: pin.pagesPinned, pagesUnpinned: pin.pagesUnpinned, pagesDirtied: pin.pagesDirtied,
+    pinCalls: pin.pinCalls, folioGrabs: pin.folioGrabs, pagesPinned: pin.pagesPinned, pagesUnpinned: pin.pagesUnpinned, pagesDirtied: pin.pagesDirtied,
     faults: pin.faults, pagesFaulted: pin.pagesFaulted,
     iotlbInserts: 0, iotlbRemoves: 0, dmaMaps: 0, dmaUnmaps: 0, iommuMaps: 0, iommuUnmaps: 0,
     setMaps: 0, setMapEntriesWalked: 0, deviceInserts: 0, deviceRemoves: 0,

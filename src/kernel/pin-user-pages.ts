@@ -17,7 +17,22 @@ export class UserPagePins {
     private readonly counters: KernelCounters,
     /** The kernel's fault rules: v6.2+ R/O pins unshare the zero page, v6.13+ huge zero PMDs become THPs (page-states.ts). */
     private readonly rules: ZeroPageRules,
+    /** v6.5+: a PMD-mapped THP is one gup step per call, not one per 4 KiB page (versions.ts, thpPinBatch). */
+    private readonly thpPinBatch: boolean,
   ) {}
+
+  /**
+   * gup steps (page-table walk + try_grab_folio) for pages [idx, end) of a
+   * region: __get_user_pages steps page_increm = the rest of the folio (capped
+   * by the call) where follow_page_mask reports a huge mapping and the kernel
+   * uses it, else one page. Folio boundaries are chunk boundaries of the
+   * region (backing.ts), so they are counted on the region's page indices.
+   */
+  private grabSteps(vma: HostRegion, idx: number, end: number): number {
+    const shift = vma.folioShift;
+    if (shift === 0 || (vma.spec.backing === 'thp' && !this.thpPinBatch)) return end - idx;
+    return Math.floor((end - 1) / 2 ** shift) - Math.floor(idx / 2 ** shift) + 1;
+  }
 
   /** Scratch list of pinned segments for one pin_user_pages call. */
   readonly segments = {
@@ -48,6 +63,7 @@ export class UserPagePins {
       if (from < end) pinPages(vma, from, end - from, this.counters);
       // Pages with nothing (or the zero page, or a read-only PTE) behind them fault first (faultin_page).
       const faulted = vma.frames.pin(idx, end - idx, write, this.rules);
+      if (end > idx) this.counters.folioGrabs += this.grabSteps(vma, idx, end);
       this.counters.faults += faulted.folios;
       this.counters.pagesFaulted += faulted.pages;
       if (layout.singlePageRuns) {

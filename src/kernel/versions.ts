@@ -55,6 +55,13 @@ export interface KernelBehaviour {
   vduseVqGroup: boolean;
   /** A write or unshare fault on a huge zero PMD allocates a writable THP (one fault per 2 MiB) instead of splitting it into 4 KiB pages. */
   thpOnHugeZeroWp: boolean;
+  /**
+   * pin_user_pages with a page list takes a PMD-mapped THP in one step (one
+   * page-table walk, one try_grab_folio for every subpage the call covers);
+   * without it, one walk and one reference grab per 4 KiB page. hugetlb is
+   * taken per huge page in every modeled version (pin-user-pages.ts).
+   */
+  thpPinBatch: boolean;
   /** vhost_vdpa.max_iotlb_entries' default where the 2026 fix is in; undefined: no limit, no parameter. */
   defaultIotlbLimit: number | undefined;
   /** Why each behaviour is what it is, by behaviour name. */
@@ -77,6 +84,7 @@ export type BehaviourName =
   | 'groupAsidBusyWhileRunning'
   | 'thpOnHugeZeroWp'
   | 'vduseVqGroup'
+  | 'thpPinBatch'
   | 'entryLimit';
 
 /** vhost_vdpa.max_iotlb_entries' default with the fix (drivers/vhost/vdpa.c, both Debian trees). */
@@ -152,6 +160,10 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
   thpOnHugeZeroWp: {
     mainline: [6, 13],
     source: '1ced09e0331f "mm: allocate THP on hugezeropage wp-fault" (Dev Jain, posted Sep 2024, merged for v6.13): do_huge_pmd_wp_page on a huge zero PMD calls do_huge_zero_wp_pmd, which maps a fresh THP (map_anon_folio_pmd: writable where the VMA is) for a write or an unshare fault, and only falls back to splitting the PMD when no THP can be allocated; Debian\'s 7.2.13 tree has it, 6.12.117\'s splits. ' + `${R}: a read-only pin of 4 MiB of untouched THP memory takes 4 faults on 7.2.13 (2 read, 2 unshare) and a later writable pin none; 1026 and 1024 on 6.12.117 (read-only-first-touch.jsonl). Assumes the THP allocation succeeds (the fallback is not modeled)`,
+  },
+  thpPinBatch: {
+    mainline: [6, 5],
+    source: '"mm/gup: accelerate thp gup even for "pages != NULL"" (Peter Xu, patch 6 of the series "mm/gup: Unify hugetlb, speed up thp", v4, June 2023), merged for v6.5: __get_user_pages keeps follow_page_mask\'s ctx.page_mask when a page list is passed, takes the rest of the folio with one try_grab_folio(folio, page_increm - 1) and records the subpages in a loop. Read in Debian\'s trees: 6.1.192\'s __get_user_pages sets ctx.page_mask = 0 whenever pages != NULL (so follow_trans_huge_pmd walks and grabs per 4 KiB page), 6.12.117\'s has the page_increm > 1 grab (follow_huge_pmd sets page_mask = HPAGE_PMD_NR - 1). hugetlb needs no row: 6.1.192\'s follow_hugetlb_page already grabs once per huge page ("mm/hugetlb: grab head page refcount once for group of subpages", Joao Martins, v5.12), and 6.12.117 takes hugetlb through the same generic follow_huge_pmd/follow_huge_pud step',
   },
   entryLimit: {
     mainline: null,
@@ -235,6 +247,7 @@ export function resolveKernel(name: string): KernelBehaviour {
     groupAsidBusyWhileRunning: b('groupAsidBusyWhileRunning'),
     thpOnHugeZeroWp: b('thpOnHugeZeroWp'),
     vduseVqGroup: b('vduseVqGroup'),
+    thpPinBatch: b('thpPinBatch'),
     defaultIotlbLimit: limit,
     sources,
     notes,

@@ -76,7 +76,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
   ) {
     this.counters = countersOf(mm);
     this.kernel = resolveKernel(config.kernel);
-    const pins = new UserPagePins(mm, this.counters, { unshareZero: this.kernel.roPinUnshare, thpOnHugeZeroWp: this.kernel.thpOnHugeZeroWp });
+    const pins = new UserPagePins(mm, this.counters, { unshareZero: this.kernel.roPinUnshare, thpOnHugeZeroWp: this.kernel.thpOnHugeZeroWp }, this.kernel.thpPinBatch);
     this.parentIotlbLimit = parentIotlbLimit(config, this.kernel);
     this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
       variant: config.variant,

@@ -11,6 +11,7 @@ import { parseProbeOutput, RealBackendError } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
 import type { BackendAnswer, ScriptSource } from './model-run.js';
 import type { ScriptPlan } from './script-plan.js';
+import { hugetlbNeedOf, refuseHostHugetlb } from './hugetlb-pool.js';
 
 /** Linux dev_t as Node reports it (new_encode_dev): 12 bits of major above 8 of minor. */
 function majorMinor(rdev: number): string {
@@ -40,6 +41,8 @@ export interface DeviceRun {
 
 export function runOnDevice(path: string, script: ScriptSource, plan: ScriptPlan, probe = requireProbe()): DeviceRun {
   if (plan.devices.length > 1) throw new InputError(`${script.name}: device`, `the device backend drives one device, the script opens ${plan.devices.length} (${plan.devices.join(', ')})`);
+  // The probe maps on this host: a hugetlb mmap its pools cannot hold would answer ENOMEM, which is not the kernel's answer.
+  refuseHostHugetlb(`${script.name}: mmap`, hugetlbNeedOf(script.text));
   const args = plan.devices.map((d) => ['--device', `${d}=${path}`]).flat();
   const r = spawnSync(probe, args, { input: script.text, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.error) throw new RealBackendError(`the probe did not run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}): ${probe}`);

@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { DEFAULT_MAX_IOTLB_ENTRIES, resolveKernel as modelKernel } from '../kernel/index.js';
 import type { BackendOptions, KernelFacts, ScriptRun } from '../backends/backend.js';
 import { resolveKernel } from './kernels.js';
+import { HUGETLB_BACKINGS, hugetlbNeedOf, maxNeed, needMiB, reserveArgs } from './hugetlb-pool.js';
 import { parseProbeOutput } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
 import type { ScriptSource } from './model-run.js';
@@ -66,12 +67,24 @@ export async function runScriptsInVm(
   plans: ScriptPlan[],
   opts: BackendOptions,
 ): Promise<{ release: string; accel: 'kvm' | 'tcg'; scripts: ScriptRun[] }> {
-  const needMiB = Math.max(...plans.map((p) => Number(p.mmapBytes >> 20n)), 0);
+  // Huge pages come from pools the guest kernel reserves at boot for the biggest script of each size;
+  // they are memory of their own, beside what the other mappings take.
+  const needs = scripts.map((s) => hugetlbNeedOf(s.text));
+  const huge = maxNeed(needs);
+  const hugeMiB = needMiB(huge);
+  const plainMiB = plans.map((p, i) => Math.max(0, Number(p.mmapBytes >> 20n) - needMiB(needs[i])));
+  const needMiBs = Math.max(...plainMiB, 0);
   // The VM's RAM comes out of this host's: refuse a guest it cannot hold before booting.
   const hostMiB = Math.floor(totalmem() / 2 ** 20);
-  const biggest = plans.findIndex((p) => Number(p.mmapBytes >> 20n) === needMiB);
-  if (needMiB + VM_BASE_MIB > hostMiB * HOST_SHARE) {
-    throw new InputError(`${scripts[biggest].name}: mmap`, `maps ${needMiB} MiB, and a VM holding it needs ${needMiB + VM_BASE_MIB} MiB: more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
+  for (const b of HUGETLB_BACKINGS) {
+    if (huge[b] && needMiB({ ...huge, [b === 'hugetlb-2m' ? 'hugetlb-1g' : 'hugetlb-2m']: 0 }) + VM_BASE_MIB > hostMiB * HOST_SHARE) {
+      const i = needs.findIndex((n) => n[b] === huge[b]);
+      throw new InputError(`${scripts[i].name}: mmap: backing ${b}`, `maps ${huge[b]} huge pages, and a VM reserving them needs more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
+    }
+  }
+  const biggest = plainMiB.indexOf(needMiBs);
+  if (needMiBs + hugeMiB + VM_BASE_MIB > hostMiB * HOST_SHARE) {
+    throw new InputError(`${scripts[Math.max(0, biggest)].name}: mmap`, `maps ${needMiBs} MiB${hugeMiB ? ` beside ${hugeMiB} MiB of reserved huge pages` : ''}, and a VM holding it needs ${needMiBs + hugeMiB + VM_BASE_MIB} MiB: more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
   }
   // Only then what this host lacks (exit 1): the prepared kernel, the probe.
   readPreparedKernel(kernel);
@@ -84,7 +97,8 @@ export async function runScriptsInVm(
     // a 4k guest's pages come back fragmented (more entries, more work per page: a 2 GiB guest
     // in a 3 GiB VM reset 3.3x slower than a 1 GiB one) and the kernel reclaims while it pins.
     // TCG only allocates what the guest touches, so the headroom costs nothing unused.
-    memMiB: Math.min(Math.floor(hostMiB * HOST_SHARE), Math.max(VM_MIN_MIB, 2 * needMiB + VM_BASE_MIB)),
+    memMiB: Math.min(Math.floor(hostMiB * HOST_SHARE), Math.max(VM_MIN_MIB, 2 * needMiBs + VM_BASE_MIB) + hugeMiB),
+    kernelArgs: reserveArgs(huge),
     timeoutMs: opts.timeoutMs,
     probePath,
     onProgress: opts.onProgress,

@@ -11,7 +11,7 @@ import { layoutGuest } from '../vmm/index.js';
 import type { CellSpec } from './cell.js';
 import { toVmSpec } from './cell.js';
 
-const FOLIO_BYTES = { thp: 2 ** 21, 'hugetlb-1g': 2 ** 30 } as const;
+const FOLIO_BYTES = { thp: 2 ** 21, 'hugetlb-2m': 2 ** 21, 'hugetlb-1g': 2 ** 30 } as const;
 
 /**
  * About how many entries the listener's maps of guest RAM take in ASID 0:

@@ -48,7 +48,7 @@ function choices(v: unknown, path: string, listLeaf: boolean): Choice[] {
 }
 
 export const MAX_GUEST_BYTES = 4 * 2 ** 40;
-const ALIGN: Record<Backing, number> = { '4k': 4096, thp: 2 ** 21, 'hugetlb-1g': 2 ** 30 };
+const ALIGN: Record<Backing, number> = { '4k': 4096, thp: 2 ** 21, 'hugetlb-2m': 2 ** 21, 'hugetlb-1g': 2 ** 30 };
 const U64 = 2n ** 64n;
 
 /** Collects every semantic error instead of stopping at the first. */

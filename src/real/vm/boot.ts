@@ -37,6 +37,8 @@ export interface BootOptions {
   memMiB: number;
   timeoutMs: number;
   jobArchive: Buffer;
+  /** More kernel command line (qemu.ts). */
+  kernelArgs?: string;
   onProgress?: (line: string) => void;
   /** Stop early when QEMU's stderr says this (the KVM probe uses it). */
   abortOn?: RegExp;
@@ -88,7 +90,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
     const consoleLog = join(work, 'console.log');
     const framesLog = join(work, 'frames.log');
     const started = Date.now();
-    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog });
+    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog, kernelArgs: opts.kernelArgs });
     const frames = new FileTail(framesLog);
     const reader = new FrameReader();
     const jobs: VmJobResult[] = [];

@@ -21,6 +21,8 @@ export interface QemuSpec {
    * byte), and answers came back with holes in them under load.
    */
   framesLog: string;
+  /** More kernel command line (the huge pages a run reserves: hugepagesz=2M hugepages=N ...). */
+  kernelArgs?: string;
 }
 
 export function qemuArgs(s: QemuSpec): string[] {
@@ -32,7 +34,7 @@ export function qemuArgs(s: QemuSpec): string[] {
     '-kernel', s.kernel,
     '-initrd', s.initrd,
     // panic=-1 reboots at once on a panic, and -no-reboot turns that into QEMU exiting.
-    '-append', 'console=ttyS0 panic=-1 rdinit=/init',
+    '-append', ['console=ttyS0 panic=-1 rdinit=/init', s.kernelArgs].filter(Boolean).join(' '),
     '-serial', `file:${s.consoleLog}`,
     '-serial', `file:${s.framesLog}`,
   ];

@@ -27,6 +27,8 @@ export interface VmRun {
 export interface VmRunOptions {
   accel?: AccelChoice;
   memMiB?: number;
+  /** More kernel command line, e.g. the huge pages to reserve (hugetlb-pool.ts). */
+  kernelArgs?: string;
   timeoutMs?: number;
   probePath?: string;
   onProgress?: (line: string) => void;
@@ -79,6 +81,7 @@ export async function runJobsInVm(alias: string, jobs: VmJob[], opts: VmRunOptio
     memMiB: opts.memMiB ?? defaultMemMiB,
     timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
     jobArchive: jobArchive(runnable, probe),
+    kernelArgs: opts.kernelArgs,
     onProgress: opts.onProgress,
   });
   const ran = new Map(r.jobs.map((j) => [j.id, j]));

@@ -8,6 +8,8 @@ import { totalmem } from 'node:os';
 import type { Backend } from '../../backends/index.js';
 import { InputError } from '../../errors.js';
 import type { ScriptPlan } from '../../real/script-plan.js';
+import { hostHugetlbProblem, hugetlbNeedOf } from '../../real/hugetlb-pool.js';
+import type { BackendAnswer } from '../../real/model-run.js';
 import { resolveKernel } from '../../kernel/index.js';
 import { resolveQemu } from '../../vmm/index.js';
 import type { CellSpec } from '../../workload/index.js';
@@ -56,6 +58,21 @@ function planOf(s: CellScript): ScriptPlan {
   };
 }
 
+/**
+ * A hugetlb mmap the real side refused for want of huge pages (ENOMEM, or
+ * EINVAL where the kernel has no pool of that size) is the pool's shortage,
+ * not the kernel's answer to the cell: the cell is n/a there, with the line.
+ */
+function hugetlbShortage(text: string, answers: BackendAnswer[]): string | null {
+  const lines = text.split('\n');
+  for (const a of answers) {
+    if (a.op !== 'mmap' || a.ret === 0) continue;
+    const backing = (JSON.parse(lines[a.line - 1]) as { backing?: string }).backing;
+    if (backing === 'hugetlb-2m' || backing === 'hugetlb-1g') return `${backing}: the real side could not hold line ${a.line}'s mmap (${a.errno}: its ${backing === 'hugetlb-2m' ? '2 MiB' : '1 GiB'} huge page pool is short)`;
+  }
+  return null;
+}
+
 export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: RealRunOptions): Promise<{ cells: CellResult[]; diverged: number; kernel: string; accel: RealAccel }> {
   const facts = await o.backend.open();
   if (!facts) throw new InputError('--backend', `${o.backend.label} is the model: name a real backend (vm:KERNEL or device:PATH)`);
@@ -65,8 +82,15 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
   out.forEach((c, index) => {
     const spec = byId.get(c.id)!;
     const why = notOnReal(c, spec, o, facts.generation);
-    if (why) c.real = { status: 'n/a', reason: why };
-    else runnable.push({ index, script: recordCellScript(spec, o.cycles) });
+    if (why) {
+      c.real = { status: 'n/a', reason: why };
+      return;
+    }
+    const script = recordCellScript(spec, o.cycles);
+    // A VM reserves the huge pages its cells map (vm-backend.ts); this host's pools are what they are.
+    const short = !o.backend.capabilities.reservesHugePages ? hostHugetlbProblem(hugetlbNeedOf(script.text)) : null;
+    if (short) c.real = { status: 'n/a', reason: `${short.backing}: ${short.reason}` };
+    else runnable.push({ index, script });
   });
   let kernel = facts.release;
   let accel: RealAccel = 'none';
@@ -78,7 +102,8 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
       kernel = run.kernel;
       accel = run.accel;
       runnable.forEach((r, i) => {
-        out[r.index].real = realFigures(r.script, run.scripts[i].answers, { backend: o.backend.label, kernel, accel }, run.scripts[i].error);
+        const short = hugetlbShortage(r.script.text, run.scripts[i].answers);
+        out[r.index].real = short ? { status: 'n/a', reason: short } : realFigures(r.script, run.scripts[i].answers, { backend: o.backend.label, kernel, accel }, run.scripts[i].error);
       });
     }
   } finally {
