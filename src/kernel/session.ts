@@ -5,8 +5,9 @@
  * are answers (ret -1, errno, cause).
  */
 import { InputError } from '../errors.js';
+import { parseJson } from '../json-file.js';
 import { hex, U64_MAX } from '../iotlb/index.js';
-import { BACKINGS, HostMm, regionProblem, type Backing } from '../host/index.js';
+import { BACKINGS, HostMm, mmapProblem, type Backing } from '../host/index.js';
 import { dumpDevice } from './dump.js';
 import { checkInvariants } from './invariants.js';
 import { PARENT_KINDS, type ParentKind } from './parents/index.js';
@@ -97,7 +98,7 @@ export class Session {
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
     let obj: unknown;
     try {
-      obj = JSON.parse(trimmed);
+      obj = parseJson(trimmed);
     } catch (e) {
       throw new InputError(`line ${lineNo}`, `not valid JSON (${(e as Error).message})`);
     }
@@ -144,11 +145,9 @@ export class Session {
         const size = r.u64('size');
         if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
         if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
-        if (uaddr + size - 1n > U64_MAX) r.fail('size', 'the region would end past 2^64-1');
-        if (size > 1n << 46n) r.fail('size', 'larger than the 64 TiB the lab models per region');
         const backing = r.oneOf<Backing>('backing', BACKINGS, '4k');
         // Before the tables are allocated: a 32 TiB 4k region used to pass the 64 TiB check and die in the allocation.
-        const tooBig = regionProblem(Number(size >> 12n), backing);
+        const tooBig = mmapProblem(uaddr, size, backing);
         if (tooBig) r.fail('size', tooBig);
         this.mm.mmap(
           {

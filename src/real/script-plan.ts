@@ -8,6 +8,7 @@
  * fields that are known to be well-formed.
  */
 import { InputError } from '../errors.js';
+import { parseJson } from '../json-file.js';
 import { parseU64, U64_MAX } from '../iotlb/index.js';
 import type { ParentKind, SessionOverrides } from '../kernel/index.js';
 
@@ -39,7 +40,7 @@ function lineObjects(text: string): { lineNo: number; obj: Record<string, unknow
   const out: { lineNo: number; obj: Record<string, unknown> }[] = [];
   text.split('\n').forEach((raw, i) => {
     const t = raw.trim();
-    if (t !== '' && !t.startsWith('#')) out.push({ lineNo: i + 1, obj: JSON.parse(t) as Record<string, unknown> });
+    if (t !== '' && !t.startsWith('#')) out.push({ lineNo: i + 1, obj: parseJson(t) as Record<string, unknown> });
   });
   return out;
 }
