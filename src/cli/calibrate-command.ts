@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
-import { loadProfile } from '../cost/index.js';
+import { loadProfile, profileSchema } from '../cost/index.js';
+import { parseJson } from '../json-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { calibrate } from '../runner/index.js';
@@ -23,6 +24,12 @@ interface Options {
   name: string;
   check?: string[];
   profile?: string;
+  force?: boolean;
+}
+
+/** A cost profile (what calibrate writes, and what a user may replace with a fit). */
+function isProfileText(text: string): boolean {
+  return profileSchema.safeParse(parseJson(text)).success;
 }
 
 /** Real runs' default free prices: what a reset's time on a real kernel scales with. */
@@ -48,6 +55,7 @@ export function registerCalibrate(program: Command): void {
     .option('--check <results...>', 'price these real runs\' cells with the fitted profile (or --profile) and show how far each lands from the real kernel, per reset')
     .option('--profile <profile>', 'with --check alone: the profile to check')
     .option('-o, --out <file>', 'write the fitted profile here (atomically); default: print it')
+    .option('--force', 'replace an existing --out file that is not a cost profile')
     .option('--json', 'print the fit (and the check) as JSON')
     .addHelpText(
       'after',
@@ -67,7 +75,7 @@ Examples:
     )
     .action(
       action((path: string | undefined, o: Options) => {
-        if (o.out) checkOutputFile(o.out, '--out');
+        if (o.out) o.out = checkOutputFile(o.out, '--out', { what: 'cost profile', isOurs: isProfileText, force: o.force });
         if (path && o.from) throw new InputError('--from', 'fits to real runs; drop the observations file, or drop --from');
         if (!path && !o.from && !o.check) throw new InputError('<observations>', 'name a calibration file, or --from RESULTS.json, or --check RESULTS.json --profile P');
         if (!path && !o.from) {
