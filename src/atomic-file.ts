@@ -8,10 +8,17 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { writeFault } from './errors.js';
 
-/** Writes `data` to a new file (refusing to overwrite one) and fsyncs it. */
+/** Writes `data` to a new file (refusing to overwrite one) and fsyncs it; a fault (disk full) removes the part written. */
 export function writeFileDurable(path: string, data: string | Uint8Array): void {
-  writeAndSync(openSync(path, 'wx'), data);
+  const fd = openSync(path, 'wx');
+  try {
+    writeAndSync(fd, data);
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw writeFault(e, path);
+  }
 }
 
 function writeAndSync(fd: number, data: string | Uint8Array): void {
@@ -39,7 +46,20 @@ export function uniqueSibling(path: string, tag: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.${tag}`);
 }
 
+/**
+ * Replaces (or creates) `path` with `data`, all or nothing. A fault (disk
+ * full, an immutable target) is a WriteError naming `path`, and the target
+ * is left as it was.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  try {
+    replaceFile(path, data);
+  } catch (e) {
+    throw writeFault(e, path);
+  }
+}
+
+function replaceFile(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = uniqueSibling(path, 'tmp');
   // Opened before the try: if the open fails there is no temp file of ours to remove.

@@ -75,6 +75,45 @@ export class InputError extends VdpaLabError {
   }
 }
 
+/**
+ * What a write fault means to a user, by errno: the system refused a write
+ * the checks had allowed (the disk filled up, a file was made immutable).
+ */
+const WRITE_FAULTS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EFBIG: 'the file is too large for its filesystem',
+  EROFS: 'the filesystem is read-only',
+  EIO: 'an I/O error on the disk',
+  EPERM: 'not permitted (an immutable or append-only file or directory?)',
+  EACCES: 'permission denied',
+};
+
+/**
+ * A write the system refused: a fault, not bad input (exit 1). The message
+ * names the file the user asked for (not a temp file) and why, on one line.
+ */
+export class WriteError extends VdpaLabError {
+  override name = 'WriteError';
+  constructor(
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(`${path}: cannot write: ${WRITE_FAULTS[code] ?? code} (${code}); nothing was replaced`);
+  }
+}
+
+/**
+ * `e` as a WriteError naming `path` when it is a write fault, else `e`
+ * unchanged. The outermost caller names the path the user gave (a report
+ * directory rather than a chart in its temp directory).
+ */
+export function writeFault(e: unknown, path: string): unknown {
+  if (e instanceof WriteError) return new WriteError(path, e.code);
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code !== undefined && code in WRITE_FAULTS ? new WriteError(path, code) : e;
+}
+
 /** The plain shape that crosses a worker boundary. */
 export interface PlainError {
   name: string;

@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './support/temp-dir.js';
@@ -30,7 +30,20 @@ interface Case {
   stderr: string;
   env?: Record<string, string>;
   files?: Record<string, unknown>;
+  /** Steps run in order after `files`, paths relative to $T: ["cp", from, to], ["rm", path], ["mkdir", path], ["ln", target, link], ["chmod", "444", path]. */
+  setup?: string[][];
   asNobody?: boolean;
+}
+
+function runSetup(t: string, steps: string[][]): void {
+  for (const [op, a, b] of steps) {
+    if (op === 'cp') cpSync(join(t, a), join(t, b), { recursive: true });
+    else if (op === 'rm') rmSync(join(t, a), { recursive: true });
+    else if (op === 'mkdir') mkdirSync(join(t, a), { recursive: true });
+    else if (op === 'ln') symlinkSync(a, join(t, b));
+    else if (op === 'chmod') chmodSync(join(t, b), parseInt(a, 8));
+    else throw new Error(`unknown setup step ${op}`);
+  }
 }
 
 /**
@@ -69,7 +82,8 @@ function snapshot(dir: string): Record<string, string> {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       const st = lstatSync(p);
-      if (st.isDirectory()) {
+      if (st.isSymbolicLink()) out[p] = `link ${readlinkSync(p)}`;
+      else if (st.isDirectory()) {
         out[p] = `dir ${st.mode.toString(8)}`;
         walk(p);
       } else out[p] = `file ${st.mode.toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
@@ -83,6 +97,7 @@ function prepare(c: Case): string {
   const t = tempDir('bad');
   cpSync(template, t, { recursive: true });
   for (const [name, content] of Object.entries(c.files ?? {})) writeFileSync(join(t, name), typeof content === 'string' ? content : JSON.stringify(content));
+  runSetup(t, c.setup ?? []);
   chmodSync(join(t, 'ro'), 0o555);
   // An unprivileged child must be able to read everything but write nowhere in ro/.
   chmodSync(t, 0o755);

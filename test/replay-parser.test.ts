@@ -59,7 +59,7 @@ for (const [release, lines] of Object.entries(RELEASE_LINES)) {
       const map = d.ops[1];
       assert.ok(map.op === 'msg');
       assert.deepEqual([map.msg.iova, map.msg.size, map.msg.uaddr, map.msg.perm, map.msg.asid], [0x100000n, 0x3ff00000n, 0x7f3021300000n, 3, 0]);
-      assert.deepEqual(r.regions, [{ uaddr: 0x7f3021300000n, bytes: 0x3ff00000n, firstLine: 3 }]);
+      assert.deepEqual(r.regions, [{ uaddr: 0x7f3021300000n, bytes: 0x3ff00000n, firstLine: 3, endLine: 3 }]);
     });
   }
 }
@@ -125,5 +125,5 @@ test('the same host pages at two IOVAs (a BIOS alias) are not an inconsistency, 
     'vhost_vdpa_dma_map vdpa:0x7f01 fd: 3 msg_type: 2 iova: 0xfffc0000 size: 0x40000 uaddr: 0x7f0000000000 perm: 0x1 type: 2',
   ].join('\n') + '\n';
   const r = rebuildStreams(parseTrace(text, 'x.log').events, 'x.log');
-  assert.deepEqual(r.regions, [{ uaddr: 0x7f0000000000n, bytes: 0x40000n, firstLine: 1 }]);
+  assert.deepEqual(r.regions, [{ uaddr: 0x7f0000000000n, bytes: 0x40000n, firstLine: 1, endLine: 2 }]);
 });

@@ -86,7 +86,7 @@ test('replay of an 8.1+ trace: small regions an unbatched UPDATE points into are
   const ringInvalidate = msg(I, 0x3000n, 0n);
   const bufInvalidate = msg(I, 0x1000n, 0n);
   const ops = [msg(B, 0n, 0n), msg(U, 0x10000n, rom), msg(E, 0n, 0n), msg(U, 0x1000n, buf), msg(U, 0x3000n, ring), ringInvalidate, { op: 'reset' as const, lineNo: 0 }, bufInvalidate];
-  const regions = [rom, buf, ring].map((uaddr, i) => ({ uaddr, bytes: 0x1000n, firstLine: i }));
+  const regions = [rom, buf, ring].map((uaddr, i) => ({ uaddr, bytes: 0x1000n, firstLine: i, endLine: i }));
   assert.deepEqual([...shadowRegions([ops], regions, 2n ** 21n)].sort(), [1, 2]);
   const drops = ringDrops(ops);
   assert.deepEqual([...drops.keys()], [ringInvalidate]);

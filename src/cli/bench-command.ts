@@ -1,7 +1,10 @@
 /** `vdpa-lab bench ...`: benchmarks of the lab's own machinery (measured figures). */
 import type { Command } from 'commander';
 import { RUN_SCENARIOS, defaultScalingRounds, runRunBench, type RunScenario, defaultIotlbBatch, defaultIotlbBuildMs, defaultIotlbColdSizes, defaultIotlbRounds, defaultIotlbSizes, defaultIotlbTimeMs, defaultPinRegionBytes, renderIotlbTable, renderPinTable, runIotlbBench, runPinBench, type IotlbLayout } from '../bench/index.js';
-import { BACKINGS, type Backing } from '../host/index.js';
+import { BACKINGS, gib, hostMemoryLimitBytes, mmapProblem, type Backing } from '../host/index.js';
+import { InputError } from '../errors.js';
+import { ENTRY_BYTES } from '../iotlb/layout.js';
+import { MAX_TREE_ENTRIES } from '../workload/index.js';
 import { renderReadersTable, runReadersBench } from '../bench/iotlb-readers.js';
 import { makeProgress } from './progress.js';
 import { action } from './run-action.js';
@@ -11,14 +14,33 @@ import { choiceList, countList, nonNegativeInt, positiveInt } from './parse-opti
 
 const LAYOUTS: readonly IotlbLayout[] = ['dense', 'sparse'];
 
+/** Where bench pin maps its region (pin-bench.ts: startPage 2^20). */
+const PIN_BENCH_UADDR = 2n ** 32n;
+
+/**
+ * Entry counts the IOTLB core can hold here, checked before anything is
+ * allocated: at most MAX_TREE_ENTRIES (its record pool is one growable
+ * SharedArrayBuffer), and records within this machine's memory limit.
+ */
+function entryCounts(flag: string) {
+  const parse = countList(flag);
+  return (text: string): number[] => {
+    const counts = parse(text);
+    const max = Math.min(MAX_TREE_ENTRIES, Math.floor(hostMemoryLimitBytes() / ENTRY_BYTES));
+    const over = counts.find((n) => n > max);
+    if (over !== undefined) throw new InputError(flag, `${over} entries is more than the ${max} the IOTLB core can hold here (${ENTRY_BYTES} bytes a record; at most ${MAX_TREE_ENTRIES} entries, and this machine's limit is ${gib(hostMemoryLimitBytes())})`);
+    return counts;
+  };
+}
+
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmark the lab itself (measured wall-clock figures)');
 
   bench
     .command('iotlb')
     .description('radix IOTLB vs @flatten-js/interval-tree, sorted-btree and a native C radix: hot and cold insert, translate, query, delete')
-    .option('--sizes <list>', 'entry counts of the hot rows, e.g. 1K,100K,1M,4M', countList('--sizes'), defaultIotlbSizes)
-    .option('--cold-sizes <list>', 'entry counts of the cold rows (accesses over the whole table)', countList('--cold-sizes'), defaultIotlbColdSizes)
+    .option('--sizes <list>', 'entry counts of the hot rows, e.g. 1K,100K,1M,4M', entryCounts('--sizes'), defaultIotlbSizes)
+    .option('--cold-sizes <list>', 'entry counts of the cold rows (accesses over the whole table)', entryCounts('--cold-sizes'), defaultIotlbColdSizes)
     .option('--no-cold', 'skip the cold rows')
     .option('--build-ms <ms>', 'cold rows: budget per build from empty per round, ms', positiveInt('--build-ms'), defaultIotlbBuildMs)
     .option('--no-native', 'skip the native C reference of the cold rows')
@@ -94,6 +116,10 @@ a temp dir when a compiler exists.`,
     )
     .action(
       action((o: { gib: number; backings: Backing[]; meanRun: number; time: number; json?: boolean; quiet?: boolean }) => {
+        for (const b of o.backings) {
+          const problem = mmapProblem(PIN_BENCH_UADDR, BigInt(o.gib) * 2n ** 30n, b);
+          if (problem) throw new InputError('--gib', `${o.gib} GiB: ${problem}`);
+        }
         const progress = makeProgress(o.quiet);
         const rows = runPinBench({ regionBytes: o.gib * 2 ** 30, backings: o.backings, timeMs: o.time, meanRun: o.meanRun, onProgress: (m) => progress.update(`bench pin: ${m}`) });
         progress.done();

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
-import { loadProfile } from '../cost/index.js';
+import { loadProfile, profileSchema } from '../cost/index.js';
+import { parseJson } from '../json-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { calibrate } from '../runner/index.js';
@@ -27,6 +28,12 @@ interface Options {
   check?: string[];
   profile?: string;
   refit?: string;
+  force?: boolean;
+}
+
+/** A cost profile (what calibrate writes, and what a user may replace with a fit). */
+function isProfileText(text: string): boolean {
+  return profileSchema.safeParse(parseJson(text)).success;
 }
 
 /** Real runs' default free prices: what a reset's time on a real kernel scales with. */
@@ -53,6 +60,7 @@ export function registerCalibrate(program: Command): void {
     .option('--profile <profile>', 'with --check alone: the profile to check')
     .option('--refit <profile>', "make a profile fitted to real runs again from its own recipe (its fittedTo: steps, check runs, bound) with today's model; exit 1 past its bound")
     .option('-o, --out <file>', 'write the fitted profile here (atomically); default: print it')
+    .option('--force', 'replace an existing --out file that is not a cost profile')
     .option('--json', 'print the fit (and the check) as JSON')
     .addHelpText(
       'after',
@@ -73,7 +81,7 @@ Examples:
     )
     .action(
       action((path: string | undefined, o: Options) => {
-        if (o.out) checkOutputFile(o.out, '--out');
+        if (o.out) o.out = checkOutputFile(o.out, '--out', { what: 'cost profile', isOurs: isProfileText, force: o.force });
         if (o.refit) {
           if (path || o.from || o.check) throw new InputError('--refit', 'takes the runs from the profile\'s own recipe: drop the observations file, --from and --check');
           const profilePath = resolveProfilePath(o.refit, 'workloads/x.json');

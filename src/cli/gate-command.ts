@@ -1,14 +1,14 @@
 /** `vdpa-lab gate --baseline FILE --current FILE`: the CI regression gate. */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
+import { readInput, STDIN_NAME } from '../json-file.js';
 import { checkOutputFile } from '../output-path.js';
-import { compareResults, defaultGateConfig, incomparable, junitXml, loadGateConfig, verdictMarkdown } from '../gate/index.js';
+import { checkCellIds, compareResults, defaultGateConfig, incomparable, isJunitVerdict, junitXml, loadGateConfig, verdictMarkdown } from '../gate/index.js';
 import { distinctLabels } from '../runner/summary.js';
 import { readResults, RESULTS_SCHEMA } from '../runner/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
-import { stdinPaths } from './report-command.js';
 
 interface GateFlags {
   baseline: string;
@@ -21,6 +21,7 @@ interface GateFlags {
   update?: boolean;
   json?: boolean;
   junit?: string;
+  force?: boolean;
 }
 
 /** The verdict for the CI job page: a summary that cannot be written is a warning, never a change of verdict. */
@@ -44,6 +45,7 @@ export function registerGate(program: Command): void {
     .option('--update', 'rebase: replace the baseline with the current results (atomically) and exit 0, even when the workload, a profile or the cells changed')
     .option('--json', 'print the verdict rows as JSON instead of markdown')
     .option('--junit <file>', 'also write the verdict as JUnit XML (a testcase per cell) for CI test views')
+    .option('--force', 'replace an existing --junit file that is not a verdict vdpa-lab wrote')
     .addHelpText(
       'after',
       `
@@ -71,13 +73,14 @@ Examples:
         const flag = o.measured !== undefined ? '--measured' : '--simulator';
         o.simulator = o.measured ?? o.simulator ?? 'report';
         if (o.simulator !== 'gate' && o.simulator !== 'report') throw new InputError(flag, `must be gate or report, got '${o.simulator}'`);
-        if (o.update) checkOutputFile(o.baseline, '--baseline');
-        if (o.junit) checkOutputFile(o.junit, '--junit');
-        if (o.baseline === '-' && (o.current === '-' || o.update)) throw new InputError('--baseline', "'-' (stdin) can be read once, and --update cannot write it: name a file");
-        [o.current] = stdinPaths([o.current], '--current');
-        [o.baseline] = stdinPaths([o.baseline], '--baseline');
+        if (o.baseline === STDIN_NAME && (o.current === STDIN_NAME || o.update)) throw new InputError('--baseline', "'-' (stdin) can be read once, and --update cannot write it: name a file");
+        if (o.update) o.baseline = checkOutputFile(o.baseline, '--baseline');
+        if (o.update && o.junit) throw new InputError('--junit', '--update rebases the baseline and gives no verdict to write: run the gate without --update for the JUnit file');
+        if (o.junit) o.junit = checkOutputFile(o.junit, '--junit', { what: 'JUnit verdict', isOurs: isJunitVerdict, force: o.force });
         const cfg = o.config ? loadGateConfig(o.config) : defaultGateConfig();
         const current = readResults(o.current);
+        // Even a rebase: a baseline whose ids do not match its params would never gate cleanly again.
+        if (o.update) checkCellIds(current, o.current);
         if (o.update) return rebase(o, current);
         const baseline = readResults(o.baseline);
         const refused = incomparable(baseline, current, { baseline: o.baseline, current: o.current });
@@ -120,7 +123,7 @@ function rebase(o: GateFlags, current: ReturnType<typeof readResults>): number {
   }
   // A file of an older schema (results@1, @2) is written as read (upgraded to
   // the current one): a byte copy would keep the old schema in the baseline for good.
-  const bytes = readFileSync(o.current);
+  const bytes = readInput(o.current);
   const older = (JSON.parse(bytes.toString('utf8')) as { schema?: unknown }).schema !== RESULTS_SCHEMA;
   writeFileAtomic(o.baseline, older ? `${JSON.stringify(current, null, 1)}\n` : bytes);
   process.stderr.write(`baseline updated: ${o.baseline}\n`);

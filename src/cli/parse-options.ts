@@ -11,12 +11,13 @@ export function positiveInt(flag: string) {
   };
 }
 
-export function nonNegativeInt(flag: string) {
+export function nonNegativeInt(flag: string, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const n = Number(text);
     if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n)) {
       throw new InputError(flag, `must be a non-negative integer, got '${text}'`);
     }
+    if (n > max) throw new InputError(flag, `must be at most ${max}, got ${text}`);
     return n;
   };
 }

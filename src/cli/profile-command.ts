@@ -16,7 +16,7 @@ import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { loadWorkload, PACKAGE_ROOT, type CellSpec } from '../workload/index.js';
 import { DEFAULT_WORKLOAD } from './run-command.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
-import { stdinPaths } from './report-command.js';
+import { readInput, STDIN_NAME } from '../json-file.js';
 
 const TARGET = fileURLToPath(new URL('./profile-target.js', import.meta.url));
 
@@ -85,16 +85,18 @@ Examples:
     .action(
       action((workloadPath: string, o: { cell?: string; out: string; tool: string; json?: boolean }) => {
         if (!['auto', 'clinic', 'cpu-prof'].includes(o.tool)) throw new InputError('--tool', `must be auto, clinic or cpu-prof, got '${o.tool}'`);
-        const w = loadWorkload(stdinPaths([workloadPath], 'workload')[0]);
+        const w = loadWorkload(workloadPath);
         const cell = pickCell(w.cells, o.cell);
         const out = claimOutputDir(o.out, '--out', 'profile');
+        // A workload read from stdin reaches the profiled process on its stdin too (no temp file).
+        const input = w.path === STDIN_NAME ? readInput(STDIN_NAME) : undefined;
         const label = distinctLabels(w.cells).get(cell.id)!;
         process.stderr.write(`profiling ${label} (${cell.id})\n`);
         if (o.tool !== 'cpu-prof') {
           const clinic = findClinic();
           if (clinic) {
             const dest = join(out, `clinic-${cell.id}`);
-            const r = spawnSync(clinic, ['flame', '--dest', dest, '--', process.execPath, TARGET, w.path, cell.id], { stdio: ['ignore', 'inherit', 'inherit'] });
+            const r = spawnSync(clinic, ['flame', '--dest', dest, '--', process.execPath, TARGET, w.path, cell.id], { stdio: [input ? 'pipe' : 'ignore', 'inherit', 'inherit'], input });
             const html = existsSync(dest) ? readdirSync(dest, { recursive: true }).map(String).filter((f) => f.endsWith('.html')) : [];
             if (r.status === 0 && html.length) {
               const report = join(dest, html[0]);
@@ -108,7 +110,7 @@ Examples:
           }
         }
         const before = new Set(readdirSync(out));
-        const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, `--cpu-prof-name=vdpa-lab-${cell.id}-${Date.now()}.cpuprofile`, TARGET, w.path, cell.id], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, `--cpu-prof-name=vdpa-lab-${cell.id}-${Date.now()}.cpuprofile`, TARGET, w.path, cell.id], { encoding: 'utf8', input });
         if (r.status !== 0) {
           process.stderr.write(r.stderr);
           return EXIT_FAILURE;

@@ -1,9 +1,9 @@
 /** `vdpa-lab replay TRACE.log`: what a real VM's resets cost, and what PERSIST would save. */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../atomic-file.js';
-import { checkOutputDir } from '../output-path.js';
+import { checkOwnDir, claimOutputDir } from '../output-path.js';
 import { InputError } from '../errors.js';
 import { loadProfile } from '../cost/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
@@ -47,17 +47,30 @@ function readTrace(path: string): string {
   }
 }
 
-/** --out never replaces a results.json that is not an earlier replay's. */
-function checkOut(dir: string): string {
-  const path = join(dir, 'results.json');
-  if (!existsSync(path)) return path;
-  let name: unknown;
+function isReplayResults(path: string): boolean {
   try {
-    name = (JSON.parse(readFileSync(path, 'utf8')) as { provenance?: { workload?: { name?: unknown } } }).provenance?.workload?.name;
+    const name = (JSON.parse(readFileSync(path, 'utf8')) as { provenance?: { workload?: { name?: unknown } } }).provenance?.workload?.name;
+    return typeof name === 'string' && name.startsWith('replay ');
   } catch {
-    name = undefined;
+    return false;
   }
-  if (typeof name !== 'string' || !name.startsWith('replay ')) throw new InputError('--out', `${path} exists and is not a replay's results file: choose another directory`);
+}
+
+/** A directory an older lab's replay made (before replay marked its directories): its results.json alone. */
+function isOldReplayDir(dir: string): boolean {
+  const entries = readdirSync(dir);
+  return entries.length === 1 && entries[0] === 'results.json' && isReplayResults(join(dir, 'results.json'));
+}
+
+/**
+ * --out follows run's rule (output-path.ts): a new or empty directory, or
+ * one a replay made; and never replaces a results.json that is not an
+ * earlier replay's. Checked before the trace is read; nothing is created.
+ */
+function checkOut(out: string): string {
+  const dir = checkOwnDir(out, '--out', 'replay', isOldReplayDir).path;
+  const path = join(dir, 'results.json');
+  if (existsSync(path) && !isReplayResults(path)) throw new InputError('--out', `${path} exists and is not a replay's results file: choose another directory`);
   return path;
 }
 
@@ -98,7 +111,7 @@ trace line and the reason; nothing written).`,
         if (o.variant && o.parent !== 'vdpa_sim') throw new InputError('--variant', 'only vdpa_sim has the batch_mapping variants');
         if (o.meanRun !== undefined && (o.backing ?? DEFAULT_BACKING) !== '4k') throw new InputError('--mean-run', 'applies to --backing 4k only');
         if (o.meanRun !== undefined && o.meanRun > 512) throw new InputError('--mean-run', `must be at most 512, got ${o.meanRun}`);
-        const outPath = o.out ? checkOut(checkOutputDir(o.out, '--out').path) : null;
+        const outPath = o.out ? checkOut(o.out) : null;
         const { profile, hash } = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'replay')));
         const text = readTrace(tracePath);
         const startedAt = new Date().toISOString();
@@ -121,7 +134,7 @@ trace line and the reason; nothing written).`,
         const outcome = real?.outcome ?? replayTrace(text, tracePath, replayOpts);
         const summary = summarizeReplay(outcome);
         if (outPath) {
-          mkdirSync(resolve(o.out!), { recursive: true });
+          claimOutputDir(o.out!, '--out', 'replay', isOldReplayDir);
           writeFileAtomic(outPath, `${JSON.stringify(replayResultsFile(outcome, startedAt), null, 1)}\n`);
         }
         const realView = real && { backend: real.backend, kernel: real.kernel, accel: real.accel, replays: real.replays };

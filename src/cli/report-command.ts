@@ -1,9 +1,6 @@
 /** `vdpa-lab report RESULTS.json... --out DIR`. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { STDIN_DIR_PREFIX } from '../report/stdin-name.js';
+import { STDIN_NAME } from '../json-file.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
@@ -18,29 +15,16 @@ interface ReportFlags {
   match?: string;
   export?: string[];
   json?: boolean;
+  force?: boolean;
 }
 
 /**
- * `-` reads an input from stdin (once: a pipe cannot be read twice). Readers
- * take paths, and stdin may be a socket that cannot be opened by name, so
- * its bytes go to a temp file (`vdpa-lab-stdin-*`; reports name that run "stdin").
+ * `-` reads an input from stdin, once: a pipe cannot be read twice. The
+ * readers take `-` as a path (json-file.ts keeps its bytes in memory;
+ * reports name that run "stdin").
  */
-export function stdinPaths(paths: string[], flag: string): string[] {
-  if (paths.filter((p) => p === '-').length > 1) throw new InputError(flag, "'-' (stdin) can be given once");
-  return paths.map((p) => (p === '-' ? stdinFile(flag) : p));
-}
-
-function stdinFile(flag: string): string {
-  const bytes = readFileSync(0);
-  // An empty pipe means the command before it failed or printed nothing: say so,
-  // rather than calling nothing "not valid JSON" (issue #28).
-  if (bytes.length === 0) throw new InputError(`${flag} (-)`, 'no input on stdin: the command before the pipe printed nothing (did it fail?)');
-  const dir = mkdtempSync(join(tmpdir(), STDIN_DIR_PREFIX));
-  // Removed when the process ends, on success and on a refusal alike (both leave through 'exit').
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'stdin.json');
-  writeFileSync(file, bytes);
-  return file;
+export function stdinOnce(paths: string[], flag: string): void {
+  if (paths.filter((p) => p === STDIN_NAME).length > 1) throw new InputError(flag, "'-' (stdin) can be given once");
 }
 
 export function registerReport(program: Command): void {
@@ -52,6 +36,7 @@ export function registerReport(program: Command): void {
     .option('--label <name>', 'a name for each results file, in order (repeat: --label before --label after)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--match <fields>', 'pair cells of different runs by these fields instead of by id: setup, parent, kernel, flow, guest, backing, profile, events (e.g. setup,guest,flow)')
     .option('--export <format=file>', 'also write the cells as csv, github-action-benchmark (customSmallerIsBetter) or bmf (bencher); file - is stdout; repeat for several', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--force', 'replace an existing --export file that is not an export of that format vdpa-lab wrote')
     .option('--json', 'print what was written (directory, charts, exports) as JSON on stdout')
     .option('--no-png', 'skip PNG rendering')
     .option('-q, --quiet', 'no progress on stderr')
@@ -72,12 +57,14 @@ Exit codes: 0 written, 2 bad input (corrupt, truncated or foreign results file).
     .action(
       action(async (results: string[], o: ReportFlags) => {
         // vega and vega-lite load only when a report is asked for: every other command starts faster.
-        const { writeReport, parseMatch, parseExport, exportRuns } = await import('../report/index.js');
+        const { writeReport, parseMatch, parseExport, exportRuns, isExportOf } = await import('../report/index.js');
         const match = o.match === undefined ? null : parseMatch(o.match);
         const exports = (o.export ?? []).map(parseExport);
         if (exports.filter((e) => e.path === '-').length + (o.json ? 1 : 0) > 1) throw new InputError('--export', 'stdout can take one of --json and the exports: name a file for the others');
-        for (const e of exports) if (e.path !== '-') checkOutputFile(e.path, '--export');
-        results = stdinPaths(results, 'results');
+        for (const e of exports) {
+          if (e.path !== '-') e.path = checkOutputFile(e.path, '--export', { what: `${e.format} export`, isOurs: (t) => isExportOf(e.format, t), force: o.force });
+        }
+        stdinOnce(results, 'results');
         const progress = makeProgress(o.quiet);
         const r = await writeReport(results, { out: o.out, noPng: !o.png, labels: o.label, match, onProgress: (m) => progress.update(m) });
         progress.done();

@@ -5,7 +5,7 @@ import { defaultThreads, MAX_THREADS_PER_CORE, parseShard, threadsProblem, runWo
 import type { CellSpec } from '../workload/index.js';
 import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_MAX_CELLS, entryLimitWarnings, loadWorkload, PACKAGE_ROOT } from '../workload/index.js';
+import { DEFAULT_MAX_CELLS, entryLimitWarnings, loadWorkload, MAX_SAMPLES, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
 import { nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
@@ -17,7 +17,7 @@ import { addRealFigures } from '../runner/real/run-real.js';
 import { realDiverged } from '../runner/real-result.js';
 import { realSummaryText } from './run-real-text.js';
 import { emitCellTrace } from '../runner/emit-trace.js';
-import { claimOutputDir } from '../output-path.js';
+import { checkOwnDir, claimOutputDir } from '../output-path.js';
 import { writeFileAtomic } from '../atomic-file.js';
 
 export const DEFAULT_WORKLOAD = resolve(PACKAGE_ROOT, 'workloads/default.json');
@@ -80,7 +80,7 @@ export function registerRun(program: Command): void {
     .option('--max-cells <n>', 'refuse a workload whose matrix expands to more cells than this (counted before any cell is built)', positiveInt('--max-cells'), DEFAULT_MAX_CELLS)
     .option('--resume', 'skip cells the results directory already holds for this workload')
     .option('--force', "without --resume: start over in a results directory whose journal holds an earlier run's cells (they are discarded)")
-    .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no simulator figures)", nonNegativeInt('--samples'))
+    .option('--samples <n>', "tinybench samples of each cell's reset cycle (overrides the workload; 0: no simulator figures)", nonNegativeInt('--samples', MAX_SAMPLES))
     .option('-f, --filter <text>', 'run only cells whose label holds these whole words (case-insensitive: 4GiB is not 64GiB; varying parameters as name=value, e.g. profile=mlx5-2024; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--backend <backend>', 'also run every cell on a real kernel: vm:6.1, vm:6.12, vm:7.2 (see kernels prepare) or device:/dev/vhost-vdpa-N', realBackend)
     .option('--real-cycles <n>', 'with --backend: reset cycles repeated on the real kernel for a distribution', positiveInt('--real-cycles'), 3)
@@ -113,6 +113,7 @@ Examples:
     )
     .action(
       action(async (workloadPath: string, o: RunFlags) => {
+        if (o.resume && o.force) throw new InputError('--force', 'discards the journal in --out that --resume continues: give one of them');
         const w = loadWorkload(workloadPath, { maxCells: o.maxCells });
         if (o.filter) {
           const labels = distinctLabels(w.cells);
@@ -121,8 +122,10 @@ Examples:
           w.cells = kept;
         }
         for (const line of entryLimitWarnings(w.cells)) process.stderr.write(`${line}\n`);
-        // Checked (and claimed) before any cell runs: a bad path is bad input, nothing written.
-        const traceDir = o.emitTrace ? claimOutputDir(o.emitTrace, '--emit-trace', 'trace') : null;
+        // Every output is checked before any is created (or any cell runs): a bad path is bad input, nothing written.
+        const outDir = checkOwnDir(o.out, '--out', 'run').path;
+        const traceDir = o.emitTrace ? checkOwnDir(o.emitTrace, '--emit-trace', 'trace').path : null;
+        if (traceDir !== null && traceDir === outDir) throw new InputError('--emit-trace', `${traceDir} is also --out: the traces go in a directory of their own`);
         const progress = makeProgress(o.quiet);
         const backend = o.backend;
         const start = Date.now();
@@ -139,6 +142,7 @@ Examples:
         });
         progress.done();
         if (traceDir) {
+          claimOutputDir(traceDir, '--emit-trace', 'trace');
           const byId = new Map(w.cells.map((c) => [c.id, c]));
           for (const c of file.cells.filter((x) => x.status === 'ok' || x.status === 'incorrect')) writeFileAtomic(join(traceDir, `${c.id}.log`), emitCellTrace(byId.get(c.id)!));
         }

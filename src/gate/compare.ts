@@ -6,6 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import { PHASES } from '../cost/index.js';
+import { makeCell } from '../workload/index.js';
 import type { CellResult, ResultsFile } from '../runner/index.js';
 import { distinctLabels } from '../runner/summary.js';
 import { toleranceFor, type GateConfig } from './config.js';
@@ -61,6 +62,18 @@ export function incomparable(baseline: ResultsFile, current: ResultsFile, paths:
   }
 }
 
+/**
+ * A cell's id is the hash of its params (workload/cell.ts): a cell whose
+ * params were edited but whose id was kept would be gated against another
+ * cell's figures. Refused, naming the cell, as a corrupt file is.
+ */
+export function checkCellIds(file: ResultsFile, path: string): void {
+  file.cells.forEach((c, i) => {
+    const id = makeCell(c.params).id;
+    if (id !== c.id) throw new InputError(`${path}: cells[${i}].id`, `is ${c.id}, but its params give ${id}: the params were edited or the file is corrupt (re-run the workload)`);
+  });
+}
+
 export function checkComparable(baseline: ResultsFile, current: ResultsFile, paths: { baseline: string; current: string }): void {
   const b = baseline.provenance;
   const c = current.provenance;
@@ -85,6 +98,8 @@ export function checkComparable(baseline: ResultsFile, current: ResultsFile, pat
     ...(extra.length ? [`${extra.length} only in the current file: ${listed(extra)}`] : []),
   ];
   if (sides.length) throw new InputError(`${paths.current}: cells`, `differ from the baseline's: ${sides.join('; ')} (gate runs of the same cells, e.g. without --filter, or rebase deliberately with --update)`);
+  checkCellIds(baseline, paths.baseline);
+  checkCellIds(current, paths.current);
 }
 
 /** How many cells of each side a refusal names before "and N more". */

@@ -8,6 +8,13 @@ import type { GateOutcome } from './compare.js';
 
 const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
+const SUITES = '<testsuites name="vdpa-lab gate"';
+
+/** Is `text` a verdict junitXml wrote? (An existing --junit file is replaced only then, or with --force.) */
+export function isJunitVerdict(text: string): boolean {
+  return text.startsWith('<?xml') && text.slice(0, 200).includes(SUITES);
+}
+
 export function junitXml(o: GateOutcome, cells: string[], opts: { simulatorGates: boolean }): string {
   const cases = cells.map((cell) => {
     const rows = o.rows.filter((r) => r.cell === cell);
@@ -19,5 +26,5 @@ export function junitXml(o: GateOutcome, cells: string[], opts: { simulatorGates
     return `  <testcase classname="vdpa-lab.gate" name="${xml(cell)}">${failure}${out}</testcase>`;
   });
   const failures = cases.filter((c) => c.includes('<failure')).length;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="vdpa-lab gate" tests="${cells.length}" failures="${failures}">\n <testsuite name="vdpa-lab gate" tests="${cells.length}" failures="${failures}" errors="0">\n${cases.join('\n')}\n </testsuite>\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${SUITES} tests="${cells.length}" failures="${failures}">\n <testsuite name="vdpa-lab gate" tests="${cells.length}" failures="${failures}" errors="0">\n${cases.join('\n')}\n </testsuite>\n</testsuites>\n`;
 }

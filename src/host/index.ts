@@ -10,4 +10,4 @@ export { pinFrames, unpinFrames, pinPages, unpinPages, newPinCounters } from './
 export type { PinCounters } from './pin.js';
 export { PinShards } from './pin-shards.js';
 export type { RegionShare } from './region.js';
-export { gib, HOST_MEMORY_SHARE, hostMemoryLimitBytes, MAX_FOLIOS_PER_REGION, regionProblem, regionTableBytes } from './memory-limit.js';
+export { gib, HOST_MEMORY_SHARE, hostMemoryLimitBytes, MAX_FOLIOS_PER_REGION, MAX_REGION_BYTES, mmapProblem, regionProblem, regionTableBytes } from './memory-limit.js';

@@ -55,3 +55,19 @@ export function regionProblem(pages: number, backing: Backing, limit = hostMemor
   if (folios > MAX_FOLIOS_PER_REGION) return `a ${backing} region of ${gib(pages * 4096)} has ${folios} folios, past the lab's ${MAX_FOLIOS_PER_REGION} per region (V8's largest typed array)`;
   return null;
 }
+
+/** The largest region the lab models (far beyond any guest: 16 TiB is V8's 4k table limit anyway). */
+export const MAX_REGION_BYTES = 2n ** 46n;
+const U64_END = 2n ** 64n;
+
+/**
+ * Why an mmap of `bytes` at `uaddr` cannot be modeled here, or null. exec's
+ * mmap lines and replay's regions (inferred from a trace's maps) ask the
+ * same question before any table is allocated, so a size no machine could
+ * hold is one line naming its line, never an allocation failure.
+ */
+export function mmapProblem(uaddr: bigint, bytes: bigint, backing: Backing, limit = hostMemoryLimitBytes()): string | null {
+  if (uaddr + bytes > U64_END) return 'the region would end past 2^64-1';
+  if (bytes > MAX_REGION_BYTES) return 'larger than the 64 TiB the lab models per region';
+  return regionProblem(Number(bytes >> 12n), backing, limit);
+}

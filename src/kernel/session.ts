@@ -6,6 +6,7 @@
  * read and which kernel method each runs is the op table's (ops/).
  */
 import { InputError } from '../errors.js';
+import { parseJson } from '../json-file.js';
 import { HostMm } from '../host/index.js';
 import { dumpDevice } from './dump.js';
 import { checkInvariants } from './invariants.js';
@@ -55,7 +56,7 @@ export class Session {
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
     let obj: unknown;
     try {
-      obj = JSON.parse(trimmed);
+      obj = parseJson(trimmed);
     } catch (e) {
       throw new InputError(`line ${lineNo}`, `not valid JSON (${(e as Error).message})`);
     }

@@ -8,6 +8,7 @@
  * table's readers (kernel/ops/session-lines.ts) take every line here.
  */
 import { InputError } from '../errors.js';
+import { parseJson } from '../json-file.js';
 import { U64_MAX } from '../iotlb/index.js';
 import { FieldReader, readMmap, readOpen, type Line, type SessionOverrides } from '../kernel/index.js';
 
@@ -41,7 +42,7 @@ function linesOf(text: string, op: string): FieldReader[] {
   text.split('\n').forEach((raw, i) => {
     const t = raw.trim();
     if (t === '' || t.startsWith('#')) return;
-    const obj = JSON.parse(t) as Line;
+    const obj = parseJson(t) as Line;
     if (obj.op === op) out.push(new FieldReader(i + 1, obj));
   });
   return out;

@@ -10,7 +10,7 @@ export type { DeltaRow, Deltas, Pairing } from './deltas.js';
 export { parseMatch, matchKeyOf, MATCH_FIELDS } from './match.js';
 export type { MatchField } from './match.js';
 export { toSvg, toPng } from './render.js';
-export { exportRuns, parseExport, EXPORT_FORMATS } from './export/index.js';
+export { exportRuns, isExportOf, parseExport, EXPORT_FORMATS } from './export/index.js';
 export type { ExportCell, Exporter } from './export/index.js';
 export { eventRows, eventTable, eventsChart } from './events.js';
 export type { EventRow } from './events.js';

@@ -7,8 +7,9 @@
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fsyncDir, uniqueSibling, writeFileDurable } from '../atomic-file.js';
-import { InputError } from '../errors.js';
+import { fsyncDir, writeFileDurable } from '../atomic-file.js';
+import { InputError, writeFault } from '../errors.js';
+import { STDIN_NAME } from '../json-file.js';
 import { checkOutputDir, isInside, OUTPUT_MARKER, refuseForeignDir } from '../output-path.js';
 import { readResults } from '../runner/index.js';
 import { buildCharts, deltaChart } from './charts.js';
@@ -20,7 +21,7 @@ import { indexHtml, type RenderedChart } from './html.js';
 import { summaryMd } from './markdown.js';
 import { toPng, toSvg } from './render.js';
 import { cellRows, type LabelledResults } from './rows.js';
-import { STDIN_DIR_PREFIX } from './stdin-name.js';
+import { refuseClashes, replaceReportDir, type ReportMarker } from './replace-dir.js';
 
 export interface ReportOptions {
   out: string;
@@ -41,7 +42,7 @@ export function labelRuns(paths: string[], labels?: string[]): LabelledResults[]
   const used = new Map<string, number>();
   for (const r of runs) {
     // Name each run by its workload and directory: "default (baseline)".
-    const dir = basename(dirname(resolve(r.path))).startsWith(STDIN_DIR_PREFIX) ? 'stdin' : basename(dirname(resolve(r.path)));
+    const dir = r.path === STDIN_NAME ? 'stdin' : basename(dirname(resolve(r.path)));
     let name = `${r.file.provenance.workload.name} (${dir === '.' ? basename(r.path) : dir})`;
     const n = used.get(name) ?? 0;
     used.set(name, n + 1);
@@ -51,13 +52,19 @@ export function labelRuns(paths: string[], labels?: string[]): LabelledResults[]
   return runs;
 }
 
-/** Where the report goes: checked before any input is read, refused when replacing it would lose something. */
-function checkReportDir(paths: string[], outPath: string): { out: string; exists: boolean } {
+/**
+ * Where the report goes: checked before any input is read, refused when
+ * replacing it would lose something. With `files` (what the new report
+ * writes), a user's entry of that name is refused too: the user's entries
+ * are carried into the new report, never deleted (replace-dir.ts).
+ */
+function checkReportDir(paths: string[], outPath: string, files?: string[]): { out: string; exists: boolean } {
   const { path: out, exists } = checkOutputDir(outPath, '--out');
   if (!exists) return { out, exists };
-  const input = paths.find((p) => isInside(p, out));
+  const input = paths.find((p) => p !== STDIN_NAME && isInside(p, out));
   if (input !== undefined) throw new InputError('--out', `${out} holds this report's input ${resolve(input)}: choose another directory`);
   refuseForeignDir(out, '--out', 'report');
+  if (files) refuseClashes(out, files, '--out');
   return { out, exists };
 }
 
@@ -93,6 +100,8 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
   const real = realChart(realRows(runs));
   if (real) charts.push(real);
   if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
+  const files = [...charts.flatMap((c) => [`${c.name}.vl.json`, `${c.name}.svg`, ...(opts.noPng ? [] : [`${c.name}.png`])]), 'index.html', 'summary.md'];
+  checkReportDir(paths, out, files);
   mkdirSync(dirname(out), { recursive: true });
   const tmp = mkdtempSync(`${out}.partial-`);
   const disarm = cleanUpOnSignal(tmp);
@@ -111,22 +120,17 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
     }
     writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, rendered, deltas, events));
     writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name), deltas, events));
-    writeFileDurable(join(tmp, OUTPUT_MARKER), `${JSON.stringify({ madeBy: 'vdpa-lab', command: 'report' })}\n`);
+    const marker: ReportMarker = { madeBy: 'vdpa-lab', command: 'report', files };
+    writeFileDurable(join(tmp, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
     fsyncDir(tmp);
     // Checked again right before the swap: the directory may have changed while the charts rendered.
-    const { exists } = checkReportDir(paths, out);
-    if (exists) {
-      const old = uniqueSibling(out, 'old');
-      renameSync(out, old);
-      renameSync(tmp, out);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, out);
-    }
+    const { exists } = checkReportDir(paths, out, files);
+    if (exists) replaceReportDir(tmp, out);
+    else renameSync(tmp, out);
     fsyncDir(dirname(out));
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw writeFault(e, out);
   } finally {
     disarm();
   }

@@ -10,11 +10,12 @@
  * schema before its figures are trusted. An existing journal is replaced only
  * with `--force`.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-file.js';
-import { InputError } from '../errors.js';
+import { InputError, writeFault } from '../errors.js';
+import { parseJson } from '../json-file.js';
 import type { CellResult } from './cell-result.js';
 import { cellSchema, upgradeCell, type ResultsFile } from './results-file.js';
 
@@ -56,7 +57,7 @@ function parseJournal(bytes: Buffer): ParsedJournal {
     if (!line.trim()) return;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseJson(line);
     } catch (e) {
       out.damaged.push({ line: i + 1, why: `not JSON: ${(e as Error).message}` });
       return;
@@ -72,6 +73,19 @@ function parseJournal(bytes: Buffer): ParsedJournal {
     else out.damaged.push({ line: i + 1, why: `not a cell result (${firstIssue(c.error)})` });
   });
   return out;
+}
+
+/** A path the run writes as a file must be a file or nothing (not a directory, fifo or symlink). */
+function refuseNonFile(path: string, flag: string): void {
+  let what: string;
+  try {
+    const st = lstatSync(path);
+    if (st.isFile()) return;
+    what = st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symlink' : 'not a regular file';
+  } catch {
+    return;
+  }
+  throw new InputError(flag, `${path} is ${what}, where the run writes a file: move it away, or choose another directory`);
 }
 
 /** Streams finished cells to DIR/cells.jsonl. The first line identifies the run. */
@@ -90,6 +104,8 @@ export class ResultsStream {
    * earlier run of the same workload finished (failed ones are run again).
    */
   open(workloadHash: string, opts: JournalOpenOptions): Map<string, CellResult> {
+    // Before any cell runs: a results.json that is a directory would fail only at the end, the cells' work lost.
+    for (const path of [this.jsonlPath, this.resultsPath]) refuseNonFile(path, opts.flag);
     const finished = new Map<string, CellResult>();
     const shard = opts.shard ?? null;
     if (!existsSync(this.jsonlPath)) return this.startFresh(workloadHash, shard, finished);
@@ -132,8 +148,19 @@ export class ResultsStream {
   append(r: CellResult): void {
     if (this.fd === null) throw new Error('ResultsStream.append before open');
     const line = Buffer.from(`${JSON.stringify(r)}\n`);
-    for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off, line.length - off);
-    fdatasyncSync(this.fd);
+    const before = fstatSync(this.fd).size;
+    try {
+      for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off, line.length - off);
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      // A fault mid-line (disk full): the part written is cut off, so the journal stays whole lines.
+      try {
+        ftruncateSync(this.fd, before);
+      } catch {
+        // The torn line is then cut off when the run resumes.
+      }
+      throw writeFault(e, this.jsonlPath);
+    }
   }
 
   close(): void {

@@ -14,7 +14,7 @@
 import { linkSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueSibling, writeFileDurable } from '../atomic-file.js';
-import { InputError } from '../errors.js';
+import { InputError, writeFault } from '../errors.js';
 
 export const RUN_LOCK_FILE = '.vdpa-lab-run.lock';
 
@@ -52,7 +52,11 @@ export function acquireRunLock(dir: string, flag: string, onWarning: (message: s
   const path = join(dir, RUN_LOCK_FILE);
   const mine = `${process.pid}\n`;
   const aside = uniqueSibling(path, 'new');
-  writeFileDurable(aside, mine);
+  try {
+    writeFileDurable(aside, mine);
+  } catch (e) {
+    throw writeFault(e, path);
+  }
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {

@@ -9,7 +9,7 @@ import { DEFAULT_QEMU, FIRST_EVENTS, resolveQemu, VirtualMachine, type EventName
 import { makeCell, toVmSpec, type CellParams, type CellSpec } from './cell.js';
 import { memoryProblem } from './memory-need.js';
 import type { RawMatrix, RawWorkload } from './schema.js';
-import { parseSize } from './sizes.js';
+import { formatBytes, parseSize } from './sizes.js';
 
 interface Choice {
   value: unknown;
@@ -93,6 +93,9 @@ function buildCell(w: RawWorkload, pick: Record<string, Choice>, problems: Probl
   const parent = v('devices.parent') as ParentKind;
   const guestBytes = bytesOf(pick['guest.ram'], backing, 'guest RAM', problems, 2 ** 21);
   const dimms = (v('guest.dimms') as unknown[]).map((d, i) => bytesOf({ value: d, path: `${pick['guest.dimms'].path}[${i}]` }, backing, 'a DIMM', problems, 2 ** 27));
+  // The limit is the guest's: RAM and its hot-plugged DIMMs together (each alone may pass).
+  const total = [guestBytes, ...dimms].reduce<number>((sum, b) => sum + (b ?? 0), 0);
+  if (dimms.length > 0 && total > MAX_GUEST_BYTES) problems.add(pick['guest.dimms'].path, `guest RAM plus DIMMs is ${total} bytes (${formatBytes(total)}), beyond the lab's 4 TiB guest limit`);
   const useVa = (v('devices.useVa') as boolean | undefined) ?? parent === 'vduse';
   if (parent === 'vduse' && !useVa) problems.add(pick['devices.useVa'].path, 'VDUSE maps virtual addresses only (use_va=true)');
   if ((parent === 'mlx5' || parent === 'platform-iommu') && useVa) problems.add(pick['devices.useVa'].path, `${parent} maps physical pages only (use_va=false)`);

@@ -1,5 +1,5 @@
 /** Workload layer: the file format, matrix expansion into cells, loading. */
-export { WORKLOAD_SCHEMA_VERSION, workloadSchema, workloadManySchema, schemaFor } from './schema.js';
+export { MAX_SAMPLES, WORKLOAD_SCHEMA_VERSION, workloadSchema, workloadManySchema, schemaFor } from './schema.js';
 export type { RawWorkload, RawMatrix } from './schema.js';
 export { parseSize, formatBytes } from './sizes.js';
 export { makeCell, setupLabel, toVmSpec } from './cell.js';
@@ -9,3 +9,4 @@ export type { ExpandOptions } from './expand.js';
 export { entryLimitWarnings, estimatedEntries } from './entry-limit.js';
 export { loadWorkload, parseWorkload, resolveProfilePath, problemsError, PACKAGE_ROOT, PROFILES_DIR } from './load.js';
 export type { LoadedWorkload } from './load.js';
+export { MAX_TREE_ENTRIES } from './memory-need.js';

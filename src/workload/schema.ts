@@ -9,6 +9,9 @@ import { BACKINGS } from '../host/index.js';
 import { PARENT_KINDS, resolveKernel } from '../kernel/index.js';
 import { EVENT_NAMES, FLOW_NAMES, resolveQemu } from '../vmm/index.js';
 
+/** The most tinybench samples of a cell's reset cycle a workload (or run --samples) may ask for. */
+export const MAX_SAMPLES = 1000;
+
 export const WORKLOAD_SCHEMA_VERSION = 1;
 
 /**
@@ -116,7 +119,7 @@ const workloadBase = z
     seed: z.number().int().min(0).max(0xffff_ffff).default(1),
     profile: z.string().min(1).default('default'),
     measure: z
-      .object({ samples: z.number().int().min(0).max(1000).default(5) })
+      .object({ samples: z.number().int().min(0).max(MAX_SAMPLES).default(5) })
       .strict()
       .default({ samples: 5 }),
   })

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../../errors.js';
 import { U64_MAX } from '../../iotlb/index.js';
-import { BACKINGS, regionProblem, type Backing } from '../../host/index.js';
+import { BACKINGS, mmapProblem, type Backing } from '../../host/index.js';
 import { MIN_PARENT_IOTLB_ENTRIES } from '../parent-limits.js';
 import { PARENT_KINDS, type ParentKind } from '../parents/index.js';
 import type { FieldReader } from '../script-fields.js';
@@ -116,11 +116,9 @@ export function readMmap(r: FieldReader): MmapLine {
   const size = r.u64('size');
   if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
   if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
-  if (uaddr + size - 1n > U64_MAX) r.fail('size', 'the region would end past 2^64-1');
-  if (size > 1n << 46n) r.fail('size', 'larger than the 64 TiB the lab models per region');
   const backing = r.oneOf<Backing>('backing', BACKINGS, '4k');
   // Before the tables are allocated: a 32 TiB 4k region used to pass the 64 TiB check and die in the allocation.
-  const tooBig = regionProblem(Number(size >> 12n), backing);
+  const tooBig = mmapProblem(uaddr, size, backing);
   if (tooBig) r.fail('size', tooBig);
   const seed = r.int('seed', 0, 2 ** 32 - 1, 1);
   const shared = r.bool('shared', false);

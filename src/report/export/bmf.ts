@@ -3,7 +3,10 @@
  * upper_value? } } }. Modeled measures are exact (no bounds); the simulator
  * wall time carries its sample minimum and maximum as bounds.
  */
+import { parseJson } from '../../json-file.js';
 import type { Exporter } from './types.js';
+
+const MEASURES = ['modeled-per-reset-ns', 'modeled-total-ns', 'modeled-blackout-per-reset-ns', 'modeled-pages-pinned-per-reset', 'simulator-wall-ns'];
 
 type Metric = { value: number; lower_value?: number; upper_value?: number };
 
@@ -23,5 +26,11 @@ export const bmf: Exporter = {
       if (Object.keys(m).length) out[name] = m;
     }
     return `${JSON.stringify(out, null, 1)}\n`;
+  },
+  // Every benchmark holds only the measures above.
+  isOurs(text) {
+    const v = parseJson(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    return Object.values(v).every((m) => typeof m === 'object' && m !== null && Object.keys(m).length > 0 && Object.keys(m).every((k) => MEASURES.includes(k)));
   },
 };

@@ -16,4 +16,5 @@ export const csv: Exporter = {
     );
     return `${[HEADER.join(','), ...lines].join('\r\n')}\r\n`;
   },
+  isOurs: (text) => text.startsWith(`${HEADER.join(',')}\r\n`),
 };

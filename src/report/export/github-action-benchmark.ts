@@ -4,7 +4,10 @@
  * reset (deterministic, so its chart moves only when the model, workload or
  * profile does); cells without one (n/a, failed, incorrect) are left out.
  */
+import { parseJson } from '../../json-file.js';
 import type { Exporter } from './types.js';
+
+const EXTRA = 'modeled (counters x cost-profile prices)';
 
 export const githubActionBenchmark: Exporter = {
   format: 'github-action-benchmark',
@@ -15,8 +18,13 @@ export const githubActionBenchmark: Exporter = {
         name: `${name}: modeled cost per reset`,
         unit: 'ms',
         value: c.modeled!.perResetNs! / 1e6,
-        extra: `modeled (counters x cost-profile prices); cell ${c.id}; profile ${c.params.profile}`,
+        extra: `${EXTRA}; cell ${c.id}; profile ${c.params.profile}`,
       }));
     return `${JSON.stringify(entries, null, 1)}\n`;
+  },
+  // Every entry carries the lab's own `extra`.
+  isOurs(text) {
+    const v = parseJson(text);
+    return Array.isArray(v) && v.every((e) => typeof (e as { extra?: unknown } | null)?.extra === 'string' && (e as { extra: string }).extra.startsWith(EXTRA));
   },
 };

@@ -23,6 +23,11 @@ export function exportRuns(format: string, runs: LabelledResults[]): string {
   return exporter.serialize(cells);
 }
 
+/** Is `text` a file the exporter of `format` wrote? */
+export function isExportOf(format: string, text: string): boolean {
+  return EXPORTERS.find((e) => e.format === format)?.isOurs(text) ?? false;
+}
+
 /** `--export csv=out.csv` (or `csv=-` for stdout) as format and path. */
 export function parseExport(text: string): { format: string; path: string } {
   const at = text.indexOf('=');

@@ -12,4 +12,6 @@ export interface Exporter {
   /** The --export name: csv, github-action-benchmark, bmf. */
   format: string;
   serialize(cells: ExportCell[]): string;
+  /** Is `text` a file this exporter wrote? (An existing file is replaced only then, or with --force.) */
+  isOurs(text: string): boolean;
 }

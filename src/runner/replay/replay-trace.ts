@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { CostProfile } from '../../cost/index.js';
-import { HostMm, type Backing, type PageStates } from '../../host/index.js';
+import { HostMm, mmapProblem, type Backing, type PageStates } from '../../host/index.js';
+import { InputError } from '../../errors.js';
+import { hex } from '../../iotlb/index.js';
 import { DEFAULT_NVQS, type KernelGeneration, type ParentKind, type VhostVdpa } from '../../kernel/index.js';
 import { parseTrace, queuePairsOf, rebuildStreams, tracedReleasesProbe, withCvqProbe, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
 import { dropPersistedRemaps } from './persist-what-if.js';
@@ -73,6 +75,7 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
   const t0 = process.hrtime.bigint();
   const parsed = parseTrace(text, source);
   const rebuilt = rebuildStreams(parsed.events, source);
+  refuseUnmodelable(rebuilt.regions, opts, source);
   const { events: _events, ...trace } = parsed;
   // Every fd of a trace is one QEMU's: a page the first fd's pins faulted in is there for the next fd's (per flow).
   const ram = { workaround: [] as PageStates[], persist: [] as PageStates[] };
@@ -106,6 +109,17 @@ export function replayTrace(text: string, source: string, opts: ReplayOptions): 
 /** Smaller than one huge page: not a guest RAM block. */
 const SMALL_REGION_BYTES = 2n ** 21n;
 
+/** The backing a region is replayed with: small ones are 4k whatever the guest RAM's (see run). */
+const backingOf = (r: InferredRegion, opts: ReplayOptions) => (r.bytes < SMALL_REGION_BYTES ? '4k' : opts.backing);
+
+/** exec's rule for an mmap line (mmapProblem), at the map that made a region this big: bad input, before any table is allocated. */
+function refuseUnmodelable(regions: InferredRegion[], opts: ReplayOptions, source: string): void {
+  for (const r of regions) {
+    const problem = mmapProblem(r.uaddr, r.bytes, backingOf(r, opts));
+    if (problem) throw new InputError(`${source}: line ${r.endLine}: size`, `the guest memory its maps span (${r.bytes} bytes at uaddr ${hex(r.uaddr)}) cannot be modeled: ${problem}`);
+  }
+}
+
 function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRegion[], opts: ReplayOptions, ackPersist: boolean, ram: PageStates[], shadow: Set<number>): DeviceReplay {
   const mm = new HostMm();
   regions.forEach((r, i) => {
@@ -115,7 +129,7 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
     // untouched (`shadow`): shmem with nothing behind it.
     const small = r.bytes < SMALL_REGION_BYTES;
     const fresh = shadow.has(i);
-    const backing = small ? '4k' : opts.backing;
+    const backing = backingOf(r, opts);
     const meanRun = small ? 1 : opts.backing === '4k' ? opts.meanRun : undefined;
     const populated = (small && !fresh) || (!small && (opts.prealloc ?? false));
     const region = mm.mmap({ startPage: Number(r.uaddr >> 12n), pages: Number(r.bytes >> 12n), backing, seed: i + 1, shared: fresh, meanRun, populated }, `line ${r.firstLine}`, ram[i]);

@@ -49,6 +49,8 @@ export interface InferredRegion {
   bytes: bigint;
   /** The first dma_map line whose range falls in it. */
   firstLine: number;
+  /** The dma_map line whose range reaches its end (the one that made it this big). */
+  endLine: number;
 }
 
 export interface RebuiltTrace {
@@ -211,13 +213,13 @@ const SAME_BLOCK_GAP = 512n;
 /** One region per run of pinned uaddr pages, runs less than SAME_BLOCK_GAP apart joined. */
 function mergeRanges(ranges: { start: bigint; end: bigint; lineNo: number }[]): InferredRegion[] {
   const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  const out: { start: bigint; end: bigint; lineNo: number }[] = [];
+  const out: { start: bigint; end: bigint; lineNo: number; endLine: number }[] = [];
   for (const r of sorted) {
     const top = out[out.length - 1];
     if (top && r.start < top.end + SAME_BLOCK_GAP) {
-      if (r.end > top.end) top.end = r.end;
+      if (r.end > top.end) [top.end, top.endLine] = [r.end, r.lineNo];
       top.lineNo = Math.min(top.lineNo, r.lineNo);
-    } else out.push({ ...r });
+    } else out.push({ ...r, endLine: r.lineNo });
   }
-  return out.map((r) => ({ uaddr: r.start << 12n, bytes: (r.end - r.start) << 12n, firstLine: r.lineNo }));
+  return out.map((r) => ({ uaddr: r.start << 12n, bytes: (r.end - r.start) << 12n, firstLine: r.lineNo, endLine: r.endLine }));
 }
