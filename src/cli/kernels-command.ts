@@ -1,5 +1,5 @@
 /** `vdpa-lab kernels prepare | list`: the real Debian kernels the vm: backend boots. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { kernelStatuses, prepareKernel, REAL_KERNELS, resolveKernel, type RealKernel } from '../real/index.js';
 import { textTable } from '../text-format.js';
 import { action } from './run-action.js';
@@ -19,7 +19,12 @@ export function registerKernels(program: Command): void {
   kernels
     .command('prepare')
     .description('download the pinned Debian packages, build the vdpa modules the kernel lacks, build the initramfs, cache it all')
-    .option('--kernel <list>', `kernels to prepare (${REAL_KERNELS.map((k) => k.alias).join(', ')}, or full releases)`, kernelList, [...REAL_KERNELS])
+    // The default is the kernel table itself: name it by aliases, not as the table's JSON, in --help.
+    .addOption(
+      new Option('--kernel <list>', `kernels to prepare (${REAL_KERNELS.map((k) => k.alias).join(', ')}, or full releases)`)
+        .argParser(kernelList)
+        .default([...REAL_KERNELS], REAL_KERNELS.map((k) => k.alias).join(',')),
+    )
     .option('--force', 'rebuild even when a complete cache entry exists')
     .option('--json', 'print one JSON object per kernel on stdout: {alias, release, dir, reused, manifest}')
     .option('--quiet', 'no progress on stderr')
