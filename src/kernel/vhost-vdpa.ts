@@ -38,9 +38,7 @@ import {
 import { fail, OK, type OpResult } from './op-result.js';
 
 export type { OpResult } from './op-result.js';
-
 export type { DeviceConfig, IotlbMsg } from './device-config.js';
-
 export { PIN_BATCH_PAGES } from './pin-user-pages.js';
 
 export class VhostVdpa implements PaMapDevice, VaMapDevice {
