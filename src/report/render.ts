@@ -10,13 +10,16 @@ import { REPORT_FONT, type VegaLiteJson } from './chart-parts.js';
 /** The view kinds a top-level Vega-Lite spec is one of (vega-lite's TopLevelSpec union, by its defining key). */
 const VIEW_KEYS = ['mark', 'layer', 'facet', 'repeat', 'concat', 'hconcat', 'vconcat'];
 
-/** A chart's JSON is a top-level Vega-Lite spec when it names the schema and one view kind; compile checks the rest. */
+/**
+ * A chart's JSON is a top-level Vega-Lite spec when it has one view kind; compile checks the rest.
+ * `$schema` is optional in Vega-Lite (a library caller may leave it out), so it is not required here.
+ */
 function isTopLevelSpec(spec: VegaLiteJson): spec is VegaLiteJson & TopLevelSpec {
-  return typeof spec.$schema === 'string' && VIEW_KEYS.some((k) => k in spec);
+  return VIEW_KEYS.some((k) => k in spec);
 }
 
 export async function toSvg(spec: VegaLiteJson): Promise<string> {
-  if (!isTopLevelSpec(spec)) throw new Error(`not a top-level Vega-Lite spec (no $schema, or none of ${VIEW_KEYS.join(', ')})`);
+  if (!isTopLevelSpec(spec)) throw new Error(`not a top-level Vega-Lite spec (none of ${VIEW_KEYS.join(', ')})`);
   const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
