@@ -9,10 +9,11 @@ import { resolveKernel, Session, type Answer } from '../src/kernel/index.js';
 import { InputError } from '../src/errors.js';
 import { entryLimitWarnings, parseWorkload } from '../src/workload/index.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './support/temp-dir.js';
 
 function run(lines: object[], kernel?: string): Answer[] {
   const s = new Session(kernel ? { kernel } : {});
@@ -167,7 +168,7 @@ test('7.2.13, as Debian unstable builds it, has every behaviour of 6.12.117, the
 test('the kernel-versions workload: 6.1.192 refuses PERSIST, 6.12.117 and 7.2.13 model the same reset cost (the same map and unmap code), 6.1.192 re-pins THP page by page, every cell named by its version', () => {
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const workload = fileURLToPath(new URL('../../workloads/kernel-versions.json', import.meta.url));
-  const out = join(mkdtempSync(join(tmpdir(), 'vdpa-lab-kv-')), 'run');
+  const out = join(tempDir('kv'), 'run');
   const r = spawnSync(process.execPath, [cli, 'run', workload, '--out', out, '--quiet'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const cells = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: { label: string; status: string; params: { kernel: string; flow: string; backing: string }; modeled: { perResetNs: number } | null }[] }).cells;

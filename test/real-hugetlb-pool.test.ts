@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { hostHugetlbProblem, hugetlbNeedOf, maxNeed, needMiB, refuseHostHugetlb, reserveArgs } from '../src/real/hugetlb-pool.js';
 import { qemuArgs } from '../src/real/vm/qemu.js';
+import { tempDir } from './support/temp-dir.js';
 
 const mmap = (size: string, backing: string) => JSON.stringify({ op: 'mmap', uaddr: '0x7f0000000000', size, backing });
 
@@ -30,7 +31,7 @@ test('the VM reserves the most any one script needs of each size, on its kernel 
 });
 
 test("this host's pools: a size it lacks, or too few free pages, is refused in one line naming the backing", () => {
-  const sys = mkdtempSync(join(tmpdir(), 'vdpa-lab-sys-'));
+  const sys = tempDir('sys');
   const two = join(sys, 'kernel/mm/hugepages/hugepages-2048kB');
   mkdirSync(two, { recursive: true });
   writeFileSync(join(two, 'free_hugepages'), '4\n');

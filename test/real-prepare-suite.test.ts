@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import { REAL_KERNELS, resolveKernel } from '../src/real/index.js';
@@ -17,6 +17,7 @@ import { aptSuiteOptions, DEFAULT_DEBIAN_MIRROR, systemDebianMirror } from '../s
 import { buildModules, firstCompileError } from '../src/real/prepare/build-modules.js';
 import { loaderScript } from '../src/real/prepare/kbuild-runtime.js';
 import { packagesKey } from '../src/real/prepare/manifest.js';
+import { tempDir } from './support/temp-dir.js';
 
 const k72 = resolveKernel('7.2');
 
@@ -37,7 +38,7 @@ test('a compiler error names its module: by the source file it names, else by th
 });
 
 test('a module that does not build is one InputError (exit 2) naming the module and the first compiler error', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'vdpa-lab-build-'));
+  const root = tempDir('build');
   const src = join(root, 'src');
   for (const m of k72.buildModules) for (const s of m.sources) {
     mkdirSync(join(src, s, '..'), { recursive: true });
@@ -89,7 +90,7 @@ test("unstable's packages come through the lab's own apt configuration; 6.1's an
 });
 
 test("the Debian mirror is the one the system's sources already use (deb822 or one-line), else deb.debian.org", () => {
-  const etc = mkdtempSync(join(tmpdir(), 'vdpa-lab-apt-'));
+  const etc = tempDir('apt');
   assert.equal(systemDebianMirror(etc), DEFAULT_DEBIAN_MIRROR);
   mkdirSync(join(etc, 'sources.list.d'));
   writeFileSync(join(etc, 'sources.list.d', 'debian.sources'), 'Types: deb\n# URIs: http://old/debian\nURIs: http://mirror.example/debian/\nSuites: bookworm\n');
@@ -99,7 +100,7 @@ test("the Debian mirror is the one the system's sources already use (deb822 or o
 });
 
 test("a kbuild tool stands behind a script that runs it through the suite's loader with the suite's libraries", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vdpa-lab-loader-'));
+  const dir = tempDir('loader');
   const script = join(dir, 'echo-args');
   // The host's own loader stands in for the suite's: the wrapper must pass every argument through unchanged.
   const hostLoader = '/lib64/ld-linux-x86-64.so.2';
