@@ -22,10 +22,11 @@ import { COLD_OPS, SPARSE_SPAN_PAGES, coldPattern, makeColdInputs, runColdSuite,
 import { MAKERS, QUERY_PAGES, flattenOfRanges, radixOver, type Impl, type IotlbImpl, type JsImpl } from './iotlb-impls.js';
 import { buildNativeRef, disposeNativeRef } from './iotlb-native.js';
 import { heapUsed } from './memory.js';
+import type { IotlbLayout } from './iotlb-bench-types.js';
 import { XorShift32 } from './rng.js';
 
 export type { Impl, IotlbImpl } from './iotlb-impls.js';
-export type IotlbLayout = 'dense' | 'sparse';
+export type { IotlbLayout } from './iotlb-bench-types.js';
 export type HotOp = 'insert' | 'translate' | 'query' | 'delete' | 'footprint';
 export type IotlbOp = HotOp | ColdOp;
 

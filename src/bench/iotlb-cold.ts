@@ -34,10 +34,10 @@ import { RadixIotlb } from '../iotlb/index.js';
 import { MAKERS, radixOver, type Impl, type JsImpl } from './iotlb-impls.js';
 import { heapUsed } from './memory.js';
 import { runNativeRound, type NativeRef } from './iotlb-native.js';
-import type { IotlbLayout } from './iotlb-bench.js';
+import type { ColdInputs, ColdMeasured, ColdOp, IotlbLayout } from './iotlb-bench-types.js';
 import { XorShift32 } from './rng.js';
 
-export type ColdOp = 'insert-iova-order' | 'insert-random-order' | 'insert-iova-order-fresh' | 'insert-random-order-fresh' | 'translate-hit' | 'translate-miss' | 'delete';
+export type { ColdInputs, ColdMeasured, ColdOp } from './iotlb-bench-types.js';
 export const COLD_OPS: readonly ColdOp[] = ['insert-iova-order', 'insert-random-order', 'insert-iova-order-fresh', 'insert-random-order-fresh', 'translate-hit', 'translate-miss', 'delete'];
 /** The builds from empty: in reused memory, in fresh memory (radix and native-c only, see above), and their input. */
 const BUILDS = [
@@ -47,18 +47,6 @@ const BUILDS = [
 
 /** 1 TiB of IOVA in 4 KiB pages: the sparse layout spreads entries over it. */
 export const SPARSE_SPAN_PAGES = 2 ** 28;
-
-export interface ColdInputs {
-  layout: IotlbLayout;
-  /** Mapped pages, in IOVA order. */
-  mapped: Float64Array;
-  /** The same pages in a random order (random inserts; deletes). */
-  order: Float64Array;
-  /** n random mapped pages. */
-  hits: Float64Array;
-  /** n random unmapped pages. */
-  misses: Float64Array;
-}
 
 export function makeColdInputs(layout: IotlbLayout, n: number, seed: number): ColdInputs {
   const rng = new XorShift32((seed * 0x9e3779b1) ^ n ^ 0x5bd1e995);
@@ -113,13 +101,6 @@ export function coldPattern(op: ColdOp, layout: IotlbLayout, n: number): { patte
     case 'delete':
       return { pattern: 'random order, put back after the round', workingSet: table };
   }
-}
-
-export interface ColdMeasured {
-  op: ColdOp;
-  opsPerSec: number;
-  /** Operations timed in the median round (a build reaching fewer than n entries stopped at the budget). */
-  ops: number;
 }
 
 export interface ColdResult {

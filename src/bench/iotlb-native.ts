@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ColdInputs, ColdMeasured } from './iotlb-cold.js';
+import type { ColdInputs, ColdMeasured } from './iotlb-bench-types.js';
 
 /** The reference's source (from dist/src/bench/ or src/bench/, three levels up). */
 const SOURCE = fileURLToPath(new URL('../../../native/bench/iotlb-ref.c', import.meta.url));

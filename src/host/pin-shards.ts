@@ -10,7 +10,6 @@
  * (Atomics.wait) until every helper is done: the kernel model is synchronous.
  */
 import { Worker } from 'node:worker_threads';
-import type { HostMm } from './mm.js';
 import { newPinCounters, unpinPages, type PinCounters } from './pin.js';
 import type { HostRegion } from './region.js';
 
@@ -21,6 +20,16 @@ const STOP = 3;
 /** Per helper: piece count, then (region index, first page index, pages) triples. */
 const MAX_PIECES = 32;
 const ROW = 1 + 3 * MAX_PIECES;
+
+/**
+ * What sharding needs of the address space: its regions and how a VA range
+ * splits over them. HostMm has both; naming only these keeps pin-shards.ts
+ * from importing mm.ts, which owns a PinShards (no import circle).
+ */
+export interface ShardableMm {
+  readonly allRegions: readonly HostRegion[];
+  vmaPieces(startPage: number, pages: number): { region: HostRegion; idx: number; n: number }[];
+}
 
 interface Piece {
   region: number;
@@ -35,7 +44,7 @@ export class PinShards {
   private readonly regions: readonly HostRegion[];
 
   constructor(
-    private readonly mm: HostMm,
+    private readonly mm: ShardableMm,
     readonly shards: number,
   ) {
     this.regions = [...mm.allRegions];
