@@ -26,6 +26,7 @@ const VDUSE_SCRIPTS = [
     .map((f) => `${SESSIONS}vduse/${f}`),
   `${SESSIONS}va-mode-pins-nothing.jsonl`,
   `${SESSIONS}persist-keeps-maps.jsonl`,
+  `${SESSIONS}legacy-reset-wipes.jsonl`,
 ];
 
 interface Paired {
