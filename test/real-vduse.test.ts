@@ -68,3 +68,11 @@ test('--parent vduse on vm:6.1 is one line naming the kernel and the missing mod
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /vm:6\.1 \(6\.1\.0-56-amd64\) has no vduse module for a virtio-net device: .*CONFIG_VDPA unset.*virtio-blk only/);
 });
+
+test('replay --parent vduse on a real backend is one line, exit 2: a trace is replayed in PA mode, and VDUSE maps VAs only', () => {
+  const trace = fileURLToPath(new URL('../../workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', import.meta.url));
+  const r = spawnSync(process.execPath, [CLI, 'replay', trace, '--parent', 'vduse', '--backend', 'vm:6.12'], { encoding: 'utf8', env: { ...process.env, VDPA_LAB_CACHE: tempDir('vduse-replay-cache') } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /--parent: a replay maps guest RAM in PA mode \(use_va=0\) and VDUSE maps user VAs only/);
+});

@@ -6,6 +6,7 @@
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
 import { DEFAULT_MAX_IOTLB_ENTRIES, DEFAULT_NVQS, resolveKernel as modelKernel } from '../kernel/index.js';
+import { MIN_PARENT_IOTLB_ENTRIES } from '../kernel/parent-limits.js';
 import type { BackendOptions, KernelFacts, ScriptRun } from '../backends/backend.js';
 import { resolveKernel } from './kernels.js';
 import { HUGETLB_BACKINGS, hugetlbNeedOf, maxNeed, needMiB, reserveArgs } from './hugetlb-pool.js';
@@ -61,7 +62,8 @@ function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: Ker
   if (plan.parent === 'vduse') {
     // vdpa_sim stays loaded as for every job (with its defaults); the limits go to vduse's domain instead.
     const vduse: Record<string, number> = {};
-    const own = plan.params.parentIotlbLimit ?? limit;
+    // As the model reads it (parent-limits.ts): the script's iotlbLimit only where a parent could take it.
+    const own = plan.params.parentIotlbLimit ?? (limit !== undefined && limit >= MIN_PARENT_IOTLB_ENTRIES ? limit : undefined);
     if (own !== undefined) vduse.max_iotlb_entries = own;
     return { id: `script-${index}`, vdpaSim: {}, vhostVdpa, devices, script: script.text, probeArgs, parent: 'vduse', vduse, vqs: plan.vqs ?? DEFAULT_NVQS.vduse };
   }
