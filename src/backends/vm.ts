@@ -2,7 +2,8 @@
  * `--backend vm:KERNEL`: a prepared Debian kernel (`vdpa-lab kernels
  * prepare`) booted under QEMU once per run, every script a job in that
  * boot, with vdpa_sim loaded as the script's open lines ask. Its parent is
- * vdpa_sim_net (2 address spaces, 2 groups, 3 virtqueues), nothing else.
+ * vdpa_sim_net (2 address spaces, 2 groups, 3 virtqueues), or on 6.12 and
+ * 7.2 a VDUSE device the lab's companion serves (real/vduse.ts).
  */
 import type { SessionOverrides } from '../kernel/index.js';
 import { BACKINGS } from '../host/index.js';

@@ -1,5 +1,6 @@
 /**
- * What a script needs from a real kernel (in a VM, booted with vdpa_sim): the module
+ * What a script needs from a real kernel (in a VM, booted with vdpa_sim, or VDUSE
+ * where the kernel has it: real/vduse.ts): the module
  * parameters its open lines ask for, how many devices it opens and how much
  * guest memory it maps. The vm backend loads vdpa_sim once per script, so
  * every open line of one script must agree on them.
