@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the real-kernel probe (issue #11): dist/native/vdpa-probe, static so it
-# also runs in a minimal busybox guest. It reads script lines with jansson, linked
+# Builds the real-kernel probe (issue #11): dist/native/vdpa-probe, and the VDUSE
+# companion dist/native/vduse-dev (issue #29), static so they also run in a
+# minimal busybox guest. It reads script lines with jansson, linked
 # statically from Debian's libjansson-dev (libjansson.a). Without a C compiler, a
 # static libc or libjansson-dev it says so in one line and succeeds (CI fails):
 # the model-only lab works without the probe.
@@ -31,6 +32,18 @@ fi
 if "$CC" -O2 -static -Wall -Wextra -Werror -o "$tmp" native/*.c -ljansson >"$log" 2>&1; then
 	rm -f "$log"
 	mv -f "$tmp" "$out"
+	# The VDUSE companion (native/vduse/, issue #29): the guest's VDUSE device, static like the probe.
+	vduse_out=dist/native/vduse-dev
+	if "$CC" -O2 -static -Wall -Wextra -Werror -o "$vduse_out.build.$$" native/vduse/*.c >"$log" 2>&1; then
+		rm -f "$log"
+		mv -f "$vduse_out.build.$$" "$vduse_out"
+		exit 0
+	fi
+	rm -f "$vduse_out.build.$$" "$vduse_out"
+	cat "$log" >&2
+	rm -f "$log"
+	[ -n "${CI:-}" ] && echo "vdpa-lab: the VDUSE companion does not compile (see above)" >&2 && exit 1
+	echo "vdpa-lab: the VDUSE companion does not compile (see above) and is not built: --parent vduse on a VM needs it (CI fails on this)" >&2
 	exit 0
 fi
 rm -f "$tmp" "$out" # a binary left from an earlier build must not pass for this one

@@ -28,8 +28,10 @@ export interface BackendCapabilities {
   /** The lab's own view of a device (`dump`'s entries, `check`'s invariants): the model only. */
   dump: boolean;
   check: boolean;
-  /** Parents it has: a VM loads vdpa_sim only; a device is whatever it is. */
+  /** Parents it has: a VM loads vdpa_sim, and VDUSE where its kernel has it; a device is whatever it is. */
   parents: readonly ParentKind[];
+  /** Why it lacks a parent, where it can say (the kernel and the missing module): one line for the user. */
+  missingParents?: Partial<Record<ParentKind, string>>;
   /** Guest memory backings it can map. */
   backings: readonly Backing[];
   /**

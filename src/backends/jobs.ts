@@ -6,10 +6,10 @@
  */
 import type { SessionOverrides } from '../kernel/index.js';
 import { inScript, runOnModel } from '../real/model-run.js';
-import { planScript, type ScriptPlan } from '../real/script-plan.js';
+import { planScript, type ScriptPlan, type VmParents } from '../real/script-plan.js';
 import type { KernelFacts, ScriptJob } from './backend.js';
 
-export function validateAndPlan(jobs: ScriptJob[], overrides: SessionOverrides, facts: KernelFacts, inVm: boolean): ScriptPlan[] {
+export function validateAndPlan(jobs: ScriptJob[], overrides: SessionOverrides, facts: KernelFacts, inVm: boolean, vm?: VmParents): ScriptPlan[] {
   const many = jobs.length > 1;
   for (const j of jobs) {
     if (j.plan) continue;
@@ -22,7 +22,7 @@ export function validateAndPlan(jobs: ScriptJob[], overrides: SessionOverrides, 
   return jobs.map((j) => {
     if (j.plan) return j.plan;
     try {
-      return planScript(j.text, overrides, facts.vaDefault, inVm);
+      return planScript(j.text, overrides, facts.vaDefault, inVm, vm);
     } catch (e) {
       throw inScript(j.name, many, e);
     }

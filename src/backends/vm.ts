@@ -2,12 +2,14 @@
  * `--backend vm:KERNEL`: a prepared Debian kernel (`vdpa-lab kernels
  * prepare`) booted under QEMU once per run, every script a job in that
  * boot, with vdpa_sim loaded as the script's open lines ask. Its parent is
- * vdpa_sim_net (2 address spaces, 2 groups, 3 virtqueues), nothing else.
+ * vdpa_sim_net (2 address spaces, 2 groups, 3 virtqueues), or on 6.12 and
+ * 7.2 a VDUSE device the lab's companion serves (real/vduse.ts).
  */
 import type { SessionOverrides } from '../kernel/index.js';
 import { BACKINGS } from '../host/index.js';
 import type { Backend, BackendCapabilities, BackendOptions, BackendResult, KernelFacts, ScriptJob } from './backend.js';
 import { validateAndPlan } from './jobs.js';
+import { vmParents } from './vm-parents.js';
 
 /** Loaded on first use: the model and device backends never need the VM's modules. */
 const vmBackend = () => import('../real/vm-backend.js');
@@ -17,7 +19,7 @@ const SIM_NET_VQS = 3;
 
 export class VmBackend implements Backend {
   readonly label: string;
-  readonly capabilities: BackendCapabilities = { real: true, dump: false, check: false, parents: ['vdpa_sim'], backings: BACKINGS, reservesHugePages: true, fixedVqs: SIM_NET_VQS };
+  readonly capabilities: BackendCapabilities;
   private facts: KernelFacts | undefined;
 
   constructor(
@@ -25,6 +27,7 @@ export class VmBackend implements Backend {
     private readonly options: BackendOptions,
   ) {
     this.label = `vm:${kernel}`;
+    this.capabilities = { real: true, dump: false, check: false, ...vmParents(kernel), backings: BACKINGS, reservesHugePages: true, fixedVqs: SIM_NET_VQS };
   }
 
   async open(): Promise<KernelFacts> {
@@ -34,7 +37,7 @@ export class VmBackend implements Backend {
 
   async run(jobs: ScriptJob[], overrides: SessionOverrides): Promise<BackendResult> {
     const facts = await this.open();
-    const plans = validateAndPlan(jobs, overrides, facts, true);
+    const plans = validateAndPlan(jobs, overrides, facts, true, this.capabilities);
     const vm = await (await vmBackend()).runScriptsInVm(this.kernel, jobs, plans, this.options);
     return { kernel: vm.release, accel: vm.accel, scripts: vm.scripts };
   }

@@ -53,6 +53,8 @@ export interface KernelBehaviour {
   groupAsidBusyWhileRunning: boolean;
   /** VDUSE has .get_vq_group (group 0 for an API v0 device) instead of none (EOPNOTSUPP). */
   vduseVqGroup: boolean;
+  /** VDUSE has .set_group_asid, which answers EINVAL for an API v0 device, instead of none (EOPNOTSUPP). */
+  vduseGroupAsid: boolean;
   /** A write or unshare fault on a huge zero PMD allocates a writable THP (one fault per 2 MiB) instead of splitting it into 4 KiB pages. */
   thpOnHugeZeroWp: boolean;
   /**
@@ -84,6 +86,7 @@ export type BehaviourName =
   | 'groupAsidBusyWhileRunning'
   | 'thpOnHugeZeroWp'
   | 'vduseVqGroup'
+  | 'vduseGroupAsid'
   | 'thpPinBatch'
   | 'entryLimit';
 
@@ -155,7 +158,11 @@ export const ARRIVALS: Record<BehaviourName, Arrival> = {
   },
   vduseVqGroup: {
     mainline: [7, 0],
-    source: '"vduse: add vq group support" (Eugenio Pérez), in the vhost pull for v7.0 with "vduse: add v1 API definition" and "vduse: add vq group asid support": vduse_get_vq_group answers 0 below VDUSE_API_VERSION_1, so VHOST_VDPA_GET_VRING_GROUP on a VDUSE device answers group 0 where 6.12.117 had no op (EOPNOTSUPP); QEMU\'s CVQ isolation probe reads either as "not isolated". Debian\'s 7.2.13 tree has it. Source only: a VDUSE device needs a userspace server the lab\'s guest does not run. VDUSE API v1 devices (several groups and address spaces) are not modeled',
+    source: '"vduse: add vq group support" (Eugenio Pérez), in the vhost pull for v7.0 with "vduse: add v1 API definition" and "vduse: add vq group asid support": vduse_get_vq_group answers 0 below VDUSE_API_VERSION_1, so VHOST_VDPA_GET_VRING_GROUP on a VDUSE device answers group 0 where 6.12.117 had no op (EOPNOTSUPP); QEMU\'s CVQ isolation probe reads either as "not isolated". Debian\'s 7.2.13 tree has it. ' + `${R} with the lab's VDUSE device (native/vduse/, API v0): 7.2.13 answers group 0, 6.12.117 EOPNOTSUPP (vduse/vduse-errno.jsonl). VDUSE API v1 devices (several groups and address spaces) are not modeled`,
+  },
+  vduseGroupAsid: {
+    mainline: [7, 0],
+    source: '"vduse: add vq group asid support" (Eugenio Pérez), in the vhost pull for v7.0: VDUSE gains .set_group_asid, and vduse_set_group_asid answers -EINVAL below VDUSE_API_VERSION_1, so VHOST_VDPA_SET_GROUP_ASID of group 0 to ASID 0 on an API v0 device passes vhost-vdpa\'s checks and is EINVAL where 6.12.117 had no op (EOPNOTSUPP). ' + `${R}: 7.2.13 answered EINVAL where the model said EOPNOTSUPP (vduse/vduse-errno.jsonl)`,
   },
   thpOnHugeZeroWp: {
     mainline: [6, 13],
@@ -247,6 +254,7 @@ export function resolveKernel(name: string): KernelBehaviour {
     groupAsidBusyWhileRunning: b('groupAsidBusyWhileRunning'),
     thpOnHugeZeroWp: b('thpOnHugeZeroWp'),
     vduseVqGroup: b('vduseVqGroup'),
+    vduseGroupAsid: b('vduseGroupAsid'),
     thpPinBatch: b('thpPinBatch'),
     defaultIotlbLimit: limit,
     sources,

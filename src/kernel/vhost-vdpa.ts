@@ -76,10 +76,7 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     this.kernel = resolveKernel(config.kernel);
     const pins = new UserPagePins(mm, this.counters, { unshareZero: this.kernel.roPinUnshare, thpOnHugeZeroWp: this.kernel.thpOnHugeZeroWp }, this.kernel.thpPinBatch);
     this.parentIotlbLimit = parentIotlbLimit(config, this.kernel);
-    this.parent = createParent(config.parent, this.kernel.generation, this.counters, {
-      variant: config.variant,
-      deviceLimit: this.parentIotlbLimit,
-    });
+    this.parent = createParent(config.parent, this.kernel, this.counters, { variant: config.variant, deviceLimit: this.parentIotlbLimit });
     this.groupAsid = new Array(config.ngroups).fill(0);
     this.ops = backendOps(config.parent, this.kernel);
     this.pa = new PaMapper(this, mm, this.counters, pins);
@@ -201,8 +198,9 @@ export class VhostVdpa implements PaMapDevice, VaMapDevice {
     if (group >= this.config.ngroups || asid >= this.config.nas) return fail('EINVAL');
     if (this.kernel.groupAsidBusyWhileRunning && this.running) return fail('EBUSY');
     if (!this.parent.hasSetGroupAsid) return fail('EOPNOTSUPP');
+    const err = this.parent.setGroupAsid(group, asid);
+    if (err) return fail(err);
     this.groupAsid[group] = asid;
-    this.parent.setGroupAsid(group, asid);
     return OK;
   }
 

@@ -21,6 +21,8 @@ export const GUEST_PATHS = {
   jobsDir: '/jobs',
   jobList: '/jobs/list',
   probe: '/jobs/probe',
+  /** The VDUSE companion (native/vduse/), in archives with a VDUSE job. */
+  vduseDev: '/jobs/vduse-dev',
   /** Base modules (everything but the per-job trio), one name a line, in load order. */
   baseOrder: '/lib/modules/base.order',
   modulesDir: '/lib/modules',

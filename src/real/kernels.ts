@@ -38,6 +38,10 @@ export interface RealKernel {
   source: PinnedDeb;
   /** Modules the Debian build lacks, built out of tree from `source`. */
   buildModules: readonly OutOfTreeModule[];
+  /** Modules of parents besides vdpa_sim that the image ships, loaded per job (vduse: real/vduse.ts). */
+  parentModules?: readonly string[];
+  /** Why this kernel has no VDUSE device for the guest, where it has none. */
+  noVduse?: string;
   /**
    * Where, under lib/modules/RELEASE/, the image keeps the modules the guest
    * loads and their dependencies. Only these are unpacked; a dependency
@@ -98,6 +102,8 @@ export const REAL_KERNELS: readonly RealKernel[] = [
       VDPA_SIM,
       VDPA_SIM_NET,
     ],
+    // v6.1's vduse_dev.c allows VIRTIO_ID_BLOCK only; virtio-net came in v6.8 (real/vduse.ts VDUSE_NET_SINCE).
+    noVduse: "Debian's 6.1 build leaves CONFIG_VDPA unset (no vduse.ko), and v6.1's VDUSE allows virtio-blk only (virtio-net from v6.8: 894452180d73 \"vduse: enable Virtio-net device type\")",
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/virt/lib'],
     makeVars: [],
   },
@@ -115,6 +121,8 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     source: { name: 'linux-source-6.12', version: '6.12.117-1~deb12u1' },
     // Debian's 6.12 ships vdpa and vhost_vdpa but neither VDPA_SIM nor VHOST_RING.
     buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
+    // CONFIG_VDPA_USER=m: drivers/vdpa/vdpa_user/vduse.ko, virtio-net allowed (v6.8+).
+    parentModules: ['vduse'],
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
     makeVars: [],
   },
@@ -134,6 +142,7 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     source: { name: 'linux-source-7.2', version: '7.2.13-1' },
     // Like 6.12: vdpa, vhost_vdpa, vhost_iotlb (and vduse) ship; VDPA_SIM and VHOST_RING do not (its .config).
     buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
+    parentModules: ['vduse'],
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
     makeVars: [
       // Debian built 7.2 with gcc-16; this host has bookworm's gcc-12, which has
@@ -159,9 +168,10 @@ export const REAL_KERNELS: readonly RealKernel[] = [
 
 /**
  * Modules the guest loads, in the image or built: the per-job trio that is
- * reloaded with each job's parameters, after the base it depends on.
+ * reloaded with each job's parameters, after the base it depends on, and
+ * vduse, loaded only for a VDUSE job (where the kernel has it).
  */
-export const JOB_MODULES = ['vdpa_sim', 'vdpa_sim_net', 'vhost_vdpa'] as const;
+export const JOB_MODULES = ['vdpa_sim', 'vdpa_sim_net', 'vhost_vdpa', 'vduse'] as const;
 export type JobModule = (typeof JOB_MODULES)[number];
 
 /** Modules the guest needs; their dependencies are added from each module's `depends`. */

@@ -1,5 +1,6 @@
 /**
- * What a script needs from a real kernel (in a VM, booted with vdpa_sim): the module
+ * What a script needs from a real kernel (in a VM, booted with vdpa_sim, or VDUSE
+ * where the kernel has it: real/vduse.ts): the module
  * parameters its open lines ask for, how many devices it opens and how much
  * guest memory it maps. The vm backend loads vdpa_sim once per script, so
  * every open line of one script must agree on them.
@@ -10,7 +11,8 @@
 import { InputError } from '../errors.js';
 import { parseJson } from '../json-file.js';
 import { U64_MAX } from '../iotlb/index.js';
-import { FieldReader, readMmap, readOpen, type Line, type SessionOverrides } from '../kernel/index.js';
+import { FieldReader, readMmap, readOpen, type Line, type OpenLine, type ParentKind, type SessionOverrides } from '../kernel/index.js';
+import { vduseParamsOf } from './vduse.js';
 
 export interface DeviceParams {
   /** vdpa_sim use_va (6.7+ only; absent on 6.1, which maps PAs only). */
@@ -26,6 +28,9 @@ export interface DeviceParams {
 export interface ScriptPlan {
   devices: string[];
   params: DeviceParams;
+  /** The parent when not vdpa_sim: VDUSE devices made by the companion (real/vduse.ts), each with `vqs` virtqueues. */
+  parent?: 'vduse';
+  vqs?: number;
   /** The line whose open decided `params`, for errors. */
   paramsLine: number;
   mmapBytes: bigint;
@@ -48,15 +53,25 @@ function linesOf(text: string, op: string): FieldReader[] {
   return out;
 }
 
+/** The parents a VM can load, and why it lacks the others (backends' capabilities). */
+export interface VmParents {
+  parents: readonly ParentKind[];
+  missingParents?: Partial<Record<ParentKind, string>>;
+}
+
+const SIM_ONLY: VmParents = { parents: ['vdpa_sim'] };
+
 /**
  * Reads a script's open and mmap lines, under the overrides the model read
  * them with. `vaDefault` is the real kernel's own use_va default (true where
  * vdpa_sim has use_va, false on 6.1).
  */
-export function planScript(text: string, overrides: SessionOverrides, vaDefault: boolean, inVm: boolean): ScriptPlan {
+export function planScript(text: string, overrides: SessionOverrides, vaDefault: boolean, inVm: boolean, vm: VmParents = SIM_ONLY): ScriptPlan {
   const devices: string[] = [];
   let params: DeviceParams | undefined;
   let paramsLine = 0;
+  let vqs: number | undefined;
+  let firstParent: ParentKind | undefined;
   const mmapBytes = linesOf(text, 'mmap').reduce((sum, r) => sum + readMmap(r).size, 0n);
   for (const r of linesOf(text, 'open')) {
     const o = readOpen(r, overrides);
@@ -64,30 +79,45 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
     if (!devices.includes(o.name)) devices.push(o.name);
     // A device on the host is used as it is; only a VM loads vdpa_sim for the script.
     if (!inVm) continue;
-    if (o.parent !== 'vdpa_sim') {
-      throw new InputError(where('parent'), `a real kernel in a VM has only vdpa_sim, not ${o.parent} (pass --parent vdpa_sim to run this script there)`);
+    if (!vm.parents.includes(o.parent)) {
+      throw new InputError(where('parent'), vm.missingParents?.[o.parent] ?? `a real kernel in a VM has only ${vm.parents.join(', ')}, not ${o.parent} (pass --parent vdpa_sim to run this script there)`);
     }
-    if (o.nas !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${o.nas}`);
-    if ((o.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(o.nvqs)}`);
-    if (o.ngroups !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${o.ngroups}`);
-    if (o.iovaRange.first !== 0n || o.iovaRange.last !== U64_MAX) {
-      throw new InputError(where('iovaRange'), 'vdpa_sim always offers [0, 2^64-1]; a real kernel cannot narrow it');
+    if (firstParent !== undefined && o.parent !== firstParent) {
+      throw new InputError(where('parent'), `${o.parent} beside ${firstParent} devices: one script's devices come from one parent`);
     }
+    firstParent = o.parent;
+    if (o.parent === 'vduse') {
+      const v = vduseParamsOf(o, where);
+      if (vqs !== undefined && v.vqs !== vqs) throw new InputError(where('nvqs'), `asks for ${v.vqs} virtqueues but an earlier open asked for ${vqs}: every VDUSE device of one script has the same`);
+      vqs = v.vqs;
+    } else checkSimNet(o, where);
     const next: DeviceParams = {
-      useVa: o.useVaGiven ? o.useVa : vaDefault,
+      // VDUSE always maps VAs (the model refuses useVa:false for it); vdpa_sim as the line or the kernel says.
+      useVa: o.parent === 'vduse' || (o.useVaGiven ? o.useVa : vaDefault),
       variant: o.variant ?? 'set_map',
       ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }),
       ...(o.parentIotlbLimit === undefined ? {} : { parentIotlbLimit: o.parentIotlbLimit }),
     };
     if (params && JSON.stringify(params) !== JSON.stringify(next)) {
-      throw new InputError(where('open'), `asks for vdpa_sim ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads vdpa_sim once`);
+      throw new InputError(where('open'), `asks for ${o.parent} ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads its modules once`);
     }
     if (!params) {
       params = next;
       paramsLine = r.lineNo;
     }
   }
-  return { devices, params: params ?? { useVa: vaDefault, variant: 'set_map' }, paramsLine, mmapBytes };
+  const plan: ScriptPlan = { devices, params: params ?? { useVa: vaDefault, variant: 'set_map' }, paramsLine, mmapBytes };
+  return firstParent === 'vduse' ? { ...plan, parent: 'vduse', vqs } : plan;
+}
+
+/** vdpa_sim_net's fixed shape: a script asking for another cannot run on it. */
+function checkSimNet(o: OpenLine, where: (field: string) => string): void {
+  if (o.nas !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${o.nas}`);
+  if ((o.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(o.nvqs)}`);
+  if (o.ngroups !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${o.ngroups}`);
+  if (o.iovaRange.first !== 0n || o.iovaRange.last !== U64_MAX) {
+    throw new InputError(where('iovaRange'), 'vdpa_sim always offers [0, 2^64-1]; a real kernel cannot narrow it');
+  }
 }
 
 function describe(p: DeviceParams): string {

@@ -5,7 +5,8 @@
  */
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
-import { DEFAULT_MAX_IOTLB_ENTRIES, resolveKernel as modelKernel } from '../kernel/index.js';
+import { DEFAULT_MAX_IOTLB_ENTRIES, DEFAULT_NVQS, resolveKernel as modelKernel } from '../kernel/index.js';
+import { MIN_PARENT_IOTLB_ENTRIES } from '../kernel/parent-limits.js';
 import type { BackendOptions, KernelFacts, ScriptRun } from '../backends/backend.js';
 import { resolveKernel } from './kernels.js';
 import { HUGETLB_BACKINGS, hugetlbNeedOf, maxNeed, needMiB, reserveArgs } from './hugetlb-pool.js';
@@ -58,6 +59,14 @@ function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: Ker
   const devices = Math.max(1, plan.devices.length);
   // Device names of the script -> the VM's /dev/vhost-vdpa-K, in the order the script opens them.
   const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);
+  if (plan.parent === 'vduse') {
+    // vdpa_sim stays loaded as for every job (with its defaults); the limits go to vduse's domain instead.
+    const vduse: Record<string, number> = {};
+    // As the model reads it (parent-limits.ts): the script's iotlbLimit only where a parent could take it.
+    const own = plan.params.parentIotlbLimit ?? (limit !== undefined && limit >= MIN_PARENT_IOTLB_ENTRIES ? limit : undefined);
+    if (own !== undefined) vduse.max_iotlb_entries = own;
+    return { id: `script-${index}`, vdpaSim: {}, vhostVdpa, devices, script: script.text, probeArgs, parent: 'vduse', vduse, vqs: plan.vqs ?? DEFAULT_NVQS.vduse };
+  }
   return { id: `script-${index}`, vdpaSim, vhostVdpa, devices, script: script.text, probeArgs };
 }
 

@@ -97,7 +97,8 @@ export class VirtualMachine {
     }
     this.recorder = new StepRecorder(this.backends[0].dev.counters, this.vmmCounters);
     // vhost_vdpa_net_cvq_start (8.0+): with 2+ address spaces and .set_group_asid, the CVQ goes to ASID 1 behind a shadow virtqueue.
-    this.cvqIsolated = this.qemu.cvqAsid && d.nas >= 2 && this.backends[0].dev.parent.hasSetGroupAsid;
+    // Not on VDUSE: an API v0 device puts every virtqueue in group 0 (vduse_get_vq_group, v7.0+), so QEMU never isolates its CVQ.
+    this.cvqIsolated = this.qemu.cvqAsid && d.nas >= 2 && this.backends[0].dev.parent.hasSetGroupAsid && d.parent !== 'vduse';
   }
 
   /** Why this cell cannot run its flow, or null. */

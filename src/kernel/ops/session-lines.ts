@@ -78,8 +78,11 @@ export function readOpen(r: FieldReader, overrides: OpenOverrides): OpenLine {
   if (parentIotlbLimit !== undefined && parentIotlbLimit < MIN_PARENT_IOTLB_ENTRIES) {
     r.fail('parentIotlbLimit', `${parentIotlbLimit} is fewer than ${MIN_PARENT_IOTLB_ENTRIES}: the parent makes no device then (vdpasim_create, _mlx5_vdpa_create_mr; the identity map takes two entries)`);
   }
-  const nas = r.int('nas', 1, 64, 2);
-  const ngroups = r.int('ngroups', 1, 64, 2);
+  // The parent's own shape unless the line says: VDUSE (API version 0) has one group and one
+  // address space (vduse_dev_init_vdpa: vdpa_alloc_device(..., 1, 1, ...)); the others two.
+  const shape = parent === 'vduse' ? 1 : 2;
+  const nas = r.int('nas', 1, 64, shape);
+  const ngroups = r.int('ngroups', 1, 64, shape);
   const nvqs = r.has('nvqs') ? r.int('nvqs', 1, 65535) : undefined;
   const iotlbLimit = r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : undefined;
   return {

@@ -173,10 +173,11 @@ export class Mlx5Parent extends ParentBase {
    * for it (the model shows that ASID as holding no entries) unless its map
    * is what the copy holds.
    */
-  override setGroupAsid(group: number, asid: number): void {
-    if (group > CVQ_GROUP) return;
+  override setGroupAsid(group: number, asid: number): null {
+    if (group > CVQ_GROUP) return null;
     this.group2asid[group] = asid;
     if (this.generation === 'legacy' && group === CVQ_GROUP && asid !== this.group2asid[DATAVQ_GROUP] && this.cvqCopyOf !== asid) this.maps.clear(asid, false);
+    return null;
   }
 
   private destroy(asid: number): void {

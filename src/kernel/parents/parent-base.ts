@@ -37,7 +37,9 @@ export abstract class ParentBase implements Parent {
     return false;
   }
   resetMap(_asid: number): void {}
-  setGroupAsid(_group: number, _asid: number): void {}
+  setGroupAsid(_group: number, _asid: number): ErrnoName | null {
+    return null;
+  }
   /** Only reached for parents with .suspend / .resume (vhost-vdpa checks ops first). */
   suspend(_running: boolean): void {
     this.suspended = true;

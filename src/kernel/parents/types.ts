@@ -46,8 +46,8 @@ export interface Parent {
   /** Device reset; cleanMap: VDPA_RESET_F_CLEAN_MAP (always true on legacy kernels). */
   /** Returns true when the parent wiped its maps. */
   reset(cleanMap: boolean): boolean;
-  /** .set_group_asid after vhost-vdpa's checks (mlx5 keeps its group2asid). */
-  setGroupAsid(group: number, asid: number): void;
+  /** .set_group_asid after vhost-vdpa's checks (mlx5 keeps its group2asid): null, or the op's error. */
+  setGroupAsid(group: number, asid: number): ErrnoName | null;
   /** .reset_map(asid): back to the initial state. */
   resetMap(asid: number): void;
   /**

@@ -64,6 +64,6 @@ export async function collectModules(k: RealKernel, imageRoot: string, built: Ma
     byName.set(name, mod);
     ordered.push(mod);
   };
-  for (const name of WANTED_MODULES) await visit(name, 'the guest');
+  for (const name of [...WANTED_MODULES, ...(k.parentModules ?? [])]) await visit(name, 'the guest');
   return ordered;
 }

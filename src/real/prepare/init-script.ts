@@ -5,6 +5,11 @@
  * effect), creates the job's vdpasim_net devices with the `vdpa` tool, runs the
  * probe with the job's script on stdin, and sends the results to ttyS1 in
  * base64 frames (guest-protocol.ts). Then it powers off.
+ *
+ * A job whose parent is VDUSE (real/vduse.ts) also loads vduse with its
+ * parameters and starts the VDUSE companion (native/vduse/), which creates
+ * the devices; `vdpa dev add` then takes them from mgmtdev vduse. Each step
+ * that fails is named: create, add, bind.
  */
 import { FRAME_PREFIX, GUEST_PATHS } from '../guest-protocol.js';
 
@@ -51,19 +56,30 @@ run_job() {
   sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; echo 1 >/proc/sys/vm/compact_memory 2>/dev/null
   dmesg -c >/dev/null
   n=$(cat $J/devices)
+  PARENT=$(cat $J/parent 2>/dev/null); MGMT=vdpasim_net; VPID=""
   if ! insmod "$MODS/vdpa_sim.ko" $(cat $J/vdpa_sim.params) 2>/tmp/e; then err="insmod vdpa_sim $(cat $J/vdpa_sim.params): $(tr '\\n' ' ' </tmp/e)"
   elif ! insmod "$MODS/vdpa_sim_net.ko" 2>/tmp/e; then err="insmod vdpa_sim_net: $(tr '\\n' ' ' </tmp/e)"
   elif ! insmod "$MODS/vhost_vdpa.ko" $(cat $J/vhost_vdpa.params) 2>/tmp/e; then err="insmod vhost_vdpa $(cat $J/vhost_vdpa.params): $(tr '\\n' ' ' </tmp/e)"
+  elif [ "$PARENT" = vduse ]; then
+    MGMT=vduse
+    if ! insmod "$MODS/vduse.ko" $(cat $J/vduse.params) 2>/tmp/e; then err="VDUSE create: insmod vduse $(cat $J/vduse.params): $(tr '\\n' ' ' </tmp/e)"
+    else
+      rm -f /tmp/vduse.ready
+      ${P.vduseDev} --devices $n --vqs $(cat $J/vqs) --ready /tmp/vduse.ready 2>/tmp/vduse.err &
+      VPID=$!
+      while [ ! -e /tmp/vduse.ready ] && kill -0 $VPID 2>/dev/null; do usleep 20000; done
+      [ -e /tmp/vduse.ready ] || { wait $VPID; VPID=""; err="$(tr '\\n' ' ' </tmp/vduse.err)"; }
+    fi
   fi
   k=0
   while [ -z "$err" ] && [ $k -lt $n ]; do
-    if ! vdpa dev add mgmtdev vdpasim_net name vdpa$k 2>/tmp/e; then
-      err="vdpa dev add vdpa$k: $(tr '\\n' ' ' </tmp/e)"
+    if ! vdpa dev add mgmtdev $MGMT name vdpa$k 2>/tmp/e; then
+      err="$([ $MGMT = vduse ] && echo 'VDUSE add: ')vdpa dev add vdpa$k: $(tr '\\n' ' ' </tmp/e)"
       break
     fi
     w=0
     while [ ! -c /dev/vhost-vdpa-$k ] && [ $w -lt ${deviceWaitSteps} ]; do usleep 100000; w=$((w+1)); done
-    [ -c /dev/vhost-vdpa-$k ] || err="/dev/vhost-vdpa-$k did not appear within ${deviceWaitSteps / 10} s after vdpa dev add"
+    [ -c /dev/vhost-vdpa-$k ] || err="$([ $MGMT = vduse ] && echo 'VDUSE bind: ')/dev/vhost-vdpa-$k did not appear within ${deviceWaitSteps / 10} s after vdpa dev add"
     k=$((k+1))
   done
   if [ -n "$err" ]; then
@@ -85,7 +101,11 @@ run_job() {
     [ -e /sys/bus/vdpa/devices/vdpa$k ] && { vdpa dev del vdpa$k 2>/tmp/e || terr="$terr vdpa dev del vdpa$k: $(tr '\\n' ' ' </tmp/e)"; }
     k=$((k-1))
   done
-  for m in vhost_vdpa vdpa_sim_net vdpa_sim; do
+  # The companion destroys its devices once vdpa dev del has detached them.
+  if [ -n "$VPID" ]; then
+    kill $VPID; wait $VPID || terr="$terr $(tr '\\n' ' ' </tmp/vduse.err)"
+  fi
+  for m in vhost_vdpa vdpa_sim_net vdpa_sim vduse; do
     [ -d /sys/module/$m ] && { rmmod $m 2>/tmp/e || terr="$terr rmmod $m: $(tr '\\n' ' ' </tmp/e)"; }
   done
   if [ -n "$terr" ]; then BROKEN="teardown of job $id failed:$terr"; say job "$id" teardown-error "$terr"; fi

@@ -20,6 +20,12 @@ export interface VmJob {
   script: string;
   /** Extra probe arguments. */
   probeArgs?: string[];
+  /** The parent, when not vdpa_sim: VDUSE devices come from the companion (real/vduse.ts). */
+  parent?: 'vduse';
+  /** vduse module parameters, e.g. { max_iotlb_entries: 16 } (VDUSE jobs). */
+  vduse?: Record<string, number>;
+  /** Virtqueues of each VDUSE device (VDUSE_CREATE_DEV vq_num). */
+  vqs?: number;
 }
 
 /** More devices than this in one job is surely a mistake (each one is a vdpa_sim instance). */
@@ -41,6 +47,7 @@ export function checkJobs(jobs: readonly VmJob[]): void {
     for (const [field, params] of [
       ['vdpaSim', j.vdpaSim],
       ['vhostVdpa', j.vhostVdpa],
+      ['vduse', j.vduse],
     ] as const) {
       for (const [name, value] of Object.entries(params ?? {})) {
         if (!PARAM_NAME.test(name)) throw new InputError(`${at}.${field}`, `'${name}' is not a module parameter name`);
@@ -48,6 +55,8 @@ export function checkJobs(jobs: readonly VmJob[]): void {
       }
     }
     if (typeof j.script !== 'string') throw new InputError(`${at}.script`, 'must be a string');
+    if (j.parent !== undefined && j.parent !== 'vduse') throw new InputError(`${at}.parent`, `'${String(j.parent)}' is not a parent a job can ask for (vduse, or none for vdpa_sim)`);
+    if (j.parent === 'vduse' && !(Number.isInteger(j.vqs) && j.vqs! >= 1 && j.vqs! <= 0xffff)) throw new InputError(`${at}.vqs`, 'a VDUSE job needs 1 to 65535 virtqueues');
     for (const a of j.probeArgs ?? []) {
       if (typeof a !== 'string' || a.includes('\n')) throw new InputError(`${at}.probeArgs`, 'each argument must be a string without newlines');
     }
@@ -60,8 +69,8 @@ function paramsLine(params: Record<string, number>): string {
     .join(' ');
 }
 
-/** The job archive: /jobs/list, /jobs/probe, and /jobs/<id>/{script,args,devices,*.params}. */
-export function jobArchive(jobs: readonly VmJob[], probe: Uint8Array): Buffer {
+/** The job archive: /jobs/list, /jobs/probe, /jobs/vduse-dev when given, and /jobs/<id>/{script,args,devices,*.params,parent,vqs}. */
+export function jobArchive(jobs: readonly VmJob[], probe: Uint8Array, vduseDev?: Uint8Array): Buffer {
   const root = GUEST_PATHS.jobsDir.replace(/^\//, '');
   const text = (path: string, s: string): CpioEntry => ({ kind: 'file', path, data: Buffer.from(s, 'utf8') });
   const entries: CpioEntry[] = [
@@ -69,6 +78,7 @@ export function jobArchive(jobs: readonly VmJob[], probe: Uint8Array): Buffer {
     { kind: 'file', path: GUEST_PATHS.probe.replace(/^\//, ''), data: probe, mode: 0o755 },
     text(GUEST_PATHS.jobList.replace(/^\//, ''), jobs.map((j) => j.id).join('\n') + (jobs.length ? '\n' : '')),
   ];
+  if (vduseDev) entries.push({ kind: 'file', path: GUEST_PATHS.vduseDev.replace(/^\//, ''), data: vduseDev, mode: 0o755 });
   for (const j of jobs) {
     const d = `${root}/${j.id}`;
     entries.push(
@@ -79,6 +89,7 @@ export function jobArchive(jobs: readonly VmJob[], probe: Uint8Array): Buffer {
       text(`${d}/vdpa_sim.params`, paramsLine(j.vdpaSim ?? {}) + '\n'),
       text(`${d}/vhost_vdpa.params`, paramsLine(j.vhostVdpa ?? {}) + '\n'),
     );
+    if (j.parent === 'vduse') entries.push(text(`${d}/parent`, 'vduse\n'), text(`${d}/vduse.params`, paramsLine(j.vduse ?? {}) + '\n'), text(`${d}/vqs`, `${j.vqs}\n`));
   }
   return writeCpio(entries);
 }

@@ -12,6 +12,7 @@ import { bootAndRun } from './boot.js';
 import type { VmJobResult } from './frames.js';
 import { checkJobs, jobArchive, type VmJob } from './job-archive.js';
 import { readPreparedKernel, type PreparedKernel } from './prepared.js';
+import { requireVduseCompanion } from '../vduse.js';
 
 export interface VmRun {
   /** The guest's `uname -r`. */
@@ -44,11 +45,11 @@ export function defaultVmProbePath(): string {
   return fileURLToPath(new URL('../../../native/vdpa-probe', import.meta.url));
 }
 
-const moduleOfField = { vdpaSim: 'vdpa_sim', vhostVdpa: 'vhost_vdpa' } as const;
+const moduleOfField = { vdpaSim: 'vdpa_sim', vhostVdpa: 'vhost_vdpa', vduse: 'vduse' } as const;
 
 /** The setup error for a job asking for a parameter its kernel's module lacks, else null. */
 export function unknownParamError(job: VmJob, k: PreparedKernel): string | null {
-  for (const field of ['vdpaSim', 'vhostVdpa'] as const) {
+  for (const field of ['vdpaSim', 'vhostVdpa', 'vduse'] as const) {
     const module = moduleOfField[field];
     const has = k.moduleParams[module] ?? [];
     for (const name of Object.keys(job[field] ?? {})) {
@@ -67,6 +68,7 @@ export async function runJobsInVm(alias: string, jobs: VmJob[], opts: VmRunOptio
   const probePath = opts.probePath ?? defaultVmProbePath();
   if (!existsSync(probePath)) throw new VdpaLabError(`the probe ${probePath} does not exist: build it with npm run build`);
   const probe = readFileSync(probePath);
+  const vduseDev = jobs.some((j) => j.parent === 'vduse') ? readFileSync(requireVduseCompanion(k)) : undefined;
 
   // Jobs refused before the boot keep their place in the results.
   const refused = new Map<string, VmJobResult>();
@@ -80,7 +82,7 @@ export async function runJobsInVm(alias: string, jobs: VmJob[], opts: VmRunOptio
     accel,
     memMiB: opts.memMiB ?? defaultMemMiB,
     timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
-    jobArchive: jobArchive(runnable, probe),
+    jobArchive: jobArchive(runnable, probe, vduseDev),
     kernelArgs: opts.kernelArgs,
     onProgress: opts.onProgress,
   });

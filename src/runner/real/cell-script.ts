@@ -7,6 +7,7 @@
  * it), which the real kernel's answers are compared with.
  */
 import { hex } from '../../iotlb/index.js';
+import type { ParentKind } from '../../kernel/index.js';
 import { phaseOf, recordOps, type ModelAnswer, type RealPhase } from './record-ops.js';
 import { VirtualMachine, type EventName } from '../../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../../workload/index.js';
@@ -30,6 +31,9 @@ export interface CellScript {
   useVa: boolean;
   variant: 'set_map' | 'dma_map';
   iotlbLimit?: number;
+  /** The cell's parent and its devices' virtqueues (a VDUSE device in a VM is made with that many). */
+  parent: ParentKind;
+  nvqs: number;
 }
 
 /** The name the reset cycles repeated for a distribution go by. */
@@ -106,6 +110,8 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
       useVa: spec.devices.useVa,
       variant: spec.devices.variant ?? 'set_map',
       ...(spec.iotlbLimit === null ? {} : { iotlbLimit: spec.iotlbLimit }),
+      parent: spec.devices.parent,
+      nvqs: 2 * spec.devices.queuePairs + 1,
     };
   } finally {
     vm.dispose();

@@ -127,7 +127,9 @@ export function recordReplay(text: string, source: string, opts: ReplayOptions):
 }
 
 export async function replayOnReal(text: string, source: string, opts: ReplayOptions, backend: Backend): Promise<RealReplayOutcome> {
-  if (!backend.capabilities.parents.includes(opts.parent)) throw new InputError('--parent', `${backend.label} has only ${backend.capabilities.parents.join(', ')}, not ${opts.parent}`);
+  // A replay maps the trace's guest RAM as its QEMU did, in PA mode; VDUSE maps VAs only (vduse_dev_init_vdpa: use_va).
+  if (opts.parent === 'vduse') throw new InputError('--parent', 'a replay maps guest RAM in PA mode (use_va=0) and VDUSE maps user VAs only: replay a trace on vdpa_sim, or run a VDUSE workload (run --backend)');
+  if (!backend.capabilities.parents.includes(opts.parent)) throw new InputError('--parent', backend.capabilities.missingParents?.[opts.parent] ?? `${backend.label} has only ${backend.capabilities.parents.join(', ')}, not ${opts.parent}`);
   if (!backend.capabilities.backings.includes(opts.backing)) throw new InputError('--backing', `${opts.backing} needs hugepages reserved on the real host (not set up by the lab): use 4k or thp`);
   const { outcome, recorded, scripts, plans } = recordReplay(text, source, opts);
   const jobs = recorded.map((r, i) => ({ name: `fd ${r.fd} ${r.flow}`, text: scripts[i].text, plan: plans[i] }));

@@ -35,9 +35,9 @@ function notOnReal(cell: CellResult, spec: CellSpec, o: RealRunOptions, generati
   if (cell.status !== 'ok' && cell.status !== 'incorrect') return `the model did not run it (${cell.status})`;
   const p = spec.params;
   const caps = o.backend.capabilities;
-  if (!caps.parents.includes(p.parent)) return `${o.backend.label} has only ${caps.parents.join(', ')}; ${p.parent} needs a real device (--backend device:PATH)`;
+  if (!caps.parents.includes(p.parent)) return caps.missingParents?.[p.parent] ?? `${o.backend.label} has only ${caps.parents.join(', ')}; ${p.parent} needs a real device (--backend device:PATH)`;
   // vdpa_sim_net has 3 VQs (VDPASIM_NET_VQ_NUM): the probe's GET_VRING_GROUP of VQ 2 * queuePairs would be ENOBUFS there.
-  if (caps.fixedVqs !== undefined && 2 * p.queuePairs + 1 > caps.fixedVqs && resolveQemu(p.qemu).cvqProbe) {
+  if (caps.fixedVqs !== undefined && p.parent === 'vdpa_sim' && 2 * p.queuePairs + 1 > caps.fixedVqs && resolveQemu(p.qemu).cvqProbe) {
     return `${o.backend.label}'s vdpa_sim_net has one queue pair (${caps.fixedVqs} VQs); QEMU ${p.qemu}'s CVQ isolation probe asks for VQ ${2 * p.queuePairs}`;
   }
   // A cell names its kernel by version or alias; what must match the real kernel is the generation.
@@ -55,6 +55,8 @@ function planOf(s: CellScript): ScriptPlan {
     params: { useVa: s.useVa, variant: s.variant, ...(s.iotlbLimit === undefined ? {} : { iotlbLimit: s.iotlbLimit }) },
     paramsLine: 1,
     mmapBytes: s.mmapBytes,
+    // A VDUSE device in the VM gets the cell's virtqueues (real/vduse.ts).
+    ...(s.parent === 'vduse' ? { parent: 'vduse' as const, vqs: s.nvqs } : {}),
   };
 }
 
