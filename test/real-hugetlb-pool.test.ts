@@ -5,12 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 
 import { join } from 'node:path';
 import { hostHugetlbProblem, hugetlbNeedOf, maxNeed, needMiB, refuseHostHugetlb, reserveArgs } from '../src/real/hugetlb-pool.js';
 import { qemuArgs } from '../src/real/vm/qemu.js';
 import { tempDir } from './support/temp-dir.js';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 const mmap = (size: string, backing: string) => JSON.stringify({ op: 'mmap', uaddr: '0x7f0000000000', size, backing });
 
@@ -41,4 +46,28 @@ test("this host's pools: a size it lacks, or too few free pages, is refused in o
   assert.equal(p.backing, 'hugetlb-1g');
   assert.match(p.reason, /offers no 1G huge pages/);
   assert.throws(() => refuseHostHugetlb('s.jsonl: mmap', { 'hugetlb-2m': 0, 'hugetlb-1g': 1 }, sys), /s\.jsonl: mmap: backing hugetlb-1g: this host's kernel offers no 1G huge pages/);
+});
+
+test('a hugetlb mmap the real side refused (its pool short: ENOMEM, or EINVAL with no pool of that size) makes the cell n/a naming the backing and the line, never the kernel\'s answer', async () => {
+  const { hugetlbShortage } = await import('../src/runner/real/run-real.js');
+  const text = [JSON.stringify({ op: 'open', device: 'vdpa0' }), mmap('0x40000000', 'hugetlb-2m'), mmap('0x40000000', 'hugetlb-1g'), mmap('0x1000', '4k')].join('\n');
+  const answer = (line: number, ret: 0 | -1, errno: string | null) => ({ line, op: line === 1 ? 'open' : 'mmap', ret, errno, cause: null });
+  assert.equal(hugetlbShortage(text, [answer(1, 0, null), answer(2, 0, null), answer(3, 0, null), answer(4, 0, null)]), null, 'every mmap held');
+  assert.equal(hugetlbShortage(text, [answer(2, -1, 'ENOMEM')]), "hugetlb-2m: the real side could not hold line 2's mmap (ENOMEM: its 2 MiB huge page pool is short)");
+  assert.equal(hugetlbShortage(text, [answer(2, 0, null), answer(3, -1, 'EINVAL')]), "hugetlb-1g: the real side could not hold line 3's mmap (EINVAL: its 1 GiB huge page pool is short)");
+  assert.equal(hugetlbShortage(text, [answer(4, -1, 'ENOMEM')]), null, 'a 4k mmap refused is the kernel\'s answer, compared as any other line');
+  assert.equal(hugetlbShortage(text, [answer(1, -1, 'ENOENT')]), null, 'not an mmap');
+});
+
+test('exec --backend vm: a hugetlb-1g script bigger than a VM this host can hold: one line naming the script, the backing and what is missing, exit 2, before any boot', () => {
+  const dir = tempDir('huge-vm');
+  const gib = Math.ceil(totalmem() / 2 ** 30) + 1;
+  const script = join(dir, 'big.jsonl');
+  writeFileSync(script, `${mmap(`0x${(BigInt(gib) << 30n).toString(16)}`, 'hugetlb-1g')}\n`);
+  // No prepared kernel needed: the refusal comes first (a host without one would otherwise exit 1 naming the kernel).
+  const r = spawnSync(process.execPath, [CLI, 'exec', '--backend', 'vm:6.12', script], { encoding: 'utf8', env: { ...process.env, VDPA_LAB_CACHE: join(dir, 'empty-cache') } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^error: .*/big\\.jsonl: mmap: backing hugetlb-1g: maps ${gib} huge pages, and a VM reserving them needs more than 75% of this host's \\d+ MiB$`, 'm'));
+  assert.equal(r.stdout, '');
 });

@@ -92,3 +92,52 @@ test('replay of an 8.1+ trace: small regions an unbatched UPDATE points into are
   assert.deepEqual([...drops.keys()], [ringInvalidate]);
   assert.deepEqual(drops.get(ringInvalidate), { page: Number(ring >> 12n), pages: 1 });
 });
+
+/** The VMM's own munmaps and mmaps of shadow memory per event (counters vmmMunmaps, vmmMmaps). */
+function vmmCallsPerEvent(over: Partial<CellParams>, events: EventName[]): [number, number][] {
+  const vm = new VirtualMachine(toVmSpec(params({ parent: 'vdpa_sim', variant: 'set_map', prealloc: true, queuePairs: 1, nas: 2, ...over, events })));
+  try {
+    return events.map((e) => {
+      const steps = vm.runEvent(e).steps;
+      return [steps.reduce((s, st) => s + (st.counters.vmmMunmaps ?? 0), 0), steps.reduce((s, st) => s + (st.counters.vmmMmaps ?? 0), 0)];
+    });
+  } finally {
+    vm.dispose();
+  }
+}
+
+// The isolated CVQ's shadow ring: a driver area and a device area, one mmap each (vhost_svq_start), one munmap each (vhost_svq_stop).
+const RING_AREAS = 2;
+
+for (const qemu of ['8.1', '9.0', '10.0', '10.1+']) {
+  test(`${qemu}: each shadowed start mmaps each ring area fresh and each stop munmaps it: one munmap + one mmap per area and reset`, () => {
+    const [boot, reset, reboot, close] = vmmCallsPerEvent({ qemu }, ['boot', 'guest-reset', 'reboot', 'close']);
+    assert.deepEqual(boot, [0, RING_AREAS], 'boot starts the CVQ: vhost_svq_start mmaps its ring; nothing was stopped');
+    assert.deepEqual(reset, [RING_AREAS, RING_AREAS]);
+    assert.deepEqual(reboot, [RING_AREAS, RING_AREAS]);
+    assert.deepEqual(close, [RING_AREAS, 0], 'QEMU quits: the stop munmaps, nothing starts');
+  });
+}
+
+for (const qemu of ['7.2', '8.0']) {
+  test(`${qemu}: shadow memory is qemu_memalign'd once, never munmapped or mmapped on the reset path`, () => {
+    assert.deepEqual(vmmCallsPerEvent({ qemu }, ['boot', 'guest-reset', 'reboot', 'close']), [[0, 0], [0, 0], [0, 0], [0, 0]]);
+  });
+}
+
+test('10.0 migrate-svq: the stop munmaps the CVQ ring, the start mmaps every shadowed VQ\'s ring (2 data VQs + CVQ); later resets remap all three', () => {
+  const [, svq, reset, cancel] = vmmCallsPerEvent({ qemu: '10.0' }, ['boot', 'migrate-svq', 'guest-reset', 'svq-cancel', 'close']);
+  assert.deepEqual(svq, [RING_AREAS, 3 * RING_AREAS]);
+  assert.deepEqual(reset, [3 * RING_AREAS, 3 * RING_AREAS]);
+  assert.deepEqual(cancel, [3 * RING_AREAS, RING_AREAS], 'back to the CVQ alone');
+});
+
+test('the VMM calls are priced in the vqRestart phase, by the profile (the default: 0 ns, the TCG profile: fitted)', async () => {
+  const { COUNTER_PHASE, loadProfile } = await import('../src/cost/index.js');
+  const { PROFILES_DIR } = await import('../src/workload/index.js');
+  assert.equal(COUNTER_PHASE.vmmMunmaps, 'vqRestart');
+  assert.equal(COUNTER_PHASE.vmmMmaps, 'vqRestart');
+  const def = loadProfile(`${PROFILES_DIR}/default.json`).profile.prices;
+  assert.deepEqual([def.vmmMunmaps.ns, def.vmmMmaps.ns], [0, 0]);
+  assert.match(def.vmmMunmaps.source, /no published figure/);
+});

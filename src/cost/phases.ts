@@ -45,6 +45,9 @@ export const COUNTER_PHASE: Record<string, Phase> = {
   vqConfigures: 'vqRestart',
   deviceStarts: 'vqRestart',
   svqSwitches: 'vqRestart',
+  // QEMU 8.1+'s vhost_svq_stop / vhost_svq_start: the VMM's own munmap and fresh mmap of each shadow vring area
+  vmmMunmaps: 'vqRestart',
+  vmmMmaps: 'vqRestart',
   // the reset itself
   ioctls: 'reset',
   resets: 'reset',

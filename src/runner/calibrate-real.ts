@@ -11,11 +11,11 @@
  */
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { fitPrices, VirtualClock, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
+import { addPhases, fitPrices, VirtualClock, zeroPhases, type CostProfile, type FitResult, type Observation, type PhaseNs } from '../cost/index.js';
 import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
-import type { RealFigures } from './real-result.js';
+import type { RealFigures, RealPhaseNs } from './real-result.js';
 import { readResults, type ResultsFile } from './results-file.js';
 import { median } from 'simple-statistics';
 
@@ -135,6 +135,26 @@ export interface PredictionRow {
   modeledNs: number;
   /** (modeled - real) / real, percent. */
   errorPct: number;
+  /**
+   * Per reset, by the real probe's phases: the real kernel's median over the
+   * cell's reset events (map: the UPDATE writes, pins included; unmap: the
+   * INVALIDATE writes; reset: SUSPEND and SET_STATUS 0; other: every other
+   * call, the VMM's munmap and mmap among them) beside the modeled phases
+   * booked the same way (map = map + pin; other = vqRestart + mrBuild).
+   */
+  phases: { real: RealPhaseNs; modeled: RealPhaseNs };
+}
+
+/** A modeled reset's phases as the real probe books its calls (record-ops.ts phaseOf). */
+function asRealPhases(p: PhaseNs): RealPhaseNs {
+  return { map: p.map + p.pin, unmap: p.unmap, reset: p.reset, other: p.vqRestart + p.mrBuild };
+}
+
+/** Median of each real phase over the cell's reset events. */
+function realResetPhases(cell: RealCell): RealPhaseNs {
+  const resets = cell.real.events.filter((e) => RESET_EVENTS.includes(e.name as EventName));
+  const at = (k: keyof RealPhaseNs) => (resets.length ? median(resets.map((e) => e.ns[k])) : 0);
+  return { map: at('map'), unmap: at('unmap'), reset: at('reset'), other: at('other') };
 }
 
 /** Modeled cost per reset of each real cell under `profile`, beside the real one. */
@@ -146,8 +166,11 @@ export function checkAgainstReal(profile: CostProfile, paths: string[], root = p
       if (realNs === null) continue;
       const clock = new VirtualClock(profile, cell.params.parent);
       const resets = eventCounters(makeCell(asLaidOut(cell)).params).filter((e) => RESET_EVENTS.includes(e.name as EventName));
-      const modeledNs = resets.reduce((s, e) => s + clock.price(e.counters).totalNs, 0) / resets.length;
-      rows.push({ label: cell.label, realNs, modeledNs, errorPct: ((modeledNs - realNs) / realNs) * 100 });
+      const priced = resets.map((e) => clock.price(e.counters));
+      const modeledNs = priced.reduce((s, p) => s + p.totalNs, 0) / resets.length;
+      const phases = asRealPhases(priced.reduce((a, p) => addPhases(a, p.phases), zeroPhases()));
+      for (const k of Object.keys(phases) as (keyof RealPhaseNs)[]) phases[k] /= resets.length;
+      rows.push({ label: cell.label, realNs, modeledNs, errorPct: ((modeledNs - realNs) / realNs) * 100, phases: { real: realResetPhases(cell), modeled: phases } });
     }
   }
   return rows;

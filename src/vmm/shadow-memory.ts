@@ -14,6 +14,7 @@
  */
 import type { HostMm } from '../host/index.js';
 import { PAGE } from './guest-memory.js';
+import type { VmmCounters } from './vdpa-backend.js';
 
 /** Shadow vring areas per VQ: driver area (desc + avail) and device area (used). */
 export const SVQ_DRIVER_AREA = 2 * PAGE;
@@ -62,5 +63,18 @@ export class ShadowLayout {
     const bytes = off < rings ? inRing(off) : off < rings + 2 * CVQ_BUFFER ? CVQ_BUFFER : inRing(off - rings - 2 * CVQ_BUFFER);
     mm.mmap({ startPage: hva / PAGE, pages: bytes / PAGE, backing: '4k', seed: this.seed, shared: true, meanRun: 1, populated: false }, 'guest.svq-area');
     return bytes;
+  }
+
+  /**
+   * 8.1+'s vhost_svq_stop munmap of one shadow vring area, counted as the
+   * VMM's own syscall, and the fresh mmap the next vhost_svq_start makes
+   * (counted there: QEMU maps every ring it starts, this only what it stopped).
+   * Its pins must be gone (the IOTLB unmap came first).
+   */
+  remapArea(mm: HostMm, area: { name: string; hva: number; bytes: number }, counters: VmmCounters): void {
+    const problem = mm.munmap(area.hva / PAGE, area.bytes / PAGE);
+    if (problem) throw new Error(`${area.name}: ${problem}`);
+    counters.vmmMunmaps++;
+    this.mmapArea(mm, area.hva);
   }
 }

@@ -17,7 +17,7 @@ export interface StepRecord {
   translating: boolean;
 }
 
-const VMM_NAMES: readonly (keyof VmmCounters)[] = ['vqConfigures', 'deviceStarts', 'svqSwitches'];
+const VMM_NAMES: readonly (keyof VmmCounters)[] = ['vqConfigures', 'deviceStarts', 'svqSwitches', 'vmmMunmaps', 'vmmMmaps'];
 export const ALL_COUNTER_NAMES: readonly string[] = [...COUNTER_NAMES, ...VMM_NAMES];
 
 export class StepRecorder {

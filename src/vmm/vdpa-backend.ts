@@ -46,10 +46,18 @@ export interface VmmCounters {
   vqConfigures: number;
   deviceStarts: number;
   svqSwitches: number;
+  /**
+   * QEMU's own munmap and mmap of its shadow memory (8.1+, "vdpa: map shadow
+   * vrings with MAP_SHARED"): vhost_svq_stop munmaps each shadow vring area
+   * (driver, device), vhost_svq_start mmaps it fresh. Syscalls of the VMM,
+   * not of vhost-vdpa, but on the reset path all the same.
+   */
+  vmmMunmaps: number;
+  vmmMmaps: number;
 }
 
 export function newVmmCounters(): VmmCounters {
-  return { vqConfigures: 0, deviceStarts: 0, svqSwitches: 0 };
+  return { vqConfigures: 0, deviceStarts: 0, svqSwitches: 0, vmmMunmaps: 0, vmmMmaps: 0 };
 }
 
 /** What vhost_vdpa_init adds (and vhost_vdpa_reset_status adds back after every reset). */

@@ -227,10 +227,12 @@ export class VirtualMachine {
     }
     const rings = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'svq-ring' || it.kind === 'cvq-ring');
     const unmapped = running.flatMap(rings);
-    if (unmapped.length) this.step(out, 'unmap', () => running.forEach((b) => rings(b).forEach((it) => b.unmapOne(it))));
-    // 8.1+: vhost_svq_stop munmaps each shadow vring area (MAP_SHARED|MAP_ANONYMOUS): its pages go; the next start's
-    // vhost_svq_start mmaps it fresh (the lab at the same address: where is not what a pin costs).
-    if (this.qemu.svqMmap) for (const it of unmapped) this.remapShadow(it);
+    // 8.1+: vhost_svq_stop munmaps each shadow vring area; the lab mmaps it fresh here too, at the same address (start counts it).
+    if (unmapped.length)
+      this.step(out, 'unmap', () => {
+        running.forEach((b) => rings(b).forEach((it) => b.unmapOne(it)));
+        if (this.qemu.svqMmap) unmapped.forEach((it) => this.remapShadow(it));
+      });
     this.resetDevice(out, running);
     this.step(out, 'reset', () => running.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
     if (this.qemu.unregisterIn !== 'reset-device') this.unregister(out, running);
@@ -240,10 +242,8 @@ export class VirtualMachine {
 
   /** munmap and a fresh mmap of one 8.1+ shadow ring area (the IOTLB unmap has unpinned it). */
   private remapShadow(it: MapItem): void {
-    const problem = this.mm.munmap(it.hva / PAGE, it.bytes / PAGE);
-    if (problem) throw new Error(`${it.name}: ${problem}`);
     this.onShadowRemap?.(it.hva, it.bytes);
-    this.shadow.mmapArea(this.mm, it.hva);
+    this.shadow.remapArea(this.mm, it, this.vmmCounters);
   }
 
   /**
@@ -262,6 +262,8 @@ export class VirtualMachine {
     this.step(out, 'map', () => {
       for (const b of stopped) {
         const plan = this.plan(this.backends.indexOf(b));
+        // 8.1+: vhost_svq_start mmaps each shadow vring area fresh (driver, device) before mapping it (the lab did at the stop).
+        if (this.qemu.svqMmap) this.vmmCounters.vmmMmaps += [...plan.dataRings, ...plan.cvq].filter((it) => it.kind !== 'cvq-buffer').length;
         plan.dataRings.forEach((it) => b.mapOne(it));
         if (this.cvqGoesToAsid1()) b.setGroupAsid(CVQ_GROUP, CVQ_ASID);
         plan.cvq.forEach((it) => b.mapOne(it));

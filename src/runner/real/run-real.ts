@@ -65,7 +65,7 @@ function planOf(s: CellScript): ScriptPlan {
  * EINVAL where the kernel has no pool of that size) is the pool's shortage,
  * not the kernel's answer to the cell: the cell is n/a there, with the line.
  */
-function hugetlbShortage(text: string, answers: BackendAnswer[]): string | null {
+export function hugetlbShortage(text: string, answers: BackendAnswer[]): string | null {
   const lines = text.split('\n');
   for (const a of answers) {
     if (a.op !== 'mmap' || a.ret === 0) continue;

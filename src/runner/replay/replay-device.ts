@@ -84,7 +84,8 @@ const BASE_ACK = featureBit('IOTLB_MSG_V2') | featureBit('IOTLB_BATCH') | featur
 export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm: HostMm, setup: ReplaySetup): DeviceReplay {
   const dev = new VhostVdpa({ ...setup.config, iovaRange: stream.iovaRange }, mm);
   setup.onDevice?.(dev);
-  const rec = new StepRecorder(dev.counters, newVmmCounters());
+  const vmm = newVmmCounters();
+  const rec = new StepRecorder(dev.counters, vmm);
   const clock = new VirtualClock(setup.profile, setup.config.parent);
   const boot = newSegment('boot', 'boot', null);
   let na: string | null = null;
@@ -111,13 +112,16 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
     let res: OpResult | undefined;
     const delta = rec.measure(() => {
       res = playOp(dev, op);
+      // 8.1+: the ring's munmap (vhost_svq_stop) and, counted with it, the next start's fresh mmap (a trace shows no start).
+      const d = res.ret === 0 ? setup.drops?.get(op) : undefined;
+      if (d) {
+        mm.dropPages(d.page, d.pages);
+        vmm.vmmMunmaps++;
+        vmm.vmmMmaps++;
+      }
     });
     if (res && res.ret !== 0) seg.refusals.push({ lineNo: op.lineNo, event: EVENT_OF[op.op === 'msg' ? op.event : op.op], errno: res.errno ?? '?', cause: res.cause ?? '?' });
-    else if (op.op === 'msg') {
-      track(mapped, op);
-      const d = setup.drops?.get(op);
-      if (d) mm.dropPages(d.page, d.pages);
-    }
+    else if (op.op === 'msg') track(mapped, op);
     const now = isTranslating(dev, mapped, guestRam);
     price(seg, delta, clock, seg.event === 'guest-reset' && !(translating && now));
     translating = now;
