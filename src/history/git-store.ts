@@ -116,8 +116,16 @@ export class GitStore implements HistoryStore {
     const blob = git(this.cwd, ['hash-object', '-w', '--stdin'], `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`).trim();
     const rest = entries.filter((e) => e.name !== file);
     const tree = git(this.cwd, ['mktree', '-z'], [...rest, { mode: '100644', type: 'blob', oid: blob, name: file }].map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.name}\0`).join('')).trim();
-    const ident = run(this.cwd, ['config', 'user.email']).status === 0 ? undefined : FALLBACK_IDENT;
-    return git(this.cwd, ['commit-tree', tree, ...(tip ? ['-p', tip] : []), '-m', message], undefined, ident).trim();
+    return git(this.cwd, ['commit-tree', tree, ...(tip ? ['-p', tip] : []), '-m', message], undefined, this.ident()).trim();
+  }
+
+  /** The fallback name and email for what neither git config nor the environment names (commit-tree refuses an empty ident). */
+  private ident(): Record<string, string> {
+    const known = (key: string, envs: string[]) => envs.every((e) => process.env[e]) || run(this.cwd, ['config', key]).status === 0;
+    const out: Record<string, string> = {};
+    if (!known('user.name', ['GIT_AUTHOR_NAME', 'GIT_COMMITTER_NAME'])) Object.assign(out, { GIT_AUTHOR_NAME: FALLBACK_IDENT.GIT_AUTHOR_NAME, GIT_COMMITTER_NAME: FALLBACK_IDENT.GIT_COMMITTER_NAME });
+    if (!known('user.email', ['GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_EMAIL'])) Object.assign(out, { GIT_AUTHOR_EMAIL: FALLBACK_IDENT.GIT_AUTHOR_EMAIL, GIT_COMMITTER_EMAIL: FALLBACK_IDENT.GIT_COMMITTER_EMAIL });
+    return out;
   }
 
   append(file: string, line: string, message = `vdpa-lab history: add a run to ${file}`): void {
