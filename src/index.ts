@@ -14,3 +14,4 @@ export * as runner from './runner/index.js';
 export * as report from './report/index.js';
 export * as gate from './gate/index.js';
 export * as bench from './bench/index.js';
+export * as history from './history/index.js';

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { readInput, STDIN_NAME } from '../json-file.js';
 import { checkOutputFile } from '../output-path.js';
-import { checkCellIds, compareResults, defaultGateConfig, incomparable, isJunitVerdict, junitXml, loadGateConfig, verdictMarkdown } from '../gate/index.js';
+import { checkCellIds, commentMarkdown, compareResults, defaultGateConfig, gateFailed, incomparable, isGateComment, isJunitVerdict, junitXml, loadGateConfig, verdictMarkdown } from '../gate/index.js';
 import { distinctLabels } from '../runner/summary.js';
 import { readResults, RESULTS_SCHEMA } from '../runner/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
@@ -21,6 +21,7 @@ interface GateFlags {
   update?: boolean;
   json?: boolean;
   junit?: string;
+  comment?: string;
   force?: boolean;
 }
 
@@ -45,7 +46,8 @@ export function registerGate(program: Command): void {
     .option('--update', 'rebase: replace the baseline with the current results (atomically) and exit 0, even when the workload, a profile or the cells changed')
     .option('--json', 'print the verdict rows as JSON instead of markdown')
     .option('--junit <file>', 'also write the verdict as JUnit XML (a testcase per cell) for CI test views')
-    .option('--force', 'replace an existing --junit file that is not a verdict vdpa-lab wrote')
+    .option('--comment <file>', 'also write the verdict as a pull-request comment (markdown, verdict on line 1, tables folded, a marker to update it by)')
+    .option('--force', 'replace an existing --junit or --comment file that vdpa-lab did not write')
     .addHelpText(
       'after',
       `
@@ -54,7 +56,11 @@ tolerance (default: exact) fails the gate, as regressed (higher) or improved
 (lower): either way the model changed. A simulator figure (the lab's own
 wall time, noisy on a shared machine) is reported; with --simulator gate it
 regresses only when Mann-Whitney p < alpha AND the median moved by at least
-minEffect, and a regression fails the gate.
+minEffect, and a regression fails the gate. When the two runs were timed on
+different machines (CPU model, cores, host kernel, platform or Node, from
+their provenance), simulator figures are reported (slower/faster), never
+gated, and the verdict says what changed; real figures likewise when the
+machine or the real testbed (real kernel, accel, backend) changed.
 Real-kernel figures (run --backend) compare the same way and are reported only.
 Exit codes: 0 pass (or baseline updated), 1 modeled change (or, with --simulator
 gate, a simulator regression), 2 bad input (unreadable or foreign results,
@@ -65,6 +71,7 @@ Examples:
   vdpa-lab gate --baseline reports/baseline.json --current reports/latest/results.json
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --simulator gate
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --update
+  vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json --comment comment.md
   vdpa-lab run --json --quiet --out reports/pipe --force | vdpa-lab gate -b reports/baseline.json -c - --junit gate.xml`,
     )
     .action(
@@ -76,7 +83,10 @@ Examples:
         if (o.baseline === STDIN_NAME && (o.current === STDIN_NAME || o.update)) throw new InputError('--baseline', "'-' (stdin) can be read once, and --update cannot write it: name a file");
         if (o.update) o.baseline = checkOutputFile(o.baseline, '--baseline');
         if (o.update && o.junit) throw new InputError('--junit', '--update rebases the baseline and gives no verdict to write: run the gate without --update for the JUnit file');
+        if (o.update && o.comment) throw new InputError('--comment', '--update rebases the baseline and gives no verdict to comment: run the gate without --update for the comment');
         if (o.junit) o.junit = checkOutputFile(o.junit, '--junit', { what: 'JUnit verdict', isOurs: isJunitVerdict, force: o.force });
+        if (o.comment) o.comment = checkOutputFile(o.comment, '--comment', { what: 'gate comment', isOurs: isGateComment, force: o.force });
+        if (o.junit && o.comment && o.junit === o.comment) throw new InputError('--comment', `${o.comment} is also the --junit file: name two files`);
         const cfg = o.config ? loadGateConfig(o.config) : defaultGateConfig();
         const current = readResults(o.current);
         // Even a rebase: a baseline whose ids do not match its params would never gate cleanly again.
@@ -90,9 +100,10 @@ Examples:
         if (o.json) process.stdout.write(`${JSON.stringify(outcome, null, 1)}\n`);
         else process.stdout.write(`${md}\n`);
         if (process.env.GITHUB_STEP_SUMMARY) appendStepSummary(process.env.GITHUB_STEP_SUMMARY, md);
-        if (o.junit) writeFileAtomic(o.junit, junitXml(outcome, [...distinctLabels(baseline.cells).values()], { simulatorGates: o.simulator === 'gate' }));
-        const failed = outcome.modeledChanges > 0 || (o.simulator === 'gate' && outcome.simulatorRegressions > 0);
-        return failed ? EXIT_FAILURE : EXIT_OK;
+        const simulatorGates = o.simulator === 'gate';
+        if (o.junit) writeFileAtomic(o.junit, junitXml(outcome, [...distinctLabels(baseline.cells).values()], { simulatorGates }));
+        if (o.comment) writeFileAtomic(o.comment, commentMarkdown(outcome, { simulatorGates, baseline: baseline.provenance, current: current.provenance }));
+        return gateFailed(outcome, { simulatorGates }) ? EXIT_FAILURE : EXIT_OK;
       }),
     );
 }

@@ -7,13 +7,17 @@
 import { InputError } from '../errors.js';
 import { PHASES } from '../cost/index.js';
 import { makeCell } from '../workload/index.js';
-import type { CellResult, ResultsFile } from '../runner/index.js';
+import { notGated, type CellResult, type NotGated, type ResultsFile } from '../runner/index.js';
 import { distinctLabels } from '../runner/summary.js';
 import { toleranceFor, type GateConfig } from './config.js';
 import { mannWhitney } from './mann-whitney.js';
 import { median } from 'simple-statistics';
 
-export type Verdict = 'regressed' | 'improved' | 'noise';
+/**
+ * slower / faster: a simulator or real figure that moved (by the same rule as
+ * regressed / improved) between two machines or testbeds: reported, never gated.
+ */
+export type Verdict = 'regressed' | 'improved' | 'noise' | 'slower' | 'faster';
 
 export interface GateRow {
   cell: string;
@@ -34,6 +38,8 @@ export interface GateOutcome {
   modeledChanges: number;
   simulatorRegressions: number;
   simulatorImprovements: number;
+  /** Why simulator and real figures are reported but not gated: the machine or the real testbed changed (null: same). */
+  notGated: NotGated;
 }
 
 const STATUS_RANK: Record<string, number> = { ok: 0, 'n/a': 0, incorrect: 1, failed: 2 };
@@ -118,6 +124,7 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg:
   checkFigures(baseline, 'baseline');
   checkFigures(current, 'current');
   const rows: GateRow[] = [];
+  const why = notGated(baseline.provenance, current.provenance);
   const cur = new Map(current.cells.map((c) => [c.id, c]));
   const labels = distinctLabels(baseline.cells);
   for (const base of baseline.cells) {
@@ -143,11 +150,11 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg:
     }
     const bs = b.simulator?.wallNs?.samples ?? [];
     const cs = c.simulator?.wallNs?.samples ?? [];
-    if (bs.length && cs.length) rows.push(statisticalRow(b.label, bs, cs, cfg));
+    if (bs.length && cs.length) rows.push(statisticalRow(b.label, bs, cs, cfg, 'simulator', why.simulator));
     // A real kernel's reset cycles (run --backend) compare like the simulator's wall clock: never exactly.
     const rb = realSamples(b);
     const rc = realSamples(c);
-    if (rb.length && rc.length) rows.push(statisticalRow(b.label, rb, rc, cfg, 'real'));
+    if (rb.length && rc.length) rows.push(statisticalRow(b.label, rb, rc, cfg, 'real', why.real));
   }
   const modeledChanges = rows.filter((r) => r.kind === 'modeled').length;
   return {
@@ -156,6 +163,7 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, cfg:
     modeledChanges,
     simulatorRegressions: rows.filter((r) => r.kind === 'simulator' && r.verdict === 'regressed').length,
     simulatorImprovements: rows.filter((r) => r.kind === 'simulator' && r.verdict === 'improved').length,
+    notGated: why,
   };
 }
 
@@ -163,7 +171,12 @@ function realSamples(c: CellResult): number[] {
   return c.real?.status === 'agree' ? (c.real.resetCycleNs?.samples ?? []) : [];
 }
 
-function statisticalRow(cell: string, b: number[], c: number[], cfg: GateConfig, kind: 'simulator' | 'real' = 'simulator'): GateRow {
+/**
+ * A simulator or real figure, by Mann-Whitney and the minimum effect. When
+ * `unlike` says why the two sides ran on different machines (or testbeds),
+ * a move is slower / faster, never regressed / improved, and the rule says why.
+ */
+function statisticalRow(cell: string, b: number[], c: number[], cfg: GateConfig, kind: 'simulator' | 'real', unlike: string | null): GateRow {
   const mb = median(b);
   const mc = median(c);
   const change = mb ? (mc - mb) / mb : null;
@@ -175,9 +188,10 @@ function statisticalRow(cell: string, b: number[], c: number[], cfg: GateConfig,
   if (mw.p >= cfg.alpha) rule = `noise: Mann-Whitney ${p} >= ${cfg.alpha}`;
   else if (change === null || Math.abs(change) < cfg.minEffect) rule = `noise: ${effect} is below the ${(cfg.minEffect * 100).toFixed(0)}% minimum effect (${p})`;
   else {
-    verdict = change > 0 ? 'regressed' : 'improved';
+    verdict = change > 0 ? (unlike ? 'slower' : 'regressed') : unlike ? 'faster' : 'improved';
     rule = `Mann-Whitney ${p} < ${cfg.alpha} and ${effect} >= ${(cfg.minEffect * 100).toFixed(0)}%`;
   }
+  if (unlike) rule = `not gated (${unlike}): ${rule}`;
   const metric = kind === 'real' ? 'real.resetCycleNs (real kernel)' : 'simulator.wallNs (reset cycle)';
   return { cell, metric, kind, baseline: mb, current: mc, change, verdict, rule };
 }

@@ -7,3 +7,5 @@ export { mannWhitney } from './mann-whitney.js';
 export type { MannWhitney } from './mann-whitney.js';
 export { verdictMarkdown } from './verdict.js';
 export { isJunitVerdict, junitXml } from './junit.js';
+export { gateFailed } from './verdict.js';
+export { commentMarkdown, commentHeadline, isGateComment, COMMENT_MARKER } from './comment.js';

@@ -9,6 +9,8 @@ export { ResultsStream } from './cell-journal.js';
 export { acquireRunLock, RUN_LOCK_FILE } from './run-lock.js';
 export type { ResultsFile } from './results-file.js';
 export type { Provenance, PartProvenance } from './provenance.js';
+export { machineOf, testbedOf, machineKey, machineText, machineDiff, testbedDiff, notGated } from './machine.js';
+export type { Machine, Testbed, NotGated } from './machine.js';
 export { parseShard, cellsOfShard, assignShards, shardName, SHARD_SCHEME, SHARD_COUNT_ENV, K8S_INDEX_ENV } from './shard.js';
 export type { ShardSpec, ShardRecord } from './shard.js';
 export { readPart, mergeParts } from './merge-parts.js';

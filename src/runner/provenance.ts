@@ -1,7 +1,7 @@
 /** Where a results file came from: enough to refuse comparing unlike runs. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, release } from 'node:os';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../workload/index.js';
 import type { RealProvenance } from './real-result.js';
@@ -17,6 +17,8 @@ export interface PartProvenance {
   platform: string;
   cpu: string;
   cpus: number;
+  /** `uname -r` of the shard's host (absent in files from before Dec 2026). */
+  hostKernel?: string;
   threads: number;
   startedAt: string;
   finishedAt: string | null;
@@ -29,6 +31,12 @@ export interface Provenance {
   platform: string;
   cpu: string;
   cpus: number;
+  /**
+   * `uname -r` of the host the lab ran on. With cpu, cpus, platform and node
+   * it is the machine the simulator's wall clock was timed on (machine.ts);
+   * absent in files from before Dec 2026, which are still read.
+   */
+  hostKernel?: string;
   workload: { name: string; path: string; hash: string };
   /** Profile name or path -> sha256 of the file. */
   profiles: Record<string, string>;
@@ -56,7 +64,7 @@ export function labVersion(): string {
   return (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export function hostFacts(): Pick<Provenance, 'node' | 'platform' | 'cpu' | 'cpus'> {
+export function hostFacts(): Pick<Provenance, 'node' | 'platform' | 'cpu' | 'cpus' | 'hostKernel'> {
   const c = cpus();
-  return { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: c[0]?.model ?? 'unknown', cpus: c.length };
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: c[0]?.model ?? 'unknown', cpus: c.length, hostKernel: release() };
 }

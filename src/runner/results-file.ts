@@ -134,6 +134,7 @@ const resultsSchema = z.object({
     platform: z.string().optional(),
     cpu: z.string().optional(),
     cpus: z.number().optional(),
+    hostKernel: z.string().optional(),
     seed: z.number().optional(),
     threads: z.number().optional(),
     startedAt: z.string().optional(),
