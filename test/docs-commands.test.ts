@@ -2,9 +2,11 @@
  * Docs that run (#28): every command README.md shows in a ```sh block, and
  * every example of every command's --help, is run as written, each README
  * block as one script and each help example alone, in a fresh temp directory
- * that holds what the repo root holds (workloads/, reports/baseline.json,
- * reports/real/) plus what the example says it reads (reports/latest/ after
- * `npm start`, a QEMU trace `vm.log`, shards under parts/).
+ * that holds what the repo root holds after `npm start` (workloads/,
+ * reports/baseline.json, reports/real/, and npm start's run in
+ * reports/latest/, so an example that would refuse to overwrite it fails
+ * here too) plus what the example says it reads (a QEMU trace `vm.log`,
+ * shards under parts/).
  *
  * Kinds: a README block tagged `setup` (install, `npm start`, `npm test`) is
  * checked, not re-run inside the tests; `real-kernel` (and a help example
@@ -91,7 +93,8 @@ async function workdir(script: string): Promise<string> {
   mkdirSync(join(dir, 'reports'));
   cpSync(join(ROOT, 'reports/baseline.json'), join(dir, 'reports/baseline.json'));
   symlinkSync(join(ROOT, 'reports/real'), join(dir, 'reports/real'));
-  if (script.includes('reports/latest/results.json')) cpSync(join(SEEDS, 'latest'), join(dir, 'reports/latest'), { recursive: true });
+  // Every example runs as it would right after `npm start` (README says so): reports/latest holds its run.
+  cpSync(join(SEEDS, 'latest'), join(dir, 'reports/latest'), { recursive: true });
   // vm.log: the trace a user's QEMU wrote (`-trace 'vhost_vdpa_*' -D vm.log`); the shipped one stands in.
   if (/\bvm\.log\b/.test(script)) cpSync(join(ROOT, TRACE), join(dir, 'vm.log'));
   if (/\bmerge parts\//.test(script) && !/run .*--shard/.test(script)) {

@@ -45,3 +45,24 @@ test('subpath exports resolve, and runWorkload needs neither a hash nor a direct
   assert.ok(out.perReset[0] > out.perReset[1], 'workaround costs more per reset than persist');
   assert.deepEqual(readdirSync(PACKAGE_ROOT).sort(), before, 'nothing written beside the package');
 });
+
+test("import 'vdpa-lab' loads no zod, ml-matrix or piscina; the first schema use loads zod, and the schema works", () => {
+  const r = node(`
+    const { createRequire } = await import('node:module');
+    const cache = createRequire(process.cwd() + '/package.json').cache;
+    const loaded = () => [...new Set(Object.keys(cache).filter((k) => k.includes('/node_modules/')).map((k) => k.split('/node_modules/').pop().split('/')[0]))].sort();
+    const { workload } = await import('vdpa-lab');
+    const before = loaded();
+    const ok = workload.workloadSchema.safeParse({ schema: 1, name: 'q', matrix: { guest: { ram: '64MiB' }, devices: { parent: 'mlx5' }, kernel: 'reset-map', flow: 'workaround' } });
+    const bad = workload.workloadSchema.safeParse({ schema: 1, name: 'q', matrix: { guest: { ram: '64MiB' }, devices: { parent: 'mlx5' }, kernel: 'reset-map', flow: 'sideways' } });
+    console.log(JSON.stringify({ before, after: loaded(), ok: ok.success, bad: bad.success, path: bad.error.issues[0].path }));
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { before: string[]; after: string[]; ok: boolean; bad: boolean; path: (string | number)[] };
+  assert.doesNotMatch(r.stderr, /loaded .*node_modules\/(zod|ml-matrix|piscina)\//, 'no ES module import of them either');
+  for (const dep of ['zod', 'ml-matrix', 'piscina', 'xmlbuilder2']) assert.ok(!out.before.includes(dep), `${dep} is not loaded on import: ${out.before.join(', ')}`);
+  assert.ok(out.after.includes('zod'), 'zod loads when a schema is first used');
+  assert.equal(out.ok, true);
+  assert.equal(out.bad, false);
+  assert.deepEqual(out.path, ['matrix', 'flow']);
+});

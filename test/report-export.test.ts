@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportRuns, labelRuns } from '../src/report/index.js';
 import type { ResultsFile } from '../src/runner/index.js';
+import { isJunitVerdict, junitXml } from '../src/gate/index.js';
 import { smallRun } from './support/results.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -20,6 +21,14 @@ test('csv: a header and one row per cell, figures from the results file', () => 
   const header = lines[0].split(',');
   const at = header.indexOf('modeled_per_reset_ns');
   run.file.cells.forEach((c, i) => assert.equal(lines[i + 1].split(',')[at], c.modeled?.perResetNs == null ? '' : String(c.modeled.perResetNs)));
+});
+
+test('csv: a run name with a comma, a quote or a line break is one quoted field (RFC 4180)', () => {
+  const name = 'we, "the"\nrun';
+  const text = exportRuns('csv', labelRuns([run.path], [name]));
+  const quoted = '"we, ""the""\nrun"';
+  assert.ok(text.startsWith(`run,cell,id,`));
+  assert.equal(text.split('\r\n').filter((l) => l.startsWith(quoted)).length, run.file.cells.length, 'every row starts with the quoted run name');
 });
 
 test('github-action-benchmark (customSmallerIsBetter) and bencher BMF shapes', () => {
@@ -57,4 +66,14 @@ test('gate --junit: a testcase per cell; a modeled change fails its cell; curren
   assert.equal((xml.match(/<testcase /g) ?? []).length, run.file.cells.length);
   assert.match(xml, /failures="1"/);
   assert.match(xml, new RegExp(`name="${changed.label}"><failure message="1 figure\\(s\\) changed" type="modeled-change">counters.pagesPinned`));
+});
+
+test('gate --junit: characters XML cannot carry are dropped, markup is escaped, and the verdict still reads as ours', () => {
+  const cell = 'we\u0001ird \u001b[31mcell <a & "b">';
+  const row = { cell, metric: 'counters.pagesPinned', kind: 'modeled' as const, baseline: 1, current: 2, change: 1, verdict: 'regressed' as const, rule: 'exact\u0000' };
+  const xml = junitXml({ rows: [row], cellsCompared: 1, modeledChanges: 1, simulatorRegressions: 0, simulatorImprovements: 0, notGated: { simulator: null, real: null } }, [cell], { simulatorGates: false });
+  // XML 1.0's Char production: no C0 control but tab, LF and CR, even as a character reference.
+  assert.doesNotMatch(xml, /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+  assert.match(xml, /<testcase classname="vdpa-lab\.gate" name="weird \[31mcell &lt;a &amp; &quot;b&quot;&gt;"><failure message="1 figure\(s\) changed" type="modeled-change">counters\.pagesPinned \(modeled\): 1 -&gt; 2, regressed: exact<\/failure><\/testcase>/);
+  assert.ok(isJunitVerdict(xml));
 });

@@ -14,14 +14,15 @@
  * Hot rows use Impl (fixed batches); cold rows use ColdImpl (slices of
  * arrays spanning the whole table, and builds from empty).
  */
-import { IntervalTree as FlattenIntervalTree } from '@flatten-js/interval-tree';
-import BTreeModule from 'sorted-btree';
 import { RadixIotlb } from '../iotlb/index.js';
+import { lazyRequire } from '../lazy-require.js';
 
-// The class by its name (main.mjs exports it named and as default).
-const IntervalTree: new () => FlattenTree = FlattenIntervalTree;
-// sorted-btree is CommonJS (`exports.default = BTree`): NodeNext's default import is module.exports.
-const BTree: new () => OrderedMap = BTreeModule.default;
+// The peers load when a benchmark builds one, not when the package is imported (their CommonJS builds).
+const flattenJs = lazyRequire<{ IntervalTree: new () => FlattenTree }>('@flatten-js/interval-tree');
+// sorted-btree is CommonJS: `exports.default = BTree`.
+const sortedBtree = lazyRequire<{ default: new () => OrderedMap }>('sorted-btree');
+const newIntervalTree = (): FlattenTree => new (flattenJs().IntervalTree)();
+const newBTree = (): OrderedMap => new (sortedBtree().default)();
 
 export interface FlattenTree {
   insert(key: [number, number], value: number): unknown;
@@ -185,8 +186,8 @@ function btreeImpl(map: OrderedMap): Impl {
 
 export const MAKERS: Record<JsImpl, Maker> = {
   radix: { name: 'radix', empty: () => radixImpl(new RadixIotlb()) },
-  'flatten-js': { name: 'flatten-js', empty: () => flattenImpl(new IntervalTree()) },
-  'sorted-btree': { name: 'sorted-btree', empty: () => btreeImpl(new BTree()) },
+  'flatten-js': { name: 'flatten-js', empty: () => flattenImpl(newIntervalTree()) },
+  'sorted-btree': { name: 'sorted-btree', empty: () => btreeImpl(newBTree()) },
 };
 
 /** A radix Impl over an existing tree (its memory is read from the tree). */
@@ -196,7 +197,7 @@ export function radixOver(tree: RadixIotlb): Impl {
 
 /** A flatten-js tree of `count` ranges of `span` pages each, back to back (the footprint row). */
 export function flattenOfRanges(count: number, span: number): unknown {
-  const t = new IntervalTree();
+  const t = newIntervalTree();
   for (let i = 0; i < count; i++) t.insert([i * span, (i + 1) * span - 1], i);
   return t;
 }

@@ -29,7 +29,7 @@ export function buildProgram(): Command {
       'after',
       `
 Examples:
-  vdpa-lab run                                          # workloads/default.json -> reports/latest/results.json
+  vdpa-lab run --force                                  # workloads/default.json -> reports/latest/results.json, replacing npm start's run
   vdpa-lab report reports/latest/results.json           # charts, index.html, summary.md
   vdpa-lab gate -b reports/baseline.json -c reports/latest/results.json
   vdpa-lab exec workloads/sessions/legacy-reset-wipes.jsonl

@@ -101,7 +101,7 @@ export function registerReplay(program: Command): void {
 Examples:
   vdpa-lab replay workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log
   vdpa-lab replay vm.log --kernel legacy --parent mlx5 --backing 4k --mean-run 8
-  vdpa-lab replay vm.log --what-if persist --out reports/replay && vdpa-lab report reports/replay/results.json
+  vdpa-lab replay vm.log --what-if persist --out reports/replay && vdpa-lab report reports/replay/results.json --out reports/replay/report
   vdpa-lab replay workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log --what-if persist --backend vm:6.12
 Exit codes: 0 replayed (refusals and n/a are findings), 2 bad input (one line naming the
 trace line and the reason; nothing written).`,

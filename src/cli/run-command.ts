@@ -104,10 +104,10 @@ Exit codes: 0 every cell ran (n/a and incorrect are findings, not failures),
 1 a cell failed, 2 bad input (named by its JSON path; nothing is written).
 
 Examples:
-  vdpa-lab run                                   # workloads/default.json
+  vdpa-lab run --force                           # workloads/default.json into reports/latest, replacing the run there
   vdpa-lab run workloads/guest-size-sweep.json --threads 2 --out reports/sweep
   vdpa-lab run workloads/parent-comparison.json --resume --out reports/parents
-  vdpa-lab run --filter mlx5 --filter reset-map   # only the mlx5 cells on v6.7+
+  vdpa-lab run --filter mlx5 --filter reset-map --out reports/mlx5   # only the mlx5 cells on v6.7+
   vdpa-lab run --json --quiet --out reports/json --force > results.json
   vdpa-lab run workloads/parent-comparison.json --shard 2/3 --out parts/shard-2   # then vdpa-lab merge parts/* --out merged`,
     )

@@ -4,10 +4,13 @@
  * profile's value. With as many observations as free prices it is an exact
  * solve; with more, the residual says how well one linear model explains them.
  */
-import { Matrix, solve } from 'ml-matrix';
+import { lazyRequire } from '../lazy-require.js';
 import { InputError } from '../errors.js';
 import { VirtualClock } from './clock.js';
 import type { CostProfile } from './profile.js';
+
+/** ml-matrix loads when a profile is fitted, not when the package is imported. */
+const mlMatrix = lazyRequire<typeof import('ml-matrix')>('ml-matrix');
 
 export interface Observation {
   label: string;
@@ -37,6 +40,7 @@ export function fitPrices(base: CostProfile, free: string[], obs: Observation[],
     return new VirtualClock(base, o.parent).price(held).totalNs;
   });
   const w = obs.map((o) => (relative ? 1 / o.seconds : 1));
+  const { Matrix, solve } = mlMatrix();
   const a = new Matrix(obs.map((o, i) => free.map((f) => (o.counters[f] ?? 0) * w[i])));
   for (let j = 0; j < free.length; j++) {
     if (a.getColumn(j).every((v) => v === 0)) throw new InputError(`${where}.fit`, `no observation exercises ${free[j]}, so its price cannot be fitted`);

@@ -2,21 +2,23 @@
  * The optional gate config: per-metric relative tolerances for the
  * deterministic figures (default: exact), and the statistical rule for simulator and real figures.
  */
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { zodIssues } from '../cost/index.js';
 import { problemsError } from '../workload/index.js';
 import { readJsonFile } from '../json-file.js';
 
-export const gateConfigSchema = z
-  .object({
-    /** Metric pattern (e.g. "modeled.perResetNs", "counters.*") -> relative tolerance (0.01 = 1%). */
-    tolerances: z.record(z.string(), z.number().min(0)).default({}),
-    /** Mann-Whitney significance level for simulator and real figures. */
-    alpha: z.number().gt(0).lt(1).default(0.01),
-    /** Minimum relative change of the median to count as a change. */
-    minEffect: z.number().min(0).default(0.1),
-  })
-  .strict();
+export const gateConfigSchema = lazySchema(() =>
+  z
+    .object({
+      /** Metric pattern (e.g. "modeled.perResetNs", "counters.*") -> relative tolerance (0.01 = 1%). */
+      tolerances: z.record(z.string(), z.number().min(0)).default({}),
+      /** Mann-Whitney significance level for simulator and real figures. */
+      alpha: z.number().gt(0).lt(1).default(0.01),
+      /** Minimum relative change of the median to count as a change. */
+      minEffect: z.number().min(0).default(0.1),
+    })
+    .strict(),
+);
 
 export type GateConfig = z.infer<typeof gateConfigSchema>;
 

@@ -3,22 +3,24 @@
  * script line. Anything else on its stdout is a broken probe or a VM that
  * died mid-line, and is reported as such, never guessed around.
  */
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { VdpaLabError } from '../errors.js';
 import type { BackendAnswer } from './model-run.js';
 
-const probeAnswer = z
-  .object({
-    line: z.number().int().positive(),
-    op: z.string(),
-    ret: z.union([z.literal(0), z.literal(-1)]),
-    errno: z.string().nullable(),
-    cause: z.null(),
-    ns: z.number().int().nonnegative(),
-    pinnedVm: z.number().int().nonnegative(),
-    unsupported: z.string().optional(),
-  })
-  .passthrough();
+const probeAnswer = lazySchema(() =>
+  z
+    .object({
+      line: z.number().int().positive(),
+      op: z.string(),
+      ret: z.union([z.literal(0), z.literal(-1)]),
+      errno: z.string().nullable(),
+      cause: z.null(),
+      ns: z.number().int().nonnegative(),
+      pinnedVm: z.number().int().nonnegative(),
+      unsupported: z.string().optional(),
+    })
+    .passthrough(),
+);
 
 /** A real backend failed as an environment, not as an answer: exit 1. */
 export class RealBackendError extends VdpaLabError {

@@ -6,7 +6,7 @@
  */
 import type { CellResult } from '../runner/index.js';
 import { fmtDuration } from '../text-format.js';
-import { BAR_WIDTH, barText, base, fmtMs, type Chart } from './chart-parts.js';
+import { BAR_WIDTH, barText, base, fitScale, flowColor, fmtMs, TICK, type Chart } from './chart-parts.js';
 import { labelsOf, type LabelledResults } from './rows.js';
 
 export interface EventRow {
@@ -70,7 +70,10 @@ export function eventsChart(rows: EventRow[], runs: string[]): Chart | null {
   const events = [...new Set(shown.map((r) => r.event))];
   const values = shown.map((r) => ({ ...r, panel: multi ? `${r.run}: ${r.group}` : r.group, at: r.ms ?? 0, text: barText(r.ms, fmtMs) }));
   const y = { field: 'event', type: 'nominal', title: null, sort: events };
-  const offset = { yOffset: { field: 'flow', type: 'nominal', sort: ['workaround', 'persist'] } };
+  const color = flowColor(shown.map((r) => r.flow));
+  const offset = { yOffset: { field: 'flow', type: 'nominal', sort: color.sort } };
+  // One x scale for every panel (#28): a reader compares setups panel to panel, so 100 ms is the same length in each.
+  const x = { field: 'ms', type: 'quantitative', title: 'modeled ms per occurrence', scale: fitScale(values.map((v) => v.at), { zero: true, log: false }).scale, axis: { format: TICK.ms } };
   const title = 'What each event of a VM costs, per flow';
   return {
     name: 'events',
@@ -81,11 +84,11 @@ export function eventsChart(rows: EventRow[], runs: string[]): Chart | null {
       spec: {
         width: BAR_WIDTH,
         layer: [
-          { mark: { type: 'bar', tooltip: true }, encoding: { y, x: { field: 'ms', type: 'quantitative', title: 'modeled ms per occurrence' }, color: { field: 'flow', type: 'nominal', title: 'flow', sort: ['workaround', 'persist'] }, ...offset } },
+          { mark: { type: 'bar', tooltip: true }, encoding: { y, x, color, ...offset } },
           { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'at', type: 'quantitative' }, text: { field: 'text' }, ...offset } },
         ],
       },
-      resolve: { scale: { x: 'independent' } },
+      resolve: { scale: { x: 'shared' } },
     },
   };
 }

@@ -6,6 +6,7 @@
  * .vl.json file, for those who want to re-render or edit it.
  */
 
+import escapeHtml from 'escape-html';
 import { summaryRows } from '../runner/index.js';
 import { summaryCells, summaryHeader } from '../runner/summary.js';
 import type { Chart } from './charts.js';
@@ -14,7 +15,8 @@ import { EVENT_HEADER, eventTable, type EventRow } from './events.js';
 import { DELTA_HEADER, deltaCells } from './markdown.js';
 import type { LabelledResults } from './rows.js';
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** Text and attribute values (escape-html: & < > " and '). */
+const esc = (s: string): string => escapeHtml(s);
 /** JSON safe inside <script>: no "</script>" can close the element early. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 

@@ -8,7 +8,7 @@
  */
 import type { CellResult } from '../runner/index.js';
 import { fmtDuration, fmtRatio } from '../text-format.js';
-import { BAR_WIDTH, barText, base, fmtMs, type Chart } from './chart-parts.js';
+import { BAR_WIDTH, barText, base, flowColor, fmtMs, TICK, type Chart } from './chart-parts.js';
 import { labelsOf, type LabelledResults } from './rows.js';
 
 export interface RealRow {
@@ -99,7 +99,7 @@ export function realChart(rows: RealRow[]): Chart | null {
       spec: {
         width: BAR_WIDTH / 2,
         layer: [
-          { mark: { type: 'bar', tooltip: true }, encoding: { y, x: { field: 'ms', type: 'quantitative', title: 'ms per reset' }, color: { field: 'flow', type: 'nominal', title: 'flow', sort: ['workaround', 'persist'] } } },
+          { mark: { type: 'bar', tooltip: true }, encoding: { y, x: { field: 'ms', type: 'quantitative', title: 'ms per reset', axis: { format: TICK.ms } }, color: flowColor(rows.map((r) => r.flow)) } },
           { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10 }, encoding: { y, x: { field: 'at', type: 'quantitative' }, text: { field: 'text' } } },
         ],
       },

@@ -5,7 +5,7 @@
  * takes the counters of exactly those steps, and solves for the free prices
  * with every other price held at the base profile's value.
  */
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { fitPrices, loadProfile, zodIssues, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
@@ -15,40 +15,42 @@ import { parseWorkload, problemsError, resolveProfilePath, toVmSpec } from '../w
 
 const STEP_KINDS = ['open', 'map', 'unmap', 'reset', 'start', 'close'] as const;
 
-const calibrationSchema = z
-  .object({
-    schema: z.literal(1),
-    base: z.string().min(1),
-    fit: z.array(z.string()).min(1),
-    observations: z
-      .array(
-        z.union([
-          // A setup the lab runs to get the counters of the observed steps...
-          z
-            .object({
-              label: z.string().min(1),
-              source: z.string().min(1),
-              cell: z.record(z.string(), z.unknown()),
-              event: z.enum(EVENT_NAMES),
-              steps: z.array(z.enum(STEP_KINDS)).min(1),
-              seconds: z.number().positive(),
-            })
-            .strict(),
-          // ...or counters observed elsewhere, given as they are.
-          z
-            .object({
-              label: z.string().min(1),
-              source: z.string().min(1),
-              parent: z.enum(PARENT_KINDS),
-              counters: z.record(z.string(), z.number().nonnegative()),
-              seconds: z.number().positive(),
-            })
-            .strict(),
-        ]),
-      )
-      .min(1),
-  })
-  .strict();
+const calibrationSchema = lazySchema(() =>
+  z
+    .object({
+      schema: z.literal(1),
+      base: z.string().min(1),
+      fit: z.array(z.string()).min(1),
+      observations: z
+        .array(
+          z.union([
+            // A setup the lab runs to get the counters of the observed steps...
+            z
+              .object({
+                label: z.string().min(1),
+                source: z.string().min(1),
+                cell: z.record(z.string(), z.unknown()),
+                event: z.enum(EVENT_NAMES),
+                steps: z.array(z.enum(STEP_KINDS)).min(1),
+                seconds: z.number().positive(),
+              })
+              .strict(),
+            // ...or counters observed elsewhere, given as they are.
+            z
+              .object({
+                label: z.string().min(1),
+                source: z.string().min(1),
+                parent: z.enum(PARENT_KINDS),
+                counters: z.record(z.string(), z.number().nonnegative()),
+                seconds: z.number().positive(),
+              })
+              .strict(),
+          ]),
+        )
+        .min(1),
+    })
+    .strict(),
+);
 
 export interface CalibrationOutcome {
   profile: CostProfile;

@@ -12,7 +12,7 @@
  */
 import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { InputError, writeFault } from '../errors.js';
 import { parseJson } from '../json-file.js';
@@ -20,7 +20,7 @@ import type { CellResult } from './cell-result.js';
 import { cellSchema, upgradeCell, type ResultsFile } from './results-file.js';
 
 /** `shard` ("2/3") is absent for an unsharded run, so journals written before sharding still resume. */
-const headerSchema = z.object({ kind: z.literal('header'), workloadHash: z.string(), shard: z.string().optional() });
+const headerSchema = lazySchema(() => z.object({ kind: z.literal('header'), workloadHash: z.string(), shard: z.string().optional() }));
 
 export interface JournalOpenOptions {
   /** Continue the journal an earlier run of this workload left. */

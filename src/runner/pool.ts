@@ -5,10 +5,13 @@
  * cells go on.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { lazyRequire } from '../lazy-require.js';
 import type { CellResult } from './cell-result.js';
 import type { CellTask } from './cell-worker.js';
 import { failedResult } from './failed.js';
+
+/** piscina loads when a pool starts, not when the package is imported. */
+const piscina = lazyRequire<typeof import('piscina')>('piscina');
 
 export interface PoolOptions {
   threads?: number;
@@ -42,6 +45,7 @@ export function threadsProblem(threads: number, cores = availableParallelism()):
 export async function runPool(tasks: CellTask[], opts: PoolOptions): Promise<void> {
   // The pool never needs more workers than tasks (the rest would idle).
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), tasks.length));
+  const { Piscina } = piscina();
   const pool = new Piscina({
     filename: new URL('./cell-worker.js', import.meta.url).href,
     minThreads: Math.min(threads, tasks.length),

@@ -4,7 +4,7 @@
  * fields are checked against when it is read (results@3). Real figures are
  * measured on a real kernel; they never share a field with modeled ones.
  */
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 
 /** The phases a real cell's time is split into (record-ops.ts phaseOf assigns each script line one). */
 export const REAL_PHASES = ['map', 'unmap', 'reset', 'other'] as const;
@@ -62,34 +62,38 @@ export interface RealProvenance {
 }
 
 /** A time or a count measured on the real kernel: never negative (as results-file.ts's figures). */
-const figure = z.number().nonnegative();
-const accel = z.enum(['kvm', 'tcg', 'none']);
+const figure = lazySchema(() => z.number().nonnegative());
+const accel = lazySchema(() => z.enum(['kvm', 'tcg', 'none']));
 
-const realEventSchema = z.object({
-  name: z.string(),
-  ns: z.record(z.enum(REAL_PHASES), figure),
-  totalNs: figure,
-  pinnedVm: figure,
-}) satisfies z.ZodType<RealEvent>;
+const realEventSchema = lazySchema(() =>
+  z.object({
+    name: z.string(),
+    ns: z.record(z.enum(REAL_PHASES), figure),
+    totalNs: figure,
+    pinnedVm: figure,
+  }) satisfies z.ZodType<RealEvent>,
+);
 
-const realFiguresSchema = z.object({
-  backend: z.string(),
-  kernel: z.string(),
-  accel,
-  status: z.enum(['agree', 'diverged', 'failed']),
-  reason: z.string().nullable(),
-  events: z.array(realEventSchema),
-  resetCycleNs: z.object({ median: figure, samples: z.array(figure) }).nullable(),
-  perResetNs: figure.nullable(),
-  layout: z.object({ pages: figure, runs: figure, meanRun: figure }).optional(),
-}) satisfies z.ZodType<RealFigures>;
+const realFiguresSchema = lazySchema(() =>
+  z.object({
+    backend: z.string(),
+    kernel: z.string(),
+    accel,
+    status: z.enum(['agree', 'diverged', 'failed']),
+    reason: z.string().nullable(),
+    events: z.array(realEventSchema),
+    resetCycleNs: z.object({ median: figure, samples: z.array(figure) }).nullable(),
+    perResetNs: figure.nullable(),
+    layout: z.object({ pages: figure, runs: figure, meanRun: figure }).optional(),
+  }) satisfies z.ZodType<RealFigures>,
+);
 
-const realNotRunSchema = z.object({ status: z.literal('n/a'), reason: z.string() }) satisfies z.ZodType<RealNotRun>;
+const realNotRunSchema = lazySchema(() => z.object({ status: z.literal('n/a'), reason: z.string() }) satisfies z.ZodType<RealNotRun>);
 
 /** A cell's `real` field: figures, or n/a and why (keyed by status, so an error names the field that is wrong). */
-export const realResultSchema = z.discriminatedUnion('status', [realFiguresSchema, realNotRunSchema]) satisfies z.ZodType<RealResult>;
+export const realResultSchema = lazySchema(() => z.discriminatedUnion('status', [realFiguresSchema, realNotRunSchema]) satisfies z.ZodType<RealResult>);
 
-export const realProvenanceSchema = z.object({ backend: z.string(), kernel: z.string(), accel, cycles: z.number().int().positive() }) satisfies z.ZodType<RealProvenance>;
+export const realProvenanceSchema = lazySchema(() => z.object({ backend: z.string(), kernel: z.string(), accel, cycles: z.number().int().positive() }) satisfies z.ZodType<RealProvenance>);
 
 /** A real run that ran and did not agree with the model (a finding `run` exits 1 for). */
 export function realDiverged(r: RealResult | undefined): boolean {

@@ -4,7 +4,7 @@
  * against too. Reading validates the schema, so a corrupt or truncated file
  * is a clear error rather than a wrong chart.
  */
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { InputError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { zodIssues } from '../cost/index.js';
@@ -65,83 +65,87 @@ export interface ResultsFile {
  * cost would read as an improvement to the gate, so it is refused here, at
  * the one door every results file and journal line comes through.
  */
-const figure = z.number().nonnegative();
-const phases = z.object({ unmap: figure, reset: figure, map: figure, pin: figure, mrBuild: figure, vqRestart: figure });
-export const cellSchema = z.looseObject({
-  id: z.string().regex(/^[0-9a-f]{12}$/),
-  label: z.string(),
-  // Every CellParams field the report and the gate read (labels, the summary's columns): a file lacking one crashed them.
-  params: z.looseObject({
-    flow: z.string(),
-    parent: z.string(),
-    variant: z.string().nullable(),
-    kernel: z.string(),
-    // Absent in files from before the QEMU axis: those cells ran the default release.
-    qemu: z.string().optional(),
-    useVa: z.boolean(),
-    devices: z.number().int().positive(),
-    queuePairs: z.number().int().positive(),
-    nas: z.number().int().positive(),
-    guestBytes: z.number().positive(),
-    backing: z.string(),
-    meanRun: z.number().positive(),
-    dimms: z.array(z.number().positive()),
-    seed: z.number(),
-    events: z.array(z.string()),
-    memlockBytes: figure.nullable(),
-    iotlbLimit: figure.nullable(),
-    profile: z.string(),
-    dmaReaders: z.number().int().nonnegative().optional(),
-    pinShards: z.number().int().positive().optional(),
-    prealloc: z.literal(true).optional(),
+const figure = lazySchema(() => z.number().nonnegative());
+const phases = lazySchema(() => z.object({ unmap: figure, reset: figure, map: figure, pin: figure, mrBuild: figure, vqRestart: figure }));
+export const cellSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string().regex(/^[0-9a-f]{12}$/),
+    label: z.string(),
+    // Every CellParams field the report and the gate read (labels, the summary's columns): a file lacking one crashed them.
+    params: z.looseObject({
+      flow: z.string(),
+      parent: z.string(),
+      variant: z.string().nullable(),
+      kernel: z.string(),
+      // Absent in files from before the QEMU axis: those cells ran the default release.
+      qemu: z.string().optional(),
+      useVa: z.boolean(),
+      devices: z.number().int().positive(),
+      queuePairs: z.number().int().positive(),
+      nas: z.number().int().positive(),
+      guestBytes: z.number().positive(),
+      backing: z.string(),
+      meanRun: z.number().positive(),
+      dimms: z.array(z.number().positive()),
+      seed: z.number(),
+      events: z.array(z.string()),
+      memlockBytes: figure.nullable(),
+      iotlbLimit: figure.nullable(),
+      profile: z.string(),
+      dmaReaders: z.number().int().nonnegative().optional(),
+      pinShards: z.number().int().positive().optional(),
+      prealloc: z.literal(true).optional(),
+    }),
+    status: z.enum(['ok', 'incorrect', 'n/a', 'failed']),
+    reason: z.string().nullable(),
+    counters: z.record(z.string(), figure),
+    modeled: z
+      .looseObject({
+        totalNs: figure,
+        phases,
+        resets: figure,
+        perResetNs: figure.nullable(),
+        perResetPhases: phases.nullable(),
+        perResetBlackoutNs: figure.nullable(),
+        perResetPagesPinned: figure.nullable(),
+        events: z.array(z.looseObject({ name: z.string(), totalNs: figure, blackoutNs: figure.optional(), pagesPinned: figure.optional() })),
+      })
+      .nullable(),
+    simulator: z
+      .looseObject({
+        // Not timed is null; a statistic of no samples is a broken file (the gate would compare nothing and call it noise).
+        wallNs: z.looseObject({ median: figure, mean: figure.optional(), p99: figure, min: figure.optional(), max: figure.optional(), rme: figure, samples: z.array(figure).min(1, 'a simulator figure needs at least one sample (not timed is wallNs: null)') }).nullable(),
+        runWallNs: figure,
+      })
+      .nullable(),
+    invariants: z.looseObject({ ok: z.boolean(), violations: z.array(z.string()), views: z.record(z.string(), z.string()).optional() }).nullable(),
+    profileHash: z.string(),
+    real: realResultSchema.optional(),
   }),
-  status: z.enum(['ok', 'incorrect', 'n/a', 'failed']),
-  reason: z.string().nullable(),
-  counters: z.record(z.string(), figure),
-  modeled: z
-    .looseObject({
-      totalNs: figure,
-      phases,
-      resets: figure,
-      perResetNs: figure.nullable(),
-      perResetPhases: phases.nullable(),
-      perResetBlackoutNs: figure.nullable(),
-      perResetPagesPinned: figure.nullable(),
-      events: z.array(z.looseObject({ name: z.string(), totalNs: figure, blackoutNs: figure.optional(), pagesPinned: figure.optional() })),
-    })
-    .nullable(),
-  simulator: z
-    .looseObject({
-      // Not timed is null; a statistic of no samples is a broken file (the gate would compare nothing and call it noise).
-      wallNs: z.looseObject({ median: figure, mean: figure.optional(), p99: figure, min: figure.optional(), max: figure.optional(), rme: figure, samples: z.array(figure).min(1, 'a simulator figure needs at least one sample (not timed is wallNs: null)') }).nullable(),
-      runWallNs: figure,
-    })
-    .nullable(),
-  invariants: z.looseObject({ ok: z.boolean(), violations: z.array(z.string()), views: z.record(z.string(), z.string()).optional() }).nullable(),
-  profileHash: z.string(),
-  real: realResultSchema.optional(),
-});
-const resultsSchema = z.object({
-  schema: z.string(),
-  provenance: z.looseObject({
-    labVersion: z.string(),
-    workload: z.looseObject({ name: z.string(), path: z.string().optional(), hash: z.string() }),
-    profiles: z.record(z.string(), z.string()),
-    real: realProvenanceSchema.optional(),
-    // Printed by report (html.ts, markdown.ts), never computed with: any value is shown as written.
-    gitCommit: z.string().nullable().optional(),
-    node: z.string().optional(),
-    platform: z.string().optional(),
-    cpu: z.string().optional(),
-    cpus: z.number().optional(),
-    hostKernel: z.string().optional(),
-    seed: z.number().optional(),
-    threads: z.number().optional(),
-    startedAt: z.string().optional(),
-    finishedAt: z.string().nullable().optional(),
+);
+const resultsSchema = lazySchema(() =>
+  z.object({
+    schema: z.string(),
+    provenance: z.looseObject({
+      labVersion: z.string(),
+      workload: z.looseObject({ name: z.string(), path: z.string().optional(), hash: z.string() }),
+      profiles: z.record(z.string(), z.string()),
+      real: realProvenanceSchema.optional(),
+      // Printed by report (html.ts, markdown.ts), never computed with: any value is shown as written.
+      gitCommit: z.string().nullable().optional(),
+      node: z.string().optional(),
+      platform: z.string().optional(),
+      cpu: z.string().optional(),
+      cpus: z.number().optional(),
+      hostKernel: z.string().optional(),
+      seed: z.number().optional(),
+      threads: z.number().optional(),
+      startedAt: z.string().optional(),
+      finishedAt: z.string().nullable().optional(),
+    }),
+    cells: z.array(cellSchema),
   }),
-  cells: z.array(cellSchema),
-});
+);
 
 /** Reads and validates a results.json (results@1 and @2 upgraded as they are read); every problem names the file. */
 export function readResults(path: string): ResultsFile {

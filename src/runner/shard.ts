@@ -20,7 +20,7 @@
  * not depend on how the matrix was written or expanded.
  */
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { InputError } from '../errors.js';
 import type { CellSpec } from '../workload/index.js';
 
@@ -38,14 +38,16 @@ export interface ShardSpec {
 
 export const shardName = (s: ShardSpec): string => `${s.index}/${s.count}`;
 
-const shardRecordSchema = z.object({
-  index: z.number().int().min(1),
-  count: z.number().int().min(1),
-  scheme: z.string(),
-  totalCells: z.number().int().min(1),
-  allCells: z.array(z.object({ id: z.string(), label: z.string() })).min(1),
-  host: z.string(),
-});
+const shardRecordSchema = lazySchema(() =>
+  z.object({
+    index: z.number().int().min(1),
+    count: z.number().int().min(1),
+    scheme: z.string(),
+    totalCells: z.number().int().min(1),
+    allCells: z.array(z.object({ id: z.string(), label: z.string() })).min(1),
+    host: z.string(),
+  }),
+);
 
 /** What a shard's results.json says about the shard, in `provenance.shard`. */
 export type ShardRecord = z.infer<typeof shardRecordSchema>;
