@@ -10,3 +10,4 @@ export type { ParsedTrace } from './parse-trace.js';
 export { rebuildStreams } from './rebuild-streams.js';
 export type { DeviceStream, InferredRegion, RebuiltTrace, StreamOp } from './rebuild-streams.js';
 export { queuePairsOf, tracedReleasesProbe, withCvqProbe } from './cvq-probe-ops.js';
+export { traceVm } from './model-trace.js';
