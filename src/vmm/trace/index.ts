@@ -11,3 +11,8 @@ export { rebuildStreams } from './rebuild-streams.js';
 export type { DeviceStream, InferredRegion, RebuiltTrace, StreamOp } from './rebuild-streams.js';
 export { queuePairsOf, tracedReleasesProbe, withCvqProbe } from './cvq-probe-ops.js';
 export { traceVm } from './model-trace.js';
+export { tracedGuest } from './traced-guest.js';
+export type { TracedGuest } from './traced-guest.js';
+export { checkStream } from './stream-check.js';
+export type { StreamCheck, StreamCheckOptions, StreamRow, Verdict, ExpectedDifference, UnexplainedDifference } from './stream-check.js';
+export { formatStreamCheck } from './stream-check-text.js';
