@@ -66,7 +66,7 @@ stops, and x-svq come from the trace.
 
 Examples:
   vdpa-lab qemu check workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log --qemu 7.2
-  vdpa-lab qemu check trace.log --qemu 11.1 --json --out check.json
+  vdpa-lab qemu check workloads/traces/lab-vdpa_sim-nas2-qemu10.1-1GiB-4k-svq.log --qemu 10.1 --json
 Exit codes: 0 only expected differences, 1 an unexplained difference, 2 bad input.`,
     )
     .action(
