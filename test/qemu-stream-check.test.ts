@@ -56,6 +56,17 @@ test('a trace changed in one field, or missing one message, is an unexplained di
   assert.match(moved.unexplained[0].what, /not the same offset into the same RAM block/);
 });
 
+test("10.2+'s trace lines (qemu_log's ISO 8601 time prefix; 11.1.3's region_del prints llend inclusive) read as the 7.2 ones do", () => {
+  const iso = text72
+    .replace(/^\d+@(\d+)\.(\d+):/gm, (_m, s: string, us: string) => `${new Date(Number(s) * 1000).toISOString().slice(0, 19)}.${us}Z `)
+    .replace(/(region_del vdpa: \S+ iova 0x[0-9a-f]+ llend 0x)([0-9a-f]+)$/gm, (_m, head: string, end: string) => `${head}${(BigInt(`0x${end}`) - 1n).toString(16)}`);
+  assert.match(iso, /^2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z vhost_vdpa_init dev: /);
+  assert.match(iso, /region_del vdpa: 0x7f3085427190 iova 0x0 llend 0xc2fff$/m);
+  const c = checkStream(iso, { qemu: '7.2' });
+  assert.deepEqual(c.unexplained, [], formatStreamCheck(c));
+  assert.ok(c.expected.some((e) => e.name === 'timestamps'));
+});
+
 test('checked against another release, the 7.2 trace differs where the releases do (trace format, SUSPEND at each stop)', () => {
   const c = checkStream(text72, { qemu: '10.0' });
   assert.ok(c.unexplained.some((u) => u.row === null && /trace format: its lines are QEMU 7\.2's, not QEMU 10\.0's/.test(u.what)));

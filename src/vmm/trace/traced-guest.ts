@@ -50,8 +50,9 @@ function liveSections(events: readonly TraceEvent[], untilLine: number): Section
   const live = new Map<string, Section>();
   for (const e of events) {
     if (e.lineNo > untilLine) break;
-    if (e.kind === 'region_add' && e.vaddr !== '(nil)') live.set(`${e.iova}/${e.llend}`, { gpa: e.iova, end: e.llend, hva: BigInt(e.vaddr), readonly: e.readonly });
-    else if (e.kind === 'region_del') live.delete(`${e.iova}/${e.llend}`);
+    // Keyed by GPA (sections never overlap in it): region_del prints llend exclusive in 7.2 and inclusive in 11.1.
+    if (e.kind === 'region_add' && e.vaddr !== '(nil)') live.set(String(e.iova), { gpa: e.iova, end: e.llend, hva: BigInt(e.vaddr), readonly: e.readonly });
+    else if (e.kind === 'region_del') live.delete(String(e.iova));
   }
   return [...live.values()];
 }
