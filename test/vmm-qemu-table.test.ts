@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QEMU_BEHAVIOUR_SOURCES, QEMU_BEHAVIOURS, QEMU_RELEASES, QEMU_TABLE, resolveQemu } from '../src/vmm/index.js';
+import { QEMU_BEHAVIOUR_SOURCES, QEMU_BEHAVIOURS, QEMU_RELEASES, QEMU_TABLE, resolveQemu, VirtualMachine } from '../src/vmm/index.js';
 import { rangeWhere, releasesHint, resolveRelease, type QemuRow } from '../src/vmm/qemu-releases.js';
 import { QEMU_RELEASES as TRACE_RELEASES, VARIANT_RELEASES, describeRange, tracedReleasesProbe, variantRanges } from '../src/vmm/trace/index.js';
 import { expandWorkload, workloadSchema } from '../src/workload/index.js';
@@ -64,4 +64,38 @@ test('a hypothetical release added as a row flows through resolution, the hint a
   const ranges = variantRanges(sane);
   assert.deepEqual(ranges['reset:plain'], { from: 2, to: sane.length - 1 });
   assert.deepEqual(rangeWhere(sane, (r) => r.cvqProbe, 'cvqProbe'), { from: 2, to: sane.length - 2 });
+});
+
+test('iovaTreeAtInit (10.1+): with x-svq=on the RAM mapped at vhost_vdpa_init takes the IOVA tree\'s first IOVAs and the first start\'s shadow vrings come after it; 10.0 allocates rings first at every start', () => {
+  const maps = (qemu: string): { iova: bigint; size: bigint; batched: boolean }[][] => {
+    const vm = new VirtualMachine({
+      guest: { ramBytes: 64 * 2 ** 20, backing: '4k', meanRun: 1, seed: 1, dimms: [], shared: false },
+      devices: { parent: 'vdpa_sim', variant: 'set_map', useVa: false, count: 1, queuePairs: 1, nas: 2 },
+      kernel: '6.12', qemu, flow: 'workaround', memlockBytes: null, iotlbLimit: null, svq: true,
+    });
+    const starts: { iova: bigint; size: bigint; batched: boolean }[][] = [[]];
+    let batched = false;
+    vm.backends[0].dev.observer = (call) => {
+      if (call.op === 'batch_begin' || call.op === 'batch_end') batched = call.op === 'batch_begin';
+      if (call.op === 'update' && call.msg.asid === 0) starts[starts.length - 1].push({ iova: call.msg.iova, size: call.msg.size, batched });
+      if (call.op === 'set_status' && call.status === 0) starts.push([]);
+    };
+    try {
+      for (const e of ['boot', 'guest-reset'] as const) vm.runEvent(e);
+    } finally {
+      vm.dispose();
+    }
+    return starts.filter((s) => s.length);
+  };
+  const [first, second] = maps('10.1+');
+  const ram = first.filter((m) => m.batched);
+  const rings = first.filter((m) => !m.batched);
+  assert.equal(ram[0].iova, 0x1000n, 'RAM at the bottom of the tree');
+  const ramEnd = ram.reduce((e, m) => (m.iova + m.size > e ? m.iova + m.size : e), 0n);
+  assert.ok(rings.length > 0 && rings.every((m) => m.iova >= ramEnd), 'the first start\'s rings after the RAM');
+  // After a stop the tree is empty again: rings from the bottom, RAM after them, as 10.0 does at every start.
+  assert.equal(second.find((m) => !m.batched)?.iova, 0x1000n);
+  const [old] = maps('10.0');
+  assert.equal(old.find((m) => !m.batched)?.iova, 0x1000n);
+  assert.ok(old.filter((m) => m.batched).every((m) => m.iova > 0x1000n));
 });

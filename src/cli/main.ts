@@ -14,6 +14,7 @@ import { registerReplay } from './replay-command.js';
 import { registerKernels } from './kernels-command.js';
 import { registerMerge } from './merge-command.js';
 import { registerHistory } from './history-command.js';
+import { registerQemu } from './qemu-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -50,6 +51,7 @@ never mixed. Exit codes: 0 ok, 1 failure or regression, 2 bad input.`,
   registerBenchKernel(program);
   registerMerge(program);
   registerHistory(program);
+  registerQemu(program);
   return program;
 }
 

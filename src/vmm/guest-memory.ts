@@ -39,6 +39,18 @@ export interface GuestSpec {
    * true of a migration destination and of QEMU releases that map at init.
    */
   prealloc?: boolean;
+  /**
+   * The host blocks and RAM sections as a real QEMU's trace shows them
+   * (`qemu check`: trace/traced-guest.ts), used instead of the q35 layout
+   * above; `ramBytes` and `dimms` are then not read for the layout.
+   */
+  layout?: GivenLayout;
+}
+
+/** A guest memory map given section by section: blocks (host mappings) and the listener's sections in map order. */
+export interface GivenLayout {
+  blocks: { name: string; bytes: number }[];
+  sections: { name: string; gpa: number; bytes: number; block: number; offset: number; readonly: boolean }[];
 }
 
 /** One host mapping (a RAMBlock): what HostMm.mmap gets. */
@@ -58,6 +70,8 @@ export interface RamSection {
   gpa: number;
   bytes: number;
   hva: number;
+  /** A ROM or a read-only alias (memory_region_is_rom / section->readonly): mapped VHOST_ACCESS_RO. */
+  readonly?: boolean;
 }
 
 export interface GuestMemory {
@@ -80,6 +94,12 @@ export function layoutGuest(g: GuestSpec): GuestMemory {
     hva = alignUp(hva + bytes, GiB) + GiB;
     return b;
   };
+
+  if (g.layout) {
+    const given = g.layout.blocks.map((b, i) => addBlock(b.name, b.bytes, g.seed + i));
+    for (const s of g.layout.sections) sections.push({ name: s.name, gpa: s.gpa, bytes: s.bytes, hva: given[s.block].hva + s.offset, readonly: s.readonly });
+    return { blocks, sections, mappedBytes: sections.reduce((n, x) => n + x.bytes, 0) };
+  }
 
   const ram = addBlock('pc.ram', g.ramBytes, g.seed);
   const lowmem = g.ramBytes >= Q35_LOWMEM_SPLIT ? Q35_LOWMEM : g.ramBytes;

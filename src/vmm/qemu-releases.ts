@@ -34,6 +34,14 @@ export interface QemuBehaviours {
    * private memory.
    */
   svqMmap: boolean;
+  /**
+   * The shadow virtqueues' IOVA tree is made once at net init and lives with
+   * the netdev (else at each start, by the first data client). With the
+   * listener registered at init and x-svq=on, the RAM sections then take
+   * the tree's first IOVAs and the first start's shadow vrings and CVQ
+   * buffers come after them (map-plan.ts).
+   */
+  iovaTreeAtInit: boolean;
   /** Trace: dma_map/unmap, listener_begin_batch/commit print `vdpa_shared:%p`, and vhost_vdpa_init a common dev (else `vdpa:%p`). */
   traceShared: boolean;
   /** Trace: dma_map/unmap print `asid: %u`. */
@@ -55,7 +63,7 @@ export interface QemuRow extends QemuBehaviours {
 
 /** Where each behaviour comes from: QEMU commit subjects, read in hw/virtio/vhost-vdpa.c, net/vhost-vdpa.c and the trace-events at each tag. */
 export const BEHAVIOUR_SOURCES: Record<BehaviourName, string> = {
-  listenerAt: '"vdpa: move memory listener register to vhost_vdpa_init" (Eugenio Pérez, merged May 2025, first in 10.1): vhost_vdpa_set_owner registers it right after SET_OWNER; before, the last device\'s vhost_vdpa_dev_start',
+  listenerAt: '"vdpa: move memory listener register to vhost_vdpa_init" (494c50dcc099, Eugenio Pérez, posted by Jonah Palmer May 2025, first in 10.1; with "vdpa: add listener_registered" be2e5fbefa7c): vhost_vdpa_set_owner registers it right after SET_OWNER; before, the last device\'s vhost_vdpa_dev_start',
   unregisterIn: '7.2: vhost_vdpa_dev_start(dev, false); "vdpa: move vhost reset after get vring base" (c3716f260bff, 8.0): vhost_vdpa_reset_status; "vdpa: move memory listener register to vhost_vdpa_init" (10.1): vhost_vdpa_reset_device, after a successful SET_STATUS 0',
   suspend: 'series "Dynamically switch to vhost shadow virtqueues at vdpa net migration" (8.0): acks SUSPEND, vhost_vdpa_suspend (0bb302a9960a; a vhost_vdpa_reset_device when not acked)',
   cvqAsid: 'series "ASID support in vhost-vdpa net" (8.0): acks IOTLB_ASID; "vdpa: always start CVQ in SVQ mode if possible" (c1a1008685)',
@@ -63,6 +71,7 @@ export const BEHAVIOUR_SOURCES: Record<BehaviourName, string> = {
   cvqProbe: '"vdpa: move CVQ isolation check to net_init_vhost_vdpa" (152128d646, 8.1): probed once at net init instead of at every CVQ start',
   cvqMigrationBlocker: '"vdpa net: block migration if the device has CVQ" (9c363cf6d5, 8.0); "vdpa: remove net cvq migration blocker" (8134d12888, 8.2) lifts it',
   svqMmap: '"vdpa: map shadow vrings with MAP_SHARED" (June 2023 pull, 8.1)',
+  iovaTreeAtInit: '"vdpa: move iova_tree allocation to net_vhost_vdpa_init" (a400720365ea, same series as the listener move, first in 10.1; read in Debian\'s 10.0.13 and 10.2.2 sources): net_vhost_vdpa_init makes v->shared->iova_tree, vhost_vdpa_cleanup frees it; before, vhost_vdpa_net_data_start_first made it and vhost_vdpa_net_client_stop freed it',
   traceShared: 'the VhostVDPAShared series (9.0): the object shared by every vhost device of one fd',
   traceAsid: '"vdpa: add asid parameter to vhost_vdpa_dma_map/unmap" (8.0)',
   traceResetStatus: '"vdpa: Remove status in reset tracing" (July 2023, 8.1)',
@@ -71,21 +80,21 @@ export const BEHAVIOUR_SOURCES: Record<BehaviourName, string> = {
 
 const MODERN_FOLLOWS = 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf';
 /** 8.2 to 10.0: every behaviour but the trace's vdpa_shared (9.0) is the same. */
-const FROM_8_2 = { listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true, follows: MODERN_FOLLOWS } as const;
+const FROM_8_2 = { listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, iovaTreeAtInit: false, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true, follows: MODERN_FOLLOWS } as const;
 
 /** One row per release, oldest first. */
 export const QEMU_TABLE = [
   {
-    release: '7.2', listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false, svqMmap: false,
+    release: '7.2', listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false, svqMmap: false, iovaTreeAtInit: false,
     traceShared: false, traceAsid: false, traceResetStatus: true, traceSetGroupAsid: false,
     follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
   },
   {
-    release: '8.0', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: false, cvqMigrationBlocker: true, svqMmap: false,
+    release: '8.0', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: false, cvqMigrationBlocker: true, svqMmap: false, iovaTreeAtInit: false,
     traceShared: false, traceAsid: true, traceResetStatus: true, traceSetGroupAsid: true, follows: MODERN_FOLLOWS,
   },
   {
-    release: '8.1', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: true, svqMmap: true,
+    release: '8.1', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: true, svqMmap: true, iovaTreeAtInit: false,
     traceShared: false, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true, follows: MODERN_FOLLOWS,
   },
   { release: '8.2', ...FROM_8_2, traceShared: false },
@@ -94,7 +103,7 @@ export const QEMU_TABLE = [
   { release: '9.2', ...FROM_8_2, traceShared: true },
   { release: '10.0', ...FROM_8_2, traceShared: true },
   {
-    release: '10.1+', listenerAt: 'init', unregisterIn: 'reset-device', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true,
+    release: '10.1+', listenerAt: 'init', unregisterIn: 'reset-device', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, iovaTreeAtInit: true,
     traceShared: true, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true,
     follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
   },

@@ -59,7 +59,19 @@
  *   guest RAM is mapped and pinned when the device is created (on a migration
  *   destination, before the downtime); `vhost_vdpa_reset_device` unregisters
  *   it after a successful SET_STATUS 0 and `vhost_vdpa_dev_start` registers it
- *   again only when `listener_registered` is false.
+ *   again only when `listener_registered` is false. The same series ("vdpa:
+ *   move iova_tree allocation to net_vhost_vdpa_init", a400720365ea) makes
+ *   the shadow IOVA tree once per netdev: with x-svq=on the RAM sections
+ *   mapped at init take its first IOVAs and the first start's shadow vrings
+ *   and CVQ buffers come after them (iovaTreeAtInit, map-plan.ts).
+ * - 10.1 and 10.2 send the same stream: Debian's 10.0.13 and 10.2.2 sources
+ *   differ in the four files (hw/virtio/vhost-vdpa.c, net/vhost-vdpa.c,
+ *   hw/virtio/vhost-shadow-virtqueue.c, trace-events) by that series, the
+ *   vIOMMU path's memory_translate_iotlb (not modeled: no vIOMMU) and the
+ *   RSS hash-types GET_CONFIG (no map), nothing else; 11.1.3's binary prints
+ *   every vhost_vdpa_* event of 10.2.2 in the same format. 11.0 and 11.1
+ *   play as 10.1+: their sources were not at hand (docs/replay.md, "The
+ *   releases after 10.1"), and `qemu check` of an 11.1 recording checks them.
  */
 import { InputError } from '../errors.js';
 import { QEMU_RELEASES, QEMU_TABLE, releasesHint, resolveRelease, type QemuRelease, type QemuRow } from './qemu-releases.js';

@@ -10,12 +10,12 @@ import { checkInvariants, kernelLabel, STATUS, viewState, type InvariantReport, 
 import { SVQ_EVENTS, type EventName } from './events.js';
 import { FLOWS, type Flow, type FlowName } from './flows.js';
 import { layoutGuest, PAGE, type GuestMemory, type GuestSpec } from './guest-memory.js';
-import { IovaTree } from './iova-tree.js';
+import { initRam, planMaps, type MapPlan } from './map-plan.js';
 import { DEFAULT_QEMU, resolveQemu, type QemuBehaviour } from './qemu-versions.js';
 import { netDeviceFeatures, probeCvqIsolation } from './cvq-probe.js';
-import { CVQ_BUFFER, ShadowLayout, SVQ_DEVICE_AREA, SVQ_DRIVER_AREA } from './shadow-memory.js';
+import { ShadowLayout } from './shadow-memory.js';
 import { StepRecorder, type StepKind, type StepRecord } from './steps.js';
-import { newVmmCounters, STATUS_ACK_DRIVER, VdpaBackend, VHOST_ACCESS_RO, VHOST_ACCESS_RW, type MapItem, type VmmCounters } from './vdpa-backend.js';
+import { newVmmCounters, STATUS_ACK_DRIVER, VdpaBackend, type MapItem, type VmmCounters } from './vdpa-backend.js';
 
 export interface DevicesSpec {
   parent: ParentKind;
@@ -41,6 +41,8 @@ export interface VmSpec {
   iotlbLimit: number | null;
   /** Helper threads that pin large maps ahead (sharded pinning); absent or 1: none. */
   pinShards?: number;
+  /** `-netdev vhost-vdpa,x-svq=on`: the data VQs are shadowed from the first start. */
+  svq?: boolean;
 }
 
 export interface EventRecord {
@@ -63,7 +65,7 @@ export class VirtualMachine {
   readonly vmmCounters: VmmCounters = newVmmCounters();
   readonly recorder: StepRecorder;
   /** Data VQs use shadow virtqueues (IOVAs from the IOVA tree). */
-  private svq = false;
+  private svq: boolean;
   private readonly shadow: ShadowLayout;
   /** Sees each 8.1+ shadow ring area's munmap and fresh mmap at a stop (`run --backend` sends both to the real kernel). */
   onShadowRemap?: (hva: number, bytes: number) => void;
@@ -73,6 +75,7 @@ export class VirtualMachine {
   constructor(readonly spec: VmSpec, mm?: HostMm) {
     this.flow = FLOWS[spec.flow];
     this.qemu = resolveQemu(spec.qemu ?? DEFAULT_QEMU);
+    this.svq = spec.svq ?? false;
     this.memory = layoutGuest(spec.guest);
     // Shadow vrings and CVQ buffers: a small block per device after the guest's (shadow-memory.ts).
     const last = this.memory.blocks[this.memory.blocks.length - 1];
@@ -131,40 +134,13 @@ export class VirtualMachine {
     return mm;
   }
 
-  /**
-   * What one device's start maps, with IOVAs allocated in QEMU's order. With
-   * shadow virtqueues one IOVA tree serves the whole net client (data rings,
-   * then the CVQ's buffers and rings, then the listener's RAM sections:
-   * vhost_vdpa_svqs_start of each data device, vhost_vdpa_net_cvq_start,
-   * the CVQ device's vhost_vdpa_svqs_start, the last device's listener
-   * register); without them RAM is mapped at IOVA = GPA and the CVQ's items
-   * come from a tree of their own.
-   */
-  private plan(device = 0): { dataRings: MapItem[]; cvq: MapItem[]; ram: MapItem[] } {
-    const tree = new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
-    const dataRings: MapItem[] = [];
-    let hva = this.shadow.dataHva(device);
-    const ring = (kind: 'svq-ring' | 'cvq-ring', asid: number, q: string, t: IovaTree): MapItem[] => {
-      // vhost_vdpa_svq_map_rings: the driver area (desc + avail) read-only, the device area (used) writable.
-      const d: MapItem = { name: `${q}.driver`, kind, asid, iova: t.alloc(SVQ_DRIVER_AREA), bytes: SVQ_DRIVER_AREA, hva, perm: VHOST_ACCESS_RO };
-      const u: MapItem = { name: `${q}.device`, kind, asid, iova: t.alloc(SVQ_DEVICE_AREA), bytes: SVQ_DEVICE_AREA, hva: hva + SVQ_DRIVER_AREA, perm: VHOST_ACCESS_RW };
-      hva += SVQ_DRIVER_AREA + SVQ_DEVICE_AREA;
-      return [d, u];
-    };
-    if (this.svq) for (let q = 0; q < 2 * this.spec.devices.queuePairs; q++) dataRings.push(...ring('svq-ring', 0, `svq${q}`, tree));
-    const cvq: MapItem[] = [];
+  /** What device `device`'s start maps (map-plan.ts); a tree that still holds RAM (10.1+ x-svq=on, mapped at init) goes on after it. */
+  private plan(device = 0): MapPlan {
+    const held = this.svq && this.qemu.iovaTreeAtInit ? this.backends[device].mapped.filter((it) => it.kind === 'ram') : [];
+    const iovaFrom = held.length ? Math.max(...held.map((it) => it.iova + it.bytes)) : undefined;
     // 8.2+ with shadow_data: the CVQ is shadowed whatever its isolation, its maps in ASID 0 (see cvqGoesToAsid1).
-    if (this.cvqIsolated || this.svq) {
-      const t = this.svq ? tree : new IovaTree(PAGE, Number.MAX_SAFE_INTEGER);
-      const asid = this.cvqGoesToAsid1() ? CVQ_ASID : 0;
-      const b = this.shadow.cvqHva(device);
-      cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
-      cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
-      hva = b + 2 * CVQ_BUFFER;
-      cvq.push(...ring('cvq-ring', asid, 'cvq', t));
-    }
-    const ram = this.memory.sections.map((s): MapItem => ({ name: s.name, kind: 'ram', asid: 0, iova: this.svq ? tree.alloc(s.bytes) : s.gpa, bytes: s.bytes, hva: s.hva, perm: VHOST_ACCESS_RW }));
-    return { dataRings, cvq, ram };
+    const cvq = this.cvqIsolated || this.svq;
+    return planMaps({ shadow: this.shadow, device, queuePairs: this.spec.devices.queuePairs, svq: this.svq, cvq, cvqAsid: this.cvqGoesToAsid1() ? CVQ_ASID : 0, sections: this.memory.sections, iovaFrom });
   }
 
   /**
@@ -298,7 +274,7 @@ export class VirtualMachine {
       }),
     );
     if (q.listenerAt === 'init') {
-      const ram = this.plan().ram;
+      const ram = initRam(this.memory.sections, this.svq);
       this.step(out, 'map', () => this.backends.forEach((b) => b.register(ram)));
     }
   }

@@ -14,7 +14,9 @@
  *   device of one fd); init prints `dev: %p, common dev: %p vdpa: %p`.
  * - 9.1 to the newest release: no change to the events the replay reads
  *   (set_vring_ready became set_vring_enable_one, dump_config gained an
- *   offset; both are ignored).
+ *   offset; both are ignored). Checked for 10.0.13 and 10.2.2 in Debian's
+ *   sources and for 11.1.3 in its binary's format strings (same
+ *   vhost_vdpa_* events, same formats).
  *
  * Each release's formats are fields of its row in ../qemu-releases.ts
  * (traceShared, traceAsid, traceResetStatus, traceSetGroupAsid); the ranges

@@ -14,10 +14,25 @@ export interface TraceLine {
   /** Thread id and timestamp of the prefix, when present. */
   pid: number | null;
   seconds: number | null;
+  /** The prefix was qemu_log's ISO 8601 time (10.2+), not PID@SECONDS.MICROS:. */
+  isoTime: boolean;
 }
 
-/** The prefix is optional; the event name is what tracetool allows in trace-events (a C identifier). */
-const LINE = /^(?:(\d+)@(\d+)\.(\d+):)?([A-Za-z_][A-Za-z0-9_]*)(?: (.*))?$/;
+/** Seconds since the epoch of an ISO 8601 time, microseconds kept (Date keeps milliseconds). */
+function isoSeconds(iso: string): number {
+  const frac = /\.(\d+)/.exec(iso)?.[1] ?? '';
+  return Math.floor(Date.parse(iso.replace(/\.\d+/, '')) / 1000) + (frac ? Number(`0.${frac}`) : 0);
+}
+
+/**
+ * The prefix is optional: `PID@SECONDS.MICROS:` up to 10.0 (the log
+ * backend's own), or qemu_log's ISO 8601 UTC time and a space from 10.2 on
+ * (10.2.2's log backend calls qemu_log, which prints
+ * g_date_time_format_iso8601 under `-msg timestamp=on`; 11.1.3 prints
+ * `2026-12-07T16:45:33.979834Z vhost_vdpa_init ...`). The event name is
+ * what tracetool allows in trace-events (a C identifier).
+ */
+const LINE = /^(?:(\d+)@(\d+)\.(\d+):|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) )?([A-Za-z_][A-Za-z0-9_]*)(?: (.*))?$/;
 
 /**
  * Splits a line into prefix, event and arguments; null when the line is not
@@ -27,11 +42,13 @@ const LINE = /^(?:(\d+)@(\d+)\.(\d+):)?([A-Za-z_][A-Za-z0-9_]*)(?: (.*))?$/;
 export function splitTraceLine(text: string, lineNo: number): TraceLine | null {
   const m = LINE.exec(text.replace(/\r$/, ''));
   if (!m) return null;
+  const iso = m[4] === undefined ? null : m[4];
   return {
     lineNo,
-    event: m[4],
-    args: m[5] ?? '',
+    event: m[5],
+    args: m[6] ?? '',
     pid: m[1] === undefined ? null : Number(m[1]),
-    seconds: m[2] === undefined ? null : Number(m[2]) + Number(m[3]) / 1e6,
+    seconds: m[2] !== undefined ? Number(m[2]) + Number(m[3]) / 1e6 : iso ? isoSeconds(iso) : null,
+    isoTime: iso !== null,
   };
 }
