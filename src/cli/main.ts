@@ -13,6 +13,7 @@ import { registerProfile } from './profile-command.js';
 import { registerReplay } from './replay-command.js';
 import { registerKernels } from './kernels-command.js';
 import { registerMerge } from './merge-command.js';
+import { registerQemu } from './qemu-command.js';
 import { EXIT_BAD_INPUT, reportError } from './run-action.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -48,6 +49,7 @@ never mixed. Exit codes: 0 ok, 1 failure or regression, 2 bad input.`,
   registerKernels(program);
   registerBenchKernel(program);
   registerMerge(program);
+  registerQemu(program);
   return program;
 }
 
