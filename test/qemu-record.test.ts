@@ -87,7 +87,7 @@ test('the inner QEMU runs as the issue names it: q35, TCG, vhost-vdpa on /dev/vh
   const plain = innerQemuArgs({ ramMiB: 256, backing: 'thp', resets: 1, svq: false, deadlineS: 60, layout }).join(' ');
   assert.match(plain, /-machine q35,memory-backend=mem0 -accel tcg,tb-size=64 -m 256M -object memory-backend-ram,id=mem0,size=256M/);
   assert.match(plain, /-netdev type=vhost-vdpa,vhostdev=\/dev\/vhost-vdpa-0,id=n0 -device virtio-net-pci,netdev=n0,romfile= /);
-  assert.match(plain, /-trace vhost_vdpa_\* -D \/tmp\/rec\/trace\.log$/);
+  assert.match(plain, /-msg timestamp=on -trace vhost_vdpa_\* -D \/tmp\/rec\/trace\.log$/);
   const svq = innerQemuArgs({ ramMiB: 256, backing: 'hugetlb-2m', resets: 1, svq: true, deadlineS: 60, layout }).join(' ');
   assert.match(svq, /id=n0,x-svq=on/);
   assert.match(svq, /memory-backend-file,id=mem0,size=256M,mem-path=\/dev\/hugepages/);

@@ -19,8 +19,11 @@ export const GUEST_STAMP = '@@GUEST';
 /** Modules the inner guest loads, in order (Debian builds virtio and virtio_pci in; virtio_net needs the failover pair). */
 export const INNER_MODULES = ['failover', 'net_failover', 'virtio_net'] as const;
 
-/** How long each wait polls, in 10 ms steps: nested TCG runs a guest 100x slower or more. */
-const waitSteps = 6000;
+/**
+ * How long each wait may take, in seconds of the guest's clock (not loop turns:
+ * under nested TCG one turn of a shell loop takes a second or more).
+ */
+const waitS = { device: 300, carrier: 300, tx: 60 } as const;
 
 export function innerInitScript(): string {
   return `#!/bin/sh
@@ -38,17 +41,21 @@ N=$(sed -n 's/.*vdpalab\\.resets=\\([0-9]*\\).*/\\1/p' /proc/cmdline)
 stamp init
 for m in ${INNER_MODULES.join(' ')}; do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 stamp modules
-wait_for() { w=0; while ! eval "$1" && [ $w -lt ${waitSteps} ]; do usleep 10000; w=$((w+1)); done; eval "$1"; }
+now() { cut -d. -f1 /proc/uptime; }
+wait_for() { # condition, seconds
+  end=$(( $(now) + $2 ))
+  while ! eval "$1"; do [ "$(now)" -ge $end ] && return 1; usleep 10000; done
+}
 bring_up() {
-  wait_for '[ -e /sys/class/net/eth0 ]' || fail "eth0 did not appear (reset $1)"
+  wait_for '[ -e /sys/class/net/eth0 ]' ${waitS.device} || fail "eth0 did not appear (reset $1)"
   ip addr add 10.0.2.15/24 dev eth0
   ip link set eth0 up || fail "ip link set eth0 up (reset $1)"
-  wait_for '[ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ]' || fail "no carrier on eth0 (reset $1)"
+  wait_for '[ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ]' ${waitS.carrier} || fail "no carrier on eth0 (reset $1)"
   stamp link-up $1
   tx0=$(cat /sys/class/net/eth0/statistics/tx_packets)
   # One ARP request: vdpa_sim_net completes every TX buffer (it loops frames back to RX or drops them).
   arping -q -c 1 -w 1 -I eth0 10.0.2.2 >/dev/null 2>&1 &
-  if wait_for '[ "$(cat /sys/class/net/eth0/statistics/tx_packets)" -gt "$tx0" ]'; then stamp tx-done $1; else stamp tx-timeout $1; fi
+  if wait_for '[ "$(cat /sys/class/net/eth0/statistics/tx_packets)" -gt "$tx0" ]' ${waitS.tx}; then stamp tx-done $1; else stamp tx-timeout $1; fi
 }
 bring_up 0
 DEV=$(basename "$(readlink /sys/class/net/eth0/device)")

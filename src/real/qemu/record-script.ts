@@ -59,6 +59,8 @@ export function innerQemuArgs(s: InnerQemuSpec): string[] {
     '-initrd', `${P.inner}/inner.cpio`,
     '-append', innerAppend(s.resets),
     '-serial', `file:${P.out}/console.log`,
+    // -msg timestamp=on gives each trace line its PID@SECONDS.MICROS: prefix (the log backend omits it otherwise).
+    '-msg', 'timestamp=on',
     '-trace', 'vhost_vdpa_*',
     '-D', `${P.out}/trace.log`,
   ];
