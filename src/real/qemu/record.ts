@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCpio, type CpioEntry } from '../cpio.js';
 import { chooseAccel } from '../vm/accel.js';
-import { bootAndRun } from '../vm/boot.js';
+import { bootAndRun, VmFailedError } from '../vm/boot.js';
 import { jobArchive, type VmJob } from '../vm/job-archive.js';
 import type { PreparedKernel } from '../vm/prepared.js';
 import { completed, parseGuestLog, type GuestStamp } from './guest-timeline.js';
@@ -92,15 +92,25 @@ export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Rec
   ].filter(Boolean).join(' ');
   const accel = await chooseAccel('auto', o.kernel, o.onProgress);
   o.onProgress?.(`vm: ${o.kernel.release} (${accel}, ${o.vmMiB} MiB) runs QEMU ${o.qemu.manifest.version} with a ${o.ramMiB} MiB ${o.backing} inner guest, ${o.resets} reset(s)${o.svq ? ', x-svq=on' : ''}; deadline ${deadlineS} s`);
-  const r = await bootAndRun(o.kernel, {
-    accel,
-    memMiB: o.vmMiB,
-    // The VM outlives the inner deadline by its own boot and the output's way back.
-    timeoutMs: (deadlineS + 600) * 1000,
-    jobArchive: Buffer.concat([jobArchive([job], Buffer.from(recordScript(spec))), payload]),
-    kernelArgs,
-    onProgress: o.onProgress,
-  });
+  const boot = () =>
+    bootAndRun(o.kernel, {
+      accel,
+      memMiB: o.vmMiB,
+      // The VM outlives the inner deadline by its own boot and the output's way back.
+      timeoutMs: (deadlineS + 600) * 1000,
+      jobArchive: Buffer.concat([jobArchive([job], Buffer.from(recordScript(spec))), payload]),
+      kernelArgs,
+      onProgress: o.onProgress,
+    });
+  let r;
+  try {
+    r = await boot();
+  } catch (e) {
+    // A TCG boot on a loaded host can panic before /init (the IO-APIC timer check): one fresh boot.
+    if (!(e instanceof VmFailedError) || e.finished.length > 0 || e.running !== null || !/never reached \/init/.test(e.message)) throw e;
+    o.onProgress?.(`vm: the VM died before /init (${e.message.slice(0, 160)}); booting again once`);
+    r = await boot();
+  }
   const j = r.jobs.find((x) => x.id === job.id);
   const out = parseRecordOutput(j?.stdout ?? '');
   const consoleText = out.files.get('console.log') ?? '';
