@@ -14,6 +14,7 @@ import { PACKAGE_ROOT } from '../src/workload/index.js';
 import { downtimes, lastStep, parseGuestLog, traceResets } from '../src/real/qemu/index.js';
 import { innerQemuArgs, parseRecordOutput, recordScript } from '../src/real/qemu/record-script.js';
 import { neededPackages, parseDepends } from '../src/real/qemu/suite-packages.js';
+import { splitTraceLine } from '../src/vmm/trace/trace-line.js';
 import { tempDir } from './support/temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -112,4 +113,14 @@ test("the shipped 7.2 trace's timestamps give each device stop's real span: four
   assert.ok(t.every((x, i) => i === 0 || x.line > t[i - 1].line));
   assert.equal(t.filter((x) => x.stopToStartMs !== null).length, 3, 'the last stop is the poweroff');
   for (const x of t) assert.ok(x.stopSpanMs >= 0 && (x.stopToStartMs ?? 0) >= x.stopSpanMs, JSON.stringify(x));
+});
+
+test("QEMU 11.1's ISO 8601 timestamp prefix (-msg timestamp=on) is read as the PID@SECONDS.MICROS one is", () => {
+  const iso = splitTraceLine('2026-12-07T16:31:13.181376Z vhost_vdpa_set_owner dev: 0x555569db3800', 1);
+  assert.equal(iso?.event, 'vhost_vdpa_set_owner');
+  assert.equal(iso?.args, 'dev: 0x555569db3800');
+  assert.equal(iso?.seconds, Date.UTC(2026, 11, 7, 16, 31, 13) / 1000 + 0.181376);
+  assert.equal(splitTraceLine('185@1796052870.751715:vhost_vdpa_set_owner dev: 0x1', 2)?.seconds, 1796052870.751715);
+  const t = traceResets(['2026-12-07T16:31:13.000000Z vhost_vdpa_dev_start dev: 0x1 started: 1', '2026-12-07T16:31:14.000000Z vhost_vdpa_dev_start dev: 0x1 started: 0', '2026-12-07T16:31:14.250000Z vhost_vdpa_reset_device dev: 0x1', '2026-12-07T16:31:16.000000Z vhost_vdpa_dev_start dev: 0x1 started: 1'].join('\n'));
+  assert.deepEqual(t.map((x) => [x.line, x.stopSpanMs, x.stopToStartMs]), [[2, 250, 2000]]);
 });

@@ -35,6 +35,8 @@ export interface Recording {
   traceText: string;
   consoleText: string;
   qemuStderr: string;
+  /** The kernel VM's dmesg after QEMU exited (vhost-vdpa and vdpa_sim complaints land there). */
+  vmDmesg: string;
   /** The inner QEMU's exit status (137: killed at the deadline); null when the script never got there. */
   qemuExit: number | null;
   stamps: GuestStamp[];
@@ -120,6 +122,7 @@ export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Rec
     traceText: out.files.get('trace.log') ?? '',
     consoleText,
     qemuStderr: out.files.get('qemu.err') ?? '',
+    vmDmesg: out.files.get('dmesg.log') ?? '',
     qemuExit: out.exit,
     stamps,
     complete: !jobProblem && out.exit === 0 && completed(stamps),

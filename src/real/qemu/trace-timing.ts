@@ -28,8 +28,9 @@ export interface TraceReset {
 function parse(text: string): (Line & { no: number })[] {
   const out: (Line & { no: number })[] = [];
   text.split('\n').forEach((raw, i) => {
-    const m = /^\d+@(\d+\.\d+):(vhost_vdpa_\w+)\s?(.*)$/.exec(raw.trim());
-    if (m) out.push({ seconds: Number(m[1]), event: m[2], args: m[3], no: i + 1 });
+    // PID@SECONDS.MICROS: (QEMU 7.2, 10.0) or an ISO 8601 UTC prefix (11.1), see vmm/trace/trace-line.ts.
+    const m = /^(?:\d+@(\d+\.\d+):|(\d{4}-\d\d-\d\dT[\d:]+)(\.\d+)Z )(vhost_vdpa_\w+)\s?(.*)$/.exec(raw.trim());
+    if (m) out.push({ seconds: m[1] !== undefined ? Number(m[1]) : Date.parse(`${m[2]}Z`) / 1000 + Number(m[3]), event: m[4], args: m[5], no: i + 1 });
   });
   return out;
 }

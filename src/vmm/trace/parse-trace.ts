@@ -54,7 +54,7 @@ export function parseTrace(text: string, where: string): ParsedTrace {
       if (isTruncated) throw new InputError(`${where}: line ${lineNo}`, `truncated last line (no newline, and ${line.event}'s arguments are incomplete)`);
       throw new InputError(`${where}: line ${lineNo}`, `${line.event}: arguments match no QEMU 7.2-or-later format (expected "${EXPECTED_SHAPE[line.event]}")`);
     }
-    if (line.pid !== null) timestamps = true;
+    if (line.seconds !== null) timestamps = true;
     if (parsed.format) {
       const r = VARIANT_RELEASES[parsed.format];
       const both = intersect(releases, r);
