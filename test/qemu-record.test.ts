@@ -55,7 +55,7 @@ test("the inner guest's stamps give each reset's downtime on its own clock, and 
     '@@GUEST 41.00 modules',
     '@@GUEST 50.00 link-up 0',
     '@@GUEST 50.50 tx-done 0',
-    '@@GUEST 60.00 unbind 1',
+    '@@GUEST 60.00 unbind 1[  206.798502] virtio_net virtio0 eth0: NETDEV WATCHDOG: CPU: 0: transmit queue 0 timed out 69788 ms',
     '@@GUEST 61.20 unbound 1',
     '@@GUEST 70.00 bound 1',
     '@@GUEST 72.25 link-up 1',

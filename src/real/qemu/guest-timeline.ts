@@ -27,7 +27,9 @@ export function parseGuestLog(text: string): GuestStamp[] {
   for (const raw of text.split('\n')) {
     const at = raw.indexOf(`${GUEST_STAMP} `);
     if (at < 0) continue;
-    const [sec, step = '', ...rest] = raw.slice(at + GUEST_STAMP.length + 1).trim().split(/\s+/);
+    // A kernel message can land on the same console line right after a stamp: cut it off at its [ seconds] prefix.
+    const text = raw.slice(at + GUEST_STAMP.length + 1).replace(/\[\s*\d+\.\d+\][\s\S]*$/, '');
+    const [sec, step = '', ...rest] = text.trim().split(/\s+/).filter(Boolean);
     const seconds = Number(sec);
     if (!Number.isFinite(seconds) || !step) continue;
     const n = /^\d+$/.test(rest[0] ?? '') ? Number(rest.shift()) : null;
