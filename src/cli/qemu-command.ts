@@ -101,6 +101,7 @@ async function record(o: RecordFlags): Promise<number> {
   writeFileAtomic(join(dir, 'guest.log'), guestLogText(rec.stamps));
   writeFileAtomic(join(dir, 'inner-console.log'), rec.consoleText);
   writeFileAtomic(join(dir, 'vm-dmesg.log'), rec.vmDmesg);
+  writeFileAtomic(join(dir, 'qemu-stderr.log'), rec.qemuStderr);
   if (!rec.complete) {
     const why = rec.jobProblem ?? (rec.qemuExit === 137 ? `QEMU was killed at the ${rec.deadlineS} s deadline` : `QEMU exited ${rec.qemuExit ?? '(never ran)'}${rec.qemuStderr.trim() ? `: ${rec.qemuStderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
     throw new VdpaLabError(`the inner guest did not finish: ${why}; last step reached: ${lastStep(rec.stamps)}; partial trace kept in ${join(dir, 'trace.log')} (${rec.traceText.split('\n').filter(Boolean).length} lines)`);
