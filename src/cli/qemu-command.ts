@@ -106,7 +106,13 @@ async function record(o: RecordFlags): Promise<number> {
     const why = rec.jobProblem ?? (rec.qemuExit === 137 ? `QEMU was killed at the ${rec.deadlineS} s deadline` : `QEMU exited ${rec.qemuExit ?? '(never ran)'}${rec.qemuStderr.trim() ? `: ${rec.qemuStderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
     throw new VdpaLabError(`the inner guest did not finish: ${why}; last step reached: ${lastStep(rec.stamps)}; partial trace kept in ${join(dir, 'trace.log')} (${rec.traceText.split('\n').filter(Boolean).length} lines)`);
   }
-  const modeled = replayRecording(rec.traceText, join(dir, 'trace.log'), facts);
+  let modeled;
+  try {
+    modeled = replayRecording(rec.traceText, join(dir, 'trace.log'), facts);
+  } catch (e) {
+    // The recording stands; the model's trace reader refusing it is a finding (exit 1), not bad input.
+    throw new VdpaLabError(`recorded, but the model's replay refused the trace (a finding for the model): ${(e as Error).message}; the recording is in ${dir}`);
+  }
   const results = recordResults(rec, facts, modeled);
   writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   const check = writeStreamCheck(dir, rec.traceText, { qemuVersion: facts.qemu.version, qemuRelease: facts.qemu.release, svq: facts.svq, kernelRelease: kernel.release, ramMiB: o.ram, backing: o.backing, resets: o.resets });
