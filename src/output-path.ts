@@ -18,7 +18,7 @@ import { InputError } from './errors.js';
 export const OUTPUT_MARKER = '.vdpa-lab-output';
 
 /** The commands that write a directory. */
-export type OutputKind = 'run' | 'report' | 'profile' | 'merge' | 'trace' | 'replay' | 'history' | 'trends';
+export type OutputKind = 'run' | 'report' | 'profile' | 'merge' | 'trace' | 'replay' | 'history' | 'trends' | 'qemu record';
 
 /** statfs f_type of kernel filesystems, where output is never meant to go (include/uapi/linux/magic.h). */
 const KERNEL_FILESYSTEMS: Record<number, string> = {

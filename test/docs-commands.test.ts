@@ -39,6 +39,8 @@ const LONG = [
   /^vdpa-lab bench kernel($| .*--gib 1,4)/,
   /guest-size-sweep/,
   /^VDPA_LAB_CACHE=/,
+  // Downloads a QEMU release, or runs one under nested TCG (minutes): test/qemu-record-real.test.ts runs one.
+  /^vdpa-lab qemu (prepare|record)\b/,
 ];
 
 function cli(args: string[], cwd = ROOT): { status: number | null; stdout: string; stderr: string } {

@@ -1,8 +1,8 @@
 /**
  * `vdpa-lab qemu`: real QEMU releases beside the model. `qemu check` sets a
  * real QEMU's vhost-vdpa trace beside the model's stream for that release
- * (vmm/trace/stream-check.ts). `registerQemu` returns the group so other
- * subcommands (prepare, record) can be added to it.
+ * (vmm/trace/stream-check.ts); prepare, list and record are
+ * qemu-record-command.ts.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import { InputError, isInputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { resolveQemu } from '../vmm/index.js';
 import { checkStream, formatStreamCheck, type StreamCheck } from '../vmm/trace/index.js';
+import { registerQemuRecord } from './qemu-record-command.js';
 import { action } from './run-action.js';
 
 interface CheckFlags {
@@ -94,7 +95,11 @@ Exit codes: 0 only expected differences, 1 an unexplained difference, 2 bad inpu
 }
 
 export function registerQemu(program: Command): Command {
-  const qemu = program.command('qemu').description('real QEMU releases beside the model: check a recorded trace against the model\'s stream');
+  const qemu = program
+    .command('qemu')
+    .description("real QEMU in the loop: Debian's QEMU releases run inside the kernel VM on vdpa_sim, traced, and a trace checked against the model's stream")
+    .addHelpText('after', '\nExamples:\n  vdpa-lab qemu prepare --qemu 7.2\n  vdpa-lab qemu record --qemu 7.2 --resets 1 --out reports/qemu-7.2\n  vdpa-lab qemu check workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log --qemu 7.2');
+  registerQemuRecord(qemu);
   registerQemuCheck(qemu);
   return qemu;
 }

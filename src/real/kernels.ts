@@ -13,8 +13,8 @@ export interface PinnedDeb {
   version: string;
 }
 
-/** Debian suites a kernel comes from: bookworm through the system's apt, the others through the lab's own (apt-suite.ts). */
-export type DebianSuite = 'bookworm' | 'sid';
+/** Debian suites a kernel (or a QEMU, real/qemu/releases.ts) comes from: bookworm through the system's apt, the others through the lab's own (apt-suite.ts). */
+export type DebianSuite = 'bookworm' | 'trixie' | 'sid';
 
 export interface RealKernel {
   /** What users type: `6.1`, `6.12`, `7.2`. */

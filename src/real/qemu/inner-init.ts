@@ -1,0 +1,77 @@
+/**
+ * The inner guest's /init (busybox sh), run by the real QEMU inside the
+ * kernel VM. It loads virtio_net, brings eth0 up, then N times unbinds and
+ * rebinds the virtio_net driver: each unbind is a device reset (virtio_dev_remove
+ * -> virtio_reset_device: SET_STATUS 0 to QEMU, which stops vhost-vdpa) and each
+ * bind a new start (DRIVER_OK). Every step is one console line stamped with
+ * the guest's own clock (/proc/uptime, 10 ms), which guest-timeline.ts reads:
+ *
+ *   @@GUEST <uptime-seconds> <step> [<reset number>] [detail]
+ *
+ * Steps: init, modules, link-up K, tx-done K (TX completed: virtio_net counts
+ * tx_packets as the device hands buffers back), tx-timeout K, unbind K,
+ * unbound K, bound K, fail <what>, poweroff. K = 0 is the first bring-up.
+ * The reset count comes on the kernel command line as vdpalab.resets=N.
+ */
+
+export const GUEST_STAMP = '@@GUEST';
+
+/** Modules the inner guest loads, in order (Debian builds virtio and virtio_pci in; virtio_net needs the failover pair). */
+export const INNER_MODULES = ['failover', 'net_failover', 'virtio_net'] as const;
+
+/**
+ * How long each wait may take, in seconds of the guest's clock (not loop turns:
+ * under nested TCG one turn of a shell loop takes a second or more).
+ */
+const waitS = { device: 300, carrier: 300, tx: 60 } as const;
+
+export function innerInitScript(): string {
+  return `#!/bin/sh
+export PATH=/bin
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# The stamps go to the serial console, whatever the kernel gave /init as stdout.
+exec >/dev/ttyS0 2>&1
+stamp() { echo "${GUEST_STAMP} $(cut -d' ' -f1 /proc/uptime) $*"; }
+fail() { stamp fail "$*"; sync; poweroff -f; sleep 30; }
+N=$(sed -n 's/.*vdpalab\\.resets=\\([0-9]*\\).*/\\1/p' /proc/cmdline)
+[ -n "$N" ] || N=1
+stamp init
+for m in ${INNER_MODULES.join(' ')}; do insmod /lib/modules/$m.ko || fail "insmod $m"; done
+stamp modules
+now() { cut -d. -f1 /proc/uptime; }
+wait_for() { # condition, seconds
+  end=$(( $(now) + $2 ))
+  while ! eval "$1"; do [ "$(now)" -ge $end ] && return 1; usleep 10000; done
+}
+bring_up() {
+  wait_for '[ -e /sys/class/net/eth0 ]' ${waitS.device} || fail "eth0 did not appear (reset $1)"
+  ip addr add 10.0.2.15/24 dev eth0
+  ip link set eth0 up || fail "ip link set eth0 up (reset $1)"
+  wait_for '[ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 1 ]' ${waitS.carrier} || fail "no carrier on eth0 (reset $1)"
+  stamp link-up $1
+  tx0=$(cat /sys/class/net/eth0/statistics/tx_packets)
+  # One ARP request: vdpa_sim_net completes every TX buffer (it loops frames back to RX or drops them).
+  arping -q -c 1 -w 1 -I eth0 10.0.2.2 >/dev/null 2>&1 &
+  if wait_for '[ "$(cat /sys/class/net/eth0/statistics/tx_packets)" -gt "$tx0" ]' ${waitS.tx}; then stamp tx-done $1; else stamp tx-timeout $1; fi
+}
+bring_up 0
+DEV=$(basename "$(readlink /sys/class/net/eth0/device)")
+i=1
+while [ $i -le $N ]; do
+  stamp unbind $i
+  echo "$DEV" > /sys/bus/virtio/drivers/virtio_net/unbind || fail "unbind $DEV (reset $i)"
+  stamp unbound $i
+  echo "$DEV" > /sys/bus/virtio/drivers/virtio_net/bind || fail "bind $DEV (reset $i)"
+  stamp bound $i
+  bring_up $i
+  i=$((i+1))
+done
+stamp poweroff
+sync
+poweroff -f
+sleep 30
+`;
+}
