@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { loadProfile } from '../src/cost/index.js';
 import type { Backing } from '../src/host/index.js';
 import { replayTrace } from '../src/runner/replay/index.js';
+import { checkStream, formatStreamCheck } from '../src/vmm/trace/index.js';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
 
 const DIR = resolve(PACKAGE_ROOT, 'workloads/traces');
@@ -70,5 +71,27 @@ for (const d of recorded) {
     const o = replay();
     for (const dev of o.devices) assert.equal(dev.flows[1].replay.notApplicable, null, 'PERSIST applies on a reset-map kernel');
     assert.ok(sum(o, 1, 'pagesPinned') < sum(o, 0, 'pagesPinned'), `persist pins fewer: ${sum(o, 1, 'pagesPinned')} < ${sum(o, 0, 'pagesPinned')}`);
+  });
+}
+
+/**
+ * Recordings whose stream the model does not match yet, with why (docs/domain.md,
+ * "Real QEMU streams"): QEMU 11.1.3 resets twice at machine start (the 10.1+
+ * listener, unregistered by the reset, maps RAM again at the first start), resets
+ * a second time per stop (the next start writes 0x8 and 0xc), and its CVQ shadow
+ * ring areas are one page each where the model has two.
+ */
+const STREAM_FINDINGS: Record<string, string> = {
+  '11.1': "11.1.3's double resets at start and per stop, and one-page CVQ shadow rings, are not modeled yet (finding, #27)",
+};
+
+for (const d of recorded) {
+  const rec = JSON.parse(readFileSync(join(DIR, d, 'record.json'), 'utf8')) as { facts: { svq: boolean; kernel: { release: string }; qemu: { release: string; version: string } } };
+  const text = readFileSync(join(DIR, d, 'trace.log'), 'utf8');
+  const todo = STREAM_FINDINGS[rec.facts.qemu.release];
+  test(`${d}: qemu record's stream check finds no unexplained difference between the real trace and the model's stream`, { todo }, () => {
+    const check = checkStream(text, { qemu: rec.facts.qemu.version, svq: rec.facts.svq || undefined, kernel: rec.facts.kernel.release, where: d });
+    assert.ok(check.rows.length > 0);
+    assert.deepEqual(check.unexplained.slice(0, 5), [], formatStreamCheck(check, { firstDifferences: 10 }));
   });
 }
