@@ -1,8 +1,9 @@
 /**
- * What a script needs from a real kernel (in a VM, booted with vdpa_sim): the module
- * parameters its open lines ask for, how many devices it opens and how much
- * guest memory it maps. The vm backend loads vdpa_sim once per script, so
- * every open line of one script must agree on them.
+ * What a script needs from a real kernel (in a VM, booted with vdpa_sim, or
+ * vp_vdpa for the platform-IOMMU parent): the parent and module parameters
+ * its open lines ask for, how many devices it opens and how much guest
+ * memory it maps. The vm backend loads the parent once per script, so every
+ * open line of one script must agree on them.
  *
  * Scripts are validated by the model first (runOnModel), so the op
  * table's readers (kernel/ops/session-lines.ts) take every line here.
@@ -10,9 +11,15 @@
 import { InputError } from '../errors.js';
 import { parseJson } from '../json-file.js';
 import { U64_MAX } from '../iotlb/index.js';
-import { FieldReader, readMmap, readOpen, type Line, type SessionOverrides } from '../kernel/index.js';
+import { FieldReader, readMmap, readOpen, type Line, type OpenLine, type SessionOverrides } from '../kernel/index.js';
+import { checkPlatformIommuOpen } from './platform-iommu.js';
+
+/** Parents a VM can make: vdpa_sim_net devices, or vp_vdpa on virtio-net-pci behind intel-iommu (platform-iommu.ts). */
+export type VmParent = 'vdpa_sim' | 'platform-iommu';
 
 export interface DeviceParams {
+  /** The VM's parent; absent: vdpa_sim. */
+  parent?: VmParent;
   /** vdpa_sim use_va (6.7+ only; absent on 6.1, which maps PAs only). */
   useVa: boolean;
   /** vdpa_sim batch_mapping: set_map (1, default) or dma_map (0). */
@@ -64,23 +71,15 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
     if (!devices.includes(o.name)) devices.push(o.name);
     // A device on the host is used as it is; only a VM loads vdpa_sim for the script.
     if (!inVm) continue;
-    if (o.parent !== 'vdpa_sim') {
-      throw new InputError(where('parent'), `a real kernel in a VM has only vdpa_sim, not ${o.parent} (pass --parent vdpa_sim to run this script there)`);
-    }
-    if (o.nas !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${o.nas}`);
-    if ((o.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(o.nvqs)}`);
-    if (o.ngroups !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${o.ngroups}`);
-    if (o.iovaRange.first !== 0n || o.iovaRange.last !== U64_MAX) {
-      throw new InputError(where('iovaRange'), 'vdpa_sim always offers [0, 2^64-1]; a real kernel cannot narrow it');
-    }
-    const next: DeviceParams = {
-      useVa: o.useVaGiven ? o.useVa : vaDefault,
-      variant: o.variant ?? 'set_map',
-      ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }),
-      ...(o.parentIotlbLimit === undefined ? {} : { parentIotlbLimit: o.parentIotlbLimit }),
-    };
+    let next: DeviceParams;
+    if (o.parent === 'platform-iommu') {
+      checkPlatformIommuOpen(o, where);
+      next = { parent: 'platform-iommu', useVa: false, variant: 'set_map', ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }) };
+    } else if (o.parent !== 'vdpa_sim') {
+      throw new InputError(where('parent'), `a real kernel in a VM has vdpa_sim and platform-iommu (vp_vdpa), not ${o.parent} (pass --parent vdpa_sim or platform-iommu to run this script there)`);
+    } else next = simParams(o, vaDefault, where);
     if (params && JSON.stringify(params) !== JSON.stringify(next)) {
-      throw new InputError(where('open'), `asks for vdpa_sim ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads vdpa_sim once`);
+      throw new InputError(where('open'), `asks for ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads its parent once`);
     }
     if (!params) {
       params = next;
@@ -90,6 +89,23 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
   return { devices, params: params ?? { useVa: vaDefault, variant: 'set_map' }, paramsLine, mmapBytes };
 }
 
+/** vdpa_sim_net's fixed shape, and the module parameters the line asks for. */
+function simParams(o: OpenLine, vaDefault: boolean, where: (field: string) => string): DeviceParams {
+  if (o.nas !== SIM_NET_AS) throw new InputError(where('nas'), `vdpa_sim_net has ${SIM_NET_AS} address spaces, the script asks for ${o.nas}`);
+  if ((o.nvqs ?? SIM_NET_VQS) !== SIM_NET_VQS) throw new InputError(where('nvqs'), `vdpa_sim_net has ${SIM_NET_VQS} virtqueues, the script asks for ${String(o.nvqs)}`);
+  if (o.ngroups !== SIM_NET_GROUPS) throw new InputError(where('ngroups'), `vdpa_sim_net has ${SIM_NET_GROUPS} virtqueue groups, the script asks for ${o.ngroups}`);
+  if (o.iovaRange.first !== 0n || o.iovaRange.last !== U64_MAX) {
+    throw new InputError(where('iovaRange'), 'vdpa_sim always offers [0, 2^64-1]; a real kernel cannot narrow it');
+  }
+  return {
+    useVa: o.useVaGiven ? o.useVa : vaDefault,
+    variant: o.variant ?? 'set_map',
+    ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }),
+    ...(o.parentIotlbLimit === undefined ? {} : { parentIotlbLimit: o.parentIotlbLimit }),
+  };
+}
+
 function describe(p: DeviceParams): string {
-  return `use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}${p.parentIotlbLimit === undefined ? '' : ` vdpa_sim.max_iotlb_entries=${p.parentIotlbLimit}`}`;
+  if (p.parent === 'platform-iommu') return `vp_vdpa${p.iotlbLimit === undefined ? '' : ` with vhost_vdpa max_iotlb_entries=${p.iotlbLimit}`}`;
+  return `vdpa_sim use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}${p.parentIotlbLimit === undefined ? '' : ` vdpa_sim.max_iotlb_entries=${p.parentIotlbLimit}`}`;
 }

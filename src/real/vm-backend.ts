@@ -13,6 +13,7 @@ import { parseProbeOutput } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
 import type { ScriptSource } from './model-run.js';
 import type { ScriptPlan } from './script-plan.js';
+import { platformIommuSetup, platformIommuVm, VP_VDPA_MODULE } from './platform-iommu.js';
 import { KernelNotPreparedError, readPreparedKernel, runJobsInVm, type PreparedKernel, type VmJob } from './vm/index.js';
 import { runJobsResilient } from './vm/resilient.js';
 
@@ -46,6 +47,12 @@ const HOST_SHARE = 0.75;
 
 function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: KernelFacts): VmJob {
   const limit = plan.params.iotlbLimit;
+  const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);
+  if (plan.params.parent === 'platform-iommu') {
+    // vp_vdpa has no parameters: only vhost_vdpa's entry limit, and the setup that binds the devices.
+    const vhostVdpa: Record<string, number> = limit === undefined ? {} : { max_iotlb_entries: limit };
+    return { id: `script-${index}`, vdpaSim: {}, vhostVdpa, devices: Math.max(1, plan.devices.length), script: script.text, probeArgs, parentSetup: platformIommuSetup() };
+  }
   const vdpaSim: Record<string, number> = { batch_mapping: plan.params.variant === 'set_map' ? 1 : 0 };
   if (facts.vaDefault || plan.params.useVa) vdpaSim.use_va = plan.params.useVa ? 1 : 0;
   const vhostVdpa: Record<string, number> = {};
@@ -57,7 +64,6 @@ function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: Ker
   if (plan.params.parentIotlbLimit !== undefined) vdpaSim.max_iotlb_entries = plan.params.parentIotlbLimit;
   const devices = Math.max(1, plan.devices.length);
   // Device names of the script -> the VM's /dev/vhost-vdpa-K, in the order the script opens them.
-  const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);
   return { id: `script-${index}`, vdpaSim, vhostVdpa, devices, script: script.text, probeArgs };
 }
 
@@ -87,8 +93,15 @@ export async function runScriptsInVm(
     throw new InputError(`${scripts[Math.max(0, biggest)].name}: mmap`, `maps ${needMiBs} MiB${hugeMiB ? ` beside ${hugeMiB} MiB of reserved huge pages` : ''}, and a VM holding it needs ${needMiBs + hugeMiB + VM_BASE_MIB} MiB: more than ${Math.round(HOST_SHARE * 100)}% of this host's ${hostMiB} MiB`);
   }
   // Only then what this host lacks (exit 1): the prepared kernel, the probe.
-  readPreparedKernel(kernel);
+  const prepared = readPreparedKernel(kernel);
   const facts = realKernelFacts(kernel);
+  // The platform-IOMMU parent: vp_vdpa devices behind an emulated IOMMU, one per device the biggest such script opens.
+  const iommuDevices = Math.max(0, ...plans.map((p) => (p.params.parent === 'platform-iommu' ? Math.max(1, p.devices.length) : 0)));
+  if (iommuDevices > 0 && !(VP_VDPA_MODULE in prepared.moduleParams)) {
+    const i = plans.findIndex((p) => p.params.parent === 'platform-iommu');
+    throw new InputError(`${scripts[i].name}: parent`, `kernel ${prepared.alias} (${prepared.release}) cannot provide platform-iommu: its prepared modules have no ${VP_VDPA_MODULE} (run 'vdpa-lab kernels prepare --kernel ${prepared.alias}' to build it)`);
+  }
+  const iommu = iommuDevices > 0 ? platformIommuVm(iommuDevices) : undefined;
   const probePath = requireProbe();
   const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
   const vmOptions = {
@@ -98,7 +111,8 @@ export async function runScriptsInVm(
     // in a 3 GiB VM reset 3.3x slower than a 1 GiB one) and the kernel reclaims while it pins.
     // TCG only allocates what the guest touches, so the headroom costs nothing unused.
     memMiB: Math.min(Math.floor(hostMiB * HOST_SHARE), Math.max(VM_MIN_MIB, 2 * needMiBs + VM_BASE_MIB) + hugeMiB),
-    kernelArgs: reserveArgs(huge),
+    kernelArgs: [reserveArgs(huge), iommu?.kernelArgs].filter(Boolean).join(' ') || undefined,
+    ...(iommu ? { qemuArgs: iommu.qemuArgs } : {}),
     timeoutMs: opts.timeoutMs,
     probePath,
     onProgress: opts.onProgress,

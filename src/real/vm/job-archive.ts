@@ -20,6 +20,8 @@ export interface VmJob {
   script: string;
   /** Extra probe arguments. */
   probeArgs?: string[];
+  /** Another parent's setup, sourced by the init instead of vdpa_sim's (parent.sh: real/platform-iommu.ts). */
+  parentSetup?: string;
 }
 
 /** More devices than this in one job is surely a mistake (each one is a vdpa_sim instance). */
@@ -48,6 +50,7 @@ export function checkJobs(jobs: readonly VmJob[]): void {
       }
     }
     if (typeof j.script !== 'string') throw new InputError(`${at}.script`, 'must be a string');
+    if (j.parentSetup !== undefined && typeof j.parentSetup !== 'string') throw new InputError(`${at}.parentSetup`, 'must be a string');
     for (const a of j.probeArgs ?? []) {
       if (typeof a !== 'string' || a.includes('\n')) throw new InputError(`${at}.probeArgs`, 'each argument must be a string without newlines');
     }
@@ -79,6 +82,7 @@ export function jobArchive(jobs: readonly VmJob[], probe: Uint8Array): Buffer {
       text(`${d}/vdpa_sim.params`, paramsLine(j.vdpaSim ?? {}) + '\n'),
       text(`${d}/vhost_vdpa.params`, paramsLine(j.vhostVdpa ?? {}) + '\n'),
     );
+    if (j.parentSetup !== undefined) entries.push(text(`${d}/parent.sh`, j.parentSetup));
   }
   return writeCpio(entries);
 }

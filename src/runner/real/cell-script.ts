@@ -10,6 +10,7 @@ import { hex } from '../../iotlb/index.js';
 import { phaseOf, recordOps, type ModelAnswer, type RealPhase } from './record-ops.js';
 import { VirtualMachine, type EventName } from '../../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../../workload/index.js';
+import { deviceShape, type ParentKind } from '../../kernel/index.js';
 
 export type { RealPhase } from './record-ops.js';
 
@@ -27,6 +28,7 @@ export interface CellScript {
   lines: Map<number, ScriptLineInfo>;
   devices: string[];
   mmapBytes: bigint;
+  parent: ParentKind;
   useVa: boolean;
   variant: 'set_map' | 'dma_map';
   iotlbLimit?: number;
@@ -58,8 +60,7 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
         useVa: spec.devices.useVa,
         ...(spec.devices.variant ? { variant: spec.devices.variant } : {}),
         // The model's device shape (the probe ignores these): GET_VRING_GROUP answers by nvqs.
-        nas: spec.devices.nas,
-        ngroups: 2,
+        ...deviceShape(spec.devices.parent, spec.devices.nas),
         nvqs: 2 * spec.devices.queuePairs + 1,
         ...(spec.iotlbLimit === null ? {} : { iotlbLimit: spec.iotlbLimit }),
       })),
@@ -103,6 +104,7 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
       lines,
       devices,
       mmapBytes: vm.mm.allRegions.reduce((s, r) => s + (BigInt(r.pages) << 12n), 0n),
+      parent: spec.devices.parent,
       useVa: spec.devices.useVa,
       variant: spec.devices.variant ?? 'set_map',
       ...(spec.iotlbLimit === null ? {} : { iotlbLimit: spec.iotlbLimit }),

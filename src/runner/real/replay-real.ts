@@ -60,7 +60,7 @@ function variantOf(opts: ReplayOptions): 'set_map' | 'dma_map' {
 
 function scriptOf(r: Recorded, opts: ReplayOptions): { text: string; headerLines: number } {
   const header: Record<string, unknown>[] = [
-    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, ...(opts.parent === 'vdpa_sim' ? { variant: variantOf(opts) } : {}), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     { op: 'setrlimit', memlock: 'unlimited' },
     ...r.mm.allRegions.map((g, i) => ({ op: 'mmap', uaddr: hex(BigInt(g.startPage) << 12n), size: hex(BigInt(g.pages) << 12n), backing: g.spec.backing, populate: (g.spec.populated ?? true) || r.touchedBefore[i] })),
   ];
@@ -119,7 +119,7 @@ export function recordReplay(text: string, source: string, opts: ReplayOptions):
   const scripts = recorded.map((r) => scriptOf(r, opts));
   const plans: ScriptPlan[] = recorded.map((r) => ({
     devices: ['vdpa0'],
-    params: { useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    params: { ...(opts.parent === 'platform-iommu' ? { parent: opts.parent } : {}), useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     paramsLine: 1,
     mmapBytes: r.mm.allRegions.reduce((s, g) => s + (BigInt(g.pages) << 12n), 0n),
   }));

@@ -52,7 +52,7 @@ function notOnReal(cell: CellResult, spec: CellSpec, o: RealRunOptions, generati
 function planOf(s: CellScript): ScriptPlan {
   return {
     devices: s.devices,
-    params: { useVa: s.useVa, variant: s.variant, ...(s.iotlbLimit === undefined ? {} : { iotlbLimit: s.iotlbLimit }) },
+    params: { ...(s.parent === 'platform-iommu' ? { parent: s.parent } : {}), useVa: s.useVa, variant: s.variant, ...(s.iotlbLimit === undefined ? {} : { iotlbLimit: s.iotlbLimit }) },
     paramsLine: 1,
     mmapBytes: s.mmapBytes,
   };
