@@ -16,6 +16,8 @@ import { tempDir } from './support/temp-dir.js';
 import { platformIommuSetup, platformIommuVm } from '../src/real/platform-iommu.js';
 import { qemuArgs } from '../src/real/vm/qemu.js';
 import { jobArchive } from '../src/real/vm/job-archive.js';
+import { kernelBenchScript } from '../src/bench/kernel-bench-scripts.js';
+import { Session } from '../src/kernel/index.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.url));
@@ -42,6 +44,20 @@ test("the job's parent.sh is valid shell inside the init's job function, and tra
   assert.equal(r.status, 0, r.stderr);
   const archive = jobArchive([{ id: 'a', vdpaSim: {}, vhostVdpa: {}, devices: 1, script: '', parentSetup: platformIommuSetup() }], new Uint8Array(1));
   assert.ok(archive.includes(Buffer.from('jobs/a/parent.sh')));
+});
+
+test("bench kernel --parent platform-iommu: its scripts open the parent without vdpa_sim's variant, and every line runs on the model (PERSIST offered)", () => {
+  for (const flow of ['workaround', 'persist'] as const) {
+    const script = kernelBenchScript({ parent: 'platform-iommu', variant: 'iommu', backing: 'thp', gib: 1, flow }, 2, 'reset-map');
+    const open = JSON.parse(script.text.split('\n')[0]) as Record<string, unknown>;
+    assert.equal(open.parent, 'platform-iommu');
+    assert.equal(open.variant, undefined);
+    const session = new Session({ kernel: 'reset-map' });
+    script.text.split('\n').forEach((line, i) => {
+      const a = session.runLine(line, i + 1);
+      if (a) assert.equal(a.ret, 0, `${flow} line ${i + 1} ${line}: ${a.errno}`);
+    });
+  }
 });
 
 interface Paired {
