@@ -102,7 +102,7 @@ Examples:
   vdpa-lab bench kernel
   vdpa-lab bench kernel --kernel 6.12 --backing 4k --gib 1,4 --json > kernel.json
   vdpa-lab bench kernel --kernel 7.2 --backing 4k,thp --gib 1
-  vdpa-lab bench kernel --parent platform-iommu --backing 4k --gib 1`,
+  vdpa-lab bench kernel --parent platform-iommu --backing thp --gib 1 --cycles 2`,
     )
     .action(
       action(async (o: Options) => {
