@@ -101,6 +101,6 @@ test('a prepared kernel without vp_vdpa cannot provide platform-iommu: one line 
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   const r = spawnSync(process.execPath, [CLI, 'exec', SESSIONS + 'device-shape.jsonl', '--parent', 'platform-iommu', '--backend', 'vm:6.12'], { encoding: 'utf8', env: { ...process.env, VDPA_LAB_CACHE: cache } });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /device-shape\.jsonl: line \d+: parent: kernel 6\.12 \(6\.12\.117\+deb12-amd64\) cannot provide platform-iommu: its prepared modules have no vp_vdpa/);
+  assert.match(r.stderr, /line \d+: parent: kernel 6\.12 \(6\.12\.117\+deb12-amd64\) cannot provide platform-iommu: its prepared modules have no vp_vdpa/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });
