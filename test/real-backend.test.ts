@@ -55,14 +55,35 @@ test("a script's open lines give the VM its vdpa_sim parameters, devices and mem
   assert.deepEqual(planScript(open({}), {}, false, true).params, { useVa: false, variant: 'set_map' });
 });
 
+/** A VM's parents as vmParents('6.12') gives them (backends/vm-parents.ts). */
+const VM_6_12 = { parents: ['vdpa_sim', 'vduse', 'platform-iommu'] as const };
+
 test('a VM refuses what vdpa_sim cannot be, naming the line and field', () => {
-  inputError(() => planScript(JSON.stringify({ op: 'open', parent: 'mlx5', kernel: 'legacy' }), {}, true, true), /line 1: parent: a real kernel in a VM has only vdpa_sim, not mlx5/);
+  inputError(() => planScript(JSON.stringify({ op: 'open', parent: 'mlx5', kernel: 'legacy' }), {}, true, true, VM_6_12), /line 1: parent: a real kernel in a VM has only vdpa_sim, vduse, platform-iommu, not mlx5/);
   inputError(() => planScript(open({ nas: 1 }), {}, true, true), /line 1: nas: vdpa_sim_net has 2 address spaces/);
   inputError(() => planScript(open({ iovaRange: { first: '0x1000' } }), {}, true, true), /line 1: iovaRange/);
-  inputError(() => planScript([open({ useVa: true }), '', open({ device: 'b', useVa: false })].join('\n'), {}, true, true), /line 3: open: asks for vdpa_sim use_va=0 .* but line 1 asked for use_va=1/);
+  inputError(() => planScript([open({ useVa: true }), '', open({ device: 'b', useVa: false })].join('\n'), {}, true, true), /line 3: open: asks for vdpa_sim use_va=0 .* but line 1 asked for vdpa_sim use_va=1/);
   // --parent vdpa_sim lets an mlx5 script run; a device on the host is used as it is.
   assert.equal(planScript(JSON.stringify({ op: 'open', parent: 'mlx5', kernel: 'legacy' }), { parent: 'vdpa_sim' }, false, true).devices.length, 1);
   assert.equal(planScript(JSON.stringify({ op: 'open', parent: 'mlx5', kernel: 'legacy', nas: 1 }), {}, false, false).devices.length, 1);
+});
+
+test("a platform-iommu script plans vp_vdpa with vhost_vdpa's limit only, and a shape or range vp_vdpa cannot have is refused naming the line and field", () => {
+  const iommu = (extra: object) => JSON.stringify({ op: 'open', parent: 'platform-iommu', kernel: '6.12.117', ...extra });
+  const plan = planScript(iommu({ iotlbLimit: 64 }), {}, true, true, VM_6_12);
+  assert.equal(plan.parent, 'platform-iommu');
+  assert.deepEqual(plan.params, { useVa: false, variant: 'set_map', iotlbLimit: 64 });
+  // --parent platform-iommu on a vdpa_sim script: vp_vdpa's own shape (1 AS, 1 group) is the model's default for the parent.
+  assert.equal(planScript(open({ useVa: false }), { parent: 'platform-iommu' }, true, true, VM_6_12).parent, 'platform-iommu');
+  inputError(() => planScript(iommu({ nvqs: 5 }), {}, true, true, VM_6_12), /line 1: nvqs: the VM's virtio-net-pci has 3 virtqueues/);
+  inputError(() => planScript(iommu({ parentIotlbLimit: 8 }), {}, true, true, VM_6_12), /line 1: parentIotlbLimit: vp_vdpa has no entry limit of its own/);
+  inputError(() => planScript(iommu({ iovaRange: { first: '0x1000' } }), {}, true, true, VM_6_12), /line 1: iovaRange: the VM's intel-iommu \(aw-bits=48\)/);
+  inputError(() => planScript([iommu({}), open({ device: 'b', useVa: false })].join('\n'), {}, true, true, VM_6_12), /line 2: parent: vdpa_sim beside platform-iommu devices: one script's devices come from one parent/);
+});
+
+test('a VM without a parent names it: the planner takes the missing reason vmParents gives', () => {
+  const iommu = JSON.stringify({ op: 'open', parent: 'platform-iommu', kernel: '6.12.117' });
+  inputError(() => planScript(iommu, {}, true, true, { parents: ['vdpa_sim'], missingParents: { 'platform-iommu': 'kernel 6.12 cannot provide platform-iommu' } }), /line 1: parent: kernel 6.12 cannot provide platform-iommu/);
 });
 
 const ans = (line: number, op: string, extra: Partial<BackendAnswer> = {}): BackendAnswer => ({ line, op, ret: 0, errno: null, cause: null, ...extra });

@@ -133,7 +133,7 @@ test('run --backend vm:6.12 runs vdpa_sim cells on the real kernel beside the mo
   assert.ok(w.perResetNs > 10 * p.perResetNs, `real workaround ${w.perResetNs} ns vs persist ${p.perResetNs} ns per reset`);
   // 1 GiB less the VGA/ROM window (0xa0000-0x100000: 96 pages), plus the two shadow CVQ buffers and the CVQ's shadow vring areas (2 + 1 pages).
   assert.equal(w.events[0].pinnedVm, 262144 - 96 + 2 + 3, 'after boot: guest RAM, the CVQ buffers and its shadow vrings pinned, on the real kernel');
-  assert.match(byLabel['mlx5 reset-map qemu-10.0 workaround 1GiB 4k'].real.reason, /vm:6.12 has only vdpa_sim, vduse; mlx5 needs a real device/);
+  assert.match(byLabel['mlx5 reset-map qemu-10.0 workaround 1GiB 4k'].real.reason, /vm:6.12 has only vdpa_sim, vduse, platform-iommu; mlx5 needs a real device/);
 });
 
 test("a vdpa_sim cell with more than one queue pair is n/a on a VM from 8.1 on: the CVQ isolation probe asks for a VQ vdpa_sim_net's 3 do not reach", { skip: skipWithoutRealKernel('6.12') }, () => {

@@ -169,9 +169,9 @@ test('modinfo is read from the .modinfo section: depends, parameter names, verma
 });
 
 test('the out-of-tree Kbuild lists exactly the missing modules and renames vhost\'s vdpa.c', () => {
-  assert.equal(kbuildText(resolveKernel('6.12')).split('\n')[1], 'obj-m := vringh.o vdpa_sim.o vdpa_sim_net.o');
+  assert.equal(kbuildText(resolveKernel('6.12')).split('\n')[1], 'obj-m := vringh.o vdpa_sim.o vdpa_sim_net.o vp_vdpa.o');
   const k61 = kbuildText(resolveKernel('6.1'));
-  assert.match(k61, /^obj-m := vdpa\.o vhost_vdpa\.o vringh\.o vdpa_sim\.o vdpa_sim_net\.o$/m);
+  assert.match(k61, /^obj-m := vdpa\.o vhost_vdpa\.o vringh\.o vdpa_sim\.o vdpa_sim_net\.o vp_vdpa\.o$/m);
   assert.match(k61, /^vhost_vdpa-y := vhost_vdpa_main\.o$/m);
 });
 

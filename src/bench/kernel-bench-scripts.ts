@@ -6,10 +6,15 @@
  */
 import type { Backing } from '../host/index.js';
 
-export type BenchVariant = 'set_map' | 'dma_map';
+/** vdpa_sim's batch_mapping variants, or `iommu`: the platform-IOMMU parent's one map path (iommu_map per run). */
+export type BenchVariant = 'set_map' | 'dma_map' | 'iommu';
 export type BenchFlow = 'workaround' | 'persist';
+/** Parents a VM has (real/platform-iommu.ts for the second). */
+export type BenchParent = 'vdpa_sim' | 'platform-iommu';
 
 export interface KernelBenchCase {
+  /** Absent: vdpa_sim. */
+  parent?: BenchParent;
   variant: BenchVariant;
   backing: Backing;
   gib: number;
@@ -43,7 +48,8 @@ export function kernelBenchScript(c: KernelBenchCase, cycles: number, kernel = '
   const features = ['IOTLB_MSG_V2', 'IOTLB_BATCH', ...(c.flow === 'persist' ? ['IOTLB_PERSIST'] : [])];
   // A 4k guest's map needs one entry per physically contiguous run: far more than the
   // 2048 that vhost_vdpa.max_iotlb_entries allows by default, so the bench raises it.
-  add('setup', 0, { op: 'open', parent: 'vdpa_sim', kernel, useVa: false, variant: c.variant, iotlbLimit: BENCH_IOTLB_LIMIT });
+  const parent = c.parent ?? 'vdpa_sim';
+  add('setup', 0, { op: 'open', parent, kernel, useVa: false, ...(parent === 'vdpa_sim' ? { variant: c.variant } : {}), iotlbLimit: BENCH_IOTLB_LIMIT });
   // QEMU's users raise RLIMIT_MEMLOCK to the guest's size; a process starts at 8 MiB.
   add('setup', 0, { op: 'setrlimit', memlock: 'unlimited' });
   add('setup', 0, { op: 'mmap', uaddr: GUEST_UADDR, size, backing: c.backing });

@@ -12,7 +12,7 @@ import { countersOf, Session, snapshotCounters } from '../kernel/index.js';
 import type { Backend } from '../backends/index.js';
 import type { BackendRun } from '../real/run-scripts.js';
 import { runScripts } from '../real/run-scripts.js';
-import { kernelBenchScript, type BenchPhase, type BenchScript, type KernelBenchCase } from './kernel-bench-scripts.js';
+import { kernelBenchScript, type BenchParent, type BenchPhase, type BenchScript, type KernelBenchCase } from './kernel-bench-scripts.js';
 import { median } from 'simple-statistics';
 
 export interface PhaseFigures {
@@ -62,9 +62,9 @@ function phases(script: BenchScript, perLine: Map<number, number>, cycles: numbe
 }
 
 /** The model's price of each line: the counter delta it caused, priced by the profile. */
-function modeledPerLine(script: BenchScript, profile: CostProfile, kernel: string): { perLine: Map<number, number>; entries: number } {
-  const session = new Session({ kernel, parent: 'vdpa_sim' });
-  const clock = new VirtualClock(profile, 'vdpa_sim');
+function modeledPerLine(script: BenchScript, profile: CostProfile, kernel: string, parent: BenchParent): { perLine: Map<number, number>; entries: number } {
+  const session = new Session({ kernel, parent });
+  const clock = new VirtualClock(profile, parent);
   const perLine = new Map<number, number>();
   let entries = 0;
   const lines = script.text.split('\n');
@@ -86,13 +86,14 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<KernelBench
   const modelKernel = (await o.backend.open())?.generation ?? 'reset-map';
   const scripts = o.cases.map((c) => kernelBenchScript(c, o.cycles, modelKernel));
   const sources = o.cases.map((c, i) => ({ name: `${c.variant}/${c.backing}/${c.gib}GiB/${c.flow}`, text: scripts[i].text }));
-  const run: BackendRun = await runScripts(o.backend, sources, { overrides: { parent: 'vdpa_sim' } });
+  // Each script's open line names its parent (kernel-bench-scripts.ts).
+  const run: BackendRun = await runScripts(o.backend, sources, { overrides: {} });
   return o.cases.map((c, i) => {
     const s = scripts[i];
     const answers = run.scripts[i].answers;
     const refused = answers.find((a) => a.ret !== 0);
     const real = phases(s, new Map(answers.map((a) => [a.line, a.ns ?? 0])), o.cycles);
-    const m = modeledPerLine(s, o.profile, modelKernel);
+    const m = modeledPerLine(s, o.profile, modelKernel, c.parent ?? 'vdpa_sim');
     const error = run.scripts[i].error ?? (refused ? `line ${refused.line} (${refused.op}) failed with ${refused.errno}` : undefined);
     return {
       ...c,

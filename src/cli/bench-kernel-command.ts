@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadProfile } from '../cost/index.js';
 import { BACKINGS, type Backing } from '../host/index.js';
 import { runKernelBench, type KernelBenchRow } from '../bench/kernel-bench.js';
-import type { BenchFlow, BenchVariant, KernelBenchCase } from '../bench/kernel-bench-scripts.js';
+import type { BenchFlow, BenchParent, BenchVariant, KernelBenchCase } from '../bench/kernel-bench-scripts.js';
 import { resolveProfilePath } from '../workload/index.js';
 // A --profile path is the user's, relative to the working directory (a bare name is workloads/profiles/NAME.json).
 import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
@@ -20,6 +20,7 @@ import { choiceList, positiveInt } from './parse-options.js';
 interface Options {
   kernel?: BackendSpec;
   backend?: BackendSpec;
+  parent: BenchParent;
   backing: Backing[];
   gib: number[];
   variants: BenchVariant[];
@@ -43,7 +44,8 @@ function perPage(ns: number, pages: number): string {
 }
 
 export function renderKernelBench(rows: KernelBenchRow[]): string {
-  const head = rows[0] ? `Real: ${rows[0].kernel}, vdpa_sim (use_va=0), ${rows[0].accel.toUpperCase()}: time in the syscalls, median of ${rows[0].cycles} reset cycles.\nModeled: the same script's counters x the ${rows[0].modeled.profile} profile. Never one number.\n` : '';
+  const parent = rows[0]?.parent === 'platform-iommu' ? 'vp_vdpa behind intel-iommu (platform-iommu)' : 'vdpa_sim (use_va=0)';
+  const head = rows[0] ? `Real: ${rows[0].kernel}, ${parent}, ${rows[0].accel.toUpperCase()}: time in the syscalls, median of ${rows[0].cycles} reset cycles.\nModeled: the same script's counters x the ${rows[0].modeled.profile} profile. Never one number.\n` : '';
   const table = rows.map((r) => [
     `${r.variant} ${r.backing} ${r.gib}GiB`,
     r.flow,
@@ -80,6 +82,7 @@ export function registerBenchKernel(program: Command): void {
     .option('--backend <backend>', 'who runs the scripts: vm:KERNEL (default vm:6.12) or device:/dev/vhost-vdpa-N (a vdpa_sim device here)', (t: string) => parseBackend(t))
     .option('--backing <list>', `guest memory backing: ${BACKINGS.join(', ')} (the VM reserves the huge pages hugetlb needs)`, choiceList('--backing', BACKINGS), [...BACKINGS])
     .option('--gib <list>', 'guest sizes in GiB', gibList, [1])
+    .option('--parent <parent>', 'vdpa_sim, or platform-iommu (vp_vdpa on virtio-net-pci behind an emulated IOMMU; --variants does not apply)', (t) => choiceList('--parent', ['vdpa_sim', 'platform-iommu'] as const)(t)[0], 'vdpa_sim')
     .option('--variants <list>', 'vdpa_sim batch_mapping: set_map (1), dma_map (0)', choiceList('--variants', ['set_map', 'dma_map'] as const), ['set_map', 'dma_map'])
     .option('--flows <list>', 'workaround (unmap + remap around each reset), persist (PERSIST acked: the reset alone)', choiceList('--flows', ['workaround', 'persist'] as const), ['workaround', 'persist'])
     .option('--cycles <n>', 'reset cycles per case; figures are medians', positiveInt('--cycles'), 3)
@@ -98,12 +101,16 @@ Figures taken under TCG are TCG figures, not native timings: the accelerator is 
 Examples:
   vdpa-lab bench kernel
   vdpa-lab bench kernel --kernel 6.12 --backing 4k --gib 1,4 --json > kernel.json
-  vdpa-lab bench kernel --kernel 7.2 --backing 4k,thp --gib 1`,
+  vdpa-lab bench kernel --kernel 7.2 --backing 4k,thp --gib 1
+  vdpa-lab bench kernel --parent platform-iommu --backing thp --gib 1 --cycles 2`,
     )
     .action(
       action(async (o: Options) => {
         const cases: KernelBenchCase[] = [];
-        for (const variant of o.variants) for (const backing of o.backing) for (const gib of o.gib) for (const flow of o.flows) cases.push({ variant, backing, gib, flow });
+        // The platform-IOMMU parent has one map path (iommu_map per run): no batch_mapping variants.
+        const iommu = o.parent === 'platform-iommu';
+        const variants: BenchVariant[] = iommu ? ['iommu'] : o.variants;
+        for (const variant of variants) for (const backing of o.backing) for (const gib of o.gib) for (const flow of o.flows) cases.push({ ...(iommu ? { parent: o.parent } : {}), variant, backing, gib, flow });
         const profile = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile;
         if (o.kernel && o.backend) throw new InputError('--backend', 'names the kernel itself; drop --kernel');
         const backend = createBackend(o.backend ?? o.kernel ?? { kind: 'vm', kernel: '6.12' }, {

@@ -43,3 +43,34 @@ export interface IotlbMsg {
   uaddr: bigint;
   perm: number;
 }
+
+/**
+ * The address spaces and virtqueue groups a VMM's device of `parent` has: the
+ * workload's `nas` with 2 groups, except a platform-IOMMU parent, which has one
+ * of each: vhost_vdpa_probe refuses more, as one IOMMU domain serves the device
+ * (drivers/vhost/vdpa.c in 6.1.192, 6.12.117, 7.2.13; vp_vdpa_dev_add allocates 1 and 1).
+ */
+export function deviceShape(parent: ParentKind, nas: number): { nas: number; ngroups: number } {
+  return parent === 'platform-iommu' ? { nas: 1, ngroups: 1 } : { nas, ngroups: 2 };
+}
+
+/**
+ * Address width of the IOMMU the platform-IOMMU parent sits behind: VT-d with
+ * 4-level second-level page tables (48 bits), as on most servers and in the
+ * lab's VM (QEMU intel-iommu aw-bits=48, real/platform-iommu.ts).
+ */
+export const PLATFORM_IOMMU_AW_BITS = 48;
+
+/**
+ * The IOVA range a device offers when a script names none (v->range,
+ * vhost_vdpa_set_iova_range at open): the parent's .get_iova_range
+ * (vdpa_sim, mlx5: [0, 2^64-1]; VDUSE: its own, the lab's default whole);
+ * a platform-IOMMU parent has none, so vhost-vdpa takes its domain's
+ * aperture, force_aperture being set by intel-iommu: [0, __DOMAIN_MAX_ADDR(gaw)]
+ * with gaw the IOMMU's width (domain_update_iommu_cap in 6.1.192, the paging
+ * domain in 6.12.117 and 7.2.13). Real 6.12.117 behind a 48-bit intel-iommu
+ * answered [0, 0xffffffffffff].
+ */
+export function defaultIovaRange(parent: ParentKind): { first: bigint; last: bigint } {
+  return { first: 0n, last: parent === 'platform-iommu' ? (1n << BigInt(PLATFORM_IOMMU_AW_BITS)) - 1n : (1n << 64n) - 1n };
+}

@@ -1,6 +1,7 @@
 /** Kernel model: the vhost-vdpa device, kernel generations, parents, invariants, scripted sessions. */
 export { VhostVdpa, PIN_BATCH_PAGES } from './vhost-vdpa.js';
 export type { DeviceConfig, IotlbMsg, OpResult } from './vhost-vdpa.js';
+export { defaultIovaRange, deviceShape, PLATFORM_IOMMU_AW_BITS } from './device-config.js';
 export { createParent, PARENT_KINDS, KERNEL_GENERATIONS } from './parents/index.js';
 export type { Parent, ParentKind, KernelGeneration, DeviceView, MapPath, VdpaSimVariant } from './parents/index.js';
 export { checkInvariants, viewState, sameEntries } from './invariants.js';

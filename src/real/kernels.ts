@@ -79,6 +79,8 @@ const VDPA_SIM_NET: OutOfTreeModule = {
   name: 'vdpa_sim_net',
   sources: ['drivers/vdpa/vdpa_sim/vdpa_sim_net.c', 'drivers/vdpa/vdpa_sim/vdpa_sim.h'],
 };
+/** The platform-IOMMU parent (platform-iommu.ts): no Debian build sets CONFIG_VP_VDPA (6.1.192, 6.12.117, 7.2.13 configs). */
+const VP_VDPA: OutOfTreeModule = { name: 'vp_vdpa', sources: ['drivers/vdpa/virtio_pci/vp_vdpa.c'] };
 
 export const REAL_KERNELS: readonly RealKernel[] = [
   {
@@ -101,10 +103,12 @@ export const REAL_KERNELS: readonly RealKernel[] = [
       VRINGH,
       VDPA_SIM,
       VDPA_SIM_NET,
+      VP_VDPA,
     ],
     // v6.1's vduse_dev.c allows VIRTIO_ID_BLOCK only; virtio-net came in v6.8 (real/vduse.ts VDUSE_NET_SINCE).
     noVduse: "Debian's 6.1 build leaves CONFIG_VDPA unset (no vduse.ko), and v6.1's VDUSE allows virtio-blk only (virtio-net from v6.8: 894452180d73 \"vduse: enable Virtio-net device type\")",
-    imageModuleDirs: ['kernel/drivers/vhost', 'kernel/virt/lib'],
+    // drivers/virtio: vp_vdpa's virtio_pci_modern_dev (CONFIG_VIRTIO_PCI_LIB=m in 6.1, built in from 6.12).
+    imageModuleDirs: ['kernel/drivers/vhost', 'kernel/virt/lib', 'kernel/drivers/virtio'],
     makeVars: [],
   },
   {
@@ -120,7 +124,7 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     kbuild: { name: 'linux-kbuild-6.12.117+deb12', version: '6.12.117-1~deb12u1' },
     source: { name: 'linux-source-6.12', version: '6.12.117-1~deb12u1' },
     // Debian's 6.12 ships vdpa and vhost_vdpa but neither VDPA_SIM nor VHOST_RING.
-    buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
+    buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET, VP_VDPA],
     // CONFIG_VDPA_USER=m: drivers/vdpa/vdpa_user/vduse.ko, virtio-net allowed (v6.8+).
     parentModules: ['vduse'],
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
@@ -141,7 +145,7 @@ export const REAL_KERNELS: readonly RealKernel[] = [
     kbuild: { name: 'linux-kbuild-7.2.13+deb14', version: '7.2.13-1' },
     source: { name: 'linux-source-7.2', version: '7.2.13-1' },
     // Like 6.12: vdpa, vhost_vdpa, vhost_iotlb (and vduse) ship; VDPA_SIM and VHOST_RING do not (its .config).
-    buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET],
+    buildModules: [VRINGH, VDPA_SIM, VDPA_SIM_NET, VP_VDPA],
     parentModules: ['vduse'],
     imageModuleDirs: ['kernel/drivers/vhost', 'kernel/drivers/vdpa', 'kernel/virt/lib'],
     makeVars: [
@@ -174,8 +178,14 @@ export const REAL_KERNELS: readonly RealKernel[] = [
 export const JOB_MODULES = ['vdpa_sim', 'vdpa_sim_net', 'vhost_vdpa', 'vduse'] as const;
 export type JobModule = (typeof JOB_MODULES)[number];
 
+/**
+ * Modules a parent's own job setup loads (platform-iommu.ts), never at boot: vp_vdpa would claim
+ * every virtio PCI device (PCI_ANY_ID of Red Hat/Qumranet) a boot without that parent has.
+ */
+export const PARENT_MODULES = ['vp_vdpa'] as const;
+
 /** Modules the guest needs; their dependencies are added from each module's `depends`. */
-export const WANTED_MODULES = ['vhost', 'vhost_iotlb', 'vdpa', 'vhost_vdpa', 'vringh', 'vdpa_sim', 'vdpa_sim_net'] as const;
+export const WANTED_MODULES = ['vhost', 'vhost_iotlb', 'vdpa', 'vhost_vdpa', 'vringh', 'vdpa_sim', 'vdpa_sim_net', ...PARENT_MODULES] as const;
 
 /** The upstream version of a Debian release: `7.2.13+deb14-amd64` -> `7.2.13`; 6.1's ABI name has none. */
 function upstreamVersion(k: RealKernel): string {

@@ -1,9 +1,10 @@
 /**
- * What a script needs from a real kernel (in a VM, booted with vdpa_sim, or VDUSE
- * where the kernel has it: real/vduse.ts): the module
- * parameters its open lines ask for, how many devices it opens and how much
- * guest memory it maps. The vm backend loads vdpa_sim once per script, so
- * every open line of one script must agree on them.
+ * What a script needs from a real kernel (in a VM: vdpa_sim, VDUSE where the
+ * kernel has it (real/vduse.ts), or vp_vdpa for the platform-IOMMU parent
+ * (real/platform-iommu.ts)): the parent and module parameters its open lines
+ * ask for, how many devices it opens and how much guest memory it maps. The
+ * vm backend loads the parent once per script, so every open line of one
+ * script must agree on them.
  *
  * Scripts are validated by the model first (runOnModel), so the op
  * table's readers (kernel/ops/session-lines.ts) take every line here.
@@ -12,7 +13,11 @@ import { InputError } from '../errors.js';
 import { parseJson } from '../json-file.js';
 import { U64_MAX } from '../iotlb/index.js';
 import { FieldReader, readMmap, readOpen, type Line, type OpenLine, type ParentKind, type SessionOverrides } from '../kernel/index.js';
+import { checkPlatformIommuOpen } from './platform-iommu.js';
 import { vduseParamsOf } from './vduse.js';
+
+/** The parents a VM makes besides vdpa_sim: VDUSE devices of the companion (vduse.ts), vp_vdpa on virtio-net-pci behind intel-iommu (platform-iommu.ts). */
+export type VmParent = 'vduse' | 'platform-iommu';
 
 export interface DeviceParams {
   /** vdpa_sim use_va (6.7+ only; absent on 6.1, which maps PAs only). */
@@ -28,8 +33,9 @@ export interface DeviceParams {
 export interface ScriptPlan {
   devices: string[];
   params: DeviceParams;
-  /** The parent when not vdpa_sim: VDUSE devices made by the companion (real/vduse.ts), each with `vqs` virtqueues. */
-  parent?: 'vduse';
+  /** The parent when not vdpa_sim (absent: vdpa_sim_net devices). */
+  parent?: VmParent;
+  /** VDUSE only: each device's virtqueues (VDUSE_CREATE_DEV vq_num). */
   vqs?: number;
   /** The line whose open decided `params`, for errors. */
   paramsLine: number;
@@ -80,26 +86,29 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
     // A device on the host is used as it is; only a VM loads vdpa_sim for the script.
     if (!inVm) continue;
     if (!vm.parents.includes(o.parent)) {
-      throw new InputError(where('parent'), vm.missingParents?.[o.parent] ?? `a real kernel in a VM has only ${vm.parents.join(', ')}, not ${o.parent} (pass --parent vdpa_sim to run this script there)`);
+      throw new InputError(where('parent'), vm.missingParents?.[o.parent] ?? `a real kernel in a VM has only ${vm.parents.join(', ')}, not ${o.parent} (pass --parent ${vm.parents.join(' or ')} to run this script there)`);
     }
     if (firstParent !== undefined && o.parent !== firstParent) {
       throw new InputError(where('parent'), `${o.parent} beside ${firstParent} devices: one script's devices come from one parent`);
     }
     firstParent = o.parent;
+    let next: DeviceParams;
     if (o.parent === 'vduse') {
       const v = vduseParamsOf(o, where);
       if (vqs !== undefined && v.vqs !== vqs) throw new InputError(where('nvqs'), `asks for ${v.vqs} virtqueues but an earlier open asked for ${vqs}: every VDUSE device of one script has the same`);
       vqs = v.vqs;
-    } else checkSimNet(o, where);
-    const next: DeviceParams = {
-      // VDUSE always maps VAs (the model refuses useVa:false for it); vdpa_sim as the line or the kernel says.
-      useVa: o.parent === 'vduse' || (o.useVaGiven ? o.useVa : vaDefault),
-      variant: o.variant ?? 'set_map',
-      ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }),
-      ...(o.parentIotlbLimit === undefined ? {} : { parentIotlbLimit: o.parentIotlbLimit }),
-    };
+      // VDUSE always maps VAs (the model refuses useVa:false for it).
+      next = simParams(o, true);
+    } else if (o.parent === 'platform-iommu') {
+      checkPlatformIommuOpen(o, where);
+      // vp_vdpa has no parameters of its own: only vhost_vdpa's entry limit.
+      next = { useVa: false, variant: 'set_map', ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }) };
+    } else {
+      checkSimNet(o, where);
+      next = simParams(o, o.useVaGiven ? o.useVa : vaDefault);
+    }
     if (params && JSON.stringify(params) !== JSON.stringify(next)) {
-      throw new InputError(where('open'), `asks for ${o.parent} ${describe(next)} but line ${paramsLine} asked for ${describe(params)}: one script loads its modules once`);
+      throw new InputError(where('open'), `asks for ${describe(o.parent, next)} but line ${paramsLine} asked for ${describe(o.parent, params)}: one script loads its parent once`);
     }
     if (!params) {
       params = next;
@@ -107,7 +116,8 @@ export function planScript(text: string, overrides: SessionOverrides, vaDefault:
     }
   }
   const plan: ScriptPlan = { devices, params: params ?? { useVa: vaDefault, variant: 'set_map' }, paramsLine, mmapBytes };
-  return firstParent === 'vduse' ? { ...plan, parent: 'vduse', vqs } : plan;
+  if (firstParent === 'vduse') return { ...plan, parent: 'vduse', vqs };
+  return firstParent === 'platform-iommu' ? { ...plan, parent: 'platform-iommu' } : plan;
 }
 
 /** vdpa_sim_net's fixed shape: a script asking for another cannot run on it. */
@@ -120,6 +130,17 @@ function checkSimNet(o: OpenLine, where: (field: string) => string): void {
   }
 }
 
-function describe(p: DeviceParams): string {
-  return `use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}${p.parentIotlbLimit === undefined ? '' : ` vdpa_sim.max_iotlb_entries=${p.parentIotlbLimit}`}`;
+/** The module parameters a vdpa_sim or VDUSE line asks for. */
+function simParams(o: OpenLine, useVa: boolean): DeviceParams {
+  return {
+    useVa,
+    variant: o.variant ?? 'set_map',
+    ...(o.iotlbLimit === undefined ? {} : { iotlbLimit: o.iotlbLimit }),
+    ...(o.parentIotlbLimit === undefined ? {} : { parentIotlbLimit: o.parentIotlbLimit }),
+  };
+}
+
+function describe(parent: ParentKind, p: DeviceParams): string {
+  if (parent === 'platform-iommu') return `vp_vdpa${p.iotlbLimit === undefined ? '' : ` with vhost_vdpa max_iotlb_entries=${p.iotlbLimit}`}`;
+  return `${parent} use_va=${p.useVa ? 1 : 0} batch_mapping=${p.variant === 'set_map' ? 1 : 0}${p.iotlbLimit === undefined ? '' : ` max_iotlb_entries=${p.iotlbLimit}`}${p.parentIotlbLimit === undefined ? '' : ` vdpa_sim.max_iotlb_entries=${p.parentIotlbLimit}`}`;
 }

@@ -14,6 +14,7 @@ import { parseProbeOutput } from './probe-answers.js';
 import { requireProbe } from './probe-path.js';
 import type { ScriptSource } from './model-run.js';
 import type { ScriptPlan } from './script-plan.js';
+import { platformIommuSetup, platformIommuVm } from './platform-iommu.js';
 import { KernelNotPreparedError, readPreparedKernel, runJobsInVm, type PreparedKernel, type VmJob } from './vm/index.js';
 import { runJobsResilient } from './vm/resilient.js';
 
@@ -47,6 +48,12 @@ const HOST_SHARE = 0.75;
 
 function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: KernelFacts): VmJob {
   const limit = plan.params.iotlbLimit;
+  const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);
+  if (plan.parent === 'platform-iommu') {
+    // vp_vdpa has no parameters: only vhost_vdpa's entry limit, and the setup that binds the devices.
+    const vhostVdpa: Record<string, number> = limit === undefined ? {} : { max_iotlb_entries: limit };
+    return { id: `script-${index}`, vdpaSim: {}, vhostVdpa, devices: Math.max(1, plan.devices.length), script: script.text, probeArgs, parent: 'platform-iommu', parentSetup: platformIommuSetup() };
+  }
   const vdpaSim: Record<string, number> = { batch_mapping: plan.params.variant === 'set_map' ? 1 : 0 };
   if (facts.vaDefault || plan.params.useVa) vdpaSim.use_va = plan.params.useVa ? 1 : 0;
   const vhostVdpa: Record<string, number> = {};
@@ -58,7 +65,6 @@ function jobOf(index: number, script: ScriptSource, plan: ScriptPlan, facts: Ker
   if (plan.params.parentIotlbLimit !== undefined) vdpaSim.max_iotlb_entries = plan.params.parentIotlbLimit;
   const devices = Math.max(1, plan.devices.length);
   // Device names of the script -> the VM's /dev/vhost-vdpa-K, in the order the script opens them.
-  const probeArgs = plan.devices.flatMap((d, k) => ['--device', `${d}=/dev/vhost-vdpa-${k}`]);
   if (plan.parent === 'vduse') {
     // vdpa_sim stays loaded as for every job (with its defaults); the limits go to vduse's domain instead.
     const vduse: Record<string, number> = {};
@@ -98,6 +104,10 @@ export async function runScriptsInVm(
   // Only then what this host lacks (exit 1): the prepared kernel, the probe.
   readPreparedKernel(kernel);
   const facts = realKernelFacts(kernel);
+  // The platform-IOMMU parent: vp_vdpa devices behind an emulated IOMMU, one per device the biggest such script opens.
+  // (Whether the prepared kernel has vp_vdpa was asked before planning: backends/vm-parents.ts.)
+  const iommuDevices = Math.max(0, ...plans.map((p) => (p.parent === 'platform-iommu' ? Math.max(1, p.devices.length) : 0)));
+  const iommu = iommuDevices > 0 ? platformIommuVm(iommuDevices) : undefined;
   const probePath = requireProbe();
   const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
   const vmOptions = {
@@ -107,7 +117,8 @@ export async function runScriptsInVm(
     // in a 3 GiB VM reset 3.3x slower than a 1 GiB one) and the kernel reclaims while it pins.
     // TCG only allocates what the guest touches, so the headroom costs nothing unused.
     memMiB: Math.min(Math.floor(hostMiB * HOST_SHARE), Math.max(VM_MIN_MIB, 2 * needMiBs + VM_BASE_MIB) + hugeMiB),
-    kernelArgs: reserveArgs(huge),
+    kernelArgs: [reserveArgs(huge), iommu?.kernelArgs].filter(Boolean).join(' ') || undefined,
+    ...(iommu ? { qemuArgs: iommu.qemuArgs } : {}),
     timeoutMs: opts.timeoutMs,
     probePath,
     onProgress: opts.onProgress,

@@ -5,8 +5,7 @@
  * deltas, plus any place where a running device's view disagrees with vhost.
  */
 import { HostMm, PinShards } from '../host/index.js';
-import { U64_MAX } from '../iotlb/index.js';
-import { checkInvariants, kernelLabel, STATUS, viewState, type InvariantReport, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
+import { checkInvariants, defaultIovaRange, deviceShape, kernelLabel, STATUS, viewState, type InvariantReport, type ParentKind, type VdpaSimVariant } from '../kernel/index.js';
 import { SVQ_EVENTS, type EventName } from './events.js';
 import { FLOWS, type Flow, type FlowName } from './flows.js';
 import { layoutGuest, PAGE, type GuestMemory, type GuestSpec } from './guest-memory.js';
@@ -90,10 +89,9 @@ export class VirtualMachine {
         variant: d.variant,
         kernel: spec.kernel,
         useVa: d.useVa,
-        nas: d.nas,
-        ngroups: 2,
+        ...deviceShape(d.parent, d.nas),
         nvqs: 2 * d.queuePairs + 1,
-        iovaRange: { first: 0n, last: U64_MAX },
+        iovaRange: defaultIovaRange(d.parent),
         iotlbLimit: spec.iotlbLimit ?? undefined,
       };
       this.backends.push(new VdpaBackend(`vdpa${i}`, this.mm, config, this.vmmCounters, 2 * d.queuePairs + 1));

@@ -8,6 +8,7 @@ import { InputError } from '../../errors.js';
 import { U64_MAX } from '../../iotlb/index.js';
 import { BACKINGS, mmapProblem, type Backing } from '../../host/index.js';
 import { MIN_PARENT_IOTLB_ENTRIES } from '../parent-limits.js';
+import { defaultIovaRange } from '../device-config.js';
 import { PARENT_KINDS, type ParentKind } from '../parents/index.js';
 import type { FieldReader } from '../script-fields.js';
 import { kernelLabel, resolveKernel, type KernelBehaviour } from '../versions.js';
@@ -64,8 +65,8 @@ export function readOpen(r: FieldReader, overrides: OpenOverrides): OpenLine {
   if (!useVa && parent === 'vduse') r.fail('useVa', 'VDUSE always maps user virtual addresses (use_va=true)');
   const variant = r.has('variant') ? r.oneOf('variant', ['set_map', 'dma_map'] as const) : undefined;
   if (variant && parent !== 'vdpa_sim') r.fail('variant', 'only vdpa_sim has the batch_mapping variants');
-  let first = 0n;
-  let last = U64_MAX;
+  // The parent's own range unless the line names one (a platform-IOMMU parent: its domain's aperture).
+  let { first, last } = defaultIovaRange(parent);
   // null is not "absent": a range that is not an object is refused, as is one with fields other than first and last.
   if (r.has('iovaRange')) {
     const rr = r.object('iovaRange');
@@ -79,10 +80,15 @@ export function readOpen(r: FieldReader, overrides: OpenOverrides): OpenLine {
     r.fail('parentIotlbLimit', `${parentIotlbLimit} is fewer than ${MIN_PARENT_IOTLB_ENTRIES}: the parent makes no device then (vdpasim_create, _mlx5_vdpa_create_mr; the identity map takes two entries)`);
   }
   // The parent's own shape unless the line says: VDUSE (API version 0) has one group and one
-  // address space (vduse_dev_init_vdpa: vdpa_alloc_device(..., 1, 1, ...)); the others two.
-  const shape = parent === 'vduse' ? 1 : 2;
+  // address space (vduse_dev_init_vdpa: vdpa_alloc_device(..., 1, 1, ...)), and so has a
+  // platform-IOMMU parent, which vhost_vdpa_probe refuses with more (EOPNOTSUPP, no
+  // /dev/vhost-vdpa-N at all), since one IOMMU domain serves the whole device (drivers/vhost/vdpa.c in
+  // 6.1.192, 6.12.117 and 7.2.13); vp_vdpa allocates 1 and 1 (vp_vdpa_dev_add). The others two.
+  const single = parent === 'platform-iommu';
+  const shape = single || parent === 'vduse' ? 1 : 2;
   const nas = r.int('nas', 1, 64, shape);
   const ngroups = r.int('ngroups', 1, 64, shape);
+  if (single && (nas > 1 || ngroups > 1)) r.fail(nas > 1 ? 'nas' : 'ngroups', 'vhost_vdpa_probe refuses a platform-IOMMU parent with more than one address space or group (no /dev/vhost-vdpa-N is made)');
   const nvqs = r.has('nvqs') ? r.int('nvqs', 1, 65535) : undefined;
   const iotlbLimit = r.has('iotlbLimit') ? r.int('iotlbLimit', 0, 2 ** 31 - 1) : undefined;
   return {

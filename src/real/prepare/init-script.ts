@@ -2,7 +2,8 @@
  * The guest's /init (busybox sh). It loads the base modules, then for each job
  * in /jobs/list: reloads vdpa_sim, vdpa_sim_net and vhost_vdpa with the job's
  * parameters (unloading them between jobs is what makes parameters take
- * effect), creates the job's vdpasim_net devices with the `vdpa` tool, runs the
+ * effect), creates the job's vdpasim_net devices with the `vdpa` tool (or
+ * runs the job's own parent.sh for another parent), runs the
  * probe with the job's script on stdin, and sends the results to ttyS1 in
  * base64 frames (guest-protocol.ts). Then it powers off.
  *
@@ -57,7 +58,12 @@ run_job() {
   dmesg -c >/dev/null
   n=$(cat $J/devices)
   PARENT=$(cat $J/parent 2>/dev/null); MGMT=vdpasim_net; VPID=""
-  if ! insmod "$MODS/vdpa_sim.ko" $(cat $J/vdpa_sim.params) 2>/tmp/e; then err="insmod vdpa_sim $(cat $J/vdpa_sim.params): $(tr '\\n' ' ' </tmp/e)"
+  k=0
+  # The platform-IOMMU parent brings its own setup (real/platform-iommu.ts): it loads its modules and
+  # vhost_vdpa, adds vdpa0..vdpa$n-1 (k counts them) or sets err; the vdpa_sim steps below then do nothing.
+  # VDUSE keeps vdpa_sim loaded as every job does, then adds its devices from mgmtdev vduse.
+  if [ -f $J/parent.sh ]; then . $J/parent.sh
+  elif ! insmod "$MODS/vdpa_sim.ko" $(cat $J/vdpa_sim.params) 2>/tmp/e; then err="insmod vdpa_sim $(cat $J/vdpa_sim.params): $(tr '\\n' ' ' </tmp/e)"
   elif ! insmod "$MODS/vdpa_sim_net.ko" 2>/tmp/e; then err="insmod vdpa_sim_net: $(tr '\\n' ' ' </tmp/e)"
   elif ! insmod "$MODS/vhost_vdpa.ko" $(cat $J/vhost_vdpa.params) 2>/tmp/e; then err="insmod vhost_vdpa $(cat $J/vhost_vdpa.params): $(tr '\\n' ' ' </tmp/e)"
   elif [ "$PARENT" = vduse ]; then
@@ -71,7 +77,6 @@ run_job() {
       [ -e /tmp/vduse.ready ] || { wait $VPID; VPID=""; err="$(tr '\\n' ' ' </tmp/vduse.err)"; }
     fi
   fi
-  k=0
   while [ -z "$err" ] && [ $k -lt $n ]; do
     if ! vdpa dev add mgmtdev $MGMT name vdpa$k 2>/tmp/e; then
       err="$([ $MGMT = vduse ] && echo 'VDUSE add: ')vdpa dev add vdpa$k: $(tr '\\n' ' ' </tmp/e)"

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { VdpaLabError } from '../../errors.js';
 import { writeCpio, type CpioEntry } from '../cpio.js';
 import { GUEST_PATHS } from '../guest-protocol.js';
-import { JOB_MODULES } from '../kernels.js';
+import { JOB_MODULES, PARENT_MODULES } from '../kernels.js';
 import { runCommand } from '../run-command.js';
 import type { CollectedModule } from './collect-modules.js';
 import { initScript } from './init-script.js';
@@ -75,7 +75,7 @@ export async function buildBaseInitramfs(inp: InitramfsInputs): Promise<{ archiv
 
   const modDir = join(GUEST_PATHS.modulesDir, inp.release).replace(/^\//, '');
   for (const m of inp.modules) t.file(`${modDir}/${m.name}.ko`, m.bytes);
-  const jobModules: readonly string[] = JOB_MODULES;
+  const jobModules: readonly string[] = [...JOB_MODULES, ...PARENT_MODULES];
   const baseOrder = inp.modules.filter((m) => !jobModules.includes(m.name)).map((m) => m.name);
   t.file(GUEST_PATHS.baseOrder.replace(/^\//, ''), Buffer.from(baseOrder.join('\n') + '\n'));
   return { archive: writeCpio(t.entries), libraries };

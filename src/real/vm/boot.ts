@@ -39,6 +39,8 @@ export interface BootOptions {
   jobArchive: Buffer;
   /** More kernel command line (qemu.ts). */
   kernelArgs?: string;
+  /** More QEMU arguments (qemu.ts). */
+  qemuArgs?: readonly string[];
   onProgress?: (line: string) => void;
   /** Stop early when QEMU's stderr says this (the KVM probe uses it). */
   abortOn?: RegExp;
@@ -90,7 +92,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
     const consoleLog = join(work, 'console.log');
     const framesLog = join(work, 'frames.log');
     const started = Date.now();
-    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog, kernelArgs: opts.kernelArgs });
+    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog, kernelArgs: opts.kernelArgs, extraArgs: opts.qemuArgs });
     const frames = new FileTail(framesLog);
     const reader = new FrameReader();
     const jobs: VmJobResult[] = [];

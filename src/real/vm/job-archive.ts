@@ -6,6 +6,7 @@
 import { InputError } from '../../errors.js';
 import { writeCpio, type CpioEntry } from '../cpio.js';
 import { GUEST_PATHS, JOB_ID_PATTERN } from '../guest-protocol.js';
+import type { VmParent } from '../script-plan.js';
 
 export interface VmJob {
   /** Unique per run, [a-z0-9-]+. */
@@ -20,12 +21,14 @@ export interface VmJob {
   script: string;
   /** Extra probe arguments. */
   probeArgs?: string[];
-  /** The parent, when not vdpa_sim: VDUSE devices come from the companion (real/vduse.ts). */
-  parent?: 'vduse';
+  /** The parent, when not vdpa_sim: VDUSE devices come from the companion (real/vduse.ts), vp_vdpa's from `parentSetup`. */
+  parent?: VmParent;
   /** vduse module parameters, e.g. { max_iotlb_entries: 16 } (VDUSE jobs). */
   vduse?: Record<string, number>;
   /** Virtqueues of each VDUSE device (VDUSE_CREATE_DEV vq_num). */
   vqs?: number;
+  /** platform-iommu: its setup, sourced by the init instead of vdpa_sim's (parent.sh: real/platform-iommu.ts). */
+  parentSetup?: string;
 }
 
 /** More devices than this in one job is surely a mistake (each one is a vdpa_sim instance). */
@@ -55,8 +58,9 @@ export function checkJobs(jobs: readonly VmJob[]): void {
       }
     }
     if (typeof j.script !== 'string') throw new InputError(`${at}.script`, 'must be a string');
-    if (j.parent !== undefined && j.parent !== 'vduse') throw new InputError(`${at}.parent`, `'${String(j.parent)}' is not a parent a job can ask for (vduse, or none for vdpa_sim)`);
+    if (j.parent !== undefined && j.parent !== 'vduse' && j.parent !== 'platform-iommu') throw new InputError(`${at}.parent`, `'${String(j.parent)}' is not a parent a job can ask for (vduse, platform-iommu, or none for vdpa_sim)`);
     if (j.parent === 'vduse' && !(Number.isInteger(j.vqs) && j.vqs! >= 1 && j.vqs! <= 0xffff)) throw new InputError(`${at}.vqs`, 'a VDUSE job needs 1 to 65535 virtqueues');
+    if ((j.parent === 'platform-iommu') !== (typeof j.parentSetup === 'string')) throw new InputError(`${at}.parentSetup`, 'a platform-iommu job, and only one, has its setup as a string');
     for (const a of j.probeArgs ?? []) {
       if (typeof a !== 'string' || a.includes('\n')) throw new InputError(`${at}.probeArgs`, 'each argument must be a string without newlines');
     }
@@ -90,6 +94,7 @@ export function jobArchive(jobs: readonly VmJob[], probe: Uint8Array, vduseDev?:
       text(`${d}/vhost_vdpa.params`, paramsLine(j.vhostVdpa ?? {}) + '\n'),
     );
     if (j.parent === 'vduse') entries.push(text(`${d}/parent`, 'vduse\n'), text(`${d}/vduse.params`, paramsLine(j.vduse ?? {}) + '\n'), text(`${d}/vqs`, `${j.vqs}\n`));
+    if (j.parent === 'platform-iommu' && j.parentSetup !== undefined) entries.push(text(`${d}/parent`, 'platform-iommu\n'), text(`${d}/parent.sh`, j.parentSetup));
   }
   return writeCpio(entries);
 }

@@ -23,6 +23,8 @@ export interface QemuSpec {
   framesLog: string;
   /** More kernel command line (the huge pages a run reserves: hugepagesz=2M hugepages=N ...). */
   kernelArgs?: string;
+  /** More QEMU arguments: a machine and devices a parent needs (real/platform-iommu.ts). */
+  extraArgs?: readonly string[];
 }
 
 export function qemuArgs(s: QemuSpec): string[] {
@@ -37,6 +39,7 @@ export function qemuArgs(s: QemuSpec): string[] {
     '-append', ['console=ttyS0 panic=-1 rdinit=/init', s.kernelArgs].filter(Boolean).join(' '),
     '-serial', `file:${s.consoleLog}`,
     '-serial', `file:${s.framesLog}`,
+    ...(s.extraArgs ?? []),
   ];
 }
 

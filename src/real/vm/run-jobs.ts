@@ -30,6 +30,8 @@ export interface VmRunOptions {
   memMiB?: number;
   /** More kernel command line, e.g. the huge pages to reserve (hugetlb-pool.ts). */
   kernelArgs?: string;
+  /** More QEMU arguments, e.g. the platform-IOMMU parent's machine and devices (platform-iommu.ts). */
+  qemuArgs?: readonly string[];
   timeoutMs?: number;
   probePath?: string;
   onProgress?: (line: string) => void;
@@ -84,6 +86,7 @@ export async function runJobsInVm(alias: string, jobs: VmJob[], opts: VmRunOptio
     timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
     jobArchive: jobArchive(runnable, probe, vduseDev),
     kernelArgs: opts.kernelArgs,
+    qemuArgs: opts.qemuArgs,
     onProgress: opts.onProgress,
   });
   const ran = new Map(r.jobs.map((j) => [j.id, j]));

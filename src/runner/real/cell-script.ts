@@ -7,10 +7,10 @@
  * it), which the real kernel's answers are compared with.
  */
 import { hex } from '../../iotlb/index.js';
-import type { ParentKind } from '../../kernel/index.js';
 import { phaseOf, recordOps, type ModelAnswer, type RealPhase } from './record-ops.js';
 import { VirtualMachine, type EventName } from '../../vmm/index.js';
 import { toVmSpec, type CellSpec } from '../../workload/index.js';
+import { deviceShape, type ParentKind } from '../../kernel/index.js';
 
 export type { RealPhase } from './record-ops.js';
 
@@ -31,7 +31,7 @@ export interface CellScript {
   useVa: boolean;
   variant: 'set_map' | 'dma_map';
   iotlbLimit?: number;
-  /** The cell's parent and its devices' virtqueues (a VDUSE device in a VM is made with that many). */
+  /** The cell's parent (the VM's plan follows it) and its devices' virtqueues (a VDUSE device in a VM is made with that many). */
   parent: ParentKind;
   nvqs: number;
 }
@@ -62,8 +62,7 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
         useVa: spec.devices.useVa,
         ...(spec.devices.variant ? { variant: spec.devices.variant } : {}),
         // The model's device shape (the probe ignores these): GET_VRING_GROUP answers by nvqs.
-        nas: spec.devices.nas,
-        ngroups: 2,
+        ...deviceShape(spec.devices.parent, spec.devices.nas),
         nvqs: 2 * spec.devices.queuePairs + 1,
         ...(spec.iotlbLimit === null ? {} : { iotlbLimit: spec.iotlbLimit }),
       })),

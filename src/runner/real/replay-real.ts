@@ -60,7 +60,7 @@ function variantOf(opts: ReplayOptions): 'set_map' | 'dma_map' {
 
 function scriptOf(r: Recorded, opts: ReplayOptions): { text: string; headerLines: number } {
   const header: Record<string, unknown>[] = [
-    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
+    { op: 'open', parent: opts.parent, kernel: opts.kernel, useVa: false, ...(opts.parent === 'vdpa_sim' ? { variant: variantOf(opts) } : {}), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     { op: 'setrlimit', memlock: 'unlimited' },
     ...r.mm.allRegions.map((g, i) => ({ op: 'mmap', uaddr: hex(BigInt(g.startPage) << 12n), size: hex(BigInt(g.pages) << 12n), backing: g.spec.backing, populate: (g.spec.populated ?? true) || r.touchedBefore[i] })),
   ];
@@ -122,6 +122,7 @@ export function recordReplay(text: string, source: string, opts: ReplayOptions):
     params: { useVa: false, variant: variantOf(opts), ...(opts.iotlbLimit === undefined ? {} : { iotlbLimit: opts.iotlbLimit }) },
     paramsLine: 1,
     mmapBytes: r.mm.allRegions.reduce((s, g) => s + (BigInt(g.pages) << 12n), 0n),
+    ...(opts.parent === 'platform-iommu' ? { parent: 'platform-iommu' as const } : {}),
   }));
   return { outcome, recorded, scripts, plans };
 }

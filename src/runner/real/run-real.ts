@@ -55,8 +55,9 @@ function planOf(s: CellScript): ScriptPlan {
     params: { useVa: s.useVa, variant: s.variant, ...(s.iotlbLimit === undefined ? {} : { iotlbLimit: s.iotlbLimit }) },
     paramsLine: 1,
     mmapBytes: s.mmapBytes,
-    // A VDUSE device in the VM gets the cell's virtqueues (real/vduse.ts).
+    // A VDUSE device in the VM gets the cell's virtqueues (real/vduse.ts); vp_vdpa's are the VM's NIC's.
     ...(s.parent === 'vduse' ? { parent: 'vduse' as const, vqs: s.nvqs } : {}),
+    ...(s.parent === 'platform-iommu' ? { parent: 'platform-iommu' as const } : {}),
   };
 }
 

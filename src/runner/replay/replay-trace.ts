@@ -9,7 +9,7 @@ import type { CostProfile } from '../../cost/index.js';
 import { HostMm, mmapProblem, type Backing, type PageStates } from '../../host/index.js';
 import { InputError } from '../../errors.js';
 import { hex } from '../../iotlb/index.js';
-import { DEFAULT_NVQS, type KernelGeneration, type ParentKind, type VhostVdpa } from '../../kernel/index.js';
+import { DEFAULT_NVQS, deviceShape, type KernelGeneration, type ParentKind, type VhostVdpa } from '../../kernel/index.js';
 import { parseTrace, queuePairsOf, rebuildStreams, tracedReleasesProbe, withCvqProbe, type DeviceStream, type InferredRegion, type ParsedTrace } from '../../vmm/trace/index.js';
 import { dropPersistedRemaps } from './persist-what-if.js';
 import { replayDevice, type DeviceReplay } from './replay-device.js';
@@ -141,9 +141,8 @@ function run(stream: DeviceStream, ops: DeviceStream['ops'], regions: InferredRe
       variant: opts.parent === 'vdpa_sim' ? (opts.variant ?? 'set_map') : undefined,
       kernel: opts.kernel,
       useVa: false,
-      // vdpa_sim_net and mlx5_vdpa both have two address spaces and two VQ groups.
-      nas: 2,
-      ngroups: 2,
+      // vdpa_sim_net and mlx5_vdpa both have two address spaces and two VQ groups; a platform-IOMMU parent one of each.
+      ...deviceShape(opts.parent, 2),
       // One vhost_vdpa_init per queue pair and one for the CVQ: their count gives the VQs; else the parent's own.
       ...(stream.devs.length > 1 ? { nvqs: 2 * queuePairsOf(stream, 0) + 1 } : {}),
       iotlbLimit: opts.iotlbLimit,
