@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireRealKernel, skipWithoutRealKernel } from './support/real-kernel.js';
 import { tempDir } from './support/temp-dir.js';
+import type { Paired } from './support/paired.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.url));
@@ -23,14 +24,6 @@ const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.
 /** Scripts that need what one kernel lacks: 6.1's vdpa_sim has no use_va. */
 const NOT_ON: Record<string, string[]> = { '6.1': ['va-mode-pins-nothing.jsonl'] };
 
-interface Paired {
-  line: number;
-  op: string;
-  verdict: string;
-  differs: string[];
-  a: Record<string, unknown> | null;
-  b: Record<string, unknown> | null;
-}
 
 for (const kernel of ['6.1', '6.12', '7.2']) {
   test(`the model answers every shipped session script as the real ${kernel} kernel does (ret, errno, pinnedVm, features)`, { skip: skipWithoutRealKernel(kernel), timeout: 20 * 60_000 }, () => {

@@ -18,6 +18,7 @@ import { qemuArgs } from '../src/real/vm/qemu.js';
 import { jobArchive } from '../src/real/vm/job-archive.js';
 import { kernelBenchScript } from '../src/bench/kernel-bench-scripts.js';
 import { Session } from '../src/kernel/index.js';
+import type { Paired } from './support/paired.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.url));
@@ -60,14 +61,6 @@ test("bench kernel --parent platform-iommu: its scripts open the parent without 
   }
 });
 
-interface Paired {
-  line: number;
-  op: string;
-  verdict: string;
-  differs: string[];
-  a: Record<string, unknown> | null;
-  b: Record<string, unknown> | null;
-}
 
 test('--parent platform-iommu on vm:6.12: vp_vdpa behind intel-iommu answers every line as the model does (one VM boot)', { skip: skipWithoutRealKernel('6.12'), timeout: 10 * 60_000 }, () => {
   requireRealKernel('6.12');

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultVduseCompanionPath } from '../src/real/vduse.js';
 import { requireRealKernel, skipWithoutRealKernel, underCi } from './support/real-kernel.js';
 import { tempDir } from './support/temp-dir.js';
+import type { Paired } from './support/paired.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SESSIONS = fileURLToPath(new URL('../../workloads/sessions/', import.meta.url));
@@ -29,14 +30,6 @@ const VDUSE_SCRIPTS = [
   `${SESSIONS}legacy-reset-wipes.jsonl`,
 ];
 
-interface Paired {
-  line: number;
-  op: string;
-  verdict: string;
-  differs: string[];
-  a: Record<string, unknown> | null;
-  b: Record<string, unknown> | null;
-}
 
 function companionMissing(): string | false {
   const why = skipWithoutRealKernel('6.12');
