@@ -5,7 +5,7 @@
  * figure -> value) and are never mixed: modeled figures depend only on the
  * commit, simulator figures on the machine too, real ones on the testbed.
  */
-import { z } from 'zod';
+import { lazySchema, z } from '../lazy-zod.js';
 import { InputError } from '../errors.js';
 import { parseJson } from '../json-file.js';
 import { zodIssues } from '../cost/index.js';
@@ -38,8 +38,10 @@ export interface HistoryRecord {
   real: Figures;
 }
 
-const figures = z.record(z.string(), z.record(z.string(), z.number().nonnegative()));
-const recordSchema = z.object({
+// Built on first use (lazy-zod.ts): `import 'vdpa-lab'` loads no zod.
+const figures = lazySchema(() => z.record(z.string(), z.record(z.string(), z.number().nonnegative())));
+const recordSchema = lazySchema(() =>
+  z.object({
   schema: z.literal(HISTORY_SCHEMA),
   commit: z.string().min(1),
   date: z.iso.datetime({ offset: true }),
@@ -52,7 +54,8 @@ const recordSchema = z.object({
   modeled: figures,
   simulator: figures,
   real: figures,
-}) satisfies z.ZodType<HistoryRecord>;
+  }) satisfies z.ZodType<HistoryRecord>,
+);
 
 /** The figures of one kind a cell contributes, or null when it has none (not ok, not timed, no real run). */
 function cellFigures(c: ResultsFile['cells'][number]): Record<FigureKind, Record<string, number> | null> {
