@@ -21,7 +21,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -200,6 +200,9 @@ describe('README blocks', { concurrency: 2 }, () => {
         }
         assert.match(pkg.scripts.start, /cli\/main\.js run workloads\/default\.json/, 'npm start runs the default workload, as the seed run here does');
         assert.match(readFileSync(join(ROOT, pkg.bin['vdpa-lab']), 'utf8'), /^#!\/usr\/bin\/env node/, "package.json's bin is an executable node script");
+        // npx links the bin once per clone path and chmods it only then: a later clone at the same path (CI's) runs
+        // a freshly built bin through the old link, so the build itself must leave it executable.
+        assert.ok((statSync(join(ROOT, pkg.bin['vdpa-lab'])).mode & 0o111) !== 0, `npm run build leaves ${pkg.bin['vdpa-lab']} executable`);
         // npx resolves the clone's own bin from its root (README: `npx vdpa-lab --help`).
         for (const args of [['npx', '--no-install', 'vdpa-lab', '--version'], ['npm', 'exec', '--no', 'vdpa-lab', '--', '--version']]) {
           const r = spawnSync(args[0], args.slice(1), { cwd: ROOT, encoding: 'utf8' });
