@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
-import { downtimes, lastStep, parseGuestLog, traceResets } from '../src/real/qemu/index.js';
+import { downtimes, lastStep, parseGuestLog, refusedMap, traceResets } from '../src/real/qemu/index.js';
 import { innerQemuArgs, parseRecordOutput, recordScript } from '../src/real/qemu/record-script.js';
 import { neededPackages, parseDepends } from '../src/real/qemu/suite-packages.js';
 import { splitTraceLine } from '../src/vmm/trace/trace-line.js';
@@ -95,6 +95,22 @@ test('the inner QEMU runs as the issue names it: q35, TCG, vhost-vdpa on /dev/vh
   const script = recordScript({ ramMiB: 256, backing: 'hugetlb-2m', resets: 1, svq: true, deadlineS: 60, layout });
   assert.match(script, /timeout -s KILL 60 '\/qemu\/lib\/ld-linux-x86-64\.so\.2' '--library-path' '\/qemu\/lib' '\/qemu\/bin\/qemu-system-x86_64'/);
   assert.match(script, /mount -t hugetlbfs -o pagesize=2M none \/dev\/hugepages/);
+});
+
+test('the record script lifts RLIMIT_MEMLOCK before QEMU runs: vhost_vdpa_pa_map refuses a map past it (8 MiB by default), even for root', () => {
+  const layout = { bin: 'bin/qemu-system-x86_64', loader: 'lib/ld-linux-x86-64.so.2', libDir: 'lib', moduleDir: 'modules', dataDir: 'share' };
+  const script = recordScript({ ramMiB: 128, backing: 'thp', resets: 1, svq: false, deadlineS: 60, layout });
+  const ulimit = script.search(/^ulimit -l unlimited\b/m);
+  assert.ok(ulimit >= 0, 'ulimit -l unlimited in the script');
+  assert.ok(ulimit < script.indexOf('timeout -s KILL'), 'raised before QEMU starts (the rlimit is inherited)');
+});
+
+test("QEMU's own word that a map was refused is found in its stderr (it logs it and goes on, so the trace still shows the map)", () => {
+  // hw/virtio/vhost-vdpa.c as QEMU 7.2 and 11.1 log an ENOMEM from the kernel (11.1.3's first recording here).
+  assert.equal(refusedMap('qemu-system-x86_64: failed to write, fd=11, errno=12 (Cannot allocate memory)\nqemu-system-x86_64: vhost vdpa map fail!\n'), 'qemu-system-x86_64: failed to write, fd=11, errno=12 (Cannot allocate memory)');
+  assert.equal(refusedMap('qemu-system-x86_64: vhost-vdpa: DMA mapping failed, unable to continue\n'), 'qemu-system-x86_64: vhost-vdpa: DMA mapping failed, unable to continue');
+  assert.equal(refusedMap(''), null);
+  assert.equal(refusedMap('qemu-system-x86_64: terminating on signal 15\n'), null);
 });
 
 test("apt's Depends are read with the first of each set of alternatives, and kept to QEMU's packages and shared libraries", () => {

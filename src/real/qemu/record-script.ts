@@ -81,6 +81,10 @@ export function recordScript(s: InnerQemuSpec): string {
 # Written by vdpa-lab qemu record (src/real/qemu/record-script.ts).
 mkdir -p ${P.out}
 ${setup}
+# vhost_vdpa_pa_map (drivers/vhost/vdpa.c) refuses a map that would pin past RLIMIT_MEMLOCK, 8 MiB by
+# default since 5.16, with ENOMEM and no CAP_IPC_LOCK bypass: without this every guest RAM map fails, QEMU
+# logs 'vhost vdpa map fail!' and goes on, and vdpa_sim finds no map for the rings (no TX ever completes).
+ulimit -l unlimited || { echo "ulimit -l unlimited failed" >&2; exit 3; }
 export QEMU_MODULE_DIR=${Q}/${s.layout.moduleDir}
 timeout -s KILL ${s.deadlineS} ${cmd.map(quote).join(' ')} >${P.out}/qemu.out 2>${P.out}/qemu.err
 echo "${EXIT_LINE} $?"

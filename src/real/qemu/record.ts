@@ -84,6 +84,16 @@ export function payloadArchive(qemu: PreparedQemu, inner: InnerGuest): Buffer {
   ]);
 }
 
+/**
+ * QEMU's own word that the kernel refused a map: hw/virtio/vhost-vdpa.c logs it
+ * ('vhost vdpa map fail!', 'DMA mapping failed, unable to continue', or the
+ * write's errno) and goes on, so the trace still shows the map that did not
+ * take effect and the device has no map for that RAM. Null when none.
+ */
+export function refusedMap(qemuStderr: string): string | null {
+  return qemuStderr.split('\n').find((l) => /vhost vdpa map fail|DMA mapping failed|vhost_vdpa_dma_map.*fail|failed to write, fd=/i.test(l))?.trim() ?? null;
+}
+
 export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Recording> {
   const deadlineS = innerDeadlineS(o.resets);
   const spec = { ramMiB: o.ramMiB, backing: o.backing, resets: o.resets, svq: o.svq, deadlineS, layout: o.qemu.manifest.layout };
