@@ -1,6 +1,7 @@
 /** Report layer: Vega-Lite charts from results files, SVG/PNG, offline HTML, summary.md. */
-export { writeReport, labelRuns } from './write-report.js';
-export type { ReportOptions } from './write-report.js';
+export { writeReport, labelRuns, inputKind } from './write-report.js';
+export type { ReportOptions, WrittenReport } from './write-report.js';
+export type { RecordingJson } from './qemu-record/write.js';
 export { buildCharts, deltaChart, ratioRows, REPORT_FONT } from './charts.js';
 export type { Chart } from './charts.js';
 export { cellRows } from './rows.js';

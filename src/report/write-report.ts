@@ -11,8 +11,11 @@ import { fsyncDir, writeFileDurable } from '../atomic-file.js';
 import { InputError, writeFault } from '../errors.js';
 import { STDIN_NAME } from '../json-file.js';
 import { checkOutputDir, isInside, OUTPUT_MARKER, refuseForeignDir } from '../output-path.js';
-import { readResults } from '../runner/index.js';
-import { buildCharts, deltaChart } from './charts.js';
+import { readResults, RESULTS_SCHEMA } from '../runner/index.js';
+import { RECORD_SCHEMA } from '../runner/qemu-record/results.js';
+import { readJsonFile } from '../json-file.js';
+import { writeQemuRecordReport, type RecordingJson } from './qemu-record/write.js';
+import { buildCharts, deltaChart, type Chart } from './charts.js';
 import { deltaRows } from './deltas.js';
 import { eventRows, eventsChart } from './events.js';
 import { realChart, realRows } from './real.js';
@@ -84,22 +87,17 @@ function cleanUpOnSignal(tmp: string): () => void {
   return disarm;
 }
 
-export async function writeReport(paths: string[], opts: ReportOptions): Promise<{ charts: string[]; dir: string; runs: LabelledResults[] }> {
-  if (paths.length === 0) throw new InputError('results', 'name at least one results.json');
-  const { out } = checkReportDir(paths, opts.out);
-  const runs = labelRuns(paths, opts.labels);
-  const match = opts.match ?? null;
-  const names = runs.map((r) => r.run);
-  const deltas = runs.length > 1 ? deltaRows(runs, match) : null;
-  const charts = buildCharts(cellRows(runs, match), names);
-  const delta = deltas && deltaChart(deltas, names);
-  if (delta) charts.splice(2, 0, delta);
-  const events = eventRows(runs);
-  const eventChart = eventsChart(events, names);
-  if (eventChart) charts.splice(charts.findIndex((c) => c.name === 'phases') + 1, 0, eventChart);
-  const real = realChart(realRows(runs));
-  if (real) charts.push(real);
-  if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
+/** What a report writes beside its charts: index.html (given the rendered charts) and summary.md. */
+export interface ReportPages {
+  html: (rendered: RenderedChart[]) => string;
+  md: string;
+}
+
+/**
+ * Renders `charts` and writes them with the pages into a temp directory
+ * beside `out`, then swaps it into place: `out` is never left half-written.
+ */
+export async function emitReport(paths: string[], out: string, charts: Chart[], pages: ReportPages, opts: Pick<ReportOptions, 'noPng' | 'onProgress'>): Promise<void> {
   const files = [...charts.flatMap((c) => [`${c.name}.vl.json`, `${c.name}.svg`, ...(opts.noPng ? [] : [`${c.name}.png`])]), 'index.html', 'summary.md'];
   checkReportDir(paths, out, files);
   mkdirSync(dirname(out), { recursive: true });
@@ -118,8 +116,8 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
       // loop a SIGINT would only be seen after the report was done (and its handler gone).
       await new Promise((resolve) => setImmediate(resolve));
     }
-    writeFileDurable(join(tmp, 'index.html'), indexHtml(runs, rendered, deltas, events));
-    writeFileDurable(join(tmp, 'summary.md'), summaryMd(runs, charts.map((c) => c.name), deltas, events));
+    writeFileDurable(join(tmp, 'index.html'), pages.html(rendered));
+    writeFileDurable(join(tmp, 'summary.md'), pages.md);
     const marker: ReportMarker = { madeBy: 'vdpa-lab', command: 'report', files };
     writeFileDurable(join(tmp, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
     fsyncDir(tmp);
@@ -134,5 +132,55 @@ export async function writeReport(paths: string[], opts: ReportOptions): Promise
   } finally {
     disarm();
   }
+}
+
+/**
+ * What an input is, by its schema: a run's results (`run`, `replay --out`;
+ * readResults checks them) or a `qemu record` recording. Anything else is
+ * refused here, naming both.
+ */
+export function inputKind(path: string): 'run' | 'qemu-record' {
+  const schema = (readJsonFile(path, 'results file').value as { schema?: unknown } | null)?.schema;
+  if (schema === RECORD_SCHEMA) return 'qemu-record';
+  if (typeof schema === 'string' && !schema.startsWith('vdpa-lab/results@')) {
+    throw new InputError(`${path}: schema`, `expected "${RESULTS_SCHEMA}" (vdpa-lab run or replay) or "${RECORD_SCHEMA}" (vdpa-lab qemu record), found ${JSON.stringify(schema)}`);
+  }
+  return 'run';
+}
+
+export interface WrittenReport {
+  charts: string[];
+  dir: string;
+  /** The runs read (exports use them); none for recordings. */
+  runs: LabelledResults[];
+  /** `qemu record` recordings: per reset, the real and modeled figures apart. */
+  recordings?: RecordingJson[];
+}
+
+export async function writeReport(paths: string[], opts: ReportOptions): Promise<WrittenReport> {
+  if (paths.length === 0) throw new InputError('results', 'name at least one results.json');
+  const { out } = checkReportDir(paths, opts.out);
+  const kinds = paths.map(inputKind);
+  if (kinds.includes('qemu-record')) {
+    const runAt = kinds.indexOf('run');
+    if (runAt >= 0) throw new InputError(paths[runAt], "a run's results cannot share a report with qemu record results: report them apart");
+    if (opts.match) throw new InputError('--match', 'pairs the cells of runs; qemu record results have none (recordings are set side by side by release)');
+    const r = await writeQemuRecordReport(paths, opts, (charts, pages) => emitReport(paths, out, charts, pages, opts));
+    return { charts: r.charts, dir: out, runs: [], recordings: r.recordings };
+  }
+  const runs = labelRuns(paths, opts.labels);
+  const match = opts.match ?? null;
+  const names = runs.map((r) => r.run);
+  const deltas = runs.length > 1 ? deltaRows(runs, match) : null;
+  const charts = buildCharts(cellRows(runs, match), names);
+  const delta = deltas && deltaChart(deltas, names);
+  if (delta) charts.splice(2, 0, delta);
+  const events = eventRows(runs);
+  const eventChart = eventsChart(events, names);
+  if (eventChart) charts.splice(charts.findIndex((c) => c.name === 'phases') + 1, 0, eventChart);
+  const real = realChart(realRows(runs));
+  if (real) charts.push(real);
+  if (charts.length === 0) throw new InputError(paths[0], 'no cell in these results has figures to chart (all failed or n/a)');
+  await emitReport(paths, out, charts, { html: (rendered) => indexHtml(runs, rendered, deltas, events), md: summaryMd(runs, charts.map((c) => c.name), deltas, events) }, opts);
   return { charts: charts.map((c) => c.name), dir: out, runs };
 }

@@ -9,7 +9,7 @@ export { recordQemu, payloadArchive, vmMemMiB, innerDeadlineS, refusedMap } from
 export type { Recording, RecordOptions } from './record.js';
 export { RECORD_BACKINGS } from './record-script.js';
 export type { RecordBacking } from './record-script.js';
-export { parseGuestLog, guestLogText, downtimes, lastStep } from './guest-timeline.js';
-export type { GuestStamp, ResetDowntime } from './guest-timeline.js';
+export { parseGuestLog, readGuestLogText, guestLogText, downtimes, lastStep } from './guest-timeline.js';
+export type { GuestStamp, ResetDowntime, ResetSteps } from './guest-timeline.js';
 export { traceResets } from './trace-timing.js';
 export type { TraceReset } from './trace-timing.js';

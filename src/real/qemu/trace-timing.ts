@@ -35,7 +35,9 @@ function parse(text: string): (Line & { no: number })[] {
   return out;
 }
 
-const STOP_EVENTS = /^vhost_vdpa_(dev_start|reset_device|dma_unmap|add_status|get_vring_base|suspend|listener_region_del|listener_begin_batch|listener_commit|reset_status|set_vring_ready)$/;
+// A stop's block: every vhost_dev's stop (QEMU 7.2 asks each vq's index before GET_VRING_BASE, and hands the
+// vq's call fd back to the guest notifier at the end), the reset, the unmaps and their batch.
+const STOP_EVENTS = /^vhost_vdpa_(dev_start|get_vq_index|reset_device|dma_unmap|add_status|get_vring_base|suspend|listener_region_del|listener_begin_batch|listener_commit|skipped_memory_section|reset_status|set_vring_ready|set_vring_call|set_config_call)$/;
 const START_EVENTS = /^vhost_vdpa_(dev_start|dma_map|add_status|set_vring_\w+|set_features|set_mem_table|listener_\w+|vq_get_addr|get_vq_index|dump_regions|set_config|set_address_space_id|get_vring_group)$/;
 
 const isStop = (l: Line) => l.event === 'vhost_vdpa_dev_start' && /started: 0/.test(l.args);
