@@ -187,8 +187,10 @@ Examples:
     .addHelpText('after', `
 Nested TCG is slow: the inner guest runs under TCG inside a TCG VM, so a recording takes
 minutes (about 5 for the inner boot, up to a minute per reset here), and every time it
-reports is TCG time. Exit codes: 0 recorded, 1 the VM or the inner guest failed (the
-message names the last step reached; a partial trace.log is kept), 2 bad input.
+reports is TCG time. QEMU runs with RLIMIT_MEMLOCK raised (vhost-vdpa pins its maps).
+Exit codes: 0 recorded, 1 the VM or the inner guest failed (the message names the last
+step reached; a partial trace.log is kept), or the kernel refused an IOTLB write (QEMU's
+stderr says so; the trace shows it as sent), 2 bad input.
 
 Examples:
   vdpa-lab qemu record --qemu 7.2 --resets 1 --ram 256MiB --out reports/qemu-7.2
