@@ -109,14 +109,28 @@ test('lines of two QEMU releases in one file are an unknown format, naming the l
   assert.match(e.reason, /unknown QEMU format/);
 });
 
-test('a map over a still-mapped IOVA with another uaddr is an inconsistent trace', () => {
+test('a map over a still-mapped IOVA with another uaddr is refused, naming the kernel refusal of the earlier map that is its only cause', () => {
   const text = [
     'vhost_vdpa_dma_map vdpa:0x7f01 fd: 3 msg_type: 2 iova: 0x0 size: 0x200000 uaddr: 0x7f0000000000 perm: 0x3 type: 2',
     'vhost_vdpa_dma_map vdpa:0x7f01 fd: 3 msg_type: 2 iova: 0x100000 size: 0x200000 uaddr: 0x7f1000000000 perm: 0x3 type: 2',
   ].join('\n') + '\n';
   const e = inputError(() => rebuildStreams(parseTrace(text, 'x.log').events, 'x.log'));
   assert.equal(e.where, 'x.log: line 2');
-  assert.match(e.reason, /overlaps the map of line 1/);
+  assert.match(e.reason, /overlaps the map of line 1 .* the kernel refused line 1's map/);
+});
+
+test("QEMU 7.2's x-svq allocator reusing the IOVA of a guest RAM map the kernel refused (RLIMIT_MEMLOCK) is named as that refusal", () => {
+  // Lines 81-83 of a 7.2.22 --svq recording at the default 8 MiB RLIMIT_MEMLOCK: QEMU's stderr had "failed to write, fd=4,
+  // errno=14" and "vhost vdpa map fail!" for the 255 MiB map, whose IOVA range the allocator then gave to the BIOS ROM.
+  const text = [
+    '158@1796669199.833453:vhost_vdpa_listener_region_add vdpa: 0x7f3cc71fd190 iova 0x100000 llend 0x10000000 vaddr: 0x7f3cabf00000 read-only: 0',
+    '158@1796669199.833462:vhost_vdpa_dma_map vdpa:0x7f3cc71fd190 fd: 4 msg_type: 2 iova: 0x10b000 size: 0xff00000 uaddr: 0x7f3cabf00000 perm: 0x3 type: 2',
+    '158@1796669199.837962:vhost_vdpa_listener_region_add vdpa: 0x7f3cc71fd190 iova 0xfffc0000 llend 0x100000000 vaddr: 0x7f3cc6800000 read-only: 1',
+    '158@1796669199.838027:vhost_vdpa_dma_map vdpa:0x7f3cc71fd190 fd: 4 msg_type: 2 iova: 0x10b000 size: 0x40000 uaddr: 0x7f3cc6800000 perm: 0x1 type: 2',
+  ].join('\n') + '\n';
+  const e = inputError(() => rebuildStreams(parseTrace(text, 'svq.log').events, 'svq.log'));
+  assert.equal(e.where, 'svq.log: line 4');
+  assert.match(e.reason, /the kernel refused line 2's map \(look for "vhost vdpa map fail!" in QEMU's stderr/);
 });
 
 test('the same host pages at two IOVAs (a BIOS alias) are not an inconsistency, and infer one region', () => {

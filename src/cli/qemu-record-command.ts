@@ -8,7 +8,7 @@ import { checkOwnDir, claimOutputDir } from '../output-path.js';
 import { KernelNotPreparedError, readPreparedKernel, resolveKernel } from '../real/index.js';
 import {
   guestLogText, lastStep, payloadArchive, prepareInnerGuest, prepareQemu, preparedQemus, qemuCacheRoot, QEMU_RELEASES, qemuReleaseList, readInnerGuest,
-  readPreparedQemu, recordQemu, refusedMap, removeStaleQemuTemps, resolveQemuRelease, vmMemMiB, RECORD_BACKINGS, type QemuRelease, type RecordBacking,
+  readPreparedQemu, recordQemu, removeStaleQemuTemps, resolveQemuRelease, vmMemMiB, RECORD_BACKINGS, type QemuRelease, type RecordBacking,
 } from '../real/qemu/index.js';
 import { textTable } from '../text-format.js';
 import { parseSize } from '../workload/index.js';
@@ -106,8 +106,10 @@ async function record(o: RecordFlags): Promise<number> {
     const why = rec.jobProblem ?? (rec.qemuExit === 137 ? `QEMU was killed at the ${rec.deadlineS} s deadline` : `QEMU exited ${rec.qemuExit ?? '(never ran)'}${rec.qemuStderr.trim() ? `: ${rec.qemuStderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
     throw new VdpaLabError(`the inner guest did not finish: ${why}; last step reached: ${lastStep(rec.stamps)}; partial trace kept in ${join(dir, 'trace.log')} (${rec.traceText.split('\n').filter(Boolean).length} lines)`);
   }
-  const refused = refusedMap(rec.qemuStderr);
-  if (refused) throw new VdpaLabError(`the kernel VM refused QEMU's maps (QEMU's stderr: '${refused}'): the trace shows maps that did not take effect, so it is not a recording of a working device; see ${join(dir, 'qemu-stderr.log')}`);
+  if (rec.refusedWrites.length) {
+    // The trace shows every message as sent, refused or not: its replay would hold and pin what the kernel did not.
+    throw new VdpaLabError(`recorded, but the real kernel refused ${rec.refusedWrites.length} of QEMU's IOTLB writes (qemu-stderr.log: ${rec.refusedWrites[0].trim()}): the trace shows them as sent, so it is no basis for the model; the recording is in ${dir}`);
+  }
   let modeled;
   try {
     modeled = replayRecording(rec.traceText, join(dir, 'trace.log'), facts);
@@ -185,8 +187,10 @@ Examples:
     .addHelpText('after', `
 Nested TCG is slow: the inner guest runs under TCG inside a TCG VM, so a recording takes
 minutes (about 5 for the inner boot, up to a minute per reset here), and every time it
-reports is TCG time. Exit codes: 0 recorded, 1 the VM or the inner guest failed (the
-message names the last step reached; a partial trace.log is kept), 2 bad input.
+reports is TCG time. QEMU runs with RLIMIT_MEMLOCK raised (vhost-vdpa pins its maps).
+Exit codes: 0 recorded, 1 the VM or the inner guest failed (the message names the last
+step reached; a partial trace.log is kept), or the kernel refused an IOTLB write (QEMU's
+stderr says so; the trace shows it as sent), 2 bad input.
 
 Examples:
   vdpa-lab qemu record --qemu 7.2 --resets 1 --ram 256MiB --out reports/qemu-7.2

@@ -17,6 +17,7 @@ import { completed, parseGuestLog, type GuestStamp } from './guest-timeline.js';
 import type { InnerGuest } from './inner-guest.js';
 import type { PreparedQemu } from './qemu-manifest.js';
 import { innerCommandLine, parseRecordOutput, recordScript, VM_PATHS, type RecordBacking } from './record-script.js';
+import { refusedWrites } from './refused-writes.js';
 
 export interface RecordOptions {
   qemu: PreparedQemu;
@@ -35,6 +36,8 @@ export interface Recording {
   traceText: string;
   consoleText: string;
   qemuStderr: string;
+  /** QEMU's stderr lines saying the kernel refused an IOTLB message the trace shows as sent (refused-writes.ts). */
+  refusedWrites: string[];
   /** The kernel VM's dmesg after QEMU exited (vhost-vdpa and vdpa_sim complaints land there). */
   vmDmesg: string;
   /** The inner QEMU's exit status (137: killed at the deadline); null when the script never got there. */
@@ -84,16 +87,6 @@ export function payloadArchive(qemu: PreparedQemu, inner: InnerGuest): Buffer {
   ]);
 }
 
-/**
- * QEMU's own word that the kernel refused a map: hw/virtio/vhost-vdpa.c logs it
- * ('vhost vdpa map fail!', 'DMA mapping failed, unable to continue', or the
- * write's errno) and goes on, so the trace still shows the map that did not
- * take effect and the device has no map for that RAM. Null when none.
- */
-export function refusedMap(qemuStderr: string): string | null {
-  return qemuStderr.split('\n').find((l) => /vhost vdpa map fail|DMA mapping failed|vhost_vdpa_dma_map.*fail|failed to write, fd=/i.test(l))?.trim() ?? null;
-}
-
 export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Recording> {
   const deadlineS = innerDeadlineS(o.resets);
   const spec = { ramMiB: o.ramMiB, backing: o.backing, resets: o.resets, svq: o.svq, deadlineS, layout: o.qemu.manifest.layout };
@@ -128,10 +121,12 @@ export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Rec
   const consoleText = out.files.get('console.log') ?? '';
   const stamps = parseGuestLog(consoleText);
   const jobProblem = !j ? 'the VM finished without running the record job' : j.setupError ? `setup: ${j.setupError}` : j.exitCode !== 0 ? `the record script exited ${j.exitCode}: ${j.stderr.trim().split('\n').pop() ?? ''}` : null;
+  const qemuStderr = out.files.get('qemu.err') ?? '';
   return {
     traceText: out.files.get('trace.log') ?? '',
     consoleText,
-    qemuStderr: out.files.get('qemu.err') ?? '',
+    qemuStderr,
+    refusedWrites: refusedWrites(qemuStderr),
     vmDmesg: out.files.get('dmesg.log') ?? '',
     qemuExit: out.exit,
     stamps,

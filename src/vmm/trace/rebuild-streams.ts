@@ -178,16 +178,20 @@ const liveKey = (fd: number, asid: number) => `${fd}/${asid}`;
 
 /**
  * A map over an IOVA range the trace still holds mapped with another uaddr
- * for the same IOVA is a trace QEMU could not have written (the kernel would
- * have refused it and QEMU aborted the listener): bad input. Overlaps with
- * the same translation go to the kernel model, which answers EEXIST.
+ * for the same IOVA cannot be replayed: QEMU writes one only when the kernel
+ * refused the earlier map, which the trace still shows as sent (QEMU traces
+ * a message before its write()). With x-svq QEMU's IOVA allocator frees the
+ * range of a refused map (vhost_vdpa_listener_region_add's fail_map) and
+ * hands it to the next section: a 7.2 recording at the default 8 MiB
+ * RLIMIT_MEMLOCK did that at each start. Bad input, naming that cause.
+ * Overlaps with the same translation go to the kernel model (EEXIST).
  */
 function checkConsistent(live: Map<string, LiveMap[]>, fd: number, asid: number, iova: bigint, size: bigint, uaddr: bigint, lineNo: number, where: string): void {
   const list = live.get(liveKey(fd, asid)) ?? [];
   const last = iova + size - 1n;
   for (const m of list) {
     if (m.iova <= last && iova <= m.last && m.uaddr - m.iova !== uaddr - iova) {
-      throw new InputError(`${where}: line ${lineNo}`, `map of iova ${hex(iova)}+${hex(size)} to uaddr ${hex(uaddr)} overlaps the map of line ${m.lineNo} (iova ${hex(m.iova)} to uaddr ${hex(m.uaddr)}), still mapped, with another uaddr: the trace is inconsistent`);
+      throw new InputError(`${where}: line ${lineNo}`, `map of iova ${hex(iova)}+${hex(size)} to uaddr ${hex(uaddr)} overlaps the map of line ${m.lineNo} (iova ${hex(m.iova)} to uaddr ${hex(m.uaddr)}), still mapped, with another uaddr: QEMU sends that only after the kernel refused line ${m.lineNo}'s map (look for "vhost vdpa map fail!" in QEMU's stderr; ENOMEM past RLIMIT_MEMLOCK, say), and the trace shows that map as sent`);
     }
   }
   list.push({ iova, last, uaddr, lineNo });
