@@ -170,7 +170,7 @@ test('a VM that dies in one job fails that job alone; the jobs after it get a fr
   const run = await runJobsResilient(jobs, async (pending) => {
     calls.push(pending.map((j) => j.id));
     if (calls.length === 1) throw new VmFailedError('the VM did not finish: kernel panic in job b', [ok('a')], 'b');
-    return { release: '6.12.117+deb12-amd64', accel: 'tcg', bootMs: 1, wallMs: 2, jobs: pending.map((j) => ok(j.id)) };
+    return { release: '6.12.117+deb12-amd64', accel: 'tcg', clock: 'wall', bootMs: 1, wallMs: 2, jobs: pending.map((j) => ok(j.id)) };
   });
   assert.deepEqual(calls, [['a', 'b', 'c', 'd'], ['c', 'd']]);
   assert.deepEqual(run.jobs.map((j) => [j.id, j.exitCode, j.setupError ?? null]), [['a', 0, null], ['b', -1, 'the VM did not finish: kernel panic in job b'], ['c', 0, null], ['d', 0, null]]);

@@ -62,6 +62,8 @@ export interface BackendResult {
   kernel: string;
   /** kvm or tcg for a VM; none for the model or a device on this host. TCG figures are not native timings. */
   accel: 'kvm' | 'tcg' | 'none';
+  /** A VM's guest clock when it was TCG's instruction counter (real/vm/qemu.ts VmClock); absent: the wall clock. */
+  clock?: 'icount';
   scripts: ScriptRun[];
 }
 
@@ -86,6 +88,8 @@ export interface Backend {
 /** How a backend runs: the options of the command that made it. */
 export interface BackendOptions {
   accel?: 'auto' | 'kvm' | 'tcg';
+  /** A VM's guest clock: wall (default) or icount (real/vm/qemu.ts). */
+  clock?: 'wall' | 'icount';
   timeoutMs?: number;
   onProgress?: (line: string) => void;
 }

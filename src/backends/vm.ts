@@ -42,7 +42,7 @@ export class VmBackend implements Backend {
     const facts = await this.open();
     const plans = validateAndPlan(jobs, overrides, facts, true, this.capabilities);
     const vm = await (await vmBackend()).runScriptsInVm(this.kernel, jobs, plans, this.options);
-    return { kernel: vm.release, accel: vm.accel, scripts: vm.scripts };
+    return { kernel: vm.release, accel: vm.accel, ...(vm.clock === 'icount' ? { clock: 'icount' as const } : {}), scripts: vm.scripts };
   }
 
   async close(): Promise<void> {}

@@ -27,6 +27,8 @@ export interface PhaseFigures {
 export interface KernelBenchRow extends KernelBenchCase {
   kernel: string;
   accel: string;
+  /** Set when the VM's guest clock was TCG's instruction counter (1 ns per guest instruction). */
+  clock?: 'icount';
   pages: number;
   cycles: number;
   real: PhaseFigures;
@@ -99,6 +101,7 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<KernelBench
       ...c,
       kernel: run.kernel,
       accel: run.accel ?? 'none',
+      ...(run.clock ? { clock: run.clock } : {}),
       pages: s.pages,
       cycles: o.cycles,
       real,

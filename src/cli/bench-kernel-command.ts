@@ -15,7 +15,7 @@ import { createBackend } from '../backends/index.js';
 import { InputError } from '../errors.js';
 import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
 import { action } from './run-action.js';
-import { choiceList, positiveInt } from './parse-options.js';
+import { checkClock, choiceList, clockOption, positiveInt } from './parse-options.js';
 
 interface Options {
   kernel?: BackendSpec;
@@ -28,6 +28,7 @@ interface Options {
   cycles: number;
   profile: string;
   accel: 'auto' | 'kvm' | 'tcg';
+  clock: 'wall' | 'icount';
   timeout?: number;
   json?: boolean;
   quiet?: boolean;
@@ -45,7 +46,7 @@ function perPage(ns: number, pages: number): string {
 
 export function renderKernelBench(rows: KernelBenchRow[]): string {
   const parent = rows[0]?.parent === 'platform-iommu' ? 'vp_vdpa behind intel-iommu (platform-iommu)' : 'vdpa_sim (use_va=0)';
-  const head = rows[0] ? `Real: ${rows[0].kernel}, ${parent}, ${rows[0].accel.toUpperCase()}: time in the syscalls, median of ${rows[0].cycles} reset cycles.\nModeled: the same script's counters x the ${rows[0].modeled.profile} profile. Never one number.\n` : '';
+  const head = rows[0] ? `Real: ${rows[0].kernel}, ${parent}, ${rows[0].accel.toUpperCase()}${rows[0].clock === 'icount' ? ' icount (1 ns per guest instruction)' : ''}: time in the syscalls, median of ${rows[0].cycles} reset cycles.\nModeled: the same script's counters x the ${rows[0].modeled.profile} profile. Never one number.\n` : '';
   const table = rows.map((r) => [
     `${r.variant} ${r.backing} ${r.gib}GiB`,
     r.flow,
@@ -88,7 +89,8 @@ export function registerBenchKernel(program: Command): void {
     .option('--cycles <n>', 'reset cycles per case; figures are medians', positiveInt('--cycles'), 3)
     .option('--profile <name|path>', 'cost profile for the modeled column', 'default')
     .option('--accel <accel>', 'auto (KVM if it really boots here, else TCG), kvm or tcg', (t) => choiceList('--accel', ACCELS)(t)[0], 'auto')
-    .option('--timeout <seconds>', 'give up on the VM after this long', positiveInt('--timeout'))
+    .option('--clock <clock>', "the VM's guest clock the probe times by: wall, or icount (1 ns per guest instruction: the same on every run; TCG only)", clockOption, 'wall')
+    .option('--timeout <seconds>', 'give up on the VM when it goes this long without progress (booting, finishing the cases)', positiveInt('--timeout'))
     .option('--json', 'print rows as JSON')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
@@ -113,8 +115,10 @@ Examples:
         for (const variant of variants) for (const backing of o.backing) for (const gib of o.gib) for (const flow of o.flows) cases.push({ ...(iommu ? { parent: o.parent } : {}), variant, backing, gib, flow });
         const profile = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile;
         if (o.kernel && o.backend) throw new InputError('--backend', 'names the kernel itself; drop --kernel');
+        checkClock(o.clock, o.accel, (o.backend ?? o.kernel ?? { kind: 'vm' }).kind);
         const backend = createBackend(o.backend ?? o.kernel ?? { kind: 'vm', kernel: '6.12' }, {
           accel: o.accel,
+          clock: o.clock,
           timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
           onProgress: o.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
         });

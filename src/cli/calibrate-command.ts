@@ -11,8 +11,8 @@ import { parseJson } from '../json-file.js';
 import { InputError } from '../errors.js';
 import { checkOutputFile } from '../output-path.js';
 import { calibrate } from '../runner/index.js';
-import { calibrateFromReal, checkAgainstReal, type PredictionRow } from '../runner/calibrate-real.js';
-import { boundProblems, ProfileMissesBound, refitProfile } from '../runner/calibrate-refit.js';
+import { calibrateFromReal, checkAgainstReal, runsClock, type PredictionRow } from '../runner/calibrate-real.js';
+import { boundProblems, ProfileMissesBound, recipeClock, refitProfile } from '../runner/calibrate-refit.js';
 import { fmtDuration, textTable } from '../text-format.js';
 import { resolveProfilePath } from '../workload/index.js';
 // A --profile/--base path is the user's, relative to the working directory (a bare name is workloads/profiles/NAME.json).
@@ -104,10 +104,14 @@ Examples:
         if (!path && !o.from && !o.check) throw new InputError('<observations>', 'name a calibration file, or --from RESULTS.json, or --check RESULTS.json --profile P');
         if (!path && !o.from) {
           if (!o.profile) throw new InputError('--profile', 'names the profile --check prices the cells with');
-          const rows = checkAgainstReal(loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile, o.check!);
+          const profile = loadProfile(resolveProfilePath(o.profile, join(process.cwd(), 'cli'))).profile;
+          // A profile fitted to one clock's runs is checked against that clock's runs only.
+          runsClock(o.check!, process.cwd(), profile.fittedTo ? recipeClock(profile.fittedTo) : undefined);
+          const rows = checkAgainstReal(profile, o.check!);
           process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : predictionText(rows));
           return;
         }
+        if (o.from) runsClock([...o.from, ...(o.check ?? [])]);
         const r = path
           ? (() => {
               const c = calibrate(path);

@@ -13,7 +13,7 @@ import type { ScriptSource } from '../real/model-run.js';
 import { modelOverridesFor, runScripts } from '../real/run-scripts.js';
 import { createBackend, type Backend, type BackendOptions } from '../backends/index.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
-import { choiceList, positiveInt } from './parse-options.js';
+import { checkClock, choiceList, clockOption, positiveInt } from './parse-options.js';
 import { describeRun, formatComparison } from './exec-compare-text.js';
 
 function one<T extends string>(flag: string, allowed: readonly T[]) {
@@ -42,6 +42,7 @@ interface ExecOptions {
   backend?: BackendSpec;
   compare?: [BackendSpec, BackendSpec];
   accel: 'auto' | 'kvm' | 'tcg';
+  clock: 'wall' | 'icount';
   timeout?: number;
   json?: boolean;
   quiet?: boolean;
@@ -72,6 +73,7 @@ function streamOnModel(script: ScriptSource, o: ExecOptions): void {
 function backendOptions(o: ExecOptions): BackendOptions {
   return {
     accel: o.accel,
+    clock: o.clock,
     timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000,
     onProgress: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   };
@@ -122,7 +124,8 @@ export function registerExec(program: Command): void {
     .option('--backend <backend>', `who answers: ${BACKEND_FORMS} (default: model)`, (t) => parseBackend(t))
     .option('--compare <a,b>', 'run on two backends and compare every line (ret, errno, pinnedVm, page faults of a map, offered features); exit 1 on any difference', parseComparePair)
     .option('--accel <accel>', 'vm backend: auto (KVM if it really boots here, else TCG), kvm or tcg', one('--accel', ['auto', 'kvm', 'tcg'] as const), 'auto')
-    .option('--timeout <seconds>', 'vm backend: give up on the VM after this long', positiveInt('--timeout'))
+    .option('--clock <clock>', "vm backend: the guest clock the probe times by: wall, or icount (1 ns per guest instruction: the same on every run; TCG only)", clockOption, 'wall')
+    .option('--timeout <seconds>', 'vm backend: give up on the VM when it goes this long without progress (booting, finishing a script)', positiveInt('--timeout'))
     .option('--json', 'with --compare: print the paired answers as JSON')
     .option('--quiet', 'no progress or backend line on stderr')
     .addHelpText(
@@ -157,6 +160,7 @@ Examples:
     .action(
       action(async (paths: string[], o: ExecOptions) => {
         if (o.backend && o.compare) throw new InputError('--compare', 'names both backends itself; drop --backend');
+        checkClock(o.clock, o.accel, (o.compare?.find((b) => b.kind === 'vm') ?? o.backend)?.kind);
         const scripts = readScripts(paths);
         if (o.compare) return runCompare(o.compare, scripts, o);
         // No --backend: the model, one script streamed, each answer printed as its line runs.

@@ -19,7 +19,7 @@ function cell(a: BackendAnswer | null): string {
 
 /** The kernel a backend was, in one line: which kernel, under what. */
 export function describeRun(run: BackendRun): string {
-  return `${run.backend}: ${run.kernel}${run.accel ? `, ${run.accel.toUpperCase()}` : ''}`;
+  return `${run.backend}: ${run.kernel}${run.accel ? `, ${run.accel.toUpperCase()}` : ''}${run.clock ? ` (${run.clock} clock)` : ''}`;
 }
 
 export function formatComparison(a: BackendRun, b: BackendRun, results: ScriptComparison[]): string {

@@ -43,3 +43,16 @@ export function choiceList<T extends string>(flag: string, allowed: readonly T[]
       return v;
     });
 }
+
+/** `--clock`: the VM's guest clock (real/vm/qemu.ts VmClock). */
+export function clockOption(text: string): 'wall' | 'icount' {
+  if (text !== 'wall' && text !== 'icount') throw new InputError('--clock', `must be wall or icount, got '${text}'`);
+  return text;
+}
+
+/** Up front, before anything runs: icount is TCG's instruction counter, and only a VM has one. */
+export function checkClock(clock: 'wall' | 'icount', accel: string, backendKind: string | undefined): void {
+  if (clock === 'wall') return;
+  if (backendKind !== 'vm') throw new InputError('--clock', 'icount clocks a VM: give --backend vm:KERNEL');
+  if (accel === 'kvm') throw new InputError('--clock', "icount counts TCG's instructions and cannot run with --accel kvm (give --accel tcg or auto)");
+}

@@ -7,7 +7,7 @@ import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_MAX_CELLS, entryLimitWarnings, loadWorkload, MAX_SAMPLES, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
-import { nonNegativeInt, positiveInt } from './parse-options.js';
+import { checkClock, clockOption, nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
 import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
@@ -37,6 +37,7 @@ interface RunFlags {
   emitTrace?: string;
   realCycles: number;
   accel: 'auto' | 'kvm' | 'tcg';
+  clock: 'wall' | 'icount';
 }
 
 type RealBackendSpec = Exclude<BackendSpec, { kind: 'model' }>;
@@ -57,9 +58,9 @@ function progressLine(r: CellResult, done: number, total: number, startMs: numbe
 
 /** Sends the modeled cells to the real backend and records what answered in the provenance (the summary reads it there). */
 async function augmentReal(file: ResultsFile, specs: CellSpec[], backend: RealBackendSpec, o: RunFlags, say: (line: string) => void): Promise<void> {
-  const r = await addRealFigures(file.cells, specs, { backend: createBackend(backend, { accel: o.accel, onProgress: say }), cycles: o.realCycles, onProgress: say });
+  const r = await addRealFigures(file.cells, specs, { backend: createBackend(backend, { accel: o.accel, clock: o.clock, onProgress: say }), cycles: o.realCycles, onProgress: say });
   file.cells = r.cells;
-  file.provenance.real = { backend: backendLabel(backend), kernel: r.kernel, accel: r.accel, cycles: o.realCycles };
+  file.provenance.real = { backend: backendLabel(backend), kernel: r.kernel, accel: r.accel, ...(r.clock === 'icount' ? { clock: r.clock } : {}), cycles: o.realCycles };
 }
 
 /** A positive integer that this machine's cores can carry (pool.ts threadsProblem says why not). */
@@ -88,6 +89,7 @@ export function registerRun(program: Command): void {
       if (t !== 'auto' && t !== 'kvm' && t !== 'tcg') throw new InputError('--accel', `must be auto, kvm or tcg, got '${t}'`);
       return t;
     }, 'auto')
+    .option('--clock <clock>', "with --backend vm:: the guest clock the probe times by: wall, or icount (TCG's instruction counter, 1 ns per guest instruction: the same figures on every run, whatever the host's load; TCG only)", clockOption, 'wall')
     .option('--shard <I/N|k8s>', `run only shard I of N (numbered from 1; round-robin over the cells sorted by id), in its own --out; k8s: the index from JOB_COMPLETION_INDEX (0-based) and N from ${SHARD_COUNT_ENV}. Join the shards with vdpa-lab merge`, (t: string) => parseShard(t))
     .option('--emit-trace <dir>', "write each cell's message stream as the QEMU trace (vhost_vdpa_* log lines) a real QEMU would have logged: DIR/<cell id>.log, for `vdpa-lab replay`")
     .option('--json', 'print results.json to stdout instead of the summary table')
@@ -113,6 +115,7 @@ Examples:
     )
     .action(
       action(async (workloadPath: string, o: RunFlags) => {
+        checkClock(o.clock, o.accel, o.backend?.kind);
         if (o.resume && o.force) throw new InputError('--force', 'discards the journal in --out that --resume continues: give one of them');
         const w = loadWorkload(workloadPath, { maxCells: o.maxCells });
         if (o.filter) {

@@ -3,7 +3,7 @@ import type { CellResult } from '../runner/index.js';
 import type { RealProvenance } from '../runner/real-result.js';
 import { fmtDuration, fmtRatio, textTable } from '../text-format.js';
 
-export function realSummaryText(cells: CellResult[], { kernel, accel }: RealProvenance): string {
+export function realSummaryText(cells: CellResult[], { kernel, accel, clock }: RealProvenance): string {
   const rows = cells.map((c) => {
     const r = c.real;
     const modeled = c.modeled?.perResetNs ?? null;
@@ -14,7 +14,7 @@ export function realSummaryText(cells: CellResult[], { kernel, accel }: RealProv
     return [c.label, fmtDuration(modeled), fmtDuration(perReset), fmtDuration(cycle), perReset && modeled ? fmtRatio(perReset / modeled) : '-', run, r.status === 'agree' ? 'agree' : `${r.status}: ${r.reason}`];
   });
   return (
-    `Real kernel: ${kernel}${accel === 'none' ? '' : `, ${accel.toUpperCase()}`} (time in the syscalls; ${accel === 'tcg' ? 'TCG figures, not native timings' : 'measured'}). Modeled: counters x profile.\n` +
+    `Real kernel: ${kernel}${accel === 'none' ? '' : `, ${accel.toUpperCase()}`}${clock === 'icount' ? ' icount' : ''} (time in the syscalls; ${clock === 'icount' ? 'guest instructions at 1 ns each, not native timings' : accel === 'tcg' ? 'TCG figures, not native timings' : 'measured'}). Modeled: counters x profile.\n` +
     textTable(['cell', 'modeled/reset', 'real/reset', 'real reset cycle (median)', 'real/modeled', 'real mean run (modeled)', 'model vs kernel'], rows)
   );
 }

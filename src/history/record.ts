@@ -49,7 +49,7 @@ const recordSchema = lazySchema(() =>
   profiles: z.record(z.string(), z.string()),
   machine: z.object({ cpu: z.string().nullable(), cpus: z.number().nullable(), platform: z.string().nullable(), hostKernel: z.string().nullable(), node: z.string().nullable() }),
   machineKey: z.string(),
-  testbed: z.object({ backend: z.string(), kernel: z.string(), accel: z.string() }).nullable(),
+  testbed: z.object({ backend: z.string(), kernel: z.string(), accel: z.string(), clock: z.string().optional() }).nullable(),
   labels: z.record(z.string(), z.string()),
   modeled: figures,
   simulator: figures,

@@ -15,6 +15,8 @@ export interface BackendRun {
   /** The kernel that answered: `uname -r` for a real one, the generation for the model. */
   kernel: string;
   accel?: 'kvm' | 'tcg';
+  /** Set when the VM's guest clock was TCG's instruction counter (--clock icount). */
+  clock?: 'icount';
   scripts: ScriptRun[];
   wallMs: number;
 }
@@ -79,7 +81,7 @@ export async function runScripts(backend: Backend, scripts: ScriptSource[], opts
   const facts = await backend.open();
   try {
     const r = await backend.run(scripts, modelOverridesFor(facts, opts.overrides));
-    return { backend: backend.label, kernel: r.kernel, ...(r.accel === 'none' ? {} : { accel: r.accel }), scripts: r.scripts, wallMs: performance.now() - started };
+    return { backend: backend.label, kernel: r.kernel, ...(r.accel === 'none' ? {} : { accel: r.accel }), ...(r.clock ? { clock: r.clock } : {}), scripts: r.scripts, wallMs: performance.now() - started };
   } finally {
     await backend.close();
   }

@@ -81,7 +81,7 @@ export async function runScriptsInVm(
   scripts: ScriptSource[],
   plans: ScriptPlan[],
   opts: BackendOptions,
-): Promise<{ release: string; accel: 'kvm' | 'tcg'; scripts: ScriptRun[] }> {
+): Promise<{ release: string; accel: 'kvm' | 'tcg'; clock: 'wall' | 'icount'; scripts: ScriptRun[] }> {
   // Huge pages come from pools the guest kernel reserves at boot for the biggest script of each size;
   // they are memory of their own, beside what the other mappings take.
   const needs = scripts.map((s) => hugetlbNeedOf(s.text));
@@ -112,6 +112,7 @@ export async function runScriptsInVm(
   const jobs = scripts.map((s, i) => jobOf(i, s, plans[i], facts));
   const vmOptions = {
     accel: opts.accel,
+    clock: opts.clock,
     // Headroom of the guest's size again where the host allows it: in a VM short of free memory
     // a 4k guest's pages come back fragmented (more entries, more work per page: a 2 GiB guest
     // in a 3 GiB VM reset 3.3x slower than a 1 GiB one) and the kernel reclaims while it pins.
@@ -133,5 +134,5 @@ export async function runScriptsInVm(
     const error = job.exitCode === 0 ? undefined : `the probe exited with ${job.exitCode}: ${job.stderr.trim().split('\n').pop() ?? ''}`;
     return { name: s.name, answers, ...(error ? { error } : {}) };
   });
-  return { release: run.release, accel: run.accel, scripts: out };
+  return { release: run.release, accel: run.accel, clock: run.clock, scripts: out };
 }

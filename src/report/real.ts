@@ -43,7 +43,7 @@ export function realRows(runs: LabelledResults[]): RealRow[] {
           realNs: r.status === 'n/a' ? null : r.perResetNs,
           status: r.status,
           reason: r.reason,
-          where: r.status === 'n/a' || !r.kernel ? '' : `${r.kernel}${r.accel !== 'none' ? `, ${r.accel.toUpperCase()}` : ''}`,
+          where: r.status === 'n/a' || !r.kernel ? '' : `${r.kernel}${r.accel !== 'none' ? `, ${r.accel.toUpperCase()}` : ''}${r.clock === 'icount' ? ' icount' : ''}`,
         };
       }),
   );

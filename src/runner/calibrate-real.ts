@@ -15,7 +15,7 @@ import { addPhases, fitPrices, VirtualClock, zeroPhases, type CostProfile, type 
 import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
-import type { RealFigures, RealPhaseNs } from './real-result.js';
+import { clockOf, type RealClock, type RealFigures, type RealPhaseNs } from './real-result.js';
 import { readResults, type ResultsFile } from './results-file.js';
 import { median } from 'simple-statistics';
 
@@ -54,6 +54,32 @@ function agreeingCells(file: ResultsFile, path: string): RealCell[] {
   return cells;
 }
 
+/** The guest clock that timed a set of real runs, and the first file that says so. */
+export interface RunsClock {
+  clock: RealClock;
+  path: string;
+}
+
+/**
+ * The one guest clock of these runs' real cells. A wall-clock time is what
+ * the shared host gave TCG then; an icount time is the guest's instructions
+ * at 1 ns each (real-result.ts RealClock): two kinds of real figure, which a
+ * fit or a check never mixes. A mix is bad input, named by the files.
+ */
+export function runsClock(paths: string[], root = process.cwd(), other?: RunsClock): RunsClock {
+  let seen = other;
+  for (const path of paths) {
+    for (const cell of agreeingCells(readResults(resolve(root, path)), path)) {
+      const clock = clockOf(cell.real);
+      if (!seen) seen = { clock, path };
+      else if (clock !== seen.clock) {
+        throw new InputError(path, `was timed by the ${clock} clock and ${seen.path} by the ${seen.clock} clock: two kinds of real figure, never fitted or checked together (record both with the same run --clock)`);
+      }
+    }
+  }
+  return seen ?? { clock: 'wall', path: paths[0] ?? '' };
+}
+
 /** The model's counters of each event of a cell, in order (close last, as the real script ran them). */
 function eventCounters(params: CellParams): { name: string; counters: Record<string, number> }[] {
   const vm = new VirtualMachine(toVmSpec(params));
@@ -76,6 +102,7 @@ function eventCounters(params: CellParams): { name: string; counters: Record<str
  * price's source reads the same on every machine.
  */
 export function realObservations(paths: string[], root = process.cwd()): { observations: Observation[]; provenance: string } {
+  runsClock(paths, root);
   const observations: Observation[] = [];
   const who = new Set<string>();
   for (const path of paths) {
@@ -92,7 +119,7 @@ export function realObservations(paths: string[], root = process.cwd()): { obser
       const reset = model.find((m) => RESET_EVENTS.includes(m.name as EventName));
       const ns = realResetNs(cell);
       if (reset && ns !== null) observations.push({ label: `${cell.label} reset (median)`, parent: cell.params.parent, counters: reset.counters, seconds: ns / 1e9 });
-      who.add(`${path} (${cell.real.kernel}, ${cell.real.accel.toUpperCase()}, ${p.cpu ?? 'unknown CPU'}, ${p.startedAt?.slice(0, 10) ?? 'undated'})`);
+      who.add(`${path} (${cell.real.kernel}, ${cell.real.accel.toUpperCase()}${clockOf(cell.real) === 'icount' ? ' icount clock' : ''}, ${p.cpu ?? 'unknown CPU'}, ${p.startedAt?.slice(0, 10) ?? 'undated'})`);
     }
   }
   return { observations, provenance: [...who].join('; ') };
@@ -159,6 +186,7 @@ function realResetPhases(cell: RealCell): RealPhaseNs {
 
 /** Modeled cost per reset of each real cell under `profile`, beside the real one. */
 export function checkAgainstReal(profile: CostProfile, paths: string[], root = process.cwd()): PredictionRow[] {
+  runsClock(paths, root);
   const rows: PredictionRow[] = [];
   for (const path of paths) {
     for (const cell of agreeingCells(readResults(resolve(root, path)), path)) {

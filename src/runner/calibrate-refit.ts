@@ -9,7 +9,7 @@
 import { InputError, VdpaLabError } from '../errors.js';
 import { loadProfile, type CostProfile, type FittedTo } from '../cost/index.js';
 import { PACKAGE_ROOT, resolveProfilePath } from '../workload/index.js';
-import { calibrateFromReal, checkAgainstReal, type PredictionRow } from './calibrate-real.js';
+import { calibrateFromReal, checkAgainstReal, runsClock, type PredictionRow, type RunsClock } from './calibrate-real.js';
 
 export interface Refit {
   /** The profile the recipe gives today: name, description and recipe kept, prices and calibration text refitted. */
@@ -41,10 +41,16 @@ function calibrationText(f: FittedTo, check: PredictionRow[], worstPct: number):
   );
 }
 
+/** The one guest clock of every run a recipe names (fit steps and check runs); a mix is bad input. */
+export function recipeClock(f: FittedTo): RunsClock {
+  return runsClock([...new Set([...f.steps.flatMap((s) => s.from), ...f.check])], PACKAGE_ROOT);
+}
+
 /** Runs `profile`'s recipe with today's model. Paths in the recipe are relative to the package root. */
 export function refitProfile(profile: CostProfile, where: string): Refit {
   const f = profile.fittedTo;
   if (!f) throw new InputError(`${where}.fittedTo`, 'is missing: the profile carries no recipe to refit it from (steps, check runs, bound)');
+  recipeClock(f);
   let current = loadProfile(resolveProfilePath(f.steps[0].base!, `${PACKAGE_ROOT}/fittedTo`)).profile;
   for (const step of f.steps) {
     if (step.set) current = { ...current, prices: { ...current.prices, ...step.set } };

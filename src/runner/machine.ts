@@ -27,6 +27,8 @@ export interface Testbed {
   backend: string;
   kernel: string;
   accel: string;
+  /** icount when the VM's guest clock was TCG's instruction counter; absent: the wall clock. */
+  clock?: string;
 }
 
 /** The provenance fields machine.ts reads: what an older or hand-made file may lack. */
@@ -45,7 +47,7 @@ export function machineOf(p: MachineFacts): Machine {
 }
 
 export function testbedOf(p: MachineFacts): Testbed | null {
-  return p.real ? { backend: p.real.backend, kernel: p.real.kernel, accel: p.real.accel } : null;
+  return p.real ? { backend: p.real.backend, kernel: p.real.kernel, accel: p.real.accel, ...(p.real.clock === 'icount' ? { clock: 'icount' } : {}) } : null;
 }
 
 /** A short, stable key of a machine (history series are kept apart by it). */
@@ -70,10 +72,13 @@ export function machineDiff(a: Machine, b: Machine): string | null {
   return diffs.length ? diffs.join('; ') : null;
 }
 
-/** What differs between two real testbeds (real kernel, accel, backend), or null when they are the same or one side ran none. */
+/** What differs between two real testbeds (real kernel, accel, guest clock, backend), or null when they are the same or one side ran none. */
 export function testbedDiff(a: Testbed | null, b: Testbed | null): string | null {
   if (!a || !b) return null;
   const diffs = (['kernel', 'accel', 'backend'] as const).filter((k) => a[k] !== b[k]).map((k) => `${k === 'kernel' ? 'real kernel' : k} ${a[k]} -> ${b[k]}`);
+  // A wall-clock and an instruction-counted time are two kinds of real figure.
+  const clock = (t: Testbed) => t.clock ?? 'wall';
+  if (clock(a) !== clock(b)) diffs.push(`guest clock ${clock(a)} -> ${clock(b)}`);
   return diffs.length ? diffs.join('; ') : null;
 }
 

@@ -20,6 +20,20 @@ export interface RealEvent {
 
 export type RealAccel = 'kvm' | 'tcg' | 'none';
 
+/**
+ * The clock a VM's probe timed the syscalls by. `wall` (absent in a file):
+ * the guest's clock follows the host's, so a time is what the shared host
+ * gave TCG then. `icount`: TCG's instruction counter, one nanosecond per
+ * guest instruction, the same on every run whatever the host's load
+ * (real/vm/qemu.ts). Two kinds of real figure: never fitted or checked together.
+ */
+export type RealClock = 'wall' | 'icount';
+
+/** A record's clock: absent is wall (every file before icount existed). */
+export function clockOf(r: { clock?: RealClock }): RealClock {
+  return r.clock ?? 'wall';
+}
+
 /** A cell that ran on the real kernel. */
 export interface RealFigures {
   backend: string;
@@ -27,6 +41,8 @@ export interface RealFigures {
   kernel: string;
   /** kvm or tcg for a VM; none for a device on this host. TCG figures are not native timings. */
   accel: RealAccel;
+  /** Set to icount when the VM's clock was TCG's instruction counter; absent: the wall clock (clockOf). */
+  clock?: RealClock;
   /** agree: every answer was the model's; diverged: `reason` names the first line that was not; failed: the run broke. */
   status: 'agree' | 'diverged' | 'failed';
   reason: string | null;
@@ -57,6 +73,8 @@ export interface RealProvenance {
   backend: string;
   kernel: string;
   accel: RealAccel;
+  /** Set to icount with `--clock icount`; absent: the wall clock (clockOf). */
+  clock?: RealClock;
   /** Reset cycles repeated per cell (--real-cycles). */
   cycles: number;
 }
@@ -64,6 +82,7 @@ export interface RealProvenance {
 /** A time or a count measured on the real kernel: never negative (as results-file.ts's figures). */
 const figure = lazySchema(() => z.number().nonnegative());
 const accel = lazySchema(() => z.enum(['kvm', 'tcg', 'none']));
+const clock = lazySchema(() => z.enum(['wall', 'icount']).optional());
 
 const realEventSchema = lazySchema(() =>
   z.object({
@@ -79,6 +98,7 @@ const realFiguresSchema = lazySchema(() =>
     backend: z.string(),
     kernel: z.string(),
     accel,
+    clock,
     status: z.enum(['agree', 'diverged', 'failed']),
     reason: z.string().nullable(),
     events: z.array(realEventSchema),
@@ -93,7 +113,7 @@ const realNotRunSchema = lazySchema(() => z.object({ status: z.literal('n/a'), r
 /** A cell's `real` field: figures, or n/a and why (keyed by status, so an error names the field that is wrong). */
 export const realResultSchema = lazySchema(() => z.discriminatedUnion('status', [realFiguresSchema, realNotRunSchema]) satisfies z.ZodType<RealResult>);
 
-export const realProvenanceSchema = lazySchema(() => z.object({ backend: z.string(), kernel: z.string(), accel, cycles: z.number().int().positive() }) satisfies z.ZodType<RealProvenance>);
+export const realProvenanceSchema = lazySchema(() => z.object({ backend: z.string(), kernel: z.string(), accel, clock, cycles: z.number().int().positive() }) satisfies z.ZodType<RealProvenance>);
 
 /** A real run that ran and did not agree with the model (a finding `run` exits 1 for). */
 export function realDiverged(r: RealResult | undefined): boolean {

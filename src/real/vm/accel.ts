@@ -8,11 +8,12 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { release as hostRelease } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../atomic-file.js';
+import { InputError } from '../../errors.js';
 import { cacheRoot } from '../cache.js';
 import { bootAndRun } from './boot.js';
 import { jobArchive } from './job-archive.js';
 import type { PreparedKernel } from './prepared.js';
-import type { Accel } from './qemu.js';
+import type { Accel, VmClock } from './qemu.js';
 
 export type AccelChoice = 'auto' | Accel;
 
@@ -56,6 +57,13 @@ async function probeKvm(k: PreparedKernel, onProgress?: (line: string) => void):
   } catch (e) {
     return { ...base, works: false, detail: (e as Error).message };
   }
+}
+
+/** The accelerator a clock allows: icount is TCG's instruction counter, so auto means TCG there, and KVM is refused (exit 2). */
+export function accelForClock(choice: AccelChoice, clock: VmClock): AccelChoice {
+  if (clock === 'wall') return choice;
+  if (choice === 'kvm') throw new InputError('--clock', "icount counts TCG's instructions and cannot run with --accel kvm (give --accel tcg or auto)");
+  return 'tcg';
 }
 
 export async function chooseAccel(choice: AccelChoice, k: PreparedKernel, onProgress?: (line: string) => void): Promise<Accel> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { VdpaLabError } from '../../errors.js';
 import type { PreparedKernel } from './prepared.js';
 import { FrameReader, type VmJobResult } from './frames.js';
-import { killQemu, startQemu, type Accel } from './qemu.js';
+import { killQemu, startQemu, type Accel, type VmClock } from './qemu.js';
 
 /** The VM did not finish: timeout, crash, a base module that would not load. Exit 1. */
 export class VmFailedError extends VdpaLabError {
@@ -34,7 +34,15 @@ export interface BootResult {
 
 export interface BootOptions {
   accel: Accel;
+  /** The guest's clock (qemu.ts); default wall. */
+  clock?: VmClock;
   memMiB: number;
+  /**
+   * The longest the guest may go without progress: from QEMU's start to
+   * /init, and from then to each job's end. Re-armed at each, so a run of
+   * many jobs is not cut short by its length (a 32-cell run under icount on
+   * a loaded host took 2 min per job), while a guest that hangs still is.
+   */
   timeoutMs: number;
   jobArchive: Buffer;
   /** More kernel command line (qemu.ts). */
@@ -92,7 +100,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
     const consoleLog = join(work, 'console.log');
     const framesLog = join(work, 'frames.log');
     const started = Date.now();
-    const child = startQemu({ accel: opts.accel, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog, kernelArgs: opts.kernelArgs, extraArgs: opts.qemuArgs });
+    const child = startQemu({ accel: opts.accel, clock: opts.clock, memMiB: opts.memMiB, kernel: k.vmlinuzPath, initrd, consoleLog, framesLog, kernelArgs: opts.kernelArgs, extraArgs: opts.qemuArgs });
     const frames = new FileTail(framesLog);
     const reader = new FrameReader();
     const jobs: VmJobResult[] = [];
@@ -112,10 +120,18 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
         resolvePromise(null);
       });
     });
-    const timer = setTimeout(() => {
-      failure ||= `did not finish within ${(opts.timeoutMs / 1000).toFixed(0)} s`;
-      killQemu(child);
-    }, opts.timeoutMs);
+    let progressed = false;
+    const arm = () =>
+      setTimeout(() => {
+        failure ||= `did not finish within ${(opts.timeoutMs / 1000).toFixed(0)} s${progressed ? ' of its last progress' : ''}`;
+        killQemu(child);
+      }, opts.timeoutMs);
+    let timer = arm();
+    const progress = () => {
+      progressed = true;
+      clearTimeout(timer);
+      timer = arm();
+    };
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {
       stderr += s;
@@ -128,7 +144,8 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
       for (const e of reader.push(s)) {
         if (e.kind === 'boot') {
           bootMs = Date.now() - started;
-          say(`vm: ${k.release} booted to /init in ${(bootMs / 1000).toFixed(1)} s (${opts.accel})`);
+          progress();
+          say(`vm: ${k.release} booted to /init in ${(bootMs / 1000).toFixed(1)} s (${opts.accel}${opts.clock === 'icount' ? ', icount clock' : ''})`);
         } else if (e.kind === 'release') release = e.release;
         else if (e.kind === 'base-error') baseError = e.text;
         else if (e.kind === 'job-begin') {
@@ -137,6 +154,7 @@ export async function bootAndRun(k: PreparedKernel, opts: BootOptions): Promise<
         } else if (e.kind === 'job-end') {
           jobs.push(e.result);
           current = '';
+          progress();
           const how = e.result.setupError ? `setup error: ${e.result.setupError}` : `exit ${e.result.exitCode}`;
           say(`vm: job ${e.id} finished (${how}${e.result.guestSeconds !== undefined ? `, ${e.result.guestSeconds} s guest time` : ''})`);
         } else if (e.kind === 'done') done = true;

@@ -7,4 +7,5 @@ export { readPreparedKernel, KernelNotPreparedError } from './prepared.js';
 export type { PreparedKernel } from './prepared.js';
 export { VmFailedError } from './boot.js';
 export { liveQemuCount } from './qemu.js';
+export type { VmClock } from './qemu.js';
 export type { AccelChoice } from './accel.js';

@@ -7,8 +7,26 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 export type Accel = 'kvm' | 'tcg';
 
+/**
+ * The guest's clock. `wall`: TCG's virtual clock follows the host's, so a
+ * guest-timed syscall costs what the shared host gave QEMU at that moment
+ * (the same real cell moved 1.5 to 14x between runs on a loaded host).
+ * `icount`: TCG counts the guest's instructions and its clock advances one
+ * nanosecond per instruction (`-icount shift=0`), jumping straight to the
+ * next timer when the guest idles (`sleep=off`), so a guest-timed syscall
+ * costs the instructions it executed, whatever the host's load (QEMU's
+ * qemu-options.hx "-icount" and docs/devel/tcg-icount.rst; the TSC and
+ * QEMU_CLOCK_VIRTUAL both read the instruction counter). TCG only, one vCPU.
+ */
+export type VmClock = 'wall' | 'icount';
+
+/** One instruction per virtual nanosecond: the fastest fixed rate (a higher shift only adds timer ticks per instruction). */
+export const ICOUNT_ARGS: readonly string[] = ['-icount', 'shift=0,sleep=off'];
+
 export interface QemuSpec {
   accel: Accel;
+  /** The guest's clock (default wall); icount needs TCG. */
+  clock?: VmClock;
   memMiB: number;
   kernel: string;
   initrd: string;
@@ -28,8 +46,11 @@ export interface QemuSpec {
 }
 
 export function qemuArgs(s: QemuSpec): string[] {
+  // KVM runs the guest on the host's CPU: there is no instruction counter to clock it by.
+  if (s.clock === 'icount' && s.accel !== 'tcg') throw new Error(`-icount needs TCG, not ${s.accel}`);
   return [
     ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
+    ...(s.clock === 'icount' ? ICOUNT_ARGS : []),
     '-m', String(s.memMiB),
     '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { VdpaLabError } from '../../errors.js';
 import { requireTools } from '../host-tools.js';
-import { chooseAccel, type AccelChoice } from './accel.js';
+import { accelForClock, chooseAccel, type AccelChoice } from './accel.js';
+import type { VmClock } from './qemu.js';
 import { bootAndRun } from './boot.js';
 import type { VmJobResult } from './frames.js';
 import { checkJobs, jobArchive, type VmJob } from './job-archive.js';
@@ -18,6 +19,8 @@ export interface VmRun {
   /** The guest's `uname -r`. */
   release: string;
   accel: 'kvm' | 'tcg';
+  /** The guest's clock the probe timed with (qemu.ts). */
+  clock: VmClock;
   /** QEMU start to the init's first line. */
   bootMs: number;
   /** QEMU start to QEMU exit. */
@@ -27,6 +30,8 @@ export interface VmRun {
 
 export interface VmRunOptions {
   accel?: AccelChoice;
+  /** The guest's clock: wall (default) or icount (TCG's instruction counter; qemu.ts). */
+  clock?: VmClock;
   memMiB?: number;
   /** More kernel command line, e.g. the huge pages to reserve (hugetlb-pool.ts). */
   kernelArgs?: string;
@@ -39,8 +44,14 @@ export interface VmRunOptions {
 
 /** Guest RAM when the caller does not size it. */
 export const defaultMemMiB = 2048;
-/** A TCG boot takes tens of seconds and per-page kernel work is 10-50x native: be generous. */
+/** A TCG boot takes tens of seconds and per-page kernel work is 10-50x native: be generous (per boot and per job: boot.ts). */
 export const defaultTimeoutMs = 15 * 60_000;
+/**
+ * Counting instructions slows TCG down: the same four 1 GiB cells took 119
+ * and 131 s of wall time under icount against 39 and 55 s without, on the
+ * same loaded host (docs/calibration.md, "The guest clock").
+ */
+export const ICOUNT_SLOWDOWN = 3;
 
 /** dist/src/real/vm/run-jobs.js -> dist/native/vdpa-probe. */
 export function defaultVmProbePath(): string {
@@ -79,11 +90,13 @@ export async function runJobsInVm(alias: string, jobs: VmJob[], opts: VmRunOptio
     if (err) refused.set(j.id, { id: j.id, exitCode: -1, stdout: '', stderr: '', setupError: err });
   }
   const runnable = jobs.filter((j) => !refused.has(j.id));
-  const accel = await chooseAccel(opts.accel ?? 'auto', k, opts.onProgress);
+  const clock = opts.clock ?? 'wall';
+  const accel = await chooseAccel(accelForClock(opts.accel ?? 'auto', clock), k, opts.onProgress);
   const r = await bootAndRun(k, {
     accel,
+    clock,
     memMiB: opts.memMiB ?? defaultMemMiB,
-    timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
+    timeoutMs: opts.timeoutMs ?? defaultTimeoutMs * (clock === 'icount' ? ICOUNT_SLOWDOWN : 1),
     jobArchive: jobArchive(runnable, probe, vduseDev),
     kernelArgs: opts.kernelArgs,
     qemuArgs: opts.qemuArgs,
@@ -93,5 +106,5 @@ export async function runJobsInVm(alias: string, jobs: VmJob[], opts: VmRunOptio
   const results = jobs.map(
     (j) => refused.get(j.id) ?? ran.get(j.id) ?? { id: j.id, exitCode: -1, stdout: '', stderr: '', setupError: 'the guest finished without running this job' },
   );
-  return { release: r.release, accel, bootMs: r.bootMs, wallMs: r.wallMs, jobs: results };
+  return { release: r.release, accel, clock, bootMs: r.bootMs, wallMs: r.wallMs, jobs: results };
 }

@@ -29,7 +29,7 @@ function firstDifference(script: CellScript, answers: BackendAnswer[]): string |
 
 export const RESET_EVENT_NAMES = ['guest-reset', 'reboot'];
 
-export function realFigures(script: CellScript, answers: BackendAnswer[], who: { backend: string; kernel: string; accel: RealFigures['accel'] }, failure?: string): RealFigures {
+export function realFigures(script: CellScript, answers: BackendAnswer[], who: { backend: string; kernel: string; accel: RealFigures['accel']; clock?: RealFigures['clock'] }, failure?: string): RealFigures {
   const byLine = new Map(answers.map((a) => [a.line, a]));
   const events: RealEvent[] = [];
   let current = -1;

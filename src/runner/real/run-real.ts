@@ -14,7 +14,7 @@ import { resolveKernel } from '../../kernel/index.js';
 import { resolveQemu } from '../../vmm/index.js';
 import type { CellSpec } from '../../workload/index.js';
 import type { CellResult } from '../cell-result.js';
-import { realDiverged, type RealAccel } from '../real-result.js';
+import { realDiverged, type RealAccel, type RealClock } from '../real-result.js';
 import { recordCellScript, type CellScript } from './cell-script.js';
 import { realFigures } from './real-figures.js';
 
@@ -76,7 +76,7 @@ export function hugetlbShortage(text: string, answers: BackendAnswer[]): string 
   return null;
 }
 
-export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: RealRunOptions): Promise<{ cells: CellResult[]; diverged: number; kernel: string; accel: RealAccel }> {
+export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: RealRunOptions): Promise<{ cells: CellResult[]; diverged: number; kernel: string; accel: RealAccel; clock: RealClock }> {
   const facts = await o.backend.open();
   if (!facts) throw new InputError('--backend', `${o.backend.label} is the model: name a real backend (vm:KERNEL or device:PATH)`);
   const byId = new Map(specs.map((s) => [s.id, s]));
@@ -97,6 +97,7 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
   });
   let kernel = facts.release;
   let accel: RealAccel = 'none';
+  let clock: RealClock = 'wall';
   try {
     if (runnable.length) {
       o.onProgress?.(`real: ${runnable.length} cell(s) on ${o.backend.label} (${facts.release})`);
@@ -104,14 +105,15 @@ export async function addRealFigures(cells: CellResult[], specs: CellSpec[], o: 
       const run = await o.backend.run(jobs, {});
       kernel = run.kernel;
       accel = run.accel;
+      clock = run.clock ?? 'wall';
       runnable.forEach((r, i) => {
         const short = hugetlbShortage(r.script.text, run.scripts[i].answers);
-        out[r.index].real = short ? { status: 'n/a', reason: short } : realFigures(r.script, run.scripts[i].answers, { backend: o.backend.label, kernel, accel }, run.scripts[i].error);
+        out[r.index].real = short ? { status: 'n/a', reason: short } : realFigures(r.script, run.scripts[i].answers, { backend: o.backend.label, kernel, accel, ...(clock === 'icount' ? { clock } : {}) }, run.scripts[i].error);
       });
     }
   } finally {
     await o.backend.close();
   }
   const diverged = out.filter((c) => realDiverged(c.real)).length;
-  return { cells: out, diverged, kernel, accel };
+  return { cells: out, diverged, kernel, accel, clock };
 }
