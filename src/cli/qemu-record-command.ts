@@ -8,7 +8,7 @@ import { checkOwnDir, claimOutputDir } from '../output-path.js';
 import { KernelNotPreparedError, readPreparedKernel, resolveKernel } from '../real/index.js';
 import {
   guestLogText, lastStep, payloadArchive, prepareInnerGuest, prepareQemu, preparedQemus, qemuCacheRoot, QEMU_RELEASES, qemuReleaseList, readInnerGuest,
-  readPreparedQemu, recordQemu, removeStaleQemuTemps, resolveQemuRelease, vmMemMiB, RECORD_BACKINGS, type QemuRelease, type RecordBacking,
+  readPreparedQemu, recordQemu, removeStaleQemuTemps, resolveQemuRelease, vhostFallback, vmMemMiB, RECORD_BACKINGS, type QemuRelease, type RecordBacking,
 } from '../real/qemu/index.js';
 import { textTable } from '../text-format.js';
 import { parseSize } from '../workload/index.js';
@@ -106,6 +106,9 @@ async function record(o: RecordFlags): Promise<number> {
     const why = rec.jobProblem ?? (rec.qemuExit === 137 ? `QEMU was killed at the ${rec.deadlineS} s deadline` : `QEMU exited ${rec.qemuExit ?? '(never ran)'}${rec.qemuStderr.trim() ? `: ${rec.qemuStderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
     throw new VdpaLabError(`the inner guest did not finish: ${why}; last step reached: ${lastStep(rec.stamps)}; partial trace kept in ${join(dir, 'trace.log')} (${rec.traceText.split('\n').filter(Boolean).length} lines)`);
   }
+  // The guest finishes on QEMU's userspace virtio when vhost never started: a trace with nothing to replay.
+  const fallback = vhostFallback(rec.qemuStderr);
+  if (fallback) throw new VdpaLabError(`QEMU never started vhost-vdpa (the inner guest ran on userspace virtio): ${fallback}; the recording is in ${dir}`);
   let modeled;
   try {
     modeled = replayRecording(rec.traceText, join(dir, 'trace.log'), facts);
