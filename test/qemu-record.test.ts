@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../src/workload/index.js';
 import { downtimes, lastStep, parseGuestLog, traceResets } from '../src/real/qemu/index.js';
 import { innerQemuArgs, parseRecordOutput, recordScript } from '../src/real/qemu/record-script.js';
+import { refusedWrites } from '../src/real/qemu/refused-writes.js';
 import { neededPackages, parseDepends } from '../src/real/qemu/suite-packages.js';
 import { splitTraceLine } from '../src/vmm/trace/trace-line.js';
 import { tempDir } from './support/temp-dir.js';
@@ -95,6 +96,32 @@ test('the inner QEMU runs as the issue names it: q35, TCG, vhost-vdpa on /dev/vh
   const script = recordScript({ ramMiB: 256, backing: 'hugetlb-2m', resets: 1, svq: true, deadlineS: 60, layout });
   assert.match(script, /timeout -s KILL 60 '\/qemu\/lib\/ld-linux-x86-64\.so\.2' '--library-path' '\/qemu\/lib' '\/qemu\/bin\/qemu-system-x86_64'/);
   assert.match(script, /mount -t hugetlbfs -o pagesize=2M none \/dev\/hugepages/);
+});
+
+test('QEMU runs with RLIMIT_MEMLOCK raised: vhost-vdpa checks its PA-mode pins against it, and 8 MiB (MLOCK_LIMIT) refused every guest RAM map of a 7.2 --svq recording', () => {
+  const layout = { bin: 'bin/qemu-system-x86_64', loader: 'lib/ld-linux-x86-64.so.2', libDir: 'lib', moduleDir: 'modules', dataDir: 'share' };
+  const script = recordScript({ ramMiB: 256, backing: 'thp', resets: 1, svq: true, deadlineS: 60, layout });
+  const raise = script.indexOf('ulimit -l unlimited ||');
+  assert.ok(raise > 0, script);
+  assert.ok(raise < script.indexOf('timeout -s KILL'), 'the limit is raised before QEMU starts');
+  // A limit the shell cannot raise stops the script (exit 3) before QEMU runs.
+  assert.match(script.slice(raise), /^ulimit -l unlimited \|\| \{ echo "[^"]+" >&2; exit 3; \}$/m);
+});
+
+test("the kernel's refusals are read from QEMU's stderr (a trace shows a refused message as sent), and a clean stderr has none", () => {
+  // QEMU 7.2.22's stderr in a 7.2 --svq recording made at the default RLIMIT_MEMLOCK (errno 14: vhost_chr_write_iter's EFAULT for the ENOMEM).
+  const stderr = [
+    '2026-12-07T18:46:39.834269Z qemu-system-x86_64: failed to write, fd=4, errno=14 (Bad address)',
+    '2026-12-07T18:46:39.837538Z qemu-system-x86_64: vhost vdpa map fail!',
+    '2026-12-07T18:46:39.837883Z qemu-system-x86_64: vhost-vdpa: DMA mapping failed, unable to continue',
+    '',
+  ].join('\n');
+  assert.deepEqual(refusedWrites(stderr), [
+    '2026-12-07T18:46:39.834269Z qemu-system-x86_64: failed to write, fd=4, errno=14 (Bad address)',
+    '2026-12-07T18:46:39.837538Z qemu-system-x86_64: vhost vdpa map fail!',
+  ]);
+  assert.deepEqual(refusedWrites('qemu-system-x86_64: terminating on signal 15 from pid 1\n'), []);
+  assert.deepEqual(refusedWrites(''), []);
 });
 
 test("apt's Depends are read with the first of each set of alternatives, and kept to QEMU's packages and shared libraries", () => {

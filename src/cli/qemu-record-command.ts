@@ -106,6 +106,10 @@ async function record(o: RecordFlags): Promise<number> {
     const why = rec.jobProblem ?? (rec.qemuExit === 137 ? `QEMU was killed at the ${rec.deadlineS} s deadline` : `QEMU exited ${rec.qemuExit ?? '(never ran)'}${rec.qemuStderr.trim() ? `: ${rec.qemuStderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
     throw new VdpaLabError(`the inner guest did not finish: ${why}; last step reached: ${lastStep(rec.stamps)}; partial trace kept in ${join(dir, 'trace.log')} (${rec.traceText.split('\n').filter(Boolean).length} lines)`);
   }
+  if (rec.refusedWrites.length) {
+    // The trace shows every message as sent, refused or not: its replay would hold and pin what the kernel did not.
+    throw new VdpaLabError(`recorded, but the real kernel refused ${rec.refusedWrites.length} of QEMU's IOTLB writes (qemu-stderr.log: ${rec.refusedWrites[0].trim()}): the trace shows them as sent, so it is no basis for the model; the recording is in ${dir}`);
+  }
   // The guest finishes on QEMU's userspace virtio when vhost never started: a trace with nothing to replay.
   const fallback = vhostFallback(rec.qemuStderr);
   if (fallback) throw new VdpaLabError(`QEMU never started vhost-vdpa (the inner guest ran on userspace virtio): ${fallback}; the recording is in ${dir}`);

@@ -71,6 +71,17 @@ export function innerQemuArgs(s: InnerQemuSpec): string[] {
   ];
 }
 
+/**
+ * vhost-vdpa pins every guest RAM map in PA mode and checks the pins against
+ * RLIMIT_MEMLOCK with no CAP_IPC_LOCK bypass (drivers/vhost/vdpa.c
+ * vhost_vdpa_pa_map, 6.12), and a process starts with MLOCK_LIMIT, 8 MiB. A
+ * QEMU left at that refuses its guest's RAM maps (ENOMEM; QEMU: "vhost vdpa map
+ * fail!") and the trace still shows them; libvirt raises the limit for vDPA
+ * guests, so the recorder does too, and fails rather than go on without it.
+ */
+const MEMLOCK = `ulimit -l unlimited || { echo "ulimit -l unlimited failed: QEMU's guest RAM maps would exceed RLIMIT_MEMLOCK" >&2; exit 3; }
+echo "RLIMIT_MEMLOCK for QEMU: $(ulimit -l)" >&2`;
+
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 export function recordScript(s: InnerQemuSpec): string {
@@ -85,6 +96,7 @@ export function recordScript(s: InnerQemuSpec): string {
 # Written by vdpa-lab qemu record (src/real/qemu/record-script.ts).
 mkdir -p ${P.out}
 ${setup}
+${MEMLOCK}
 export QEMU_MODULE_DIR=${Q}/${s.layout.moduleDir}
 timeout -s KILL ${s.deadlineS} ${cmd.map(quote).join(' ')} >${P.out}/qemu.out 2>${P.out}/qemu.err
 echo "${EXIT_LINE} $?"

@@ -17,6 +17,7 @@ import { completed, parseGuestLog, type GuestStamp } from './guest-timeline.js';
 import type { InnerGuest } from './inner-guest.js';
 import type { PreparedQemu } from './qemu-manifest.js';
 import { innerCommandLine, parseRecordOutput, recordScript, VM_PATHS, type RecordBacking } from './record-script.js';
+import { refusedWrites } from './refused-writes.js';
 import { resolveQemuRelease } from './releases.js';
 
 export interface RecordOptions {
@@ -36,6 +37,8 @@ export interface Recording {
   traceText: string;
   consoleText: string;
   qemuStderr: string;
+  /** QEMU's stderr lines saying the kernel refused an IOTLB message the trace shows as sent (refused-writes.ts). */
+  refusedWrites: string[];
   /** The kernel VM's dmesg after QEMU exited (vhost-vdpa and vdpa_sim complaints land there). */
   vmDmesg: string;
   /** The inner QEMU's exit status (137: killed at the deadline); null when the script never got there. */
@@ -135,10 +138,12 @@ export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Rec
   const consoleText = out.files.get('console.log') ?? '';
   const stamps = parseGuestLog(consoleText);
   const jobProblem = !j ? 'the VM finished without running the record job' : j.setupError ? `setup: ${j.setupError}` : j.exitCode !== 0 ? `the record script exited ${j.exitCode}: ${j.stderr.trim().split('\n').pop() ?? ''}` : null;
+  const qemuStderr = out.files.get('qemu.err') ?? '';
   return {
     traceText: out.files.get('trace.log') ?? '',
     consoleText,
-    qemuStderr: out.files.get('qemu.err') ?? '',
+    qemuStderr,
+    refusedWrites: refusedWrites(qemuStderr),
     vmDmesg: out.files.get('dmesg.log') ?? '',
     qemuExit: out.exit,
     stamps,
