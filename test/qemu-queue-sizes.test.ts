@@ -103,6 +103,15 @@ test("set_queue_sizes finds the common config through the device's vendor capabi
   ]);
 });
 
+test('set_queue_sizes reads the config space once: a second call (the next reset) goes straight to the writes', () => {
+  const pci = fakePciDir(0x2000);
+  const dm = fakeDevmem();
+  const r = spawnSync('sh', ['-c', `${SET_QUEUE_SIZES_SH}\nset_queue_sizes "$0" 256 && rm "$0/config" "$0/resource" && set_queue_sizes "$0" 128`, pci], { encoding: 'utf8', env: { PATH: dm.path, DEVMEM_STATE: dm.state } });
+  assert.equal(r.status, 0, r.stderr);
+  const common = 0xfe000000 + 0x2000;
+  assert.deepEqual(readFileSync(join(dm.state, 'log'), 'utf8').trim().split('\n'), [`${common + 0x16} 16 0`, `${common + 0x18} 16 256`, `${common + 0x16} 16 0`, `${common + 0x18} 16 128`]);
+});
+
 test('set_queue_sizes fails (so /init fails naming it) when the device has no common config or a size does not stick', () => {
   const none = setQueueSizes(fakePciDir(0, false), '256');
   assert.equal(none.status, 1);

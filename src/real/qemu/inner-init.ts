@@ -35,16 +35,18 @@ const waitS = { device: 300, carrier: 300, tx: 60 } as const;
  * queue_select (0x16) and queue_size (0x18) through /dev/mem and reads the
  * size back. A virtio 1 driver may shrink a queue this way; Linux's
  * virtio_pci_modern then takes it as the queue's size. QEMU puts every
- * size back at a device reset, so it runs before each bind. Returns 1 when
- * the capability is missing or a size did not stick.
+ * size back at a device reset, so it runs before each bind (the common
+ * config's address is kept from the first call). Returns 1 when the
+ * capability is missing or a size did not stick.
  */
-export const SET_QUEUE_SIZES_SH = `set_queue_sizes() {
+export const SET_QUEUE_SIZES_SH = `qs_base=
+set_queue_sizes() {
   qs_cfg=$1/config
   qs_b() { od -An -tu1 -j $1 -N1 "$qs_cfg" | tr -d ' '; }
   qs_l() { od -An -tu4 -j $1 -N4 "$qs_cfg" | tr -d ' '; }
-  qs_base=
-  qs_p=$(qs_b 52)
-  while [ -n "$qs_p" ] && [ "$qs_p" -ne 0 ]; do
+  # Found once: under nested TCG every od is a second or more of the reset's downtime.
+  [ -n "$qs_base" ] || qs_p=$(qs_b 52)
+  while [ -z "$qs_base" ] && [ -n "$qs_p" ] && [ "$qs_p" -ne 0 ]; do
     if [ "$(qs_b $qs_p)" = 9 ] && [ "$(qs_b $((qs_p + 3)))" = 1 ]; then
       qs_start=$(sed -n "$(($(qs_b $((qs_p + 4))) + 1))p" "$1/resource" | cut -d' ' -f1)
       qs_base=$((qs_start + $(qs_l $((qs_p + 8)))))
@@ -54,7 +56,8 @@ export const SET_QUEUE_SIZES_SH = `set_queue_sizes() {
   done
   [ -n "$qs_base" ] || return 1
   qs_q=0
-  for qs_n in $(echo "$2" | tr , ' '); do
+  qs_ifs=$IFS; IFS=,; set -- $2; IFS=$qs_ifs
+  for qs_n; do
     devmem $((qs_base + 22)) 16 $qs_q
     devmem $((qs_base + 24)) 16 $qs_n
     [ $(($(devmem $((qs_base + 24)) 16))) -eq $qs_n ] || return 1
