@@ -38,6 +38,7 @@ function pagesMapped(text: string): { maps: number; pages: number } {
  */
 const PERSIST_FINDINGS: Record<string, string> = {
   '11.1': "11.1.3's unmap and re-map sit in different reset segments: the persist what-if drops no pair (finding, #27)",
+  '10.0': "10.0.13's second reset per stop (virtio_reset's vhost_reset_device) puts each unmap and its re-map in different reset segments: the persist what-if drops no pair (finding, #27)",
 };
 
 test('every shipped recording names the command and versions that made it', () => {
@@ -83,6 +84,7 @@ for (const d of recorded) {
  */
 const STREAM_FINDINGS: Record<string, string> = {
   '11.1': "11.1.3's double resets at start and per stop, and one-page CVQ shadow rings, are not modeled yet (finding, #27)",
+  '10.0': "10.0.13's resets at start (2) and second reset per stop (hw/virtio/virtio.c virtio_reset -> vhost_reset_device; FEATURES_OK 0x8, DRIVER_OK 0xc), and one-page CVQ shadow rings (64 entries), are not modeled yet: 11.1's three findings (#27)",
 };
 
 for (const d of recorded) {
