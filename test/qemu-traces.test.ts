@@ -40,6 +40,7 @@ function pagesMapped(text: string): { maps: number; pages: number } {
  */
 const PERSIST_FINDINGS: Record<string, string> = {
   '11.1': "11.1.3's unmap and re-map sit in different reset segments: the persist what-if drops no pair (finding, #27)",
+  '10.0': "10.0.13's second reset per stop (virtio_reset's vhost_reset_device) puts each unmap and its re-map in different reset segments: the persist what-if drops no pair (finding, #27)",
 };
 
 test('every shipped recording names the command and versions that made it', () => {
@@ -89,6 +90,7 @@ const STREAM_FINDINGS: Record<string, string> = {
   '11.1': "11.1.3's double resets at start and per stop, and one-page CVQ shadow rings, are not modeled yet (finding, #27)",
   // Keyed by recording: 7.2's plain stream matches. The CVQ's shadow ring areas (64 entries) are one page each where the model has two.
   'qemu-7.2.22-vdpa_sim-6.12-svq': "7.2.22's one-page CVQ shadow ring areas (virtio-net's CVQ has 64 entries) are not modeled yet (finding, #27)",
+  '10.0': "10.0.13's resets at start (2) and second reset per stop (hw/virtio/virtio.c virtio_reset -> vhost_reset_device; FEATURES_OK 0x8, DRIVER_OK 0xc), and one-page CVQ shadow rings (64 entries), are not modeled yet: 11.1's three findings (#27)",
 };
 
 for (const d of recorded) {

@@ -8,7 +8,7 @@ import { checkOwnDir, claimOutputDir } from '../output-path.js';
 import { KernelNotPreparedError, readPreparedKernel, resolveKernel } from '../real/index.js';
 import {
   guestLogText, lastStep, payloadArchive, prepareInnerGuest, prepareQemu, preparedQemus, qemuCacheRoot, QEMU_RELEASES, qemuReleaseList, readInnerGuest,
-  readPreparedQemu, recordQemu, removeStaleQemuTemps, resolveQemuRelease, vmMemMiB, RECORD_BACKINGS, type QemuRelease, type RecordBacking,
+  readPreparedQemu, recordQemu, removeStaleQemuTemps, resolveQemuRelease, vhostFallback, vmMemMiB, RECORD_BACKINGS, type QemuRelease, type RecordBacking,
 } from '../real/qemu/index.js';
 import { textTable } from '../text-format.js';
 import { parseSize } from '../workload/index.js';
@@ -110,6 +110,9 @@ async function record(o: RecordFlags): Promise<number> {
     // The trace shows every message as sent, refused or not: its replay would hold and pin what the kernel did not.
     throw new VdpaLabError(`recorded, but the real kernel refused ${rec.refusedWrites.length} of QEMU's IOTLB writes (qemu-stderr.log: ${rec.refusedWrites[0].trim()}): the trace shows them as sent, so it is no basis for the model; the recording is in ${dir}`);
   }
+  // The guest finishes on QEMU's userspace virtio when vhost never started: a trace with nothing to replay.
+  const fallback = vhostFallback(rec.qemuStderr);
+  if (fallback) throw new VdpaLabError(`QEMU never started vhost-vdpa (the inner guest ran on userspace virtio): ${fallback}; the recording is in ${dir}`);
   let modeled;
   try {
     modeled = replayRecording(rec.traceText, join(dir, 'trace.log'), facts);

@@ -5,7 +5,7 @@ export { prepareQemu, removeStaleQemuTemps } from './prepare-qemu.js';
 export { prepareInnerGuest, readInnerGuest, INNER_KERNEL } from './inner-guest.js';
 export { preparedQemus, readPreparedQemu, qemuCacheRoot, QemuNotPreparedError } from './qemu-manifest.js';
 export type { PreparedQemu, QemuManifest } from './qemu-manifest.js';
-export { recordQemu, payloadArchive, vmMemMiB, innerDeadlineS } from './record.js';
+export { recordQemu, payloadArchive, vmMemMiB, innerDeadlineS, vhostFallback } from './record.js';
 export type { Recording, RecordOptions } from './record.js';
 export { RECORD_BACKINGS } from './record-script.js';
 export type { RecordBacking } from './record-script.js';

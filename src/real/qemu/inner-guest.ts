@@ -1,8 +1,8 @@
 /**
  * The inner guest QEMU boots: a prepared Debian kernel's vmlinuz and a busybox
  * initramfs with virtio_net (and the failover pair it depends on) from the
- * same kernel package, and inner-init.ts as /init. Kept once per kernel under
- * `<cache>/qemu/inner-<release>/`, valid while its manifest names today's /init.
+ * same kernel package, and inner-init.ts as /init. Kept once per kernel and
+ * /init under `<cache>/qemu/inner-<release>-<sha256 of /init, 12 digits>/`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -37,8 +37,13 @@ interface InnerManifest {
 
 const initSha = () => createHash('sha256').update(innerInitScript()).digest('hex');
 
+/**
+ * Named by the kernel and by its /init's hash: the cache is shared by every
+ * checkout on the host, and two with different /init scripts would otherwise
+ * take turns rebuilding one directory under each other's recordings.
+ */
 function innerDir(release: string): string {
-  return join(qemuCacheRoot(), `inner-${release}`);
+  return join(qemuCacheRoot(), `inner-${release}-${initSha().slice(0, 12)}`);
 }
 
 /** The prepared inner guest, or null when it is missing or was made with another /init. */

@@ -10,8 +10,11 @@
  *
  * Steps: init, modules, link-up K, tx-done K (TX completed: virtio_net counts
  * tx_packets as the device hands buffers back), tx-timeout K, unbind K,
- * unbound K, bound K, fail <what>, poweroff. K = 0 is the first bring-up.
- * The reset count comes on the kernel command line as vdpalab.resets=N.
+ * unbound K, queue-sizes K <sizes>, bound K, fail <what>, poweroff. K = 0 is
+ * the first bring-up. The reset count comes on the kernel command line as
+ * vdpalab.resets=N; vdpalab.vqsizes=A,B,C (with iomem=relaxed, so /dev/mem
+ * may reach a BAR virtio_pci holds) asks for the virtqueue sizes a release
+ * needs (releases.ts, guestQueueSizes), written before every bind.
  */
 
 export const GUEST_STAMP = '@@GUEST';
@@ -24,6 +27,43 @@ export const INNER_MODULES = ['failover', 'net_failover', 'virtio_net'] as const
  * under nested TCG one turn of a shell loop takes a second or more).
  */
 const waitS = { device: 300, carrier: 300, tx: 60 } as const;
+
+/**
+ * set_queue_sizes PCI-DIR SIZES: finds the virtio-pci common config (the
+ * vendor capability with cfg_type 1, VIRTIO_PCI_CAP_COMMON_CFG: its BAR and
+ * offset) in the device's PCI config space, then for queue 0, 1, ... writes
+ * queue_select (0x16) and queue_size (0x18) through /dev/mem and reads the
+ * size back. A virtio 1 driver may shrink a queue this way; Linux's
+ * virtio_pci_modern then takes it as the queue's size. QEMU puts every
+ * size back at a device reset, so it runs before each bind (the common
+ * config's address is kept from the first call). Returns 1 when the
+ * capability is missing or a size did not stick.
+ */
+export const SET_QUEUE_SIZES_SH = `qs_base=
+set_queue_sizes() {
+  qs_cfg=$1/config
+  qs_b() { od -An -tu1 -j $1 -N1 "$qs_cfg" | tr -d ' '; }
+  qs_l() { od -An -tu4 -j $1 -N4 "$qs_cfg" | tr -d ' '; }
+  # Found once: under nested TCG every od is a second or more of the reset's downtime.
+  [ -n "$qs_base" ] || qs_p=$(qs_b 52)
+  while [ -z "$qs_base" ] && [ -n "$qs_p" ] && [ "$qs_p" -ne 0 ]; do
+    if [ "$(qs_b $qs_p)" = 9 ] && [ "$(qs_b $((qs_p + 3)))" = 1 ]; then
+      qs_start=$(sed -n "$(($(qs_b $((qs_p + 4))) + 1))p" "$1/resource" | cut -d' ' -f1)
+      qs_base=$((qs_start + $(qs_l $((qs_p + 8)))))
+      break
+    fi
+    qs_p=$(qs_b $((qs_p + 1)))
+  done
+  [ -n "$qs_base" ] || return 1
+  qs_q=0
+  qs_ifs=$IFS; IFS=,; set -- $2; IFS=$qs_ifs
+  for qs_n; do
+    devmem $((qs_base + 22)) 16 $qs_q
+    devmem $((qs_base + 24)) 16 $qs_n
+    [ $(($(devmem $((qs_base + 24)) 16))) -eq $qs_n ] || return 1
+    qs_q=$((qs_q + 1))
+  done
+}`;
 
 export function innerInitScript(): string {
   return `#!/bin/sh
@@ -38,7 +78,19 @@ stamp() { echo "${GUEST_STAMP} $(cut -d' ' -f1 /proc/uptime) $*"; }
 fail() { stamp fail "$*"; sync; poweroff -f; sleep 30; }
 N=$(sed -n 's/.*vdpalab\\.resets=\\([0-9]*\\).*/\\1/p' /proc/cmdline)
 [ -n "$N" ] || N=1
+QS=$(sed -n 's/.*vdpalab\\.vqsizes=\\([0-9,]*\\).*/\\1/p' /proc/cmdline)
 stamp init
+${SET_QUEUE_SIZES_SH}
+# The virtio device (virtio_pci is built in): its PCI directory holds the config space and the BARs.
+VDEV=$(ls /sys/bus/virtio/devices | head -n 1)
+[ -n "$VDEV" ] || fail "no virtio device"
+PCI=$(dirname "$(readlink -f /sys/bus/virtio/devices/$VDEV)")
+queue_sizes() {
+  [ -n "$QS" ] || return 0
+  set_queue_sizes "$PCI" "$QS" || fail "queue sizes $QS on $PCI (reset $1)"
+  stamp queue-sizes $1 $QS
+}
+queue_sizes 0
 for m in ${INNER_MODULES.join(' ')}; do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 stamp modules
 now() { cut -d. -f1 /proc/uptime; }
@@ -58,13 +110,14 @@ bring_up() {
   if wait_for '[ "$(cat /sys/class/net/eth0/statistics/tx_packets)" -gt "$tx0" ]' ${waitS.tx}; then stamp tx-done $1; else stamp tx-timeout $1; fi
 }
 bring_up 0
-DEV=$(basename "$(readlink /sys/class/net/eth0/device)")
 i=1
 while [ $i -le $N ]; do
   stamp unbind $i
-  echo "$DEV" > /sys/bus/virtio/drivers/virtio_net/unbind || fail "unbind $DEV (reset $i)"
+  echo "$VDEV" > /sys/bus/virtio/drivers/virtio_net/unbind || fail "unbind $VDEV (reset $i)"
   stamp unbound $i
-  echo "$DEV" > /sys/bus/virtio/drivers/virtio_net/bind || fail "bind $DEV (reset $i)"
+  # The unbind reset the device (virtnet_remove), and QEMU's reset put its queue sizes back.
+  queue_sizes $i
+  echo "$VDEV" > /sys/bus/virtio/drivers/virtio_net/bind || fail "bind $VDEV (reset $i)"
   stamp bound $i
   bring_up $i
   i=$((i+1))

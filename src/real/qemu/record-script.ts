@@ -24,6 +24,8 @@ export interface InnerQemuSpec {
   backing: RecordBacking;
   resets: number;
   svq: boolean;
+  /** The virtqueue sizes the inner guest writes before each bind (releases.ts, guestQueueSizes); absent: QEMU's own. */
+  queueSizes?: readonly number[];
   /** Seconds before the inner QEMU is killed. */
   deadlineS: number;
   /** The prepared entry's layout, relative to VM_PATHS.qemu. */
@@ -31,9 +33,11 @@ export interface InnerQemuSpec {
 }
 
 /** The inner guest's kernel command line: quiet, because every console byte is an emulated UART write under nested TCG. */
-export function innerAppend(resets: number): string {
+export function innerAppend(resets: number, queueSizes?: readonly number[]): string {
   // no_timer_check: on a loaded host the guest's IO-APIC timer check can fail under nested TCG (a panic at boot, seen here).
-  return `console=ttyS0 panic=-1 rdinit=/init quiet loglevel=3 no_timer_check vdpalab.resets=${resets}`;
+  const base = `console=ttyS0 panic=-1 rdinit=/init quiet loglevel=3 no_timer_check vdpalab.resets=${resets}`;
+  // iomem=relaxed: Debian's CONFIG_IO_STRICT_DEVMEM keeps /dev/mem off the BAR virtio_pci holds, where the sizes go (inner-init.ts).
+  return queueSizes?.length ? `${base} iomem=relaxed vdpalab.vqsizes=${queueSizes.join(',')}` : base;
 }
 
 /** QEMU's arguments, as the issue names them, plus the memory backend the backing asks for. */
@@ -58,7 +62,7 @@ export function innerQemuArgs(s: InnerQemuSpec): string[] {
     '-device', 'virtio-net-pci,netdev=n0,romfile=',
     '-kernel', `${P.inner}/vmlinuz`,
     '-initrd', `${P.inner}/inner.cpio`,
-    '-append', innerAppend(s.resets),
+    '-append', innerAppend(s.resets, s.queueSizes),
     '-serial', `file:${P.out}/console.log`,
     // -msg timestamp=on gives each trace line its PID@SECONDS.MICROS: prefix (the log backend omits it otherwise).
     '-msg', 'timestamp=on',

@@ -18,6 +18,7 @@ import type { InnerGuest } from './inner-guest.js';
 import type { PreparedQemu } from './qemu-manifest.js';
 import { innerCommandLine, parseRecordOutput, recordScript, VM_PATHS, type RecordBacking } from './record-script.js';
 import { refusedWrites } from './refused-writes.js';
+import { resolveQemuRelease } from './releases.js';
 
 export interface RecordOptions {
   qemu: PreparedQemu;
@@ -61,6 +62,21 @@ export function innerDeadlineS(resets: number): number {
   return 1500 + 300 * resets;
 }
 
+/**
+ * QEMU's own word that vhost never started: virtio_net_vhost_status prints
+ * "unable to start vhost net: N: falling back on userspace virtio" when
+ * vhost_net_start fails (after the failing op's "vhost_... failed" line from
+ * VHOST_OPS_DEBUG). The guest then runs on QEMU's userspace virtio-net: its
+ * link comes up and its TX even completes, but no map reaches vhost-vdpa.
+ * Those lines, or null.
+ */
+export function vhostFallback(qemuStderr: string): string | null {
+  const lines = qemuStderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const at = lines.findIndex((l) => /unable to start vhost net/.test(l));
+  if (at < 0) return null;
+  return lines.slice(Math.max(0, at - 1), at + 1).join(' | ');
+}
+
 /** Room the VM needs beside the inner guest's RAM: its kernel, the unpacked archive, QEMU itself. */
 export function vmMemMiB(ramMiB: number, archiveBytes: number): number {
   return ramMiB + 1024 + 2 * Math.ceil(archiveBytes / 2 ** 20);
@@ -89,7 +105,8 @@ export function payloadArchive(qemu: PreparedQemu, inner: InnerGuest): Buffer {
 
 export async function recordQemu(o: RecordOptions, payload: Buffer): Promise<Recording> {
   const deadlineS = innerDeadlineS(o.resets);
-  const spec = { ramMiB: o.ramMiB, backing: o.backing, resets: o.resets, svq: o.svq, deadlineS, layout: o.qemu.manifest.layout };
+  const queueSizes = resolveQemuRelease(o.qemu.manifest.alias).guestQueueSizes;
+  const spec = { ramMiB: o.ramMiB, backing: o.backing, resets: o.resets, svq: o.svq, queueSizes, deadlineS, layout: o.qemu.manifest.layout };
   const job: VmJob = { id: 'qemu-record', vdpaSim: { use_va: 0 }, vhostVdpa: {}, devices: 1, script: '' };
   const kernelArgs = [
     o.backing === 'hugetlb-2m' ? `hugepagesz=2M hugepages=${Math.ceil(o.ramMiB / 2)}` : '',
