@@ -30,16 +30,6 @@ function pagesMapped(text: string): { maps: number; pages: number } {
   return { maps, pages };
 }
 
-/**
- * Recordings whose --what-if persist does not yet pin fewer, with why (a finding for
- * the model's what-if, docs/qemu-in-the-loop.md): QEMU 11.1.3 logs a
- * vhost_vdpa_reset_device at each stop and again at the next start, so a reset's
- * unmap and its re-map fall in different segments and no pair is dropped.
- */
-const PERSIST_FINDINGS: Record<string, string> = {
-  '11.1': "11.1.3's unmap and re-map sit in different reset segments: the persist what-if drops no pair (finding, #27)",
-};
-
 test('every shipped recording names the command and versions that made it', () => {
   assert.ok(recorded.length > 0, 'at least one recording is shipped');
   for (const d of recorded) {
@@ -67,29 +57,17 @@ for (const d of recorded) {
     assert.equal(sum(o, 0, 'pagesUnpinned'), want.pages, 'everything pinned is unpinned by the end');
   });
 
-  test(`${d}: --what-if persist pins fewer`, { todo: PERSIST_FINDINGS[rec.facts.qemu.release] }, () => {
+  test(`${d}: --what-if persist pins fewer`, () => {
     const o = replay();
     for (const dev of o.devices) assert.equal(dev.flows[1].replay.notApplicable, null, 'PERSIST applies on a reset-map kernel');
     assert.ok(sum(o, 1, 'pagesPinned') < sum(o, 0, 'pagesPinned'), `persist pins fewer: ${sum(o, 1, 'pagesPinned')} < ${sum(o, 0, 'pagesPinned')}`);
   });
 }
 
-/**
- * Recordings whose stream the model does not match yet, with why (docs/domain.md,
- * "Real QEMU streams"): QEMU 11.1.3 resets twice at machine start (the 10.1+
- * listener, unregistered by the reset, maps RAM again at the first start), resets
- * a second time per stop (the next start writes 0x8 and 0xc), and its CVQ shadow
- * ring areas are one page each where the model has two.
- */
-const STREAM_FINDINGS: Record<string, string> = {
-  '11.1': "11.1.3's double resets at start and per stop, and one-page CVQ shadow rings, are not modeled yet (finding, #27)",
-};
-
 for (const d of recorded) {
   const rec = JSON.parse(readFileSync(join(DIR, d, 'record.json'), 'utf8')) as { facts: { svq: boolean; kernel: { release: string }; qemu: { release: string; version: string } } };
   const text = readFileSync(join(DIR, d, 'trace.log'), 'utf8');
-  const todo = STREAM_FINDINGS[rec.facts.qemu.release];
-  test(`${d}: qemu record's stream check finds no unexplained difference between the real trace and the model's stream`, { todo }, () => {
+  test(`${d}: qemu record's stream check finds no unexplained difference between the real trace and the model's stream`, () => {
     const check = checkStream(text, { qemu: rec.facts.qemu.version, svq: rec.facts.svq || undefined, kernel: rec.facts.kernel.release, where: d });
     assert.ok(check.rows.length > 0);
     assert.deepEqual(check.unexplained.slice(0, 5), [], formatStreamCheck(check, { firstDifferences: 10 }));
