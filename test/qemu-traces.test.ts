@@ -30,19 +30,6 @@ function pagesMapped(text: string): { maps: number; pages: number } {
   return { maps, pages };
 }
 
-/**
- * Recordings whose --what-if persist does not yet pin fewer, with why (a finding for
- * the model's what-if, docs/qemu-in-the-loop.md): QEMU 11.1.3 logs two
- * vhost_vdpa_reset_device per stop (the CVQ device's, which unmaps all RAM, then
- * the first device's, after which the next start maps it again), so a reset's
- * unmap and its re-map fall in different segments and no pair is dropped. Still
- * so with every map accepted (the recording re-made with RLIMIT_MEMLOCK lifted).
- */
-const PERSIST_FINDINGS: Record<string, string> = {
-  '11.1': "11.1.3's unmap and re-map sit in different reset segments: the persist what-if drops no pair (finding, #27)",
-  '10.0': "10.0.13's second reset per stop (virtio_reset's vhost_reset_device) puts each unmap and its re-map in different reset segments: the persist what-if drops no pair (finding, #27)",
-};
-
 test('every shipped recording names the command and versions that made it', () => {
   assert.ok(recorded.length > 0, 'at least one recording is shipped');
   for (const d of recorded) {
@@ -70,34 +57,17 @@ for (const d of recorded) {
     assert.equal(sum(o, 0, 'pagesUnpinned'), want.pages, 'everything pinned is unpinned by the end');
   });
 
-  test(`${d}: --what-if persist pins fewer`, { todo: PERSIST_FINDINGS[rec.facts.qemu.release] }, () => {
+  test(`${d}: --what-if persist pins fewer`, () => {
     const o = replay();
     for (const dev of o.devices) assert.equal(dev.flows[1].replay.notApplicable, null, 'PERSIST applies on a reset-map kernel');
     assert.ok(sum(o, 1, 'pagesPinned') < sum(o, 0, 'pagesPinned'), `persist pins fewer: ${sum(o, 1, 'pagesPinned')} < ${sum(o, 0, 'pagesPinned')}`);
   });
 }
 
-/**
- * Recordings whose stream the model does not match yet, with why (docs/domain.md,
- * "Real QEMU streams"): QEMU 11.1.3 resets twice at machine start (the 10.1+
- * listener, unregistered by the reset, maps RAM again at the first start), resets
- * the first device a second time at each stop, right after the CVQ device's reset
- * (the next start writes 0x8 and 0xc), and its CVQ shadow ring areas are one page
- * each where the model has two. All three hold with every map accepted: the
- * recording re-made with RLIMIT_MEMLOCK lifted has the same 121 rows.
- */
-const STREAM_FINDINGS: Record<string, string> = {
-  '11.1': "11.1.3's double resets at start and per stop, and one-page CVQ shadow rings, are not modeled yet (finding, #27)",
-  // Keyed by recording: 7.2's plain stream matches. The CVQ's shadow ring areas (64 entries) are one page each where the model has two.
-  'qemu-7.2.22-vdpa_sim-6.12-svq': "7.2.22's one-page CVQ shadow ring areas (virtio-net's CVQ has 64 entries) are not modeled yet (finding, #27)",
-  '10.0': "10.0.13's resets at start (2) and second reset per stop (hw/virtio/virtio.c virtio_reset -> vhost_reset_device; FEATURES_OK 0x8, DRIVER_OK 0xc), and one-page CVQ shadow rings (64 entries), are not modeled yet: 11.1's three findings (#27)",
-};
-
 for (const d of recorded) {
   const rec = JSON.parse(readFileSync(join(DIR, d, 'record.json'), 'utf8')) as { facts: { svq: boolean; kernel: { release: string }; qemu: { release: string; version: string } } };
   const text = readFileSync(join(DIR, d, 'trace.log'), 'utf8');
-  const todo = STREAM_FINDINGS[d] ?? STREAM_FINDINGS[rec.facts.qemu.release];
-  test(`${d}: qemu record's stream check finds no unexplained difference between the real trace and the model's stream`, { todo }, () => {
+  test(`${d}: qemu record's stream check finds no unexplained difference between the real trace and the model's stream`, () => {
     const check = checkStream(text, { qemu: rec.facts.qemu.version, svq: rec.facts.svq || undefined, kernel: rec.facts.kernel.release, where: d });
     assert.ok(check.rows.length > 0);
     assert.deepEqual(check.unexplained.slice(0, 5), [], formatStreamCheck(check, { firstDifferences: 10 }));

@@ -17,7 +17,7 @@
 import type { RamSection } from './guest-memory.js';
 import { PAGE } from './guest-memory.js';
 import { IovaTree } from './iova-tree.js';
-import { CVQ_BUFFER, SVQ_DEVICE_AREA, SVQ_DRIVER_AREA, type ShadowLayout } from './shadow-memory.js';
+import { CVQ_BUFFER, CVQ_RING, DATA_RING, type RingAreas, type ShadowLayout } from './shadow-memory.js';
 import { VHOST_ACCESS_RO, VHOST_ACCESS_RW, type MapItem } from './vdpa-backend.js';
 
 export interface MapPlan {
@@ -56,14 +56,14 @@ export function planMaps(p: PlanInput): MapPlan {
   const tree = newTree(p.iovaFrom);
   const dataRings: MapItem[] = [];
   let hva = p.shadow.dataHva(p.device);
-  const ring = (kind: 'svq-ring' | 'cvq-ring', asid: number, q: string, t: IovaTree): MapItem[] => {
+  const ring = (kind: 'svq-ring' | 'cvq-ring', asid: number, q: string, t: IovaTree, r: RingAreas): MapItem[] => {
     // vhost_vdpa_svq_map_rings: the driver area (desc + avail) read-only, the device area (used) writable.
-    const d: MapItem = { name: `${q}.driver`, kind, asid, iova: t.alloc(SVQ_DRIVER_AREA), bytes: SVQ_DRIVER_AREA, hva, perm: VHOST_ACCESS_RO };
-    const u: MapItem = { name: `${q}.device`, kind, asid, iova: t.alloc(SVQ_DEVICE_AREA), bytes: SVQ_DEVICE_AREA, hva: hva + SVQ_DRIVER_AREA, perm: VHOST_ACCESS_RW };
-    hva += SVQ_DRIVER_AREA + SVQ_DEVICE_AREA;
+    const d: MapItem = { name: `${q}.driver`, kind, asid, iova: t.alloc(r.driver), bytes: r.driver, hva, perm: VHOST_ACCESS_RO };
+    const u: MapItem = { name: `${q}.device`, kind, asid, iova: t.alloc(r.device), bytes: r.device, hva: hva + r.driver, perm: VHOST_ACCESS_RW };
+    hva += r.driver + r.device;
     return [d, u];
   };
-  if (p.svq) for (let q = 0; q < 2 * p.queuePairs; q++) dataRings.push(...ring('svq-ring', 0, `svq${q}`, tree));
+  if (p.svq) for (let q = 0; q < 2 * p.queuePairs; q++) dataRings.push(...ring('svq-ring', 0, `svq${q}`, tree, DATA_RING));
   const cvq: MapItem[] = [];
   if (p.cvq) {
     const t = p.svq ? tree : newTree();
@@ -71,7 +71,7 @@ export function planMaps(p: PlanInput): MapPlan {
     cvq.push({ name: 'cvq.out', kind: 'cvq-buffer', asid: p.cvqAsid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b, perm: VHOST_ACCESS_RO });
     cvq.push({ name: 'cvq.status', kind: 'cvq-buffer', asid: p.cvqAsid, iova: t.alloc(CVQ_BUFFER), bytes: CVQ_BUFFER, hva: b + CVQ_BUFFER, perm: VHOST_ACCESS_RW });
     hva = b + 2 * CVQ_BUFFER;
-    cvq.push(...ring('cvq-ring', p.cvqAsid, 'cvq', t));
+    cvq.push(...ring('cvq-ring', p.cvqAsid, 'cvq', t, CVQ_RING));
   }
   return { dataRings, cvq, ram: ramFromTree(p.sections, p.svq ? tree : null) };
 }

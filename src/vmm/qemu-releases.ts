@@ -42,6 +42,14 @@ export interface QemuBehaviours {
    * buffers come after them (map-plan.ts).
    */
   iovaTreeAtInit: boolean;
+  /**
+   * virtio_reset (a guest's status write of 0, a system reset, the machine's
+   * first reset at creation) resets the net device's vhost device too:
+   * vhost_reset_device -> vhost_vdpa_reset_device, a SET_STATUS 0 after the
+   * stop (and, 10.1+, the listener unregistered if still registered). The
+   * next start's FEATURES_OK then lands on status 0 (0x8, then DRIVER_OK 0xc).
+   */
+  virtioResetResets: boolean;
   /** Trace: dma_map/unmap, listener_begin_batch/commit print `vdpa_shared:%p`, and vhost_vdpa_init a common dev (else `vdpa:%p`). */
   traceShared: boolean;
   /** Trace: dma_map/unmap print `asid: %u`. */
@@ -72,6 +80,7 @@ export const BEHAVIOUR_SOURCES: Record<BehaviourName, string> = {
   cvqMigrationBlocker: '"vdpa net: block migration if the device has CVQ" (9c363cf6d5, 8.0); "vdpa: remove net cvq migration blocker" (8134d12888, 8.2) lifts it',
   svqMmap: '"vdpa: map shadow vrings with MAP_SHARED" (June 2023 pull, 8.1)',
   iovaTreeAtInit: '"vdpa: move iova_tree allocation to net_vhost_vdpa_init" (a400720365ea, same series as the listener move, first in 10.1; read in Debian\'s 10.0.13 and 10.2.2 sources): net_vhost_vdpa_init makes v->shared->iova_tree, vhost_vdpa_cleanup frees it; before, vhost_vdpa_net_data_start_first made it and vhost_vdpa_net_client_stop freed it',
+  virtioResetResets: '"virtio: Always reset vhost devices" (2688e8df60f5, Hanna Czenczek, merged Sep 2024 after 9.1.0, first in 9.2; with "virtio: Allow .get_vhost() without vhost_started" 00adced5c316): virtio_reset calls vhost_reset_device(k->get_vhost(vdev)) whenever the back-end is connected, no longer only while vhost_started (which the preceding virtio_set_status(vdev, 0) had always cleared); virtio-net\'s get_vhost is the first queue pair\'s vhost_dev (read in Debian\'s 10.0.13 and 10.2.2 hw/virtio/virtio.c and hw/net/virtio-net.c; 7.2.0 has no such call)',
   traceShared: 'the VhostVDPAShared series (9.0): the object shared by every vhost device of one fd',
   traceAsid: '"vdpa: add asid parameter to vhost_vdpa_dma_map/unmap" (8.0)',
   traceResetStatus: '"vdpa: Remove status in reset tracing" (July 2023, 8.1)',
@@ -79,31 +88,31 @@ export const BEHAVIOUR_SOURCES: Record<BehaviourName, string> = {
 };
 
 const MODERN_FOLLOWS = 'vhost_vdpa_dev_start (register), vhost_vdpa_reset_status (reset, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf';
-/** 8.2 to 10.0: every behaviour but the trace's vdpa_shared (9.0) is the same. */
-const FROM_8_2 = { listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, iovaTreeAtInit: false, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true, follows: MODERN_FOLLOWS } as const;
+/** 8.2 to 10.0: every behaviour but the trace's vdpa_shared (9.0) and virtio_reset's vhost reset (9.2) is the same. */
+const FROM_8_2 = { listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, iovaTreeAtInit: false, virtioResetResets: false, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true, follows: MODERN_FOLLOWS } as const;
 
 /** One row per release, oldest first. */
 export const QEMU_TABLE = [
   {
-    release: '7.2', listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false, svqMmap: false, iovaTreeAtInit: false,
+    release: '7.2', listenerAt: 'dev-start', unregisterIn: 'dev-start', suspend: false, cvqAsid: false, svqMigration: false, cvqProbe: false, cvqMigrationBlocker: false, svqMmap: false, iovaTreeAtInit: false, virtioResetResets: false,
     traceShared: false, traceAsid: false, traceResetStatus: true, traceSetGroupAsid: false,
     follows: 'vhost_vdpa_dev_start (register; on stop: vhost_vdpa_reset_device, ACKNOWLEDGE|DRIVER, unregister), vhost_vdpa_set_backend_cap (MSG_V2, BATCH)',
   },
   {
-    release: '8.0', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: false, cvqMigrationBlocker: true, svqMmap: false, iovaTreeAtInit: false,
+    release: '8.0', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: false, cvqMigrationBlocker: true, svqMmap: false, iovaTreeAtInit: false, virtioResetResets: false,
     traceShared: false, traceAsid: true, traceResetStatus: true, traceSetGroupAsid: true, follows: MODERN_FOLLOWS,
   },
   {
-    release: '8.1', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: true, svqMmap: true, iovaTreeAtInit: false,
+    release: '8.1', listenerAt: 'dev-start', unregisterIn: 'reset-status', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: true, svqMmap: true, iovaTreeAtInit: false, virtioResetResets: false,
     traceShared: false, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true, follows: MODERN_FOLLOWS,
   },
   { release: '8.2', ...FROM_8_2, traceShared: false },
   { release: '9.0', ...FROM_8_2, traceShared: true },
   { release: '9.1', ...FROM_8_2, traceShared: true },
-  { release: '9.2', ...FROM_8_2, traceShared: true },
-  { release: '10.0', ...FROM_8_2, traceShared: true },
+  { release: '9.2', ...FROM_8_2, traceShared: true, virtioResetResets: true },
+  { release: '10.0', ...FROM_8_2, traceShared: true, virtioResetResets: true },
   {
-    release: '10.1+', listenerAt: 'init', unregisterIn: 'reset-device', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, iovaTreeAtInit: true,
+    release: '10.1+', listenerAt: 'init', unregisterIn: 'reset-device', suspend: true, cvqAsid: true, svqMigration: true, cvqProbe: true, cvqMigrationBlocker: false, svqMmap: true, iovaTreeAtInit: true, virtioResetResets: true,
     traceShared: true, traceAsid: true, traceResetStatus: false, traceSetGroupAsid: true,
     follows: 'vhost_vdpa_set_owner (register right after SET_OWNER), vhost_vdpa_reset_device (unregister), vhost_vdpa_dev_start (register if !listener_registered), vhost_vdpa_suspend, vhost_vdpa_net_cvq_start, vhost_vdpa_svq_map_rings, vhost_vdpa_cvq_map_buf',
   },

@@ -52,6 +52,11 @@
  *   (`vhost_vdpa_net_cvq_stop`, `vhost_vdpa_cvq_unmap_buf` and
  *   `vhost_vdpa_svq_unmap_ring` use `v->address_space_id`). The first start
  *   after the switch back sets the CVQ group's ASID and maps in ASID 1 again.
+ * - 9.2+: "virtio: Always reset vhost devices" (2688e8df60f5): virtio_reset
+ *   (a guest's status write of 0, a system reset, the machine's first reset)
+ *   calls vhost_reset_device after the stop, i.e. vhost_vdpa_reset_device on
+ *   the net device's first vhost_dev: a second SET_STATUS 0 per guest reset,
+ *   two before a boot's first start, no ACKNOWLEDGE|DRIVER added back.
  * - 10.1+: "vdpa: move memory listener register to vhost_vdpa_init" (Eugenio
  *   Pérez, posted by Jonah Palmer, merged through the virtio tree in May 2025,
  *   first released in 10.1): `vhost_vdpa_init` sets the backend features and
@@ -71,7 +76,8 @@
  *   RSS hash-types GET_CONFIG (no map), nothing else; 11.1.3's binary prints
  *   every vhost_vdpa_* event of 10.2.2 in the same format. 11.0 and 11.1
  *   play as 10.1+: their sources were not at hand (docs/replay.md, "The
- *   releases after 10.1"), and `qemu check` of an 11.1 recording checks them.
+ *   releases after 10.1"), and `qemu check` of the 11.1.3 recording finds no
+ *   unexplained difference against it.
  */
 import { InputError } from '../errors.js';
 import { QEMU_RELEASES, QEMU_TABLE, releasesHint, resolveRelease, type QemuRelease, type QemuRow } from './qemu-releases.js';

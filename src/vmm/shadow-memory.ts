@@ -11,18 +11,41 @@
  *   buffers the same way once (munmapped in `vhost_vdpa_cleanup`). Each area
  *   is a region of its own with nothing behind it (shmem: no zero page), so
  *   its first pin faults each page in.
+ * Ring areas are sized from the queue: a data VQ's (256) takes 2 + 1 pages,
+ * the CVQ's (64) 1 + 1.
  */
 import type { HostMm } from '../host/index.js';
 import { PAGE } from './guest-memory.js';
 import type { VmmCounters } from './vdpa-backend.js';
 
-/** Shadow vring areas per VQ: driver area (desc + avail) and device area (used). */
-export const SVQ_DRIVER_AREA = 2 * PAGE;
-export const SVQ_DEVICE_AREA = PAGE;
+/** One shadow vring's two areas: driver (desc + avail, mapped read-only) and device (used, writable). */
+export interface RingAreas {
+  driver: number;
+  device: number;
+}
+
+/**
+ * vhost_svq_driver_area_size / vhost_svq_device_area_size
+ * (hw/virtio/vhost-shadow-virtqueue.c, the same from 7.2 to 10.2): 16-byte
+ * descriptors plus the avail ring (flags, idx, `num` entries, used_event),
+ * and the used ring (flags, idx, `num` 8-byte entries, avail_event), each
+ * rounded up to the host page. `num` is the guest's queue size
+ * (vhost_svq_start: virtio_queue_get_num).
+ */
+export function ringAreas(num: number): RingAreas {
+  const up = (n: number) => Math.ceil(n / PAGE) * PAGE;
+  return { driver: up(16 * num + 4 + 2 * num + 2), device: up(4 + 8 * num + 2) };
+}
+
+/** virtio-net's rx/tx queue size (VIRTIO_NET_RX/TX_QUEUE_DEFAULT_SIZE): two pages of driver area, one of device area. */
+export const DATA_RING = ringAreas(256);
+/** virtio-net's CVQ (`virtio_add_queue(vdev, 64, virtio_net_handle_ctrl)`): one page each, as the 11.1.3 recording maps them. */
+export const CVQ_RING = ringAreas(64);
 /** Shadow CVQ buffers: the command out-buffer and the status in-buffer. */
 export const CVQ_BUFFER = PAGE;
 
-const RING = SVQ_DRIVER_AREA + SVQ_DEVICE_AREA;
+const ringBytes = (r: RingAreas) => r.driver + r.device;
+const RING = ringBytes(DATA_RING);
 
 export class ShadowLayout {
   /** One device's bytes: its data VQs' rings, the CVQ buffers, the CVQ's ring. */
@@ -35,7 +58,7 @@ export class ShadowLayout {
     readonly devices: number,
     private readonly seed: number,
   ) {
-    this.blockBytes = 2 * queuePairs * RING + 2 * CVQ_BUFFER + RING;
+    this.blockBytes = 2 * queuePairs * RING + 2 * CVQ_BUFFER + ringBytes(CVQ_RING);
   }
 
   /** Device `i`'s first data ring. */
@@ -59,8 +82,8 @@ export class ShadowLayout {
   mmapArea(mm: HostMm, hva: number): number {
     const off = (hva - this.base) % this.blockBytes;
     const rings = 2 * this.queuePairs * RING;
-    const inRing = (o: number) => (o % RING === 0 ? SVQ_DRIVER_AREA : SVQ_DEVICE_AREA);
-    const bytes = off < rings ? inRing(off) : off < rings + 2 * CVQ_BUFFER ? CVQ_BUFFER : inRing(off - rings - 2 * CVQ_BUFFER);
+    const inRing = (o: number, r: RingAreas) => (o % ringBytes(r) === 0 ? r.driver : r.device);
+    const bytes = off < rings ? inRing(off, DATA_RING) : off < rings + 2 * CVQ_BUFFER ? CVQ_BUFFER : inRing(off - rings - 2 * CVQ_BUFFER, CVQ_RING);
     mm.mmap({ startPage: hva / PAGE, pages: bytes / PAGE, backing: '4k', seed: this.seed, shared: true, meanRun: 1, populated: false }, 'guest.svq-area');
     return bytes;
   }

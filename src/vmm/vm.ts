@@ -175,6 +175,19 @@ export class VirtualMachine {
     if (this.qemu.unregisterIn === 'reset-device') this.unregister(out, bs);
   }
 
+  /**
+   * virtio_reset of each device's virtio-net (9.2+, "virtio: Always reset
+   * vhost devices"): after the stop, vhost_reset_device, i.e.
+   * vhost_vdpa_reset_device on the device's first vhost_dev: SET_STATUS 0
+   * (no ACKNOWLEDGE|DRIVER added back), and 10.1+ unregisters a listener
+   * still registered (the one vhost_vdpa_init registered, at the machine's
+   * first reset). Runs at every guest write of status 0 and every system
+   * reset, the machine's first one included.
+   */
+  private virtioReset(out: StepRecord[], bs: VdpaBackend[]): void {
+    if (this.qemu.virtioResetResets) this.resetDevice(out, bs);
+  }
+
   /** The listener unregistered where the flow unmaps at a stop (the workaround); persist and naive keep it. */
   private unregister(out: StepRecord[], bs: VdpaBackend[]): void {
     const on = bs.filter((b) => b.listenerRegistered);
@@ -295,19 +308,27 @@ export class VirtualMachine {
     const all = this.backends;
     switch (name) {
       case 'boot':
+        // qdev_machine_creation_done's qemu_system_reset, then the guest driver's probe (register_virtio_device resets the device first).
         this.open(steps);
+        this.virtioReset(steps, all);
+        this.virtioReset(steps, all);
         this.start(steps, all);
         break;
       case 'incoming':
         this.open(steps);
         break;
       case 'guest-reset':
+        // The guest writes status 0: virtio_set_status stops vhost, then virtio_pci_reset -> virtio_reset.
         this.start(steps, all.slice(1));
         this.stop(steps, [all[0]]);
+        this.virtioReset(steps, [all[0]]);
         this.start(steps, [all[0]]);
         break;
       case 'reboot':
+        // qemu_system_reset: every device stopped and virtio_reset, then the rebooted guest's driver probe resets it again.
         this.stop(steps, all);
+        this.virtioReset(steps, all);
+        this.virtioReset(steps, all);
         this.start(steps, all);
         break;
       case 'migrate-svq':
@@ -332,10 +353,11 @@ export class VirtualMachine {
     return { name, steps, viewProblems: name === 'close' ? [] : this.viewProblems() };
   }
 
-  /** One reset cycle of device 0 (what `measured` times): stop, then start. */
+  /** One reset cycle of device 0 (what `measured` times): a guest reset's stop, virtio reset and start. */
   resetCycle(): void {
     const scratch: StepRecord[] = [];
     this.stop(scratch, [this.backends[0]]);
+    this.virtioReset(scratch, [this.backends[0]]);
     this.start(scratch, [this.backends[0]]);
   }
 

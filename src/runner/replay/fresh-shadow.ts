@@ -12,9 +12,11 @@
  * - a ring's INVALIDATE is an unbatched one that only other unbatched
  *   INVALIDATEs separate from the stop's reset: vhost_vdpa_svqs_stop runs
  *   before vhost_vdpa_reset_status, while vhost_vdpa_net_cvq_stop unmaps the
- *   CVQ buffers after it (and they stay mapped in QEMU until cleanup).
+ *   CVQ buffers after it (and they stay mapped in QEMU until cleanup). 9.2+'s
+ *   virtio_reset then resets once more right after those buffer INVALIDATEs:
+ *   a reset after the stop's ACKNOWLEDGE|DRIVER is that one, not the stop's.
  */
-import { VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE } from '../../kernel/index.js';
+import { STATUS, VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE } from '../../kernel/index.js';
 import type { InferredRegion, StreamOp } from '../../vmm/trace/index.js';
 
 /** Pages a successful op's munmap drops, by op. */
@@ -47,13 +49,16 @@ export function ringDrops(ops: readonly StreamOp[]): RingDrops {
   const live = new Map<string, bigint>();
   let batched = false;
   let run: Msg[] = [];
+  // ACKNOWLEDGE|DRIVER added since the last DRIVER_OK: vhost_vdpa_reset_status (or 7.2's stop) is done.
+  let acked = false;
   for (const op of ops) {
     const m = op.op === 'msg' ? op.msg : null;
     if (op.op === 'msg' && m!.type === VHOST_IOTLB_INVALIDATE && !batched) {
       run.push(op);
       continue;
     }
-    if (op.op === 'reset') for (const r of run) add(out, r, live);
+    if (op.op === 'status') acked = op.status & STATUS.DRIVER_OK ? false : acked || op.added === (STATUS.ACKNOWLEDGE | STATUS.DRIVER);
+    if (op.op === 'reset' && !acked) for (const r of run) add(out, r, live);
     for (const r of run) live.delete(key(r));
     run = [];
     if (!m) continue;

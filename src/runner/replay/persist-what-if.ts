@@ -3,13 +3,17 @@
  * VHOST_BACKEND_F_IOTLB_PERSIST acked. The kernel then keeps the maps across
  * SET_STATUS 0, so an INVALIDATE after a reset followed, before the next
  * reset, by an UPDATE that re-maps exactly what it removed (same ASID, iova,
- * size, uaddr and perm) is a pair QEMU would not send: both go. A re-map at
+ * size, uaddr and perm) is a pair QEMU would not send: both go. "Reset" is
+ * a guest reset, as the replay's segments count them (segments.ts): 9.2+
+ * resets twice per stop, and its unmaps follow the first reset, its re-maps
+ * the second. A re-map at
  * another IOVA (a switch to shadow virtqueues) or of other host memory is
  * kept, as is its INVALIDATE. A listener batch left empty goes too (its
  * BATCH_END would still cost a set_map on a set_map parent).
  */
 import { VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_UPDATE } from '../../kernel/index.js';
 import type { StreamOp } from '../../vmm/trace/index.js';
+import { segmentOpeners } from './segments.js';
 
 export interface PersistStream {
   ops: StreamOp[];
@@ -31,8 +35,9 @@ export function dropPersistedRemaps(ops: readonly StreamOp[]): PersistStream {
   const pending = new Map<string, Pending>();
   const pairs: number[] = [];
   let reset = -1;
+  const opens = segmentOpeners(ops);
   ops.forEach((op, i) => {
-    if (op.op === 'reset') {
+    if (opens.has(op)) {
       reset++;
       pairs.push(0);
       pending.clear();

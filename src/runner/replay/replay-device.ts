@@ -1,8 +1,9 @@
 /**
  * Plays one fd's message stream through the kernel model, op by op, and
  * accounts each op's counter delta to its segment: `boot` (everything before
- * the first reset), one segment per reset (from its SET_STATUS 0 to the next
- * one: the unmaps and the re-maps around it), and `close` (the fd's release
+ * the first stop's reset), one segment per guest reset (from its first
+ * SET_STATUS 0 to the next stop's: the unmaps and the re-maps around it;
+ * segments.ts), and `close` (the fd's release
  * when QEMU exits; a trace that ends without vhost_vdpa_cleanup still closes
  * the fd then).
  */
@@ -23,6 +24,7 @@ import {
 import { netDeviceFeatures, newVmmCounters, runCvqProbe, StepRecorder } from '../../vmm/index.js';
 import type { DeviceStream, StreamOp } from '../../vmm/trace/index.js';
 import type { RingDrops } from './fresh-shadow.js';
+import { segmentOpeners } from './segments.js';
 
 export interface Refusal {
   lineNo: number;
@@ -102,8 +104,9 @@ export function replayDevice(stream: DeviceStream, ops: readonly StreamOp[], mm:
   const mapped = new Set<string>();
   let guestRam = new Set<string>();
   let translating = false;
+  const opens = segmentOpeners(ops);
   for (const op of ops) {
-    if (op.op === 'reset') {
+    if (opens.has(op)) {
       endSegment(seg, dev);
       seg = newSegment(`reset ${segments.length}`, 'guest-reset', op.lineNo);
       segments.push(seg);

@@ -62,14 +62,14 @@ export interface StreamCheck {
 /**
  * The events the model runs for the traced guest: a boot, then per further
  * start a stop and start (`migrate-svq` / `svq-cancel` where the shadowing
- * changed, else a `guest-reset`, or `reboot` with several fds), and the last
- * stop if the trace has it.
+ * changed, else a `guest-reset`, or `reboot` with several fds or two virtio
+ * resets after the stop), and the last stop if the trace has it.
  */
 function eventsOf(g: TracedGuest, svq: boolean[]): EventName[] {
   if (g.starts === 0) return ['incoming'];
-  const restart: EventName = g.devices > 1 ? 'reboot' : 'guest-reset';
+  const restart = (i: number): EventName => (g.devices > 1 || g.virtioResets[i] >= 2 ? 'reboot' : 'guest-reset');
   const events: EventName[] = ['boot'];
-  for (let i = 1; i < g.starts; i++) events.push(svq[i] === svq[i - 1] ? restart : svq[i] ? 'migrate-svq' : 'svq-cancel');
+  for (let i = 1; i < g.starts; i++) events.push(svq[i] === svq[i - 1] ? restart(i) : svq[i] ? 'migrate-svq' : 'svq-cancel');
   if (g.stops >= g.starts) events.push(g.closed ? 'close' : 'stop-and-copy');
   return events;
 }
@@ -103,6 +103,20 @@ function modelStream(spec: VmSpec, events: EventName[]): { rebuilt: RebuiltTrace
   }
 }
 
+/**
+ * The last message of a closed trace when it is a second reset after the
+ * last stop (a reset already followed the last DRIVER_OK, and no start came
+ * since): the guest's own reset on its way down, after QEMU stopped the
+ * device, as the 11.1.3 recording ends.
+ */
+function poweroffReset(msgs: readonly StreamMessage[]): StreamMessage | null {
+  const last = msgs[msgs.length - 1];
+  if (last?.kind !== 'reset') return null;
+  const lastStart = msgs.findLastIndex((m) => m.kind === 'status' && m.status! & STATUS.DRIVER_OK);
+  const stop = msgs.findIndex((m, j) => j > lastStart && m.kind === 'reset');
+  return lastStart >= 0 && stop >= 0 && stop < msgs.length - 1 ? last : null;
+}
+
 export function checkStream(traceText: string, options: StreamCheckOptions): StreamCheck {
   const where = options.where ?? 'trace';
   const q = resolveQemu(options.qemu);
@@ -132,14 +146,20 @@ export function checkStream(traceText: string, options: StreamCheckOptions): Str
   real.devices.forEach((stream, i) => {
     const theirs = streamMessages(stream, features, real.devices.length === 1);
     const ours = model?.rebuilt.devices[i] ? streamMessages(model.rebuilt.devices[i], [], true) : [];
-    // 10.1+: listener traffic before the first DRIVER_OK that the map of the first start does not hold is the board and firmware changing the memory map.
-    const firstStart = theirs.find((m) => m.kind === 'status' && m.status! & STATUS.DRIVER_OK)?.lineNo ?? Infinity;
+    // 10.1+: listener traffic before the first DRIVER_OK is the board and firmware changing the memory map (real), or the first start's map at init (model).
+    const earlyListener = (xs: StreamMessage[]) => {
+      const firstStart = xs.find((m) => m.kind === 'status' && m.status! & STATUS.DRIVER_OK)?.lineNo ?? Infinity;
+      return (m: StreamMessage) => q.listenerAt === 'init' && m.lineNo < firstStart && (m.batched || m.kind === 'batch-begin' || m.kind === 'batch-end');
+    };
+    const [realEarly, modelEarly] = [earlyListener(theirs), earlyListener(ours)];
     const setFeatures = new Set(theirs.filter((m, j) => m.kind === 'features' && theirs[j + 1]?.kind === 'status' && theirs[j + 1].status! & STATUS.FEATURES_OK));
+    const poweroff = q.virtioResetResets && guest.closed ? poweroffReset(theirs) : null;
     const realOnly = (r: StreamMessage): ExpectedName | null => {
       if (setFeatures.has(r)) return 'set-features-not-modeled';
-      return q.listenerAt === 'init' && r.lineNo < firstStart && (r.batched || r.kind === 'batch-begin' || r.kind === 'batch-end') ? 'memory-map-changes' : null;
+      if (r === poweroff) return 'guest-poweroff-reset';
+      return realEarly(r) ? 'memory-map-changes' : null;
     };
-    rows.push(...compareMessages(i, ours, theirs, blocks, counts, realOnly));
+    rows.push(...compareMessages(i, ours, theirs, blocks, counts, realOnly, (m) => (modelEarly(m) ? 'memory-map-changes' : null)));
   });
   rows.forEach((r, i) => {
     if (r.verdict === 'unexplained') unexplained.push({ row: i, realLine: r.realLine, what: `${r.model ?? '(nothing)'} | ${r.real ?? '(nothing)'}: ${r.notes.join('; ')}` });

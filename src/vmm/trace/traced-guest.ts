@@ -18,6 +18,8 @@ export interface TracedGuest {
   blockHvas: bigint[];
   /** DRIVER_OK writes, and stops (the first reset or SUSPEND after each) of the first fd. */
   starts: number;
+  /** Per start: the resets after the stop before it had added ACKNOWLEDGE|DRIVER back (9.2+'s virtio_reset: 1 at a guest reset, 2 at a reboot). */
+  virtioResets: number[];
   stops: number;
   /** The data VQs were shadowed at each start (x-svq=on, or switched at migration). */
   svq: boolean[];
@@ -127,21 +129,31 @@ function shadowedStarts(events: readonly TraceEvent[], stream: DeviceStream, spa
   return spans.map((s) => odd.some((l) => l > s.from && l < s.to));
 }
 
-/** Starts and stops of one fd: a DRIVER_OK is a start; the first reset or SUSPEND after it, a stop. Each start's span runs from the stop before it. */
-function startsAndStops(stream: DeviceStream): { spans: { from: number; to: number }[]; stops: number } {
+/**
+ * Starts and stops of one fd: a DRIVER_OK is a start; the first reset or
+ * SUSPEND after it, a stop. Each start's span runs from the stop before it,
+ * and counts the resets after the stop's ACKNOWLEDGE|DRIVER (vhost_vdpa's
+ * own reset is done by then): 9.2+'s virtio_reset, once at a guest's reset,
+ * twice at a reboot (the system reset, then the rebooted driver's probe).
+ */
+function startsAndStops(stream: DeviceStream): { spans: { from: number; to: number; virtioResets: number }[]; stops: number } {
+  const ackDriver = STATUS.ACKNOWLEDGE | STATUS.DRIVER;
   let running = false;
   let stops = 0;
   let from = 0;
-  const spans: { from: number; to: number }[] = [];
+  let virtioResets: number | null = null;
+  const spans: { from: number; to: number; virtioResets: number }[] = [];
   for (const op of stream.ops) {
     if (op.op === 'status' && op.added & STATUS.DRIVER_OK && !running) {
       running = true;
-      spans.push({ from, to: op.lineNo });
+      spans.push({ from, to: op.lineNo, virtioResets: virtioResets ?? 0 });
+      virtioResets = null;
     } else if ((op.op === 'reset' || op.op === 'suspend') && running) {
       running = false;
       stops++;
       from = op.lineNo;
-    }
+    } else if (op.op === 'status' && op.added === ackDriver && !running && stops > 0) virtioResets = 0;
+    else if (op.op === 'reset' && virtioResets !== null) virtioResets++;
   }
   return { spans, stops };
 }
@@ -155,6 +167,7 @@ export function tracedGuest(events: readonly TraceEvent[], rebuilt: RebuiltTrace
   return {
     ...layoutOf(sections),
     starts: spans.length,
+    virtioResets: spans.map((s) => s.virtioResets),
     stops,
     svq: shadowedStarts(events, first, spans),
     devices: rebuilt.devices.length,
