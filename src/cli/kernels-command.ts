@@ -31,6 +31,8 @@ export function registerKernels(program: Command): void {
     .addHelpText(
       'after',
       `
+Several kernels are prepared side by side, each progress line naming its kernel;
+one that fails is named once the others are done.
 Needs apt-get, dpkg-deb, tar, xz, make, gcc-12 and ldd on the host; the cache is
 $VDPA_LAB_CACHE, else $XDG_CACHE_HOME/vdpa-lab, else ~/.cache/vdpa-lab. A complete
 entry is reused at once; an interrupted one is rebuilt. Measured here: about
