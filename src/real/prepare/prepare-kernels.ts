@@ -1,8 +1,8 @@
 /**
  * `prepareKernels`: several kernels side by side. Preparing one is mostly
  * waiting (downloads) or one core busy (xz, tar, kbuild's serial steps), so on
- * a 2-core host three kernels take about as long as the slowest one plus a
- * little, where one after another they took the sum (docs/ci.md, "CI time").
+ * a 2-core host the three took about a quarter less time side by side than one
+ * after another (docs/ci.md, "CI time").
  * Each entry is still built and validated alone (prepare-kernel.ts); progress
  * lines interleave, each naming its kernel (`[7.2] build: ...`).
  */
