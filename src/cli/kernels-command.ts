@@ -1,6 +1,6 @@
 /** `vdpa-lab kernels prepare | list`: the real Debian kernels the vm: backend boots. */
 import { Option, type Command } from 'commander';
-import { kernelStatuses, prepareKernel, REAL_KERNELS, resolveKernel, type RealKernel } from '../real/index.js';
+import { kernelStatuses, prepareKernels, REAL_KERNELS, resolveKernel, type RealKernel } from '../real/index.js';
 import { textTable } from '../text-format.js';
 import { action } from './run-action.js';
 
@@ -31,6 +31,8 @@ export function registerKernels(program: Command): void {
     .addHelpText(
       'after',
       `
+Several kernels are prepared side by side, each progress line naming its kernel;
+one that fails is named once the others are done.
 Needs apt-get, dpkg-deb, tar, xz, make, gcc-12 and ldd on the host; the cache is
 $VDPA_LAB_CACHE, else $XDG_CACHE_HOME/vdpa-lab, else ~/.cache/vdpa-lab. A complete
 entry is reused at once; an interrupted one is rebuilt. Measured here: about
@@ -47,11 +49,15 @@ Examples:
     )
     .action(
       action(async (o: { kernel: RealKernel[]; force?: boolean; json?: boolean; quiet?: boolean }) => {
-        for (const k of o.kernel) {
-          const r = await prepareKernel(k.alias, { force: o.force, onProgress: o.quiet ? undefined : (line) => process.stderr.write(line + '\n') });
-          if (o.json) process.stdout.write(JSON.stringify({ alias: k.alias, release: k.release, dir: r.dir, reused: r.reused, manifest: r.manifest }) + '\n');
-          else process.stdout.write(`${k.alias}: ${k.release} ${r.reused ? 'already prepared' : `prepared in ${(r.manifest.timingsMs.total / 1000).toFixed(1)} s`} (${r.dir})\n`);
-        }
+        // Side by side (prepare-kernels.ts); each result line comes out in the order asked for.
+        await prepareKernels(o.kernel, {
+          force: o.force,
+          onProgress: o.quiet ? undefined : (line) => process.stderr.write(line + '\n'),
+          onResult: (k, r) => {
+            if (o.json) process.stdout.write(JSON.stringify({ alias: k.alias, release: k.release, dir: r.dir, reused: r.reused, manifest: r.manifest }) + '\n');
+            else process.stdout.write(`${k.alias}: ${k.release} ${r.reused ? 'already prepared' : `prepared in ${(r.manifest.timingsMs.total / 1000).toFixed(1)} s`} (${r.dir})\n`);
+          },
+        });
       }),
     );
 

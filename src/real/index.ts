@@ -4,6 +4,8 @@ export { REAL_KERNELS, resolveKernel, JOB_MODULES } from './kernels.js';
 export type { RealKernel, PinnedDeb } from './kernels.js';
 export { prepareKernel } from './prepare/prepare-kernel.js';
 export type { PrepareOptions, PrepareResult } from './prepare/prepare-kernel.js';
+export { prepareKernels, KernelPrepareError } from './prepare/prepare-kernels.js';
+export type { PrepareKernelsOptions } from './prepare/prepare-kernels.js';
 export type { KernelManifest, ManifestModule } from './prepare/manifest.js';
 export { kernelStatuses } from './kernel-status.js';
 export type { KernelStatus } from './kernel-status.js';

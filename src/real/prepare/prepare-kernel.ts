@@ -5,6 +5,7 @@
  * under that name (an interrupted run, other package versions) is rebuilt.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { debCacheDir, kernelCacheDir } from '../cache.js';
 import { requireTools } from '../host-tools.js';
@@ -61,6 +62,18 @@ async function settleAll(work: Promise<unknown>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+/** busybox and iproute2 serve every kernel: kernels prepared side by side (prepare-kernels.ts) fetch them once. */
+const userspaceFetches = new Map<string, ReturnType<typeof downloadDebs>>();
+
+function downloadUserspace(cacheDir: string): ReturnType<typeof downloadDebs> {
+  const pending = userspaceFetches.get(cacheDir);
+  // The kernel that joins a fetch under way did not fetch those packages itself.
+  if (pending) return pending.then((r) => ({ ...r, downloaded: 0 }));
+  const started = downloadDebs(USERSPACE_DEBS, cacheDir).finally(() => userspaceFetches.delete(cacheDir));
+  userspaceFetches.set(cacheDir, started);
+  return started;
+}
+
 export async function prepareKernel(alias: string, opts: PrepareOptions = {}): Promise<PrepareResult> {
   const k = resolveKernel(alias);
   const say = opts.onProgress ?? (() => {});
@@ -93,7 +106,7 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
     const work = join(tmp, 'work');
     const debs = await step('download', `apt-get download (pinned versions${k.suite === 'bookworm' ? '' : `, ${k.suite} through the lab's own apt configuration`})`, async () => {
       const kernel = await downloadDebs(suiteDebs(k), debCacheDir(), k.suite);
-      const userspace = await downloadDebs(USERSPACE_DEBS, debCacheDir());
+      const userspace = await downloadUserspace(debCacheDir());
       const wanted = suiteDebs(k).length + USERSPACE_DEBS.length;
       say(`[${k.alias}] download: ${kernel.downloaded + userspace.downloaded} of ${wanted} packages fetched, the rest were cached`);
       return new Map([...kernel.paths, ...userspace.paths]);
@@ -104,7 +117,10 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
     await step('extract', 'vmlinuz and vhost/vdpa modules, headers, kbuild, busybox, iproute2, module sources', async () => {
       // allSettled, not all: a failure must not let the cleanup below race the extractions still running.
       const moduleDirs = k.imageModuleDirs.map((d) => `${k.modulesPath}/${d}`);
+      const members = [...new Set(k.buildModules.flatMap((m) => m.sources))].map((s) => `${sourceDirName}/${s}`);
+      // The module sources too: unpacking linux-source (one core of xz for ~1.3 GB) is the longest of these.
       await settleAll([
+        extractSourceMembers(deb(k.source.name), `./usr/src/${sourceDirName}.tar.xz`, members, join(work, 'source')),
         ...(k.modulesDeb
           ? [extractDebMembers(deb(k.image.name), [k.vmlinuzPath], join(work, 'image')), extractDebMembers(deb(k.modulesDeb.name), moduleDirs, join(work, 'image'))]
           : [extractDebMembers(deb(k.image.name), [k.vmlinuzPath, ...moduleDirs], join(work, 'image'))]),
@@ -114,8 +130,6 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
         extractDeb(deb(k.kbuild.name), join(work, 'headers')),
         ...USERSPACE_DEBS.map((d) => extractDeb(deb(d.name), join(work, 'userspace'))),
       ]);
-      const members = [...new Set(k.buildModules.flatMap((m) => m.sources))].map((s) => `${sourceDirName}/${s}`);
-      await extractSourceMembers(deb(k.source.name), `./usr/src/${sourceDirName}.tar.xz`, members, join(work, 'source'));
     });
     const built = await step('build', `make ${k.buildModules.map((m) => m.name).join(', ')} out of tree`, () => {
       if (k.kbuildRuntime) installKbuildRuntime(k, join(work, 'headers'), join(work, 'runtime'));
@@ -161,7 +175,8 @@ export async function prepareKernel(alias: string, opts: PrepareOptions = {}): P
     say(`[${k.alias}] ${k.release}: prepared in ${(timings.total / 1000).toFixed(1)} s -> ${dir}`);
     return { manifest, dir, reused: false };
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    // Not rmSync: the work tree is ~10k files, and kernels prepared side by side share this event loop.
+    await rm(tmp, { recursive: true, force: true });
   }
 }
 
