@@ -49,6 +49,17 @@ function provenance(r: LabelledResults): string {
   return table(['', ''], rows);
 }
 
+/** The one stylesheet of every report page (a run's report and a recording's). */
+export const PAGE_STYLE = `<style>
+body { font-family: 'DejaVu Sans', sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.note { background: #f4f4f4; padding: 0.6em 1em; border-left: 4px solid #888; }
+.files { color: #777; font-size: 0.8em; }
+.chart svg { max-width: 100%; height: auto; }
+</style>`;
+
 export interface RenderedChart extends Chart {
   svg: string;
 }
@@ -78,15 +89,7 @@ export function indexHtml(runs: LabelledResults[], charts: RenderedChart[], d: D
 <head>
 <meta charset="utf-8">
 <title>vdpa-lab report: ${esc(runs.map((r) => r.run).join(' vs '))}</title>
-<style>
-body { font-family: 'DejaVu Sans', sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.note { background: #f4f4f4; padding: 0.6em 1em; border-left: 4px solid #888; }
-.files { color: #777; font-size: 0.8em; }
-.chart svg { max-width: 100%; height: auto; }
-</style>
+${PAGE_STYLE}
 </head>
 <body>
 <h1>vdpa-lab: what a vDPA device reset costs</h1>

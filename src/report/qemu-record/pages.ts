@@ -1,7 +1,7 @@
 /** summary.md and index.html of a report on `qemu record` recordings: the tables (tables.ts), the notes, the chart. */
 import escapeHtml from 'escape-html';
 import { markdownTable } from '../../text-format.js';
-import { scopeSvgIds, type RenderedChart } from '../html.js';
+import { PAGE_STYLE, scopeSvgIds, type RenderedChart } from '../html.js';
 import type { RecordingRow } from './rows.js';
 import { allTables, KINDS_NOTE, notes, type Table } from './tables.js';
 
@@ -32,15 +32,7 @@ export function recordIndexHtml(rows: RecordingRow[], charts: RenderedChart[]): 
 <head>
 <meta charset="utf-8">
 <title>${esc(TITLE)}: ${esc(rows.map((r) => r.label).join(' vs '))}</title>
-<style>
-body { font-family: 'DejaVu Sans', sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.note { background: #f4f4f4; padding: 0.6em 1em; border-left: 4px solid #888; }
-.files { color: #777; font-size: 0.8em; }
-.chart svg { max-width: 100%; height: auto; }
-</style>
+${PAGE_STYLE}
 </head>
 <body>
 <h1>${esc(TITLE)}</h1>
