@@ -103,39 +103,49 @@ static int populate(const struct guest_region *g, struct answer *a, void *p)
 }
 
 /*
- * How many physically contiguous runs back [p, p + size): what
- * vhost_vdpa_pa_map turns into one IOTLB entry each. Read from
- * /proc/self/pagemap (PFNs need CAP_SYS_ADMIN: the guest's probe is root);
- * 0 when a page is not present or PFNs are hidden. Outside the timed region.
+ * How many physically contiguous runs back the present pages of
+ * [uaddr, uaddr + size) (an absent page ends a run): what vhost_vdpa_pa_map
+ * turns into one IOTLB entry each. Read from /proc/self/pagemap (PFNs need
+ * CAP_SYS_ADMIN: the guest's probe is root); 0 when PFNs are hidden or the
+ * read fails. *present gets the present pages. Outside the timed region.
  */
-static uint64_t physical_runs(const void *p, uint64_t size)
+uint64_t guest_physical_runs(uint64_t uaddr, uint64_t size, uint64_t *present)
 {
+	*present = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	enum { CHUNK = 4096 };
 	static uint64_t buf[CHUNK];
-	uint64_t first = (uintptr_t)p / 4096, pages = size / 4096, runs = 0, prev = 0;
+	uint64_t first = uaddr / 4096, pages = size / 4096, runs = 0, prev = 0, seen = 0;
+	bool after_gap = true;
 	for (uint64_t done = 0; done < pages;) {
 		uint64_t n = pages - done < CHUNK ? pages - done : CHUNK;
 		ssize_t got = pread(fd, buf, n * 8, (off_t)((first + done) * 8));
 		if (got != (ssize_t)(n * 8)) {
-			runs = 0;
-			break;
+			close(fd);
+			return 0;
 		}
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t pfn = buf[i] & ((1ULL << 55) - 1);
-			if (!(buf[i] >> 63) || pfn == 0) {
+			if (!(buf[i] >> 63)) {
+				after_gap = true;
+				continue;
+			}
+			if (pfn == 0) { /* present but hidden: no layout to read */
 				close(fd);
 				return 0;
 			}
-			if (done + i == 0 || pfn != prev + 1)
+			if (after_gap || pfn != prev + 1)
 				runs++;
+			after_gap = false;
 			prev = pfn;
+			seen++;
 		}
 		done += n;
 	}
 	close(fd);
+	*present = seen;
 	return runs;
 }
 
@@ -156,8 +166,10 @@ int guest_mmap(const struct guest_region *g, struct answer *a)
 		TIMED(a, munmap(p, g->size));
 		return err;
 	}
-	uint64_t runs = g->populate ? physical_runs(p, g->size) : 0;
-	if (runs)
+	uint64_t present = 0;
+	uint64_t runs = g->populate ? guest_physical_runs((uintptr_t)p, g->size, &present) : 0;
+	/* Every page was faulted in: a missing one means the layout cannot be told. */
+	if (runs && present == g->size / 4096)
 		answer_extra_uint(a, "runs", runs);
 	return 0;
 }

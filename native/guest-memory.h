@@ -29,4 +29,12 @@ struct guest_region {
  */
 int guest_mmap(const struct guest_region *g, struct answer *a);
 
+/*
+ * How many physically contiguous runs back the present pages of
+ * [uaddr, uaddr + size), an absent page ending a run: what
+ * vhost_vdpa_pa_map turns into one IOTLB entry each. 0 when PFNs are hidden
+ * (they need CAP_SYS_ADMIN). *present gets how many pages are present.
+ */
+uint64_t guest_physical_runs(uint64_t uaddr, uint64_t size, uint64_t *present);
+
 #endif

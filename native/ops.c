@@ -43,13 +43,13 @@ static const char *const ops[] = {
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
 	"get_iova_range", "get_vqs_count", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check",
 	/* The probe's own ops, after the model's: */
-	"get_status", "sleep_ms", "note",
+	"get_status", "sleep_ms", "note", "layout",
 };
 enum op {
 	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_MUNMAP, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
 	OP_GET_IOVA_RANGE, OP_GET_VQS_COUNT, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK,
-	OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
+	OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_LAYOUT, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 
@@ -160,6 +160,28 @@ static void op_note(const struct line *l)
 		struct sbuf *g = scratch(SCRATCH_GOT);
 		js_stringify(v, g);
 		line_fail(l, "text", "must be a string, got %s", sbuf_str(g));
+	}
+}
+
+/*
+ * How many physically contiguous runs back the present pages of
+ * [uaddr, uaddr + size) now, and how many pages are present: the layout of a
+ * guest whose pages came in at its pins (no prealloc), read once they are
+ * there. QEMU maps no RAM in the PC's 640 KiB-1 MiB hole, so those pages stay
+ * absent. Untimed; no "runs" when no page is present or PFNs are hidden.
+ */
+static void op_layout(const struct line *l, struct answer *a)
+{
+	uint64_t uaddr = field_u64(l, "uaddr"), size = field_u64(l, "size");
+	if (uaddr & 0xfff)
+		line_fail(l, "uaddr", "must be page-aligned (4 KiB), as mmap returns");
+	if (size == 0 || size & 0xfff)
+		line_fail(l, "size", "must be a non-zero multiple of 4 KiB");
+	uint64_t present = 0;
+	uint64_t runs = guest_physical_runs(uaddr, size, &present);
+	if (runs) {
+		answer_extra_uint(a, "runs", runs);
+		answer_extra_uint(a, "pages", present);
 	}
 }
 
@@ -277,6 +299,7 @@ static void run(struct session *s, enum op op, const struct line *l, struct answ
 	}
 	case OP_SLEEP_MS: op_sleep(l, a); return;
 	case OP_NOTE: op_note(l); return;
+	case OP_LAYOUT: op_layout(l, a); return;
 	case OP_COUNT: break;
 	}
 	die_internal("an op without a handler");

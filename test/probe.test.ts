@@ -15,7 +15,7 @@ import { MALFORMED_LINES, PROBE, REPO, probeSkip, runModel, runModelInProcess, r
 const skip = probeSkip();
 const OPEN = '{"op":"open","parent":"mlx5","kernel":"legacy","path":"/dev/null"}';
 /** Ops the probe adds for timing scripts; the model's list of ops ends before them. */
-const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note'];
+const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note', 'layout'];
 
 /** Whether JSON.parse refuses the (trimmed) line: the probe refuses it too, in jansson's words (native/json.c). */
 function notJson(line: string): boolean {
@@ -253,4 +253,27 @@ test('a populated mmap reports its physically contiguous runs from pagemap (one 
     assert.ok((populated.runs as number) >= 1 && (populated.runs as number) <= 512, `runs ${populated.runs}`);
   } else assert.equal(populated.runs, undefined);
   assert.equal(lazy.runs, undefined, 'nothing faulted in: no layout to report');
+});
+
+test('layout reads the runs behind the pages present in a range, later than the mmap: an absent page ends a run and is not counted', { skip }, () => {
+  const lines = [
+    JSON.stringify({ op: 'mmap', uaddr: '0x7f0000000000', size: '0x200000', backing: '4k' }),
+    JSON.stringify({ op: 'mmap', uaddr: '0x7f0000400000', size: '0x200000', backing: '4k' }),
+    // 2 MiB present, 2 MiB never mapped, 2 MiB present, 2 MiB never mapped.
+    JSON.stringify({ op: 'layout', uaddr: '0x7f0000000000', size: '0x800000' }),
+    JSON.stringify({ op: 'mmap', uaddr: '0x7f1000000000', size: '0x200000', backing: '4k', populate: false }),
+    JSON.stringify({ op: 'layout', uaddr: '0x7f1000000000', size: '0x200000' }),
+  ];
+  const r = runProbe(lines);
+  assert.equal(r.status, 0, r.stderr);
+  const [a, b, both, , lazy] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Answer);
+  assert.equal(both.ret, 0);
+  assert.equal(both.ns, 0, 'untimed: reading pagemap is not the kernel work a phase times');
+  if (process.getuid?.() === 0) {
+    assert.equal(both.pages, 1024, 'the present pages of both regions, none of the gaps');
+    // The gap between the regions ends a run, so the two regions' runs add up.
+    assert.equal(both.runs, (a.runs as number) + (b.runs as number));
+  } else assert.equal(both.runs, undefined);
+  assert.equal(lazy.runs, undefined, 'no page present: no layout');
+  assert.equal(lazy.pages, undefined);
 });

@@ -41,8 +41,8 @@ export type ScriptOp = SessionOpName | DeviceOpName;
  */
 export const SCRIPT_OPS: readonly ScriptOp[] = ['open', 'mmap', 'setrlimit', 'munmap', ...(Object.keys(DEVICE_OPS) as DeviceOpName[]), 'dump', 'check'];
 
-/** Ops only the probe has (timing scripts): get_status, sleep_ms, note. */
-export const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note'] as const;
+/** Ops only the probe has (timing scripts): get_status, sleep_ms, note, layout (the physical runs behind a range, read from pagemap). */
+export const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note', 'layout'] as const;
 
 export function isScriptOp(op: unknown): op is ScriptOp {
   return typeof op === 'string' && (SCRIPT_OPS as readonly string[]).includes(op);

@@ -97,6 +97,13 @@ export function recordCellScript(cell: CellSpec, cycles: number): CellScript {
     }
     event = body.length + cycles;
     eventName = 'close';
+    // A guest not preallocated has no frames at its mmap: its layout is read once the pins faulted them in (untimed).
+    if (!spec.guest.prealloc) {
+      for (const b of vm.memory.blocks) {
+        ops.push({ op: 'layout', uaddr: hex(BigInt(b.hva)), size: hex(BigInt(b.bytes)) });
+        info.push({ event, eventName, model: { ret: 0, errno: null, pinnedVm: vm.mm.pinnedVm, faults: 0 } });
+      }
+    }
     vm.runEvent('close');
     const lines = new Map<number, ScriptLineInfo>();
     ops.forEach((_, i) => lines.set(header.length + i + 1, { ...info[i], phase: phaseOf(ops, i) }));

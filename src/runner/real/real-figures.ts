@@ -61,9 +61,10 @@ export function realFigures(script: CellScript, answers: BackendAnswer[], who: {
 }
 
 /**
- * Pages and physical runs over the script's populated mmap lines, when the
- * probe saw each one's PFNs. An unpopulated region (8.1+'s fresh shadow
- * areas) has no frames at its mmap, so no layout to read: left out.
+ * Pages and physical runs over the script's populated mmap lines and its
+ * layout lines (a guest not preallocated, read after its pins faulted it
+ * in), when the probe saw each one's PFNs. Another unpopulated region
+ * (8.1+'s fresh shadow areas) has no frames at its mmap: left out.
  */
 function layoutOf(script: CellScript, answers: BackendAnswer[]): RealFigures['layout'] {
   const byLine = new Map(answers.map((a) => [a.line, a]));
@@ -71,10 +72,12 @@ function layoutOf(script: CellScript, answers: BackendAnswer[]): RealFigures['la
   let runs = 0;
   const lines = script.text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i].includes('"op":"mmap"') || lines[i].includes('"populate":false')) continue;
+    const read = lines[i].includes('"op":"layout"') || (lines[i].includes('"op":"mmap"') && !lines[i].includes('"populate":false'));
+    if (!read) continue;
     const a = byLine.get(i + 1);
     if (!a || typeof a.runs !== 'number') return undefined;
-    pages += Number(BigInt(JSON.parse(lines[i]).size) >> 12n);
+    // A layout line counts the pages present (the listener maps no RAM in the PC's 640 KiB-1 MiB hole).
+    pages += typeof a.pages === 'number' ? a.pages : Number(BigInt(JSON.parse(lines[i]).size) >> 12n);
     runs += a.runs;
   }
   return runs ? { pages, runs, meanRun: Number((pages / runs).toFixed(2)) } : undefined;
