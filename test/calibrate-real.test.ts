@@ -13,31 +13,31 @@ import { fileURLToPath } from 'node:url';
 import { VirtualClock, parseProfile } from '../src/cost/index.js';
 import { addCounters, VirtualMachine, type EventName } from '../src/vmm/index.js';
 import { toVmSpec } from '../src/workload/index.js';
+import { probePhaseCounters } from '../src/runner/real/probe-phases.js';
+import type { CostProfile } from '../src/cost/index.js';
 import { workloadFile } from './support/workload-file.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PROFILE = fileURLToPath(new URL('../../workloads/profiles/default.json', import.meta.url));
 
-test('calibrate --from recovers the prices real figures were made with, and --check lands on them', () => {
-  const { dir, path: w } = workloadFile('cal', {
+/** A run's results with real figures made from `truth`'s prices, each phase booked as the probe books its calls. */
+function realFromTruth(tag: string, truth: CostProfile): { dir: string; real: string; out: string } {
+  const { dir, path: w } = workloadFile(tag, {
     matrix: { guest: { ram: ['1GiB', '2GiB'], backing: '4k', meanRun: 8 }, devices: { parent: 'vdpa_sim', useVa: false, count: 1, queuePairs: 1, nas: 2 }, kernel: 'reset-map', flow: ['workaround', 'persist'], events: ['boot', 'guest-reset*2', 'close'], memlock: 'unlimited' },
   });
   const out = join(dir, 'out');
   assert.equal(spawnSync(process.execPath, [CLI, 'run', w, '--out', out, '--quiet'], { encoding: 'utf8' }).status, 0);
-  const truth = parseProfile(JSON.parse(readFileSync(PROFILE, 'utf8')), 'default');
-  truth.prices.pagesPinned = { ns: 300, source: 'test truth' };
-  truth.prices.pagesUnpinned = { ns: 120, source: 'test truth' };
-  truth.prices.resets = { ns: 40_000, source: 'test truth' };
   const file = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   for (const cell of file.cells) {
     const vm = new VirtualMachine(toVmSpec(cell.params));
     const clock = new VirtualClock(truth, cell.params.parent);
     const events = (cell.params.events as EventName[]).map((name) => {
       const counters: Record<string, number> = {};
-      for (const s of vm.runEvent(name).steps) addCounters(counters, s.counters);
-      const { totalNs, phases: p } = clock.price(counters);
-      // As the real probe books its calls: the pins inside the UPDATE writes, the VMM's and status calls in `other`.
-      return { name, ns: { map: p.map + p.pin, unmap: p.unmap, reset: p.reset, other: p.vqRestart + p.mrBuild }, totalNs, pinnedVm: 0 };
+      const { steps } = vm.runEvent(name);
+      for (const s of steps) addCounters(counters, s.counters);
+      const split = probePhaseCounters(steps);
+      const ns = { map: clock.price(split.map).totalNs, unmap: clock.price(split.unmap).totalNs, reset: clock.price(split.reset).totalNs, other: clock.price(split.other).totalNs };
+      return { name, ns, totalNs: clock.price(counters).totalNs, pinnedVm: 0 };
     });
     vm.dispose();
     const resets = events.filter((e) => e.name === 'guest-reset');
@@ -46,6 +46,17 @@ test('calibrate --from recovers the prices real figures were made with, and --ch
   file.provenance.real = { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg', cycles: 3 };
   const real = join(dir, 'real.json');
   writeFileSync(real, JSON.stringify(file));
+  return { dir, real, out };
+}
+
+const defaultProfile = () => parseProfile(JSON.parse(readFileSync(PROFILE, 'utf8')), 'default');
+
+test('calibrate --from recovers the prices real figures were made with, and --check lands on them', () => {
+  const truth = defaultProfile();
+  truth.prices.pagesPinned = { ns: 300, source: 'test truth' };
+  truth.prices.pagesUnpinned = { ns: 120, source: 'test truth' };
+  truth.prices.resets = { ns: 40_000, source: 'test truth' };
+  const { dir, real, out } = realFromTruth('cal', truth);
   const profile = join(dir, 'fitted.json');
   const r = spawnSync(process.execPath, [CLI, 'calibrate', '--from', real, '--out', profile, '--check', real, '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -65,4 +76,25 @@ test('calibrate --from recovers the prices real figures were made with, and --ch
   const plain = spawnSync(process.execPath, [CLI, 'calibrate', '--from', join(out, 'results.json')], { encoding: 'utf8' });
   assert.equal(plain.status, 2);
   assert.match(plain.stderr, /results\.json: holds no cell with real-kernel figures that agreed with the model/);
+});
+
+test('calibrate --from --by-phase tells apart prices that always come together in a reset: the UPDATE and INVALIDATE writes, the reset and the VMM munmaps', () => {
+  const truth = defaultProfile();
+  const set = { pagesPinned: 300, pagesUnpinned: 120, resets: 40_000, iotlbUpdates: 2_500, iotlbInvalidates: 900, vmmMunmaps: 20_000, setMaps: 700 };
+  for (const [k, ns] of Object.entries(set)) truth.prices[k] = { ns, source: 'test truth' };
+  const { real } = realFromTruth('cal-phase', truth);
+  const free = Object.keys(set).join(',');
+  const byPhase = spawnSync(process.execPath, [CLI, 'calibrate', '--from', real, '--fit', free, '--by-phase', '--check', real, '--json'], { encoding: 'utf8' });
+  assert.equal(byPhase.status, 0, byPhase.stderr);
+  const fit = JSON.parse(byPhase.stdout);
+  for (const [k, ns] of Object.entries(set)) assert.ok(Math.abs(fit.prices[k] - ns) < 0.01 * ns, `${k}: ${fit.prices[k]} vs ${ns}`);
+  for (const row of fit.check) for (const k of ['map', 'unmap', 'reset', 'other']) assert.ok(Math.abs(row.phases.modeled[k] - row.phases.real[k]) <= 0.001 * row.phases.real[k] + 2, `${row.label} ${k}`);
+  // One observation per event cannot split them: every reset of a flow sends as many updates as invalidates.
+  const whole = spawnSync(process.execPath, [CLI, 'calibrate', '--from', real, '--fit', free, '--json'], { encoding: 'utf8' });
+  const wholeFit = whole.status === 0 ? JSON.parse(whole.stdout).prices : null;
+  assert.ok(!wholeFit || Object.entries(set).some(([k, ns]) => Math.abs(wholeFit[k] - ns) > 0.01 * ns), 'the whole-event fit recovered every price, so --by-phase shows nothing');
+  // --by-phase splits real runs' observations: without --from it is bad input.
+  const alone = spawnSync(process.execPath, [CLI, 'calibrate', '--check', real, '--profile', PROFILE, '--by-phase'], { encoding: 'utf8' });
+  assert.equal(alone.status, 2);
+  assert.match(alone.stderr, /--by-phase: .*needs --from/);
 });

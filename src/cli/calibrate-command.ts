@@ -29,6 +29,7 @@ interface Options {
   profile?: string;
   refit?: string;
   force?: boolean;
+  byPhase?: boolean;
 }
 
 /** A cost profile (what calibrate writes, and what a user may replace with a fit). */
@@ -39,10 +40,18 @@ function isProfileText(text: string): boolean {
 /** Real runs' default free prices: what a reset's time on a real kernel scales with. */
 const DEFAULT_REAL_FIT = 'pagesPinned,pagesUnpinned,resets,iotlbInserts';
 
+const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+
+/** A probe phase's real time and the model's error on it ("-" where the real kernel spent no time there). */
+function phaseCell(r: PredictionRow, k: 'map' | 'unmap'): string {
+  const real = r.phases.real[k];
+  return real > 0 ? `${fmtDuration(real)} ${signedPct(((r.phases.modeled[k] - real) / real) * 100)}` : '-';
+}
+
 function predictionText(rows: PredictionRow[]): string {
   const worst = Math.max(...rows.map((r) => Math.abs(r.errorPct)));
   return (
-    `${textTable(['cell (per reset)', 'real', 'modeled', 'error'], rows.map((r) => [r.label, fmtDuration(r.realNs), fmtDuration(r.modeledNs), `${r.errorPct >= 0 ? '+' : ''}${r.errorPct.toFixed(1)}%`]))}\n` +
+    `${textTable(['cell (per reset)', 'real', 'modeled', 'error', 'map: real, error', 'unmap: real, error'], rows.map((r) => [r.label, fmtDuration(r.realNs), fmtDuration(r.modeledNs), signedPct(r.errorPct), phaseCell(r, 'map'), phaseCell(r, 'unmap')]))}\n` +
     `worst: ${worst.toFixed(1)}% over ${rows.length} cells\n`
   );
 }
@@ -56,6 +65,7 @@ export function registerCalibrate(program: Command): void {
     .option('--fit <counters>', 'with --from: the prices to fit (comma-separated counters)', DEFAULT_REAL_FIT)
     .option('--base <profile>', 'with --from: the profile whose other prices are held', 'default')
     .option('--name <name>', 'with --from: the fitted profile\'s name', 'calibrated')
+    .option('--by-phase', "with --from: one observation per phase the probe times (map, unmap, reset, other) of each event, not one per event: prices that always come together in a reset but land in different phases (an UPDATE's write and an INVALIDATE's) come apart")
     .option('--check <results...>', 'price these real runs\' cells with the fitted profile (or --profile) and show how far each lands from the real kernel, per reset')
     .option('--profile <profile>', 'with --check alone: the profile to check')
     .option('--refit <profile>', "make a profile fitted to real runs again from its own recipe (its fittedTo: steps, check runs, bound) with today's model; exit 1 past its bound")
@@ -101,6 +111,7 @@ Examples:
           return;
         }
         if (path && o.from) throw new InputError('--from', 'fits to real runs; drop the observations file, or drop --from');
+        if (o.byPhase && !o.from) throw new InputError('--by-phase', 'splits the observations of real runs: it needs --from RESULTS.json');
         if (!path && !o.from && !o.check) throw new InputError('<observations>', 'name a calibration file, or --from RESULTS.json, or --check RESULTS.json --profile P');
         if (!path && !o.from) {
           if (!o.profile) throw new InputError('--profile', 'names the profile --check prices the cells with');
@@ -117,7 +128,7 @@ Examples:
               const c = calibrate(path);
               return { profile: c.profile, fit: c.fit };
             })()
-          : calibrateFromReal(loadProfile(resolveProfilePath(o.base, join(process.cwd(), 'cli'))).profile, o.from!, o.fit.split(',').map((s) => s.trim()), o.name);
+          : calibrateFromReal(loadProfile(resolveProfilePath(o.base, join(process.cwd(), 'cli'))).profile, o.from!, o.fit.split(',').map((s) => s.trim()), o.name, process.cwd(), o.byPhase);
         const text = `${JSON.stringify(r.profile, null, 2)}\n`;
         if (o.out) writeFileAtomic(o.out, text);
         const check = o.check ? checkAgainstReal(r.profile, o.check) : null;

@@ -35,6 +35,8 @@ const fitStep = lazySchema(() =>
       set: z.record(z.string(), price).optional(),
       from: z.array(z.string().min(1)).min(1),
       fit: z.array(z.string().min(1)).min(1),
+      /** Fit each probe phase (map, unmap, reset, other) of each event as its own observation (`calibrate --by-phase`). */
+      byPhase: z.boolean().optional(),
     })
     .strict(),
 );

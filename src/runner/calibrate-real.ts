@@ -11,11 +11,12 @@
  */
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { addPhases, fitPrices, VirtualClock, zeroPhases, type CostProfile, type FitResult, type Observation, type PhaseNs } from '../cost/index.js';
+import { fitPrices, VirtualClock, type CostProfile, type FitResult, type Observation } from '../cost/index.js';
 import { addCounters, RESET_EVENTS, VirtualMachine, type EventName } from '../vmm/index.js';
 import { makeCell, toVmSpec, type CellParams } from '../workload/index.js';
 import type { CellResult } from './cell-result.js';
-import { clockOf, type RealClock, type RealFigures, type RealPhaseNs } from './real-result.js';
+import { clockOf, REAL_PHASES, type RealClock, type RealFigures, type RealPhaseNs } from './real-result.js';
+import { probePhaseCounters, type PhaseCounters } from './real/probe-phases.js';
 import { readResults, type ResultsFile } from './results-file.js';
 import { median } from 'simple-statistics';
 
@@ -80,16 +81,24 @@ export function runsClock(paths: string[], root = process.cwd(), other?: RunsClo
   return seen ?? { clock: 'wall', path: paths[0] ?? '' };
 }
 
+/** One event of a cell as the model runs it: its counters, whole and split into the probe's phases. */
+interface ModelEvent {
+  name: string;
+  counters: Record<string, number>;
+  phases: PhaseCounters;
+}
+
 /** The model's counters of each event of a cell, in order (close last, as the real script ran them). */
-function eventCounters(params: CellParams): { name: string; counters: Record<string, number> }[] {
+function eventCounters(params: CellParams): ModelEvent[] {
   const vm = new VirtualMachine(toVmSpec(params));
   try {
     const events = params.events as EventName[];
     const all = events[events.length - 1] === 'close' ? events : [...events, 'close' as EventName];
     return all.map((name) => {
       const counters: Record<string, number> = {};
-      for (const s of vm.runEvent(name).steps) addCounters(counters, s.counters);
-      return { name, counters };
+      const { steps } = vm.runEvent(name);
+      for (const s of steps) addCounters(counters, s.counters);
+      return { name, counters, phases: probePhaseCounters(steps) };
     });
   } finally {
     vm.dispose();
@@ -97,11 +106,23 @@ function eventCounters(params: CellParams): { name: string; counters: Record<str
 }
 
 /**
+ * One event's observations: the whole event, or with `byPhase` one per
+ * probe phase the real kernel spent time in, each against the counters the
+ * model books there. Per phase, prices that always come together in a reset
+ * (an UPDATE's and an INVALIDATE's write, the reset and the VMM's munmaps)
+ * come apart, because they land in different phases.
+ */
+function observationsOf(label: string, parent: string, m: ModelEvent, real: RealPhaseNs, totalNs: number, byPhase: boolean): Observation[] {
+  if (!byPhase) return [{ label, parent, counters: m.counters, seconds: totalNs / 1e9 }];
+  return REAL_PHASES.filter((k) => real[k] > 0).map((k) => ({ label: `${label} ${k}`, parent, counters: m.phases[k], seconds: real[k] / 1e9 }));
+}
+
+/**
  * Results files are read relative to `root` (the working directory unless a
  * profile's recipe says the package root) and named as given, so a fitted
  * price's source reads the same on every machine.
  */
-export function realObservations(paths: string[], root = process.cwd()): { observations: Observation[]; provenance: string } {
+export function realObservations(paths: string[], root = process.cwd(), byPhase = false): { observations: Observation[]; provenance: string } {
   runsClock(paths, root);
   const observations: Observation[] = [];
   const who = new Set<string>();
@@ -114,11 +135,11 @@ export function realObservations(paths: string[], root = process.cwd()): { obser
       if (real.length !== model.length) throw new InputError(`${path}: ${cell.label}`, `has ${real.length} real events where the cell runs ${model.length}`);
       // Boot and close as they ran; the resets (identical operations) as one observation at their median.
       model.forEach((m, k) => {
-        if (!RESET_EVENTS.includes(m.name as EventName)) observations.push({ label: `${cell.label} ${m.name}`, parent: cell.params.parent, counters: m.counters, seconds: real[k].totalNs / 1e9 });
+        if (!RESET_EVENTS.includes(m.name as EventName)) observations.push(...observationsOf(`${cell.label} ${m.name}`, cell.params.parent, m, real[k].ns, real[k].totalNs, byPhase));
       });
       const reset = model.find((m) => RESET_EVENTS.includes(m.name as EventName));
       const ns = realResetNs(cell);
-      if (reset && ns !== null) observations.push({ label: `${cell.label} reset (median)`, parent: cell.params.parent, counters: reset.counters, seconds: ns / 1e9 });
+      if (reset && ns !== null) observations.push(...observationsOf(`${cell.label} reset (median)`, cell.params.parent, reset, realResetPhases(cell), ns, byPhase));
       who.add(`${path} (${cell.real.kernel}, ${cell.real.accel.toUpperCase()}${clockOf(cell.real) === 'icount' ? ' icount clock' : ''}, ${p.cpu ?? 'unknown CPU'}, ${p.startedAt?.slice(0, 10) ?? 'undated'})`);
     }
   }
@@ -131,8 +152,8 @@ export interface RealCalibration {
   observations: number;
 }
 
-export function calibrateFromReal(base: CostProfile, paths: string[], free: string[], name: string, root = process.cwd()): RealCalibration {
-  const { observations, provenance } = realObservations(paths, root);
+export function calibrateFromReal(base: CostProfile, paths: string[], free: string[], name: string, root = process.cwd(), byPhase = false): RealCalibration {
+  const { observations, provenance } = realObservations(paths, root, byPhase);
   // Relative residuals: a PERSIST reset of 100 us must count as much as a 1 s workaround reset.
   const fit = fitPrices(base, free, observations, '--from', true);
   const prices = { ...base.prices };
@@ -147,7 +168,7 @@ export function calibrateFromReal(base: CostProfile, paths: string[], free: stri
       ...rest,
       name,
       description: `${base.description} Prices ${free.join(', ')} fitted to real-kernel runs.`,
-      calibration: `\`vdpa-lab calibrate --from ${paths.join(' ')} --fit ${free.join(',')}\`: ${observations.length} observations (boot, each reset and close of every cell whose real answers agreed with the model) from ${provenance}. Real figures under TCG are TCG figures: a profile fitted to them predicts that VM, not native hardware.`,
+      calibration: `\`vdpa-lab calibrate --from ${paths.join(' ')} --fit ${free.join(',')}${byPhase ? ' --by-phase' : ''}\`: ${observations.length} observations (boot, each reset and close of every cell whose real answers agreed with the model${byPhase ? ', each split into the probe\'s map, unmap, reset and other phases' : ''}) from ${provenance}. Real figures under TCG are TCG figures: a profile fitted to them predicts that VM, not native hardware.`,
       prices,
       parents,
     },
@@ -167,14 +188,9 @@ export interface PredictionRow {
    * cell's reset events (map: the UPDATE writes, pins included; unmap: the
    * INVALIDATE writes; reset: SUSPEND and SET_STATUS 0; other: every other
    * call, the VMM's munmap and mmap among them) beside the modeled phases
-   * booked the same way (map = map + pin; other = vqRestart + mrBuild).
+   * booked the same way (real/probe-phases.ts).
    */
   phases: { real: RealPhaseNs; modeled: RealPhaseNs };
-}
-
-/** A modeled reset's phases as the real probe books its calls (record-ops.ts phaseOf). */
-function asRealPhases(p: PhaseNs): RealPhaseNs {
-  return { map: p.map + p.pin, unmap: p.unmap, reset: p.reset, other: p.vqRestart + p.mrBuild };
 }
 
 /** Median of each real phase over the cell's reset events. */
@@ -194,10 +210,9 @@ export function checkAgainstReal(profile: CostProfile, paths: string[], root = p
       if (realNs === null) continue;
       const clock = new VirtualClock(profile, cell.params.parent);
       const resets = eventCounters(makeCell(asLaidOut(cell)).params).filter((e) => RESET_EVENTS.includes(e.name as EventName));
-      const priced = resets.map((e) => clock.price(e.counters));
-      const modeledNs = priced.reduce((s, p) => s + p.totalNs, 0) / resets.length;
-      const phases = asRealPhases(priced.reduce((a, p) => addPhases(a, p.phases), zeroPhases()));
-      for (const k of Object.keys(phases) as (keyof RealPhaseNs)[]) phases[k] /= resets.length;
+      const modeledNs = resets.reduce((s, e) => s + clock.price(e.counters).totalNs, 0) / resets.length;
+      const phases = { map: 0, unmap: 0, reset: 0, other: 0 };
+      for (const k of REAL_PHASES) phases[k] = resets.reduce((s, e) => s + clock.price(e.phases[k]).totalNs, 0) / resets.length;
       rows.push({ label: cell.label, realNs, modeledNs, errorPct: ((modeledNs - realNs) / realNs) * 100, phases: { real: realResetPhases(cell), modeled: phases } });
     }
   }

@@ -28,7 +28,7 @@ const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 function stepCommand(step: FittedTo['steps'][number], i: number): string {
   const base = step.base ? ` --base ${step.base}` : ' --base <step ' + i + "'s result>";
   const set = step.set ? `, after setting ${Object.entries(step.set).map(([k, p]) => `${k} to ${p.ns} ns (${p.source})`).join(', ')}` : '';
-  return `(${i + 1}) \`calibrate --from ${step.from.join(' ')} --fit ${step.fit.join(',')}${base}\`${set}`;
+  return `(${i + 1}) \`calibrate --from ${step.from.join(' ')} --fit ${step.fit.join(',')}${step.byPhase ? ' --by-phase' : ''}${base}\`${set}`;
 }
 
 /** The refit's calibration text: how it was made, and how far it lands on the check runs. */
@@ -54,7 +54,7 @@ export function refitProfile(profile: CostProfile, where: string): Refit {
   let current = loadProfile(resolveProfilePath(f.steps[0].base!, `${PACKAGE_ROOT}/fittedTo`)).profile;
   for (const step of f.steps) {
     if (step.set) current = { ...current, prices: { ...current.prices, ...step.set } };
-    current = calibrateFromReal(current, step.from, step.fit, profile.name, PACKAGE_ROOT).profile;
+    current = calibrateFromReal(current, step.from, step.fit, profile.name, PACKAGE_ROOT, step.byPhase).profile;
   }
   const refitted: CostProfile = { ...current, name: profile.name, description: profile.description, fittedTo: f };
   const check = checkAgainstReal(refitted, f.check, PACKAGE_ROOT);

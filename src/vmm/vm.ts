@@ -221,7 +221,8 @@ export class VirtualMachine {
         if (this.qemu.svqMmap) unmapped.forEach((it) => this.remapShadow(it));
       });
     this.resetDevice(out, running);
-    this.step(out, 'reset', () => running.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
+    // A status write that raises bits: a start-kind step, as the probe times it (phase "other", not the reset).
+    this.step(out, 'start', () => running.forEach((b) => b.addStatus(STATUS_ACK_DRIVER)));
     if (this.qemu.unregisterIn !== 'reset-device') this.unregister(out, running);
     const bufs = (b: VdpaBackend) => b.mapped.filter((it) => it.kind === 'cvq-buffer');
     if (running.some((b) => bufs(b).length)) this.step(out, 'unmap', () => running.forEach((b) => bufs(b).forEach((it) => b.unmapOne(it))));
