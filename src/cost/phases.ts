@@ -54,6 +54,8 @@ export const COUNTER_PHASE: Record<string, Phase> = {
   resetsCleanMap: 'reset',
   resetsKeepMap: 'reset',
   resetMaps: 'reset',
+  // vdpa_sim's reset and .reset_map free every entry of the device's own table
+  resetEntriesFreed: 'reset',
 };
 
 export type PhaseNs = Record<Phase, number>;

@@ -46,6 +46,12 @@ export interface KernelCounters extends PinCounters {
   resetsCleanMap: number;
   resetsKeepMap: number;
   resetMaps: number;
+  /**
+   * Entries a parent's own table held when a reset or .reset_map emptied it
+   * wholesale: vdpa_sim's vhost_iotlb_reset of vdpasim->iommu[asid] in
+   * vdpasim_do_reset (CLEAN_MAP) and vdpasim_reset_map frees them one by one.
+   */
+  resetEntriesFreed: number;
 }
 
 export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
@@ -54,7 +60,7 @@ export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
   'iotlbInserts', 'iotlbRemoves', 'dmaMaps', 'dmaUnmaps', 'iommuMaps', 'iommuUnmaps',
   'setMaps', 'setMapEntriesWalked', 'deviceInserts', 'deviceRemoves',
   'mrBuilds', 'dmaMrBuilds', 'directMrs', 'mtts', 'nullKlms', 'mkeysCreated', 'mkeysDestroyed',
-  'vqSuspends', 'vqResumes', 'resets', 'resetsCleanMap', 'resetsKeepMap', 'resetMaps',
+  'vqSuspends', 'vqResumes', 'resets', 'resetsCleanMap', 'resetsKeepMap', 'resetMaps', 'resetEntriesFreed',
 ];
 
 /**
@@ -77,7 +83,7 @@ export function countersOf(mm: { pinCounters: PinCounters }): KernelCounters {
     iotlbInserts: 0, iotlbRemoves: 0, dmaMaps: 0, dmaUnmaps: 0, iommuMaps: 0, iommuUnmaps: 0,
     setMaps: 0, setMapEntriesWalked: 0, deviceInserts: 0, deviceRemoves: 0,
     mrBuilds: 0, dmaMrBuilds: 0, directMrs: 0, mtts: 0, nullKlms: 0, mkeysCreated: 0, mkeysDestroyed: 0,
-    vqSuspends: 0, vqResumes: 0, resets: 0, resetsCleanMap: 0, resetsKeepMap: 0, resetMaps: 0,
+    vqSuspends: 0, vqResumes: 0, resets: 0, resetsCleanMap: 0, resetsKeepMap: 0, resetMaps: 0, resetEntriesFreed: 0,
   };
   mm.pinCounters = c;
   return c;

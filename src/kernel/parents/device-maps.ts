@@ -69,14 +69,18 @@ export class DeviceMaps {
     return null;
   }
 
-  /** Back to `passthrough` with no explicit entries. */
-  clear(asid: number, passthrough: boolean): void {
+  /** Back to `passthrough` with no explicit entries; returns how many entries the table held. */
+  clear(asid: number, passthrough: boolean): number {
     const v = this.view(asid);
+    const held = v.tree.count;
     v.tree.reset();
     v.passthrough = passthrough;
+    return held;
   }
 
-  clearAll(passthrough: boolean): void {
-    for (const asid of this.spaces.keys()) this.clear(asid, passthrough);
+  clearAll(passthrough: boolean): number {
+    let held = 0;
+    for (const asid of this.spaces.keys()) held += this.clear(asid, passthrough);
+    return held;
   }
 }
