@@ -224,10 +224,12 @@ describe('README blocks', { concurrency: 2 }, () => {
   });
 });
 
-test('README: the npm start table is what npm start prints', () => {
-  const b = blocks.find((x) => x.info[0] === 'text' && x.info.includes('npm-start'));
-  assert.ok(b, 'README has a ```text npm-start block');
-  for (const l of shown(b)) assert.ok(npmStartOutput.includes(l), `npm start did not print:\n${l}\n--- it printed:\n${npmStartOutput}`);
+test('README and docs/running.md: the npm start tables are what npm start prints', () => {
+  for (const [name, md] of [['README.md', README], ['docs/running.md', readFileSync(join(ROOT, 'docs/running.md'), 'utf8')]]) {
+    const b = fencedBlocks(md).find((x) => x.info[0] === 'text' && x.info.includes('npm-start'));
+    assert.ok(b, `${name} has a \`\`\`text npm-start block`);
+    for (const l of shown(b)) assert.ok(npmStartOutput.includes(l), `${name}: npm start did not print:\n${l}\n--- it printed:\n${npmStartOutput}`);
+  }
 });
 
 test("README: the command summary lists exactly each command's options", () => {
