@@ -3,11 +3,17 @@
  * how pages coalesce into physically contiguous runs (what vhost_vdpa_pa_map
  * turns into one IOTLB entry each).
  *
- * A region is cut into chunks (4k, thp and hugetlb-2m: 2 MiB; hugetlb-1g: 1 GiB). Chunk c
- * lives in PFN block (c * stride + offset) mod nChunks of the region's PFN
- * range, with stride != 1, so neighbouring chunks are never physically
- * adjacent. Inside a chunk:
- *  - thp / hugetlb-2m / hugetlb-1g: one folio, one run;
+ * A region is cut into chunks (4k, thp and hugetlb-2m: 2 MiB; hugetlb-1g: 1 GiB),
+ * and the chunks into groups of k side by side (k = 1 but for large folios
+ * laid out in longer runs, below). Group g lives in PFN blocks
+ * ((g * stride + offset) mod nGroups) * k onwards of the region's PFN range,
+ * with stride != 1, so neighbouring groups are never physically adjacent.
+ * Inside a chunk:
+ *  - thp / hugetlb-2m / hugetlb-1g: one folio; with `meanRun` above a folio,
+ *    k = meanRun / folio pages consecutive folios are physically contiguous
+ *    and vhost_vdpa_pa_map makes one run of them (a real THP guest came out
+ *    in 6 runs for 1 GiB, a 2 MiB hugetlbfs one in 264: what the buddy
+ *    allocator and the pool hand out is often contiguous);
  *  - 4k: runs of seeded geometric length (mean `meanRun` pages), laid out in
  *    the block in REVERSE order, so consecutive runs are never adjacent.
  * Deterministic for a seed, O(1) memory per region, no per-page tables.
@@ -37,7 +43,11 @@ export interface LayoutSpec {
   pages: number;
   backing: Backing;
   seed: number;
-  /** 4k only: mean physically contiguous run, pages (>= 1, <= 512). */
+  /**
+   * Mean physically contiguous run, pages: 4k, >= 1 and <= 512 (inside a
+   * chunk); large folios, a whole number of folios side by side (1 folio:
+   * no two folios adjacent, the default).
+   */
   meanRun?: number;
 }
 
@@ -57,6 +67,9 @@ function gcd(a: number, b: number): number {
 export class RegionLayout {
   readonly chunkPages: number;
   readonly nChunks: number;
+  /** Chunks per group, physically side by side (large folios in runs of several; 1 otherwise). */
+  private readonly k: number;
+  private readonly nGroups: number;
   private readonly stride: number;
   private readonly offset: number;
   private readonly meanRun: number;
@@ -70,7 +83,9 @@ export class RegionLayout {
     this.chunkPages = CHUNK_PAGES[spec.backing];
     this.nChunks = Math.max(1, Math.ceil(spec.pages / this.chunkPages));
     this.meanRun = Math.min(this.chunkPages, Math.max(1, spec.meanRun ?? defaultMeanRunPages));
-    const n = this.nChunks;
+    this.k = spec.backing === '4k' ? 1 : Math.min(this.nChunks, Math.max(1, Math.round((spec.meanRun ?? 1) / this.chunkPages)));
+    this.nGroups = Math.ceil(this.nChunks / this.k);
+    const n = this.nGroups;
     if (n <= 2) {
       // Descending: chunk 0 above chunk 1, never physically ascending-adjacent.
       this.stride = 1;
@@ -91,16 +106,18 @@ export class RegionLayout {
     return this.spec.backing === '4k' && this.meanRun === 1;
   }
 
-  /** PFN-space size of the region (whole chunks). */
+  /** PFN-space size of the region (whole groups of chunks). */
   get framePages(): number {
-    return this.nChunks * this.chunkPages;
+    return this.nGroups * this.k * this.chunkPages;
   }
 
   /** Block (in chunk units) that chunk c occupies in the region's PFN range. */
   private block(c: number): number {
-    if (this.descending) return this.offset - c;
-    // (c * stride + offset) mod n, exact for n < 2^26 (1 TiB at 2 MiB chunks is 2^19).
-    return (c * this.stride + this.offset) % this.nChunks;
+    const g = Math.floor(c / this.k);
+    const at = c - g * this.k;
+    if (this.descending) return (this.offset - g) * this.k + at;
+    // (g * stride + offset) mod n, exact for n < 2^26 (1 TiB at 2 MiB chunks is 2^19).
+    return ((g * this.stride + this.offset) % this.nGroups) * this.k + at;
   }
 
   /**
