@@ -24,8 +24,11 @@ const spec = { memMiB: 2048, kernel: 'vmlinuz', initrd: 'initrd', consoleLog: 'c
 
 /** Shipped runs of the backings workload: the wall clock's check run, and the icount runs (docs/calibration.md). */
 const WALL = 'reports/real/vdpa-sim-backings/results.json';
-const ICOUNT_RUNS = ['fit-workaround', 'fit-persist', 'check-workaround', 'check-persist'].map((r) => `reports/real/vdpa-sim-icount/${r}/results.json`);
-const ICOUNT = ICOUNT_RUNS[2];
+/** The icount profile's runs: fit and check sets, each a VM per flow and guest size (8 cells: 4 backings, preallocated and not). */
+const ICOUNT_PARTS = ['workaround-1GiB', 'workaround-2GiB', 'persist-1GiB', 'persist-2GiB'];
+const icountRun = (set: 'fit' | 'check', part: string) => `reports/real/vdpa-sim-icount/${set}/${part}/results.json`;
+const ICOUNT_RUNS = (['fit', 'check'] as const).flatMap((set) => ICOUNT_PARTS.map((part) => icountRun(set, part)));
+const ICOUNT = icountRun('check', 'workaround-1GiB');
 
 test('an icount VM runs TCG with a fixed shift of 0 and sleep=off (the guest clock is the instruction count); a wall VM has no -icount; KVM cannot have one', () => {
   const icount = qemuArgs({ ...spec, accel: 'tcg', clock: 'icount' });
@@ -98,7 +101,7 @@ test('calibrate refuses to fit or check wall-clock and icount runs together: one
   assert.equal(same.status, 0, same.stderr);
 });
 
-test('icount makes the real figures reproducible: two runs of the same cells, recorded side by side on a loaded host, agree within 3% per reset (measured: 0.07% on the workaround resets, 1.7% on the PERSIST ones)', () => {
+test('icount makes the real figures reproducible: two runs of the same 32 cells, recorded one after the other, agree within 3% per reset (docs/calibration.md gives the measured spread)', () => {
   const perReset = (path: string) => {
     const out = new Map<string, number>();
     for (const c of readResults(`${PACKAGE_ROOT}/${path}`).cells) {
@@ -108,10 +111,10 @@ test('icount makes the real figures reproducible: two runs of the same cells, re
     }
     return out;
   };
-  for (const flow of ['workaround', 'persist']) {
-    const a = perReset(`reports/real/vdpa-sim-icount/fit-${flow}/results.json`);
-    const b = perReset(`reports/real/vdpa-sim-icount/check-${flow}/results.json`);
-    assert.equal(a.size, 4, `${flow}: 1 GiB guests on 4k, thp, hugetlb-2m and hugetlb-1g`);
+  for (const part of ICOUNT_PARTS) {
+    const a = perReset(icountRun('fit', part));
+    const b = perReset(icountRun('check', part));
+    assert.equal(a.size, 8, `${part}: 4k, thp, hugetlb-2m and hugetlb-1g guests, preallocated and not`);
     for (const [label, ns] of a) {
       const other = b.get(label);
       assert.ok(other !== undefined, label);
