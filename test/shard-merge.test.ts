@@ -134,3 +134,21 @@ test('merge writes only into a new or empty directory or an earlier merge, never
   for (let k = 0; k < 2; k++) assert.equal(cli(['merge', dir('shard-1'), dir('shard-2'), dir('shard-3'), '--out', again, '--json']).status, 0);
   assert.equal(readJson(join(again, 'results.json')).cells.length, 30);
 });
+
+test('shards of a real run keep its testbed in the merged provenance; a shard of another testbed (here another guest clock) is refused', () => {
+  const real = { backend: 'vm:6.12', kernel: '6.12.117+deb12-amd64', accel: 'tcg', clock: 'icount', cycles: 3 };
+  const parts = [1, 2, 3].map((i) =>
+    editedCopy(dir(`shard-${i}`), `real-${i}`, (f) => {
+      f.provenance.real = real;
+    }),
+  );
+  const out = dir('real-merged');
+  const r = cli(['merge', ...parts, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readJson(join(out, 'results.json')).provenance.real, real);
+  const wall = editedCopy(dir('shard-3'), 'real-wall', (f) => {
+    f.provenance.real = { ...real, clock: undefined };
+  });
+  refused([parts[0], parts[1], wall], /real-wall: ran on another real testbed than .*real-1 \(vm:6\.12 6\.12\.117\+deb12-amd64 tcg clock wall cycles 3 vs vm:6\.12 6\.12\.117\+deb12-amd64 tcg clock icount cycles 3\)/);
+  refused([parts[0], parts[1], dir('shard-3')], /shard-3: ran on another real testbed than .*real-1 \(model only vs /);
+});

@@ -48,6 +48,12 @@ export function readPart(given: string): ResultsPart {
   return { given, path, file, shard: s.data };
 }
 
+/** A part's real testbed in one line, or "model only". */
+function testbed(p: Provenance): string {
+  const r = p.real;
+  return r ? `${r.backend} ${r.kernel} ${r.accel} clock ${r.clock ?? 'wall'} cycles ${r.cycles}` : 'model only';
+}
+
 const lab = (p: Provenance) => `${p.labVersion}${p.gitCommit ? ` @ ${p.gitCommit.slice(0, 12)}` : ''}`;
 
 /** Every part must come from the same workload, cost profiles and lab as the first. */
@@ -65,6 +71,10 @@ function refuseUnlike(first: ResultsPart, part: ResultsPart): void {
   // The git commit counts too: two commits of one version can model differently.
   if (a.labVersion !== b.labVersion || (a.gitCommit ?? null) !== (b.gitCommit ?? null)) {
     throw new InputError(part.given, `was run by another lab version than ${first.given} (vdpa-lab ${lab(b)} vs ${lab(a)}): run every shard from one checkout`);
+  }
+  // Real figures of two testbeds (another kernel, accelerator, clock or cycle count) are not one run's.
+  if (testbed(a) !== testbed(b)) {
+    throw new InputError(part.given, `ran on another real testbed than ${first.given} (${testbed(b)} vs ${testbed(a)}): run every shard with the same --backend, --accel, --clock and --real-cycles`);
   }
   if (a.shard!.count !== b.shard!.count) {
     throw new InputError(part.given, `is shard ${b.shard!.index}/${b.shard!.count} but ${first.given} is ${a.shard!.index}/${a.shard!.count}: shards of different counts overlap; merge the shards of one --shard I/N run`);
@@ -162,6 +172,8 @@ export function mergeParts(parts: ResultsPart[]): ResultsFile {
     threads: each.reduce((n, p) => n + p.threads, 0),
     startedAt: each.map((p) => p.startedAt).sort()[0],
     finishedAt: finished.includes(null) ? null : (finished as string[]).sort().at(-1)!,
+    // Every part ran on this one testbed (refuseUnlike): the run's real kernel, accelerator and clock.
+    ...(first.real ? { real: first.real } : {}),
     parts: each,
   };
   return { schema: RESULTS_SCHEMA, provenance, cells };
