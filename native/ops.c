@@ -71,14 +71,22 @@ static void op_mmap(struct session *s, const struct line *l, struct answer *a)
 	a->err = guest_mmap(&g, a);
 }
 
+/* A line's [uaddr, uaddr + size) of whole 4 KiB pages, or the line fails. */
+static void page_range(const struct line *l, uint64_t *uaddr, uint64_t *size)
+{
+	*uaddr = field_u64(l, "uaddr");
+	*size = field_u64(l, "size");
+	if (*uaddr & 0xfff)
+		line_fail(l, "uaddr", "must be page-aligned (4 KiB), as mmap returns");
+	if (*size == 0 || *size & 0xfff)
+		line_fail(l, "size", "must be a non-zero multiple of 4 KiB");
+}
+
 /* munmap(2) of [uaddr, uaddr + size): QEMU 8.1+'s vhost_svq_stop on each shadow vring area. */
 static void op_munmap(const struct line *l, struct answer *a)
 {
-	uint64_t uaddr = field_u64(l, "uaddr"), size = field_u64(l, "size");
-	if (uaddr & 0xfff)
-		line_fail(l, "uaddr", "must be page-aligned (4 KiB), as mmap returns");
-	if (size == 0 || size & 0xfff)
-		line_fail(l, "size", "must be a non-zero multiple of 4 KiB");
+	uint64_t uaddr, size;
+	page_range(l, &uaddr, &size);
 	a->err = errno_of(TIMED(a, munmap((void *)(uintptr_t)uaddr, size)));
 }
 
@@ -172,12 +180,8 @@ static void op_note(const struct line *l)
  */
 static void op_layout(const struct line *l, struct answer *a)
 {
-	uint64_t uaddr = field_u64(l, "uaddr"), size = field_u64(l, "size");
-	if (uaddr & 0xfff)
-		line_fail(l, "uaddr", "must be page-aligned (4 KiB), as mmap returns");
-	if (size == 0 || size & 0xfff)
-		line_fail(l, "size", "must be a non-zero multiple of 4 KiB");
-	uint64_t present = 0;
+	uint64_t uaddr, size, present = 0;
+	page_range(l, &uaddr, &size);
 	uint64_t runs = guest_physical_runs(uaddr, size, &present);
 	if (runs) {
 		answer_extra_uint(a, "runs", runs);
