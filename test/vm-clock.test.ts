@@ -54,6 +54,9 @@ test('--clock is checked before anything runs: one line, exit 2', () => {
     [['run', 'workloads/real/vdpa-sim-4cell.json', '--backend', 'vm:6.12', '--clock', 'cycles', '--out', '/nonexistent/x'], /^error: --clock: must be wall or icount, got 'cycles'$/],
     [['bench', 'kernel', '--backend', 'device:/dev/vhost-vdpa-9', '--clock', 'icount'], /^error: --clock: icount clocks a VM/],
     [['exec', '-', '--clock', 'icount'], /^error: --clock: icount clocks a VM/],
+    [['replay', 'workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', '--clock', 'icount'], /^error: --clock: icount clocks a VM/],
+    [['replay', 'workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', '--backend', 'vm:6.12', '--accel', 'kvm', '--clock', 'icount'], /^error: --clock: icount counts TCG's instructions/],
+    [['replay', 'workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log', '--backend', 'vm:6.12', '--accel', 'fast'], /^error: --accel: must be auto, kvm or tcg, got 'fast'$/],
   ];
   for (const [args, line] of cases) {
     const r = cli(...args);

@@ -44,6 +44,12 @@ export function choiceList<T extends string>(flag: string, allowed: readonly T[]
     });
 }
 
+/** `--accel`: how a VM backend runs its guest. */
+export function accelOption(text: string): 'auto' | 'kvm' | 'tcg' {
+  if (text !== 'auto' && text !== 'kvm' && text !== 'tcg') throw new InputError('--accel', `must be auto, kvm or tcg, got '${text}'`);
+  return text;
+}
+
 /** `--clock`: the VM's guest clock (real/vm/qemu.ts VmClock). */
 export function clockOption(text: string): 'wall' | 'icount' {
   if (text !== 'wall' && text !== 'icount') throw new InputError('--clock', `must be wall or icount, got '${text}'`);

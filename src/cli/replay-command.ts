@@ -10,7 +10,7 @@ import { BACKINGS, type Backing } from '../host/index.js';
 import { KERNEL_GENERATIONS, PARENT_KINDS, type KernelGeneration, type ParentKind } from '../kernel/index.js';
 import { DEFAULT_BACKING, replayResultsFile, replayText, replayTrace, summarizeReplay } from '../runner/replay/index.js';
 import { resolveProfilePath } from '../workload/index.js';
-import { positiveInt } from './parse-options.js';
+import { accelOption, checkClock, clockOption, positiveInt } from './parse-options.js';
 import { action } from './run-action.js';
 import { parseBackend, type BackendSpec } from '../real/backend-spec.js';
 import { createBackend } from '../backends/index.js';
@@ -30,6 +30,8 @@ interface ReplayFlags {
   out?: string;
   json?: boolean;
   backend?: BackendSpec;
+  accel: 'auto' | 'kvm' | 'tcg';
+  clock: 'wall' | 'icount';
 }
 
 function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
@@ -94,6 +96,8 @@ export function registerReplay(program: Command): void {
       if (!createBackend(b).capabilities.real) throw new InputError('--backend', 'replay always uses the model; name a real backend (vm:KERNEL or device:PATH)');
       return b;
     })
+    .option('--accel <accel>', 'with --backend vm:: auto, kvm or tcg', accelOption, 'auto')
+    .option('--clock <clock>', "with --backend vm:: the guest clock the probe times by: wall, or icount (TCG's instruction counter, 1 ns per guest instruction: the same figures on every run; TCG only)", clockOption, 'wall')
     .option('--json', 'print the replay summary as JSON instead of the table')
     .addHelpText(
       'after',
@@ -108,6 +112,7 @@ trace line and the reason; nothing written).`,
     )
     .action(
       action(async (tracePath: string, o: ReplayFlags) => {
+        checkClock(o.clock, o.accel, o.backend?.kind);
         if (o.variant && o.parent !== 'vdpa_sim') throw new InputError('--variant', 'only vdpa_sim has the batch_mapping variants');
         if (o.meanRun !== undefined && (o.backing ?? DEFAULT_BACKING) !== '4k') throw new InputError('--mean-run', 'applies to --backing 4k only');
         if (o.meanRun !== undefined && o.meanRun > 512) throw new InputError('--mean-run', `must be at most 512, got ${o.meanRun}`);
@@ -130,14 +135,14 @@ trace line and the reason; nothing written).`,
           profileHash: hash,
         };
         // With a real backend the model's replay also records each fd's ops for the real kernel.
-        const real = o.backend ? await replayOnReal(text, tracePath, replayOpts, createBackend(o.backend, { onProgress: (l) => process.stderr.write(`${l}\n`) })) : null;
+        const real = o.backend ? await replayOnReal(text, tracePath, replayOpts, createBackend(o.backend, { accel: o.accel, clock: o.clock, onProgress: (l) => process.stderr.write(`${l}\n`) })) : null;
         const outcome = real?.outcome ?? replayTrace(text, tracePath, replayOpts);
         const summary = summarizeReplay(outcome);
         if (outPath) {
           claimOutputDir(o.out!, '--out', 'replay', isOldReplayDir);
           writeFileAtomic(outPath, `${JSON.stringify(replayResultsFile(outcome, startedAt), null, 1)}\n`);
         }
-        const realView = real && { backend: real.backend, kernel: real.kernel, accel: real.accel, replays: real.replays };
+        const realView = real && { backend: real.backend, kernel: real.kernel, accel: real.accel, clock: real.clock, replays: real.replays };
         process.stdout.write(o.json ? `${JSON.stringify(realView ? { ...summary, real: realView } : summary, null, 1)}\n` : `${replayText(summary)}\n${real ? `\n${realReplayText(real)}\n` : ''}`);
         if (outPath && !o.json) process.stdout.write(`results: ${outPath}\n`);
         return real?.replays.some((r) => r.status !== 'agree') ? 1 : 0;

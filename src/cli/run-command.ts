@@ -7,7 +7,7 @@ import { fmtDuration } from '../text-format.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_MAX_CELLS, entryLimitWarnings, loadWorkload, MAX_SAMPLES, PACKAGE_ROOT } from '../workload/index.js';
 import { EVENT_HELP, EVENT_NAMES } from '../vmm/index.js';
-import { checkClock, clockOption, nonNegativeInt, positiveInt } from './parse-options.js';
+import { accelOption, checkClock, clockOption, nonNegativeInt, positiveInt } from './parse-options.js';
 import { makeProgress } from './progress.js';
 import { distinctLabels, labelMatches } from '../runner/summary.js';
 import { action, EXIT_FAILURE, EXIT_OK } from './run-action.js';
@@ -85,10 +85,7 @@ export function registerRun(program: Command): void {
     .option('-f, --filter <text>', 'run only cells whose label holds these whole words (case-insensitive: 4GiB is not 64GiB; varying parameters as name=value, e.g. profile=mlx5-2024; repeat to require several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--backend <backend>', 'also run every cell on a real kernel: vm:6.1, vm:6.12, vm:7.2 (see kernels prepare) or device:/dev/vhost-vdpa-N', realBackend)
     .option('--real-cycles <n>', 'with --backend: reset cycles repeated on the real kernel for a distribution', positiveInt('--real-cycles'), 3)
-    .option('--accel <accel>', 'with --backend vm:: auto, kvm or tcg', (t: string) => {
-      if (t !== 'auto' && t !== 'kvm' && t !== 'tcg') throw new InputError('--accel', `must be auto, kvm or tcg, got '${t}'`);
-      return t;
-    }, 'auto')
+    .option('--accel <accel>', 'with --backend vm:: auto, kvm or tcg', accelOption, 'auto')
     .option('--clock <clock>', "with --backend vm:: the guest clock the probe times by: wall, or icount (TCG's instruction counter, 1 ns per guest instruction: the same figures on every run, whatever the host's load; TCG only)", clockOption, 'wall')
     .option('--shard <I/N|k8s>', `run only shard I of N (numbered from 1; round-robin over the cells sorted by id), in its own --out; k8s: the index from JOB_COMPLETION_INDEX (0-based) and N from ${SHARD_COUNT_ENV}. Join the shards with vdpa-lab merge`, (t: string) => parseShard(t))
     .option('--emit-trace <dir>', "write each cell's message stream as the QEMU trace (vhost_vdpa_* log lines) a real QEMU would have logged: DIR/<cell id>.log, for `vdpa-lab replay`")

@@ -36,6 +36,8 @@ export interface RealReplayOutcome {
   backend: string;
   kernel: string;
   accel: string;
+  /** The guest clock the probe timed by (a VM backend's --clock). */
+  clock: 'wall' | 'icount';
   replays: RealReplay[];
 }
 
@@ -147,5 +149,5 @@ export async function replayOnReal(text: string, source: string, opts: ReplayOpt
     const diff = error ? null : firstDifference(r, headerLines, answers);
     return { fd: r.fd, flow: r.flow, status: error ? 'failed' : diff ? 'diverged' : 'agree', reason: error ?? diff, segments: segmentsOf(r, headerLines, answers) };
   });
-  return { outcome, backend: backend.label, kernel: run.kernel, accel: run.accel, replays };
+  return { outcome, backend: backend.label, kernel: run.kernel, accel: run.accel, clock: run.clock ?? 'wall', replays };
 }
