@@ -41,15 +41,15 @@ const unsigned probe_status_values[PROBE_STATUS_NAME_COUNT] = { 1, 2, 4, 8, 0x40
 static const char *const ops[] = {
 	"open", "mmap", "setrlimit", "munmap", "set_owner", "get_backend_features", "set_backend_features",
 	"update", "invalidate", "batch_begin", "batch_end", "iotlb", "set_status", "set_group_asid",
-	"get_iova_range", "get_vqs_count", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check",
+	"get_iova_range", "get_vqs_count", "suspend", "resume", "set_features", "get_vring_group", "close", "dump", "check", "layout",
 	/* The probe's own ops, after the model's: */
-	"get_status", "sleep_ms", "note", "layout",
+	"get_status", "sleep_ms", "note",
 };
 enum op {
 	OP_OPEN, OP_MMAP, OP_SETRLIMIT, OP_MUNMAP, OP_SET_OWNER, OP_GET_BACKEND_FEATURES, OP_SET_BACKEND_FEATURES,
 	OP_UPDATE, OP_INVALIDATE, OP_BATCH_BEGIN, OP_BATCH_END, OP_IOTLB, OP_SET_STATUS, OP_SET_GROUP_ASID,
-	OP_GET_IOVA_RANGE, OP_GET_VQS_COUNT, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK,
-	OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_LAYOUT, OP_COUNT,
+	OP_GET_IOVA_RANGE, OP_GET_VQS_COUNT, OP_SUSPEND, OP_RESUME, OP_SET_FEATURES, OP_GET_VRING_GROUP, OP_CLOSE, OP_DUMP, OP_CHECK, OP_LAYOUT,
+	OP_GET_STATUS, OP_SLEEP_MS, OP_NOTE, OP_COUNT,
 };
 _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_COUNT, "one name per op");
 

@@ -15,7 +15,7 @@ import { MALFORMED_LINES, PROBE, REPO, probeSkip, runModel, runModelInProcess, r
 const skip = probeSkip();
 const OPEN = '{"op":"open","parent":"mlx5","kernel":"legacy","path":"/dev/null"}';
 /** Ops the probe adds for timing scripts; the model's list of ops ends before them. */
-const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note', 'layout'];
+const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note'];
 
 /** Whether JSON.parse refuses the (trimmed) line: the probe refuses it too, in jansson's words (native/json.c). */
 function notJson(line: string): boolean {

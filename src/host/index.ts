@@ -6,6 +6,8 @@ export type { RegionSpec } from './region.js';
 export { PageStates } from './page-states.js';
 export type { Faulted, PageState, RegionKind, ZeroPageRules } from './page-states.js';
 export { HostMm } from './mm.js';
+export { physicalRuns } from './physical-runs.js';
+export type { PhysicalRuns } from './physical-runs.js';
 export { pinFrames, unpinFrames, pinPages, unpinPages, newPinCounters } from './pin.js';
 export type { PinCounters } from './pin.js';
 export { PinShards } from './pin-shards.js';

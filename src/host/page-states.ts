@@ -207,6 +207,11 @@ export class PageStates {
     return lo;
   }
 
+  /** The pieces of [a, b) that have something behind them (what pagemap shows present), with their state. */
+  presentSegments(a: number, b: number): [number, number, PageState][] {
+    return this.segments(a, b).filter((x): x is [number, number, PageState] => x[2] !== null);
+  }
+
   /** [s, e, state] pieces covering [a, b); null: nothing behind those pages. */
   private segments(a: number, b: number): [number, number, PageState | null][] {
     const out: [number, number, PageState | null][] = [];

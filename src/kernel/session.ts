@@ -7,7 +7,7 @@
  */
 import { InputError } from '../errors.js';
 import { parseJson } from '../json-file.js';
-import { HostMm } from '../host/index.js';
+import { HostMm, physicalRuns } from '../host/index.js';
 import { dumpDevice } from './dump.js';
 import { checkInvariants } from './invariants.js';
 import type { ParentKind } from './parents/index.js';
@@ -17,7 +17,7 @@ import { deviceOp } from './ops/device-ops.js';
 import type { DeviceOpName } from './ops/op-call.js';
 import { fieldsOf, isScriptOp, isSessionOp, SCRIPT_OPS, type SessionOpName } from './ops/op-table.js';
 import { sendOp } from './ops/send-op.js';
-import { readMmap, readOpen } from './ops/session-lines.js';
+import { pageRange, readMmap, readOpen } from './ops/session-lines.js';
 
 export interface SessionOverrides {
   /** A kernel version (`6.12.117`) or an old alias (`legacy`, `reset-map`): versions.ts. */
@@ -108,13 +108,16 @@ export class Session {
         return this.ok(r, op);
       }
       case 'munmap': {
-        const uaddr = r.u64('uaddr');
-        const size = r.u64('size');
-        if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
-        if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
-        const problem = this.mm.munmap(Number(uaddr >> 12n), Number(size >> 12n));
+        const { page, pages } = pageRange(r);
+        const problem = this.mm.munmap(page, pages);
         if (problem) r.fail('uaddr', problem);
         return this.ok(r, op);
+      }
+      case 'layout': {
+        // The probe answers no runs when no page is present; the model says the same.
+        const { page, pages } = pageRange(r);
+        const { runs, present } = physicalRuns(this.mm, page, pages);
+        return this.ok(r, op, runs ? { runs, pages: present } : {});
       }
       case 'setrlimit': {
         const v = r.obj.memlock;

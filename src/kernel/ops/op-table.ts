@@ -9,7 +9,7 @@
 import { DEVICE_OPS } from './device-ops.js';
 import type { DeviceOpName } from './op-call.js';
 
-export type SessionOpName = 'open' | 'mmap' | 'setrlimit' | 'dump' | 'check' | 'munmap';
+export type SessionOpName = 'open' | 'mmap' | 'setrlimit' | 'dump' | 'check' | 'munmap' | 'layout';
 
 interface SessionOpSpec {
   fields: readonly string[];
@@ -30,6 +30,8 @@ export const SESSION_OPS: Record<SessionOpName, SessionOpSpec> = {
   dump: { fields: ['device'], probe: 'VHOST_VDPA_GET_STATUS' },
   check: { fields: ['perPage'], probe: 'unsupported' },
   munmap: { fields: ['uaddr', 'size'], probe: 'munmap' },
+  // The physically contiguous runs behind the present pages of a range: the probe preads /proc/self/pagemap.
+  layout: { fields: ['uaddr', 'size'], probe: 'pread' },
 };
 
 export type ScriptOp = SessionOpName | DeviceOpName;
@@ -39,10 +41,10 @@ export type ScriptOp = SessionOpName | DeviceOpName;
  * in its list): the process's ops, the device ops in the table's order, then
  * the lab's views.
  */
-export const SCRIPT_OPS: readonly ScriptOp[] = ['open', 'mmap', 'setrlimit', 'munmap', ...(Object.keys(DEVICE_OPS) as DeviceOpName[]), 'dump', 'check'];
+export const SCRIPT_OPS: readonly ScriptOp[] = ['open', 'mmap', 'setrlimit', 'munmap', ...(Object.keys(DEVICE_OPS) as DeviceOpName[]), 'dump', 'check', 'layout'];
 
-/** Ops only the probe has (timing scripts): get_status, sleep_ms, note, layout (the physical runs behind a range, read from pagemap). */
-export const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note', 'layout'] as const;
+/** Ops only the probe has (timing scripts): get_status, sleep_ms, note. */
+export const PROBE_ONLY_OPS = ['get_status', 'sleep_ms', 'note'] as const;
 
 export function isScriptOp(op: unknown): op is ScriptOp {
   return typeof op === 'string' && (SCRIPT_OPS as readonly string[]).includes(op);

@@ -131,6 +131,16 @@ export function readMmap(r: FieldReader): MmapLine {
   if (tooBig) r.fail('size', tooBig);
   const seed = r.int('seed', 0, 2 ** 32 - 1, 1);
   const shared = r.bool('shared', false);
-  const meanRun = r.has('meanRun') ? r.int('meanRun', 1, 512) : undefined;
+  // 4k: runs inside a 2 MiB chunk; large folios: whole folios side by side, up to the region (host/backing.ts).
+  const meanRun = r.has('meanRun') ? r.int('meanRun', 1, backing === '4k' ? 512 : Math.max(1, Number(size >> 12n))) : undefined;
   return { uaddr, size, backing, seed, shared, ...(meanRun === undefined ? {} : { meanRun }), populate: r.bool('populate', true) };
+}
+
+/** A munmap or layout line's [uaddr, uaddr + size) in pages: whole 4 KiB pages, or the line fails. */
+export function pageRange(r: FieldReader): { page: number; pages: number } {
+  const uaddr = r.u64('uaddr');
+  const size = r.u64('size');
+  if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
+  if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
+  return { page: Number(uaddr >> 12n), pages: Number(size >> 12n) };
 }
