@@ -15,16 +15,18 @@ import { fencedBlocks } from './support/doc-commands.js';
 import { REPO } from './support/probe.js';
 
 const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
-const TRACE = 'workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.log';
-const SAVED = 'workloads/traces/qemu-7.2-vdpa_sim-6.12.117-baseline.replay.txt';
+/** Run from workloads/traces, as its README says, so the output names the trace as given there. */
+const TRACES = join(REPO, 'workloads', 'traces');
+const TRACE = 'qemu-7.2-vdpa_sim-6.12.117-baseline.log';
+const SAVED = 'qemu-7.2-vdpa_sim-6.12.117-baseline.replay.txt';
 
 const modeledLines = (text: string) => text.split('\n').filter((l) => !l.startsWith('Replayed in '));
 
 test('the saved replay of the QEMU 7.2 trace, and docs/replay.md\'s excerpt of it, are what `replay --what-if persist` prints now', () => {
-  const r = spawnSync(process.execPath, [CLI, 'replay', TRACE, '--what-if', 'persist'], { encoding: 'utf8', cwd: REPO });
+  const r = spawnSync(process.execPath, [CLI, 'replay', TRACE, '--what-if', 'persist'], { encoding: 'utf8', cwd: TRACES });
   assert.equal(r.status, 0, r.stderr);
   const now = modeledLines(r.stdout);
-  assert.deepEqual(modeledLines(readFileSync(join(REPO, SAVED), 'utf8')), now, `${SAVED} is stale: write it again with \`vdpa-lab replay ${TRACE} --what-if persist > ${SAVED}\``);
+  assert.deepEqual(modeledLines(readFileSync(join(TRACES, SAVED), 'utf8')), now, `workloads/traces/${SAVED} is stale: write it again there with \`vdpa-lab replay ${TRACE} --what-if persist > ${SAVED}\``);
   const doc = readFileSync(join(REPO, 'docs/replay.md'), 'utf8');
   const excerpt = fencedBlocks(doc).find((b) => b.lines.some((l) => l.startsWith('Replay of qemu-7.2-vdpa_sim-6.12.117-baseline.log')));
   assert.ok(excerpt, 'docs/replay.md quotes the replay');

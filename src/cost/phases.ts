@@ -30,6 +30,7 @@ export const COUNTER_PHASE: Record<string, Phase> = {
   iommuMaps: 'map',
   setMaps: 'map',
   setMapEntriesWalked: 'map',
+  setMapEntriesFreed: 'map',
   deviceInserts: 'map',
   // mlx5 memory keys
   mrBuilds: 'mrBuild',

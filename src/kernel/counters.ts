@@ -52,6 +52,12 @@ export interface KernelCounters extends PinCounters {
    * vdpasim_do_reset (CLEAN_MAP) and vdpasim_reset_map frees them one by one.
    */
   resetEntriesFreed: number;
+  /**
+   * Entries vdpa_sim's own table held when vdpasim_set_map emptied it to copy
+   * vhost's anew (its vhost_iotlb_reset, one free each): with PERSIST, the
+   * table a reset kept goes here, at the next set_map.
+   */
+  setMapEntriesFreed: number;
 }
 
 export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
@@ -60,7 +66,7 @@ export const COUNTER_NAMES: readonly (keyof KernelCounters)[] = [
   'iotlbInserts', 'iotlbRemoves', 'dmaMaps', 'dmaUnmaps', 'iommuMaps', 'iommuUnmaps',
   'setMaps', 'setMapEntriesWalked', 'deviceInserts', 'deviceRemoves',
   'mrBuilds', 'dmaMrBuilds', 'directMrs', 'mtts', 'nullKlms', 'mkeysCreated', 'mkeysDestroyed',
-  'vqSuspends', 'vqResumes', 'resets', 'resetsCleanMap', 'resetsKeepMap', 'resetMaps', 'resetEntriesFreed',
+  'vqSuspends', 'vqResumes', 'resets', 'resetsCleanMap', 'resetsKeepMap', 'resetMaps', 'resetEntriesFreed', 'setMapEntriesFreed',
 ];
 
 /**
@@ -83,7 +89,7 @@ export function countersOf(mm: { pinCounters: PinCounters }): KernelCounters {
     iotlbInserts: 0, iotlbRemoves: 0, dmaMaps: 0, dmaUnmaps: 0, iommuMaps: 0, iommuUnmaps: 0,
     setMaps: 0, setMapEntriesWalked: 0, deviceInserts: 0, deviceRemoves: 0,
     mrBuilds: 0, dmaMrBuilds: 0, directMrs: 0, mtts: 0, nullKlms: 0, mkeysCreated: 0, mkeysDestroyed: 0,
-    vqSuspends: 0, vqResumes: 0, resets: 0, resetsCleanMap: 0, resetsKeepMap: 0, resetMaps: 0, resetEntriesFreed: 0,
+    vqSuspends: 0, vqResumes: 0, resets: 0, resetsCleanMap: 0, resetsKeepMap: 0, resetMaps: 0, resetEntriesFreed: 0, setMapEntriesFreed: 0,
   };
   mm.pinCounters = c;
   return c;

@@ -49,9 +49,10 @@ export class VdpaSimParent extends ParentBase {
     this.maps.remove(asid, src, id);
   }
 
-  /** vdpasim_set_map: reset, then copy every entry (O(n)). */
+  /** vdpasim_set_map: vhost_iotlb_reset of the device's table (one free per entry), then copy every entry (O(n)). */
   override setMap(asid: number, src: RadixIotlb): ErrnoName | null {
     this.counters.setMaps++;
+    this.counters.setMapEntriesFreed += this.maps.view(asid).tree.count;
     return this.maps.copy(asid, src);
   }
 

@@ -19,7 +19,7 @@ export type RealPhase = (typeof REAL_PHASES)[number];
 export type PhaseCounters = Record<RealPhase, Record<string, number>>;
 
 /** Work a batch's BATCH_END (or an unbatched write) does: booked with the writes around it. */
-const WITH_THE_WRITES = new Set(['messages', 'batches', 'setMaps', 'setMapEntriesWalked']);
+const WITH_THE_WRITES = new Set(['messages', 'batches', 'setMaps', 'setMapEntriesWalked', 'setMapEntriesFreed']);
 
 /** Work an ioctl does (SET_STATUS, SUSPEND, RESUME) and the parent's reset or MR work inside it: booked by the step's call. */
 const WITH_THE_IOCTL = new Set([
