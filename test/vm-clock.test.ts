@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { qemuArgs, ICOUNT_ARGS } from '../src/real/vm/qemu.js';
 import { accelForClock } from '../src/real/vm/accel.js';
@@ -123,5 +124,21 @@ test('icount makes the real figures reproducible: two runs of the same 32 cells,
       assert.ok(other !== undefined, label);
       assert.ok(Math.abs(other / ns - 1) < 0.03, `${label}: ${ns} ns and ${other} ns`);
     }
+  }
+});
+
+test("docs/calibration.md's check table of the icount profile is what calibrate --check prints now", () => {
+  const doc = readFileSync(`${PACKAGE_ROOT}/docs/calibration.md`, 'utf8');
+  const section = doc.slice(doc.indexOf('## The icount profile'), doc.indexOf('## The refit for QEMU 9.2+'));
+  const rows = section.split('\n').filter((l) => l.startsWith('| workaround '));
+  assert.equal(rows.length, 16, 'every workaround cell of the check runs');
+  const check = cli('calibrate', '--check', ...ICOUNT_PARTS.map((p) => icountRun('check', p)), '--profile', 'vdpa-sim-icount-6.12');
+  assert.equal(check.status, 0, check.stderr);
+  const printed = check.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
+  for (const row of rows) {
+    const [label, ...figures] = row.split('|').slice(1, -1).map((c) => c.replace(/,/g, '').trim());
+    const line = printed.find((l) => l.startsWith(`vdpa_sim reset-map qemu-10.0 ${label} `) && !l.slice(`vdpa_sim reset-map qemu-10.0 ${label} `.length).startsWith('prealloc'));
+    assert.ok(line, `calibrate --check prints no row for ${label}`);
+    assert.ok(line.endsWith(figures.join(' ')), `docs/calibration.md: ${row}\ncalibrate --check: ${line}`);
   }
 });
