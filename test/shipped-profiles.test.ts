@@ -69,13 +69,13 @@ test('calibrate --refit exits 1 naming each reset past the bound that the profil
   const dir = tempDir('refit');
   const unstated = join(dir, 'unstated.json');
   // The first step alone, checked on its own 1 and 2 GiB runs (small: quick), with a bound no reset meets.
-  const fittedTo = { steps: profile.fittedTo!.steps.slice(0, 1), check: profile.fittedTo!.steps[0].from, boundPct: 0.5 };
+  const fittedTo = { steps: profile.fittedTo!.steps.slice(0, 1), check: profile.fittedTo!.steps[0].from, boundPct: 0.01 };
   writeFileSync(unstated, JSON.stringify({ ...profile, fittedTo }));
   const out = join(dir, 'out.json');
   const r = spawnSync(process.execPath, [CLI, 'calibrate', '--refit', unstated, '--out', out], { encoding: 'utf8', cwd: PACKAGE_ROOT });
   assert.equal(r.status, 1, r.stderr);
   const error = r.stderr.trim().split('\n').pop()!;
-  assert.match(error, /^error: .*unstated\.json: vdpa_sim reset-map qemu-10\.0 workaround 1GiB 4k prealloc: [+-][\d.]+% is past the 0\.5% bound; /);
+  assert.match(error, /^error: .*unstated\.json: vdpa_sim reset-map qemu-10\.0 workaround 1GiB 4k prealloc: [+-][\d.]+% is past the 0\.01% bound; /);
   assert.equal(error.split('is past the').length - 1, 4, 'all four resets of the 1 and 2 GiB runs, named');
   assert.deepEqual(loadProfile(out).profile.fittedTo, fittedTo, 'the refit is written all the same, recipe kept');
   const bad = spawnSync(process.execPath, [CLI, 'calibrate', '--refit', 'default'], { encoding: 'utf8', cwd: PACKAGE_ROOT });
