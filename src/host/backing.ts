@@ -113,6 +113,8 @@ export class RegionLayout {
 
   /** Block (in chunk units) that chunk c occupies in the region's PFN range. */
   private block(c: number): number {
+    // frameOf runs per run of pages: one chunk per group (every 4k region, and the default) takes no division.
+    if (this.k === 1) return this.descending ? this.offset - c : (c * this.stride + this.offset) % this.nGroups;
     const g = Math.floor(c / this.k);
     const at = c - g * this.k;
     if (this.descending) return (this.offset - g) * this.k + at;
