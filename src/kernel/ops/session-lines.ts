@@ -121,10 +121,7 @@ export interface MmapLine {
 }
 
 export function readMmap(r: FieldReader): MmapLine {
-  const uaddr = r.u64('uaddr');
-  const size = r.u64('size');
-  if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
-  if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
+  const { uaddr, size } = pageRange(r);
   const backing = r.oneOf<Backing>('backing', BACKINGS, '4k');
   // Before the tables are allocated: a 32 TiB 4k region used to pass the 64 TiB check and die in the allocation.
   const tooBig = mmapProblem(uaddr, size, backing);
@@ -136,11 +133,11 @@ export function readMmap(r: FieldReader): MmapLine {
   return { uaddr, size, backing, seed, shared, ...(meanRun === undefined ? {} : { meanRun }), populate: r.bool('populate', true) };
 }
 
-/** A munmap or layout line's [uaddr, uaddr + size) in pages: whole 4 KiB pages, or the line fails. */
-export function pageRange(r: FieldReader): { page: number; pages: number } {
+/** An mmap, munmap or layout line's [uaddr, uaddr + size): whole 4 KiB pages, or the line fails. */
+export function pageRange(r: FieldReader): { uaddr: bigint; size: bigint; page: number; pages: number } {
   const uaddr = r.u64('uaddr');
   const size = r.u64('size');
   if (uaddr & 0xfffn) r.fail('uaddr', 'must be page-aligned (4 KiB), as mmap returns');
   if (size === 0n || size & 0xfffn) r.fail('size', 'must be a non-zero multiple of 4 KiB');
-  return { page: Number(uaddr >> 12n), pages: Number(size >> 12n) };
+  return { uaddr, size, page: Number(uaddr >> 12n), pages: Number(size >> 12n) };
 }
